@@ -1,0 +1,95 @@
+#include "backends/ir/ir_text.h"
+
+#include <fmt/format.h>
+
+namespace netpolc::backends::ir_text {
+namespace {
+
+std::string Labels(const std::vector<ir::Label>& labels) {
+  std::string out = "{";
+  for (size_t i = 0; i < labels.size(); ++i) {
+    if (i > 0) out += ", ";
+    out += labels[i].key + "=" + labels[i].value;
+  }
+  return out + "}";
+}
+
+std::string PeerText(const ir::Peer& peer) {
+  switch (peer.kind) {
+    case ir::Peer::Kind::kAnywhere:
+      return "anywhere";
+    case ir::Peer::Kind::kIpBlock: {
+      std::string out = "cidr " + peer.cidr;
+      for (const std::string& e : peer.except) out += " except " + e;
+      return out;
+    }
+    case ir::Peer::Kind::kPods: {
+      std::string out = "pods " + Labels(peer.pod_labels);
+      switch (peer.ns_match) {
+        case ir::NamespaceMatch::kNamed:
+          return out + " in namespace " + peer.ns;
+        case ir::NamespaceMatch::kAny:
+          return out + " in any namespace";
+        case ir::NamespaceMatch::kLabels:
+          return out + " in namespaces " + Labels(peer.ns_labels);
+      }
+    }
+  }
+  return {};
+}
+
+std::string PortsText(const std::vector<ir::PortRange>& ports) {
+  std::string out;
+  for (size_t i = 0; i < ports.size(); ++i) {
+    if (i > 0) out += ", ";
+    out += fmt::format("{} {}", ir::ProtocolName(ports[i].protocol), ports[i].first);
+    if (ports[i].last != ports[i].first) out += fmt::format("-{}", ports[i].last);
+  }
+  return out;
+}
+
+void WriteRules(std::string& out, const char* direction, const char* preposition,
+                const std::vector<ir::PolicyRule>& rules) {
+  for (const ir::PolicyRule& rule : rules) {
+    out += fmt::format("  {} {}{}\n", direction, PortsText(rule.ports), rule.dns ? " (dns)" : "");
+    for (const ir::Peer& peer : rule.peers) {
+      out += fmt::format("    {} {}\n", preposition, PeerText(peer));
+    }
+    if (!rule.sources.empty()) {
+      out += "    lines";
+      for (const SourceLoc& loc : rule.sources) out += fmt::format(" {}", loc.line);
+      out += "\n";
+    }
+  }
+}
+
+class IrTextBackend : public Backend {
+ public:
+  std::string_view name() const override { return "ir"; }
+  std::string_view description() const override {
+    return "the canonical policy IR as text (for tests and debugging)";
+  }
+
+  bool Render(const Input& input, std::string& out, Diagnostics&) const override {
+    out += fmt::format("# netpolc policy IR of {}\n", input.source_name);
+    for (const ir::Policy& policy : input.policies->policies) {
+      out += fmt::format("policy {}/{} (component {}, line {})\n", policy.ns, policy.name,
+                         policy.component, policy.loc.line);
+      out += fmt::format("  selects pods {}\n", Labels(policy.selector));
+      out += fmt::format("  isolates{}{}\n", policy.isolate_ingress ? " ingress" : "",
+                         policy.isolate_egress ? " egress" : "");
+      WriteRules(out, "ingress", "from", policy.ingress);
+      WriteRules(out, "egress", "to", policy.egress);
+    }
+    return true;
+  }
+};
+
+}  // namespace
+
+const Backend& Instance() {
+  static const IrTextBackend backend;
+  return backend;
+}
+
+}  // namespace netpolc::backends::ir_text

@@ -1,0 +1,197 @@
+#include "backends/yaml_writer.h"
+
+#include <cstdio>
+
+namespace netpolc::backends {
+namespace {
+
+bool LooksSpecial(std::string_view s) {
+  // Words that YAML 1.1 or 1.2 readers turn into booleans or null.
+  static constexpr std::string_view kWords[] = {
+      "y", "n", "yes", "no", "true", "false", "on", "off", "null", "~"};
+  std::string lower;
+  for (char c : s) lower.push_back(static_cast<char>(c >= 'A' && c <= 'Z' ? c + 32 : c));
+  for (std::string_view w : kWords) {
+    if (lower == w) return true;
+  }
+  // Anything that could read as a number (ints, floats, hex, octal, .inf).
+  char c = s.front();
+  if ((c >= '0' && c <= '9') || c == '+' || c == '-' || c == '.') {
+    bool numeric = true;
+    for (char d : s) {
+      bool ok = (d >= '0' && d <= '9') || d == '.' || d == '+' || d == '-' || d == '_' ||
+                d == 'e' || d == 'E' || d == 'x' || d == 'X' || d == 'o' || d == 'O' ||
+                (d >= 'a' && d <= 'f') || (d >= 'A' && d <= 'F') || d == ':' ||
+                d == 'i' || d == 'n' || d == 'I' || d == 'N';
+      if (!ok) {
+        numeric = false;
+        break;
+      }
+    }
+    if (numeric) return true;
+  }
+  return false;
+}
+
+bool PlainSafe(std::string_view s) {
+  if (s.empty() || LooksSpecial(s)) return false;
+  char first = s.front();
+  bool first_ok = (first >= 'a' && first <= 'z') || (first >= 'A' && first <= 'Z') ||
+                  (first >= '0' && first <= '9') || first == '/' || first == '_';
+  if (!first_ok) return false;
+  for (char c : s) {
+    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+              c == '.' || c == '_' || c == '-' || c == '/';
+    if (!ok) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+std::string YamlScalar(std::string_view s) {
+  if (PlainSafe(s)) return std::string(s);
+  std::string out = "\"";
+  for (unsigned char c : s) {
+    switch (c) {
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
+      default:
+        if (c < 0x20 || c == 0x7F) {
+          char buffer[8];
+          std::snprintf(buffer, sizeof buffer, "\\x%02X", c);
+          out += buffer;
+        } else {
+          out.push_back(static_cast<char>(c));
+        }
+    }
+  }
+  out += "\"";
+  return out;
+}
+
+YamlNode YamlNode::String(std::string_view s) {
+  YamlNode node(Kind::kString);
+  node.scalar_ = YamlScalar(s);
+  return node;
+}
+
+YamlNode YamlNode::Number(int64_t n) {
+  YamlNode node(Kind::kNumber);
+  node.scalar_ = std::to_string(n);
+  return node;
+}
+
+YamlNode& YamlNode::Add(std::string_view key, YamlNode value) {
+  map_.emplace_back(YamlScalar(key), std::move(value));
+  return map_.back().second;
+}
+
+YamlNode& YamlNode::Push(YamlNode value) {
+  seq_.push_back(std::move(value));
+  return seq_.back();
+}
+
+void YamlNode::Write(std::string& out) const {
+  switch (kind_) {
+    case Kind::kMap:
+      if (map_.empty()) {
+        out += "{}\n";
+      } else {
+        WriteMapEntries(out, 0, false);
+      }
+      break;
+    case Kind::kSeq:
+      if (seq_.empty()) {
+        out += "[]\n";
+      } else {
+        WriteSeqItems(out, 0);
+      }
+      break;
+    default:
+      out += scalar_;
+      out += "\n";
+  }
+}
+
+// Writes ": value" after a key at `indent`.
+void YamlNode::WriteValue(std::string& out, int indent) const {
+  switch (kind_) {
+    case Kind::kString:
+    case Kind::kNumber:
+      out += " ";
+      out += scalar_;
+      out += "\n";
+      return;
+    case Kind::kMap:
+      if (map_.empty()) {
+        out += " {}\n";
+        return;
+      }
+      out += "\n";
+      WriteMapEntries(out, indent + 2, false);
+      return;
+    case Kind::kSeq:
+      if (seq_.empty()) {
+        out += " []\n";
+        return;
+      }
+      out += "\n";
+      WriteSeqItems(out, indent + 2);
+      return;
+  }
+}
+
+void YamlNode::WriteMapEntries(std::string& out, int indent, bool first_inline) const {
+  bool first = true;
+  for (const auto& [key, value] : map_) {
+    if (!(first && first_inline)) out.append(indent, ' ');
+    first = false;
+    out += key;
+    out += ":";
+    value.WriteValue(out, indent);
+  }
+}
+
+void YamlNode::WriteSeqItems(std::string& out, int indent) const {
+  for (const YamlNode& item : seq_) {
+    out.append(indent, ' ');
+    out += "-";
+    switch (item.kind_) {
+      case Kind::kString:
+      case Kind::kNumber:
+        out += " ";
+        out += item.scalar_;
+        out += "\n";
+        break;
+      case Kind::kMap:
+        if (item.map_.empty()) {
+          out += " {}\n";
+        } else {
+          out += " ";
+          item.WriteMapEntries(out, indent + 2, true);
+        }
+        break;
+      case Kind::kSeq:
+        if (item.seq_.empty()) {
+          out += " []\n";
+        } else {
+          out += "\n";
+          item.WriteSeqItems(out, indent + 2);
+        }
+        break;
+    }
+  }
+}
+
+}  // namespace netpolc::backends

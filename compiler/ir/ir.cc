@@ -1,0 +1,93 @@
+#include <algorithm>
+
+#include "compiler/ir/module.h"
+#include "compiler/ir/types.h"
+
+namespace netpolc::ir {
+
+std::string_view ProtocolName(Protocol protocol) {
+  switch (protocol) {
+    case Protocol::kTcp:
+      return "TCP";
+    case Protocol::kUdp:
+      return "UDP";
+    case Protocol::kSctp:
+      return "SCTP";
+  }
+  return "TCP";
+}
+
+bool Condition::Evaluate(const std::vector<bool>& flags) const {
+  if (nodes.empty()) return true;
+  // Operands precede their users, so one forward pass evaluates every node.
+  std::vector<bool> values(nodes.size());
+  for (size_t i = 0; i < nodes.size(); ++i) {
+    const Node& node = nodes[i];
+    switch (node.op) {
+      case Op::kTrue:
+        values[i] = true;
+        break;
+      case Op::kFalse:
+        values[i] = false;
+        break;
+      case Op::kFlag:
+        values[i] = node.flag < flags.size() && flags[node.flag];
+        break;
+      case Op::kNot:
+        values[i] = !values[node.operands.at(0)];
+        break;
+      case Op::kAnd:
+        values[i] = std::all_of(node.operands.begin(), node.operands.end(),
+                                [&](uint32_t o) { return values[o]; });
+        break;
+      case Op::kOr:
+        values[i] = std::any_of(node.operands.begin(), node.operands.end(),
+                                [&](uint32_t o) { return values[o]; });
+        break;
+    }
+  }
+  return values.back();
+}
+
+bool Component::has_ingress() const {
+  return std::any_of(rules.begin(), rules.end(), [](const Rule& r) {
+    return r.direction == Direction::kIngress;
+  });
+}
+
+bool Component::has_egress() const {
+  return std::any_of(rules.begin(), rules.end(), [](const Rule& r) {
+    return r.direction == Direction::kEgress;
+  });
+}
+
+namespace {
+template <typename T>
+std::optional<uint32_t> FindByName(const std::vector<T>& items,
+                                   std::string_view name,
+                                   std::string T::*field) {
+  for (size_t i = 0; i < items.size(); ++i) {
+    if (items[i].*field == name) return static_cast<uint32_t>(i);
+  }
+  return std::nullopt;
+}
+}  // namespace
+
+std::optional<uint32_t> Module::FindParam(std::string_view name) const {
+  return FindByName(params, name, &Param::name);
+}
+std::optional<uint32_t> Module::FindFlag(std::string_view name) const {
+  return FindByName(flags, name, &Flag::name);
+}
+std::optional<uint32_t> Module::FindComponent(std::string_view name) const {
+  return FindByName(components, name, &Component::id);
+}
+
+Config Config::Defaults(const Module& module) {
+  Config config;
+  for (const Flag& flag : module.flags) config.flags.push_back(flag.default_value);
+  for (const Param& param : module.params) config.params.push_back(param.default_value);
+  return config;
+}
+
+}  // namespace netpolc::ir

@@ -1,0 +1,177 @@
+// The module: a checked, name-resolved rules file, still symbolic (conditions
+// and parameters unevaluated). Produced by Lower (compiler/lower.h); the
+// documentation backends read it, and Instantiate (compiler/instantiate.h)
+// evaluates it for one configuration into a PolicySet (policy.h).
+//
+// Plain value types: indices refer into the vectors of Module.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "compiler/ir/types.h"
+#include "compiler/source.h"
+
+namespace netpolc::ir {
+
+// A string that is either written literally or taken from a parameter.
+struct ValueRef {
+  enum class Kind : uint8_t { kLiteral, kParam };
+  Kind kind = Kind::kLiteral;
+  std::string literal;
+  uint32_t param = 0;
+  SourceLoc loc;
+};
+
+struct LabelRef {
+  std::string key;
+  ValueRef value;
+  SourceLoc loc;
+};
+
+// A boolean expression over flags, stored as a flat list of nodes; operands
+// precede the nodes that use them and the root is the last node. An empty
+// condition is `true`.
+struct Condition {
+  enum class Op : uint8_t { kTrue, kFalse, kFlag, kNot, kAnd, kOr };
+  struct Node {
+    Op op = Op::kTrue;
+    uint32_t flag = 0;                // kFlag
+    std::vector<uint32_t> operands;   // kNot, kAnd, kOr: node indices
+  };
+  std::vector<Node> nodes;
+  SourceLoc loc;
+
+  bool always() const { return nodes.empty(); }
+  // Evaluates against flag values indexed like Module::flags.
+  bool Evaluate(const std::vector<bool>& flags) const;
+};
+
+// A peer as written: resolved to components and parameters, not yet to
+// selectors.
+struct PeerRef {
+  enum class Kind : uint8_t {
+    kAnywhere,   // every source or destination, in or outside the cluster
+    kInstance,   // every pod of the instance
+    kExternal,   // every address (0.0.0.0/0 and ::/0)
+    kCidr,       // an address block
+    kPods,       // pods by labels, in a namespace scope
+    kComponent,  // a component of this module
+    kParam,      // a peers parameter
+  };
+  enum class Namespace : uint8_t {
+    kInstance,  // the instance's namespace (default for kPods)
+    kAny,
+    kNamed,
+    kLabels,
+  };
+  Kind kind = Kind::kAnywhere;
+  uint32_t index = 0;  // kComponent: component; kParam: parameter
+  std::string cidr;
+  std::vector<std::string> except;
+  std::vector<LabelRef> pod_labels;
+  Namespace ns = Namespace::kInstance;
+  ValueRef ns_name;
+  std::vector<LabelRef> ns_labels;
+  SourceLoc loc;
+};
+
+struct Rule {
+  Direction direction = Direction::kIngress;
+  std::vector<PortRange> ports;  // canonical: sorted, merged
+  std::vector<PeerRef> peers;
+  Condition when;
+  std::string reason;  // documentation: why the connection exists
+  std::string doc;     // documentation: wording of the peers, overriding the default
+  SourceLoc loc;
+};
+
+struct Note {
+  Direction direction = Direction::kIngress;
+  std::string text;
+  SourceLoc loc;
+};
+
+enum class Scope : uint8_t {
+  kInstance,  // part of the instance: carries the instance labels, lives in its namespace
+  kCluster,   // one per cluster, may run in any namespace
+};
+
+struct Component {
+  std::string id;
+  std::string name;  // display name (headings, tables); defaults to id
+  std::vector<LabelRef> labels;
+  Scope scope = Scope::kInstance;
+  std::optional<ValueRef> ns;  // where its pods and its policy live
+  Condition when;
+  std::vector<Rule> rules;
+  std::vector<Note> notes;
+  SourceLoc loc;
+  bool has_ingress() const;
+  bool has_egress() const;
+};
+
+struct Flag {
+  std::string name;
+  bool default_value = false;
+  std::string doc;       // wording in documentation, e.g. "internal TLS"
+  std::string link;      // documentation link
+  std::string enabled;   // sentence template when on;  "{doc}" is the linked doc
+  std::string disabled;  // sentence template when off
+  SourceLoc loc;
+};
+
+enum class ParamType : uint8_t { kString, kInt, kPeers };
+
+struct ParamValue {
+  std::string text;  // kString; kInt in decimal
+  int64_t integer = 0;
+  std::vector<PeerRef> peers;  // kPeers
+};
+
+struct Param {
+  std::string name;
+  ParamType type = ParamType::kString;
+  ParamValue default_value;
+  SourceLoc loc;
+};
+
+struct Instance {
+  std::optional<ValueRef> ns;      // default namespace "default"
+  std::optional<ValueRef> prefix;  // policy-name prefix
+  std::vector<LabelRef> labels;    // carried by every pod of the instance
+  std::string name;                // display name in documentation
+  SourceLoc loc;
+};
+
+struct Dns {
+  bool enabled = true;
+  std::vector<PortRange> ports;
+  std::vector<PeerRef> peers;
+  SourceLoc loc;  // invalid for the built-in default
+};
+
+struct Module {
+  std::vector<Param> params;
+  std::vector<Flag> flags;
+  Instance instance;
+  Dns dns;
+  std::vector<Component> components;
+
+  std::optional<uint32_t> FindParam(std::string_view name) const;
+  std::optional<uint32_t> FindFlag(std::string_view name) const;
+  std::optional<uint32_t> FindComponent(std::string_view name) const;
+};
+
+// Values for one configuration: flags and parameters by index.
+struct Config {
+  std::vector<bool> flags;
+  std::vector<ParamValue> params;
+  // The defaults of a module.
+  static Config Defaults(const Module& module);
+};
+
+}  // namespace netpolc::ir

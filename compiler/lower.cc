@@ -1,0 +1,759 @@
+#include "compiler/lower.h"
+
+#include <algorithm>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <unordered_set>
+
+#include "compiler/k8s_names.h"
+
+namespace netpolc {
+namespace {
+
+using ir::Direction;
+using ir::PeerRef;
+
+// Edit distance, for "did you mean" suggestions; gives up on long names.
+size_t EditDistance(std::string_view a, std::string_view b) {
+  if (a.size() > 64 || b.size() > 64) return SIZE_MAX;
+  std::vector<size_t> row(b.size() + 1);
+  for (size_t j = 0; j <= b.size(); ++j) row[j] = j;
+  for (size_t i = 1; i <= a.size(); ++i) {
+    size_t diagonal = row[0];
+    row[0] = i;
+    for (size_t j = 1; j <= b.size(); ++j) {
+      size_t above = row[j];
+      row[j] = std::min({row[j] + 1, row[j - 1] + 1,
+                         diagonal + (a[i - 1] == b[j - 1] ? 0 : 1)});
+      diagonal = above;
+    }
+  }
+  return row[b.size()];
+}
+
+// " (did you mean 'x'?)" for the closest name, or "".
+template <typename Names>
+std::string Suggest(std::string_view wrong, const Names& names) {
+  std::string_view best;
+  size_t best_distance = std::max<size_t>(1, wrong.size() / 3) + 1;  // exclusive bound
+  for (const auto& [name, index] : names) {
+    size_t d = EditDistance(wrong, name);
+    if (d < best_distance || (d == best_distance && !best.empty() && name < best)) {
+      best_distance = d;
+      best = name;
+    }
+  }
+  if (best.empty()) return {};
+  return " (did you mean '" + std::string(best) + "'?)";
+}
+
+std::string_view ParamTypeName(ir::ParamType type) {
+  switch (type) {
+    case ir::ParamType::kString:
+      return "string";
+    case ir::ParamType::kInt:
+      return "int";
+    case ir::ParamType::kPeers:
+      return "peers";
+  }
+  return "string";
+}
+
+std::string_view ValueKindName(ast::Value::Kind kind) {
+  switch (kind) {
+    case ast::Value::Kind::kString:
+      return "a string";
+    case ast::Value::Kind::kInt:
+      return "a number";
+    case ast::Value::Kind::kParam:
+      return "a parameter";
+    case ast::Value::Kind::kBool:
+      return "a boolean";
+  }
+  return "a value";
+}
+
+ir::Protocol ProtocolOf(ast::Protocol p) {
+  switch (p) {
+    case ast::Protocol::kTcp:
+      return ir::Protocol::kTcp;
+    case ast::Protocol::kUdp:
+      return ir::Protocol::kUdp;
+    case ast::Protocol::kSctp:
+      return ir::Protocol::kSctp;
+  }
+  return ir::Protocol::kTcp;
+}
+
+class Lowerer {
+ public:
+  explicit Lowerer(Diagnostics& diagnostics) : diagnostics_(diagnostics) {}
+
+  // Indexes the names of an already lowered module (for LowerPeerList).
+  void IndexModule(const ir::Module& module) {
+    module_ = module;
+    for (uint32_t i = 0; i < module.params.size(); ++i) params_[module.params[i].name] = i;
+    for (uint32_t i = 0; i < module.flags.size(); ++i) flags_[module.flags[i].name] = i;
+    for (uint32_t i = 0; i < module.components.size(); ++i) components_[module.components[i].id] = i;
+  }
+
+  std::optional<ir::Module> LowerFile(const ast::File& file) {
+    size_t errors_before = diagnostics_.error_count();
+    DeclareParams(file);
+    LowerFlags(file);
+    DeclareComponents(file);
+    LowerInstance(file);
+    LowerParamDefaults(file);
+    LowerDns(file);
+    for (size_t i = 0; i < file.components.size(); ++i) {
+      if (component_ast_index_[i] >= 0) {
+        LowerComponent(file.components[i], module_.components[component_ast_index_[i]]);
+      }
+    }
+    if (diagnostics_.error_count() > errors_before) return std::nullopt;
+    return std::move(module_);
+  }
+
+  std::optional<std::vector<PeerRef>> LowerPeers(const std::vector<ast::Peer>& peers) {
+    size_t errors_before = diagnostics_.error_count();
+    std::vector<PeerRef> out = LowerPeerList(peers, /*in_default=*/true);
+    if (diagnostics_.error_count() > errors_before) return std::nullopt;
+    return out;
+  }
+
+ private:
+  template <typename... Args>
+  void Error(DiagnosticKind kind, SourceLoc loc, const Args&... args) {
+    diagnostics_.Emit(kind, loc, args...);
+  }
+
+  void Previous(SourceLoc loc) { Error(DiagnosticKind::kPreviousDeclaration, loc); }
+
+  // --- Declarations ------------------------------------------------------
+
+  void DeclareParams(const ast::File& file) {
+    for (const ast::Param& p : file.params) {
+      auto [it, inserted] = params_.emplace(p.name.value, module_.params.size());
+      if (!inserted) {
+        Error(DiagnosticKind::kDuplicateParam, p.name.loc, p.name.value);
+        Previous(module_.params[it->second].loc);
+        continue;
+      }
+      ir::Param param;
+      param.name = p.name.value;
+      param.loc = p.name.loc;
+      if (p.type.value == "string") {
+        param.type = ir::ParamType::kString;
+      } else if (p.type.value == "int") {
+        param.type = ir::ParamType::kInt;
+      } else if (p.type.value == "peers") {
+        param.type = ir::ParamType::kPeers;
+      } else {
+        Error(DiagnosticKind::kUnknownParamType, p.type.loc, p.type.value);
+      }
+      if (!p.default_value && !p.default_peers) {
+        Error(DiagnosticKind::kParamWithoutDefault, p.name.loc, p.name.value);
+      } else if (p.default_value && param.type != ir::ParamType::kPeers) {
+        const ast::Value& v = *p.default_value;
+        bool ok = (param.type == ir::ParamType::kString && v.kind == ast::Value::Kind::kString) ||
+                  (param.type == ir::ParamType::kInt && v.kind == ast::Value::Kind::kInt);
+        if (!ok) {
+          Error(DiagnosticKind::kParamTypeMismatch, v.loc, p.name.value,
+                ParamTypeName(param.type), ValueKindName(v.kind));
+        }
+        param.default_value.text = v.text;
+        if (param.type == ir::ParamType::kInt && ok) {
+          param.default_value.integer = std::stoll(v.text.size() > 18 ? "0" : v.text);
+        }
+      } else if (p.default_value && param.type == ir::ParamType::kPeers) {
+        // A peers parameter whose default parsed as a scalar value: a bare
+        // name is a component; anything else is a type error.
+        Error(DiagnosticKind::kParamTypeMismatch, p.default_value->loc, p.name.value,
+              "peers", ValueKindName(p.default_value->kind));
+      } else if (p.default_peers && param.type != ir::ParamType::kPeers) {
+        Error(DiagnosticKind::kParamTypeMismatch, p.default_peers->front().loc, p.name.value,
+              ParamTypeName(param.type), "a peer list");
+      }
+      module_.params.push_back(std::move(param));
+    }
+  }
+
+  void LowerParamDefaults(const ast::File& file) {
+    for (const ast::Param& p : file.params) {
+      auto it = params_.find(p.name.value);
+      if (it == params_.end() || module_.params[it->second].loc != p.name.loc) continue;
+      ir::Param& param = module_.params[it->second];
+      if (param.type == ir::ParamType::kPeers && p.default_peers) {
+        param.default_value.peers = LowerPeerList(*p.default_peers, /*in_default=*/true);
+      }
+    }
+  }
+
+  void LowerFlags(const ast::File& file) {
+    for (const ast::Flag& f : file.flags) {
+      auto [it, inserted] = flags_.emplace(f.name.value, module_.flags.size());
+      if (!inserted) {
+        Error(DiagnosticKind::kDuplicateFlag, f.name.loc, f.name.value);
+        Previous(module_.flags[it->second].loc);
+        continue;
+      }
+      ir::Flag flag;
+      flag.name = f.name.value;
+      flag.loc = f.name.loc;
+      flag.default_value = f.default_value.value_or(false);
+      PropertyReader props(*this, "a flag", {"doc", "link", "enabled", "disabled"});
+      for (const ast::Property& p : f.properties) {
+        if (std::string* slot = props.Slot(p, {&flag.doc, &flag.link, &flag.enabled, &flag.disabled})) {
+          *slot = p.value.value;
+        }
+      }
+      if (flag.doc.empty()) flag.doc = flag.name;
+      if (flag.enabled.empty()) flag.enabled = "If {doc} is enabled";
+      if (flag.disabled.empty()) flag.disabled = "If {doc} is disabled";
+      module_.flags.push_back(std::move(flag));
+    }
+  }
+
+  void DeclareComponents(const ast::File& file) {
+    component_ast_index_.assign(file.components.size(), -1);
+    for (size_t i = 0; i < file.components.size(); ++i) {
+      const ast::Component& c = file.components[i];
+      auto [it, inserted] = components_.emplace(c.name.value, module_.components.size());
+      if (!inserted) {
+        Error(DiagnosticKind::kDuplicateComponent, c.name.loc, c.name.value);
+        Previous(module_.components[it->second].loc);
+        continue;
+      }
+      component_ast_index_[i] = static_cast<int64_t>(module_.components.size());
+      ir::Component component;
+      component.id = c.name.value;
+      component.name = c.name.value;
+      component.loc = c.name.loc;
+      module_.components.push_back(std::move(component));
+    }
+  }
+
+  void LowerInstance(const ast::File& file) {
+    for (size_t i = 1; i < file.instances.size(); ++i) {
+      Error(DiagnosticKind::kDuplicateDeclaration, file.instances[i].loc, "instance");
+      Previous(file.instances[0].loc);
+    }
+    if (file.instances.empty()) return;
+    const ast::Instance& in = file.instances[0];
+    ir::Instance& out = module_.instance;
+    out.loc = in.loc;
+    for (size_t i = 0; i < in.namespaces.size(); ++i) {
+      if (i > 0) {
+        Error(DiagnosticKind::kDuplicateSetting, in.namespaces[i].loc, "namespace", "instance");
+        continue;
+      }
+      out.ns = LowerNamespaceValue(in.namespaces[i]);
+    }
+    for (size_t i = 0; i < in.labels.size(); ++i) {
+      if (i > 0) {
+        Error(DiagnosticKind::kDuplicateSetting, in.labels[i].loc, "labels", "instance");
+        continue;
+      }
+      out.labels = LowerLabels(in.labels[i]);
+    }
+    std::unordered_set<std::string> seen;
+    for (const ast::Setting& s : in.settings) {
+      if (!seen.insert(s.key.value).second) {
+        Error(DiagnosticKind::kDuplicateProperty, s.key.loc, s.key.value);
+        continue;
+      }
+      if (s.key.value == "prefix") {
+        out.prefix = LowerScalar(s.value);
+      } else if (s.key.value == "name") {
+        if (s.value.kind != ast::Value::Kind::kString) {
+          Error(DiagnosticKind::kParamTypeMismatch, s.value.loc, "name", "string",
+                ValueKindName(s.value.kind));
+        }
+        out.name = s.value.text;
+      } else {
+        Error(DiagnosticKind::kUnknownProperty, s.key.loc, s.key.value, "the instance",
+              "namespace, labels, prefix or name");
+      }
+    }
+  }
+
+  void LowerDns(const ast::File& file) {
+    for (size_t i = 1; i < file.dns.size(); ++i) {
+      Error(DiagnosticKind::kDuplicateDeclaration, file.dns[i].loc, "dns");
+      Previous(file.dns[0].loc);
+    }
+    ir::Dns& dns = module_.dns;
+    if (file.dns.empty()) {
+      // Default: kube-dns in kube-system, UDP and TCP 53.
+      dns.enabled = true;
+      dns.ports = {{ir::Protocol::kTcp, 53, 53}, {ir::Protocol::kUdp, 53, 53}};
+      PeerRef peer;
+      peer.kind = PeerRef::Kind::kPods;
+      peer.pod_labels.push_back({"k8s-app", {ir::ValueRef::Kind::kLiteral, "kube-dns", 0, {}}, {}});
+      peer.ns = PeerRef::Namespace::kNamed;
+      peer.ns_name = {ir::ValueRef::Kind::kLiteral, "kube-system", 0, {}};
+      dns.peers.push_back(std::move(peer));
+      return;
+    }
+    const ast::Dns& in = file.dns[0];
+    dns.loc = in.loc;
+    dns.enabled = !in.off;
+    if (in.off) return;
+    dns.ports = LowerPorts(in.ports);
+    dns.peers = LowerPeerList(in.peers, /*in_default=*/false);
+  }
+
+  // --- Components ---------------------------------------------------------
+
+  void LowerComponent(const ast::Component& c, ir::Component& out) {
+    if (c.when) out.when = LowerCondition(*c.when);
+    if (c.labels) {
+      out.labels = LowerLabels(*c.labels);
+    }
+    for (const ast::LabelMap& extra : c.extra_labels) {
+      Error(DiagnosticKind::kDuplicateSetting, extra.loc, "labels", "component");
+    }
+    if (c.scope) out.scope = *c.scope == ast::Component::Scope::kCluster ? ir::Scope::kCluster
+                                                                         : ir::Scope::kInstance;
+    for (size_t i = 0; i < c.namespaces.size(); ++i) {
+      if (i > 0) {
+        Error(DiagnosticKind::kDuplicateSetting, c.namespaces[i].loc, "namespace", "component");
+        continue;
+      }
+      out.ns = LowerNamespaceValue(c.namespaces[i]);
+    }
+    if (!c.labels || c.labels->entries.empty()) {
+      Error(DiagnosticKind::kEmptySelector, c.name.loc, c.name.value,
+            out.scope == ir::Scope::kInstance ? " of the instance" : " in every namespace");
+    } else if (out.scope == ir::Scope::kInstance) {
+      for (const ir::LabelRef& own : out.labels) {
+        for (const ir::LabelRef& shared : module_.instance.labels) {
+          if (own.key == shared.key) {
+            Error(DiagnosticKind::kDuplicateLabel, own.loc, own.key);
+          }
+        }
+      }
+    }
+    PropertyReader props(*this, "a component", {"name"});
+    for (const ast::Property& p : c.properties) {
+      if (std::string* slot = props.Slot(p, {&out.name})) *slot = p.value.value;
+    }
+    for (const ast::Note& n : c.notes) {
+      out.notes.push_back({n.direction == ast::Direction::kEgress ? Direction::kEgress
+                                                                  : Direction::kIngress,
+                           n.text.value, n.loc});
+    }
+    std::unordered_map<std::string, SourceLoc> seen_rules;
+    for (const ast::Rule& r : c.rules) {
+      ir::Rule rule = LowerRule(r);
+      std::string key = RuleKey(rule, r);
+      auto [it, inserted] = seen_rules.emplace(std::move(key), rule.loc);
+      if (!inserted) {
+        Error(DiagnosticKind::kDuplicateRule, rule.loc,
+              rule.direction == Direction::kIngress ? "ingress" : "egress", out.id);
+        Error(DiagnosticKind::kPreviousRule, it->second);
+      }
+      out.rules.push_back(std::move(rule));
+    }
+  }
+
+  ir::Rule LowerRule(const ast::Rule& r) {
+    ir::Rule rule;
+    rule.direction = r.direction == ast::Direction::kEgress ? Direction::kEgress : Direction::kIngress;
+    rule.loc = r.loc;
+    rule.loc.length = rule.direction == Direction::kIngress ? 7 : 6;
+    rule.ports = LowerPorts(r.ports);
+    rule.peers = LowerPeerList(r.peers, /*in_default=*/false);
+    if (r.when) rule.when = LowerCondition(*r.when);
+    PropertyReader props(*this, "a rule", {"reason", "doc"});
+    for (const ast::Property& p : r.properties) {
+      if (std::string* slot = props.Slot(p, {&rule.reason, &rule.doc})) *slot = p.value.value;
+    }
+    return rule;
+  }
+
+  // A key identifying what a rule admits under which condition, for
+  // duplicate detection.
+  static std::string RuleKey(const ir::Rule& rule, const ast::Rule& r) {
+    std::string key = rule.direction == Direction::kIngress ? "I|" : "E|";
+    for (const ir::PortRange& p : rule.ports) {
+      key += std::to_string(static_cast<int>(p.protocol)) + ":" + std::to_string(p.first) +
+             "-" + std::to_string(p.last) + ",";
+    }
+    key += "|";
+    std::vector<std::string> peers;
+    for (const ast::Peer& p : r.peers) peers.push_back(PeerKey(p));
+    std::sort(peers.begin(), peers.end());
+    peers.erase(std::unique(peers.begin(), peers.end()), peers.end());
+    for (const std::string& p : peers) key += p + ",";
+    key += "|";
+    if (r.when) key += ConditionKey(*r.when);
+    return key;
+  }
+
+  static std::string LabelMapKey(const ast::LabelMap& map) {
+    std::vector<std::string> entries;
+    for (const auto& e : map.entries) {
+      entries.push_back(e.key.value + "=" + (e.value.kind == ast::Value::Kind::kParam ? "$" : "") +
+                        e.value.text);
+    }
+    std::sort(entries.begin(), entries.end());
+    std::string key = "{";
+    for (const auto& e : entries) key += e + ";";
+    return key + "}";
+  }
+
+  static std::string PeerKey(const ast::Peer& p) {
+    switch (p.kind) {
+      case ast::Peer::Kind::kAnywhere:
+        return "anywhere";
+      case ast::Peer::Kind::kInstance:
+        return "instance";
+      case ast::Peer::Kind::kExternal:
+        return "external";
+      case ast::Peer::Kind::kCidr: {
+        std::string key = "cidr:" + p.cidr.value;
+        for (const auto& e : p.except) key += "!" + e.value;
+        return key;
+      }
+      case ast::Peer::Kind::kPods: {
+        std::string key = "pods:" + LabelMapKey(p.pods) + ":" + std::to_string(static_cast<int>(p.ns));
+        if (p.ns == ast::Peer::Namespace::kNamed) key += ":" + p.ns_name.text;
+        if (p.ns == ast::Peer::Namespace::kLabels) key += ":" + LabelMapKey(p.ns_labels);
+        return key;
+      }
+      case ast::Peer::Kind::kParam:
+        return "$" + p.name.value;
+      case ast::Peer::Kind::kComponent:
+        return "c:" + p.name.value;
+    }
+    return {};
+  }
+
+  // Bounded by the parser's nesting limit.
+  static std::string ConditionKey(const ast::Condition& c) {
+    switch (c.kind) {
+      case ast::Condition::Kind::kTrue:
+        return "T";
+      case ast::Condition::Kind::kFalse:
+        return "F";
+      case ast::Condition::Kind::kFlag:
+        return c.flag.value;
+      case ast::Condition::Kind::kNot:
+        return "!(" + ConditionKey(c.operands[0]) + ")";
+      case ast::Condition::Kind::kAnd:
+      case ast::Condition::Kind::kOr: {
+        std::string key = c.kind == ast::Condition::Kind::kAnd ? "&(" : "|(";
+        for (const auto& o : c.operands) key += ConditionKey(o) + ",";
+        return key + ")";
+      }
+    }
+    return {};
+  }
+
+  // --- Pieces ---------------------------------------------------------------
+
+  std::vector<ir::PortRange> LowerPorts(const std::vector<ast::PortItem>& items) {
+    std::vector<ir::PortRange> ports;
+    for (const ast::PortItem& item : items) {
+      bool ok = true;
+      if (item.first < 1 || item.first > 65535) {
+        Error(DiagnosticKind::kPortOutOfRange, item.first_loc, item.first);
+        ok = false;
+      }
+      if (item.last != item.first || item.last_loc != item.first_loc) {
+        if (item.last < 1 || item.last > 65535) {
+          Error(DiagnosticKind::kPortOutOfRange, item.last_loc, item.last);
+          ok = false;
+        } else if (ok && item.first > item.last) {
+          Error(DiagnosticKind::kInvalidPortRange, item.loc, item.first, item.last);
+          ok = false;
+        }
+      }
+      if (ok) {
+        ports.push_back({ProtocolOf(item.protocol), static_cast<uint16_t>(item.first),
+                         static_cast<uint16_t>(item.last)});
+      }
+    }
+    return ports;
+  }
+
+  std::vector<PeerRef> LowerPeerList(const std::vector<ast::Peer>& peers, bool in_default) {
+    std::vector<PeerRef> out;
+    out.reserve(peers.size());
+    for (const ast::Peer& p : peers) {
+      if (std::optional<PeerRef> peer = LowerPeer(p, in_default)) out.push_back(std::move(*peer));
+    }
+    return out;
+  }
+
+  std::optional<PeerRef> LowerPeer(const ast::Peer& p, bool in_default) {
+    PeerRef peer;
+    peer.loc = p.loc;
+    switch (p.kind) {
+      case ast::Peer::Kind::kAnywhere:
+        peer.kind = PeerRef::Kind::kAnywhere;
+        peer.loc.length = 8;
+        break;
+      case ast::Peer::Kind::kInstance:
+        peer.kind = PeerRef::Kind::kInstance;
+        peer.loc.length = 8;
+        if (module_.instance.labels.empty()) {
+          Error(DiagnosticKind::kPeerSelfScope, peer.loc);
+          return std::nullopt;
+        }
+        break;
+      case ast::Peer::Kind::kExternal:
+        peer.kind = PeerRef::Kind::kExternal;
+        peer.loc.length = 8;
+        break;
+      case ast::Peer::Kind::kCidr: {
+        peer.kind = PeerRef::Kind::kCidr;
+        std::string error;
+        std::optional<Cidr> cidr = ParseCidr(p.cidr.value, error);
+        if (!cidr) {
+          Error(DiagnosticKind::kInvalidCidr, p.cidr.loc, p.cidr.value, error);
+          return std::nullopt;
+        }
+        peer.cidr = cidr->text;
+        for (const ast::Text& e : p.except) {
+          std::optional<Cidr> inner = ParseCidr(e.value, error);
+          if (!inner) {
+            Error(DiagnosticKind::kInvalidCidr, e.loc, e.value, error);
+            return std::nullopt;
+          }
+          if (!StrictlyInside(*inner, *cidr)) {
+            Error(DiagnosticKind::kInvalidExcept, e.loc, e.value, p.cidr.value);
+            return std::nullopt;
+          }
+          peer.except.push_back(inner->text);
+        }
+        break;
+      }
+      case ast::Peer::Kind::kPods:
+        peer.kind = PeerRef::Kind::kPods;
+        peer.pod_labels = LowerLabels(p.pods);
+        switch (p.ns) {
+          case ast::Peer::Namespace::kDefault:
+            peer.ns = PeerRef::Namespace::kInstance;
+            break;
+          case ast::Peer::Namespace::kAny:
+            peer.ns = PeerRef::Namespace::kAny;
+            break;
+          case ast::Peer::Namespace::kNamed:
+            peer.ns = PeerRef::Namespace::kNamed;
+            peer.ns_name = in_default ? LowerLiteralNamespace(p.ns_name)
+                                      : LowerNamespaceValue(p.ns_name);
+            break;
+          case ast::Peer::Namespace::kLabels:
+            peer.ns = PeerRef::Namespace::kLabels;
+            peer.ns_labels = LowerLabels(p.ns_labels);
+            break;
+        }
+        break;
+      case ast::Peer::Kind::kParam: {
+        peer.kind = PeerRef::Kind::kParam;
+        peer.loc = p.name.loc;
+        peer.loc.column -= 1;  // include the '$'
+        peer.loc.length += 1;
+        if (in_default) {
+          Error(DiagnosticKind::kParamInDefault, peer.loc, p.name.value);
+          return std::nullopt;
+        }
+        auto it = params_.find(p.name.value);
+        if (it == params_.end()) {
+          Error(DiagnosticKind::kUnknownParam, peer.loc, p.name.value, Suggest(p.name.value, params_));
+          return std::nullopt;
+        }
+        const ir::Param& param = module_.params[it->second];
+        if (param.type != ir::ParamType::kPeers) {
+          Error(DiagnosticKind::kParamNotPeers, peer.loc, p.name.value, ParamTypeName(param.type));
+          return std::nullopt;
+        }
+        peer.index = it->second;
+        break;
+      }
+      case ast::Peer::Kind::kComponent: {
+        peer.kind = PeerRef::Kind::kComponent;
+        peer.loc = p.name.loc;
+        auto it = components_.find(p.name.value);
+        if (it == components_.end()) {
+          Error(DiagnosticKind::kUnknownComponent, p.name.loc, p.name.value,
+                Suggest(p.name.value, components_));
+          return std::nullopt;
+        }
+        peer.index = it->second;
+        break;
+      }
+    }
+    return peer;
+  }
+
+  ir::Condition LowerCondition(const ast::Condition& c) {
+    ir::Condition out;
+    out.loc = c.loc;
+    AppendCondition(c, out);
+    return out;
+  }
+
+  // Appends `c` (operands first) and returns its node index. Recursion depth
+  // is bounded by the parser's nesting limit.
+  uint32_t AppendCondition(const ast::Condition& c, ir::Condition& out) {
+    ir::Condition::Node node;
+    switch (c.kind) {
+      case ast::Condition::Kind::kTrue:
+        node.op = ir::Condition::Op::kTrue;
+        break;
+      case ast::Condition::Kind::kFalse:
+        node.op = ir::Condition::Op::kFalse;
+        break;
+      case ast::Condition::Kind::kFlag: {
+        node.op = ir::Condition::Op::kFlag;
+        auto it = flags_.find(c.flag.value);
+        if (it == flags_.end()) {
+          Error(DiagnosticKind::kUnknownFlag, c.flag.loc, c.flag.value, Suggest(c.flag.value, flags_));
+        } else {
+          node.flag = it->second;
+        }
+        break;
+      }
+      case ast::Condition::Kind::kNot:
+      case ast::Condition::Kind::kAnd:
+      case ast::Condition::Kind::kOr:
+        node.op = c.kind == ast::Condition::Kind::kNot   ? ir::Condition::Op::kNot
+                  : c.kind == ast::Condition::Kind::kAnd ? ir::Condition::Op::kAnd
+                                                         : ir::Condition::Op::kOr;
+        for (const ast::Condition& operand : c.operands) {
+          node.operands.push_back(AppendCondition(operand, out));
+        }
+        break;
+    }
+    out.nodes.push_back(std::move(node));
+    return static_cast<uint32_t>(out.nodes.size() - 1);
+  }
+
+  std::vector<ir::LabelRef> LowerLabels(const ast::LabelMap& map) {
+    std::vector<ir::LabelRef> labels;
+    std::unordered_set<std::string_view> keys;
+    for (const ast::LabelEntry& e : map.entries) {
+      std::string error = CheckLabelKey(e.key.value);
+      if (!error.empty()) {
+        Error(DiagnosticKind::kInvalidLabelKey, e.key.loc, e.key.value, error);
+        continue;
+      }
+      if (!keys.insert(e.key.value).second) {
+        Error(DiagnosticKind::kDuplicateLabel, e.key.loc, e.key.value);
+        continue;
+      }
+      ir::LabelRef label;
+      label.key = e.key.value;
+      label.loc = e.key.loc;
+      label.value = LowerScalar(e.value);
+      if (e.value.kind != ast::Value::Kind::kParam) {
+        error = CheckLabelValue(e.value.text);
+        if (!error.empty()) {
+          Error(DiagnosticKind::kInvalidLabelValue, e.value.loc, e.value.text, error);
+          continue;
+        }
+      }
+      labels.push_back(std::move(label));
+    }
+    return labels;
+  }
+
+  // A string, number, boolean or string/int parameter.
+  ir::ValueRef LowerScalar(const ast::Value& v) {
+    ir::ValueRef out;
+    out.loc = v.loc;
+    if (v.kind != ast::Value::Kind::kParam) {
+      out.literal = v.text;
+      return out;
+    }
+    out.kind = ir::ValueRef::Kind::kParam;
+    out.loc.length = static_cast<uint32_t>(v.text.size()) + 1;
+    auto it = params_.find(v.text);
+    if (it == params_.end()) {
+      Error(DiagnosticKind::kUnknownParam, out.loc, v.text, Suggest(v.text, params_));
+    } else if (module_.params[it->second].type == ir::ParamType::kPeers) {
+      Error(DiagnosticKind::kParamNotScalar, out.loc, v.text);
+    } else {
+      out.param = it->second;
+    }
+    return out;
+  }
+
+  ir::ValueRef LowerNamespaceValue(const ast::Value& v) {
+    ir::ValueRef out = LowerScalar(v);
+    if (out.kind == ir::ValueRef::Kind::kLiteral) {
+      std::string error = CheckDns1123Label(out.literal);
+      if (!error.empty()) Error(DiagnosticKind::kInvalidNamespace, v.loc, out.literal, error);
+    }
+    return out;
+  }
+
+  ir::ValueRef LowerLiteralNamespace(const ast::Value& v) {
+    if (v.kind == ast::Value::Kind::kParam) {
+      SourceLoc loc = v.loc;
+      loc.length = static_cast<uint32_t>(v.text.size()) + 1;
+      Error(DiagnosticKind::kParamInDefault, loc, v.text);
+      return {};
+    }
+    return LowerNamespaceValue(v);
+  }
+
+  // Reads `key "value";` properties, reporting unknown and repeated keys.
+  class PropertyReader {
+   public:
+    PropertyReader(Lowerer& lowerer, std::string_view what, std::vector<std::string_view> keys)
+        : lowerer_(lowerer), what_(what), keys_(std::move(keys)) {}
+
+    // The slot for p's key (slots are given in the order of `keys`), or
+    // nullptr after reporting an error.
+    std::string* Slot(const ast::Property& p, std::vector<std::string*> slots) {
+      for (size_t i = 0; i < keys_.size(); ++i) {
+        if (p.key.value != keys_[i]) continue;
+        if (!seen_.insert(keys_[i]).second) {
+          lowerer_.Error(DiagnosticKind::kDuplicateProperty, p.key.loc, p.key.value);
+          return nullptr;
+        }
+        return slots[i];
+      }
+      std::string expected;
+      for (size_t i = 0; i < keys_.size(); ++i) {
+        if (i > 0) expected += i + 1 == keys_.size() ? " or " : ", ";
+        expected += keys_[i];
+      }
+      lowerer_.Error(DiagnosticKind::kUnknownProperty, p.key.loc, p.key.value, what_, expected);
+      return nullptr;
+    }
+
+   private:
+    Lowerer& lowerer_;
+    std::string_view what_;
+    std::vector<std::string_view> keys_;
+    std::unordered_set<std::string_view> seen_;
+  };
+
+  Diagnostics& diagnostics_;
+  ir::Module module_;
+  std::unordered_map<std::string, uint32_t> params_, flags_, components_;
+  std::vector<int64_t> component_ast_index_;
+};
+
+}  // namespace
+
+std::optional<ir::Module> Lower(const ast::File& file, Diagnostics& diagnostics) {
+  Lowerer lowerer(diagnostics);
+  return lowerer.LowerFile(file);
+}
+
+std::optional<std::vector<ir::PeerRef>> LowerPeerList(const std::vector<ast::Peer>& peers,
+                                                      const ir::Module& module,
+                                                      Diagnostics& diagnostics) {
+  Lowerer lowerer(diagnostics);
+  lowerer.IndexModule(module);
+  return lowerer.LowerPeers(peers);
+}
+
+}  // namespace netpolc

@@ -1,0 +1,707 @@
+#include "compiler/parse.h"
+
+#include <antlr4-runtime.h>
+
+#include <string_view>
+
+#include "grammar/NetpolLexer.h"
+#include "grammar/NetpolParser.h"
+
+namespace netpolc {
+namespace {
+
+using netpolc_grammar::NetpolLexer;
+using netpolc_grammar::NetpolParser;
+using P = NetpolParser;
+
+uint32_t CodePoints(std::string_view text) {
+  uint32_t n = 0;
+  for (unsigned char c : text) {
+    if ((c & 0xC0) != 0x80) ++n;
+  }
+  return n;
+}
+
+bool ValidUtf8(std::string_view s) {
+  size_t i = 0;
+  while (i < s.size()) {
+    unsigned char c = s[i];
+    size_t len;
+    uint32_t cp;
+    if (c < 0x80) {
+      ++i;
+      continue;
+    } else if ((c & 0xE0) == 0xC0) {
+      len = 2;
+      cp = c & 0x1F;
+    } else if ((c & 0xF0) == 0xE0) {
+      len = 3;
+      cp = c & 0x0F;
+    } else if ((c & 0xF8) == 0xF0) {
+      len = 4;
+      cp = c & 0x07;
+    } else {
+      return false;
+    }
+    if (i + len > s.size()) return false;
+    for (size_t k = 1; k < len; ++k) {
+      unsigned char cc = s[i + k];
+      if ((cc & 0xC0) != 0x80) return false;
+      cp = (cp << 6) | (cc & 0x3F);
+    }
+    if ((len == 2 && cp < 0x80) || (len == 3 && cp < 0x800) ||
+        (len == 4 && (cp < 0x10000 || cp > 0x10FFFF)) ||
+        (cp >= 0xD800 && cp <= 0xDFFF)) {
+      return false;
+    }
+    i += len;
+  }
+  return true;
+}
+
+// Describes a token for a diagnostic: keywords and punctuation quoted, the
+// rest by category.
+std::string DescribeTokenType(size_t type, const antlr4::dfa::Vocabulary& vocab) {
+  switch (type) {
+    case antlr4::Token::EOF:
+      return "end of file";
+    case NetpolLexer::IDENT:
+      return "a name";
+    case NetpolLexer::PARAM:
+      return "a parameter ($name)";
+    case NetpolLexer::INT:
+      return "a number";
+    case NetpolLexer::STRING:
+      return "a string";
+    default:
+      return std::string(vocab.getLiteralName(type));
+  }
+}
+
+std::string DescribeToken(const antlr4::Token* token) {
+  if (token == nullptr || token->getType() == antlr4::Token::EOF) {
+    return "end of file";
+  }
+  std::string text = token->getText();
+  if (token->getType() == NetpolLexer::STRING) {
+    if (text.size() > 40) text = text.substr(0, 37) + "...\"";
+    return "string " + text;
+  }
+  if (text.size() > 40) text = text.substr(0, 37) + "...";
+  return "'" + text + "'";
+}
+
+SourceLoc LocOf(uint32_t file, const antlr4::Token* token) {
+  SourceLoc loc;
+  loc.file = file;
+  loc.line = static_cast<uint32_t>(token->getLine());
+  loc.column = static_cast<uint32_t>(token->getCharPositionInLine()) + 1;
+  if (token->getType() == antlr4::Token::EOF) {
+    loc.length = 1;
+  } else {
+    loc.length = std::max<uint32_t>(1, CodePoints(token->getText()));
+  }
+  return loc;
+}
+
+// Turns ANTLR's syntax errors into diagnostics worded for the user.
+class ErrorListener : public antlr4::BaseErrorListener {
+ public:
+  ErrorListener(uint32_t file, Diagnostics& diagnostics)
+      : file_(file), diagnostics_(diagnostics) {}
+
+  void syntaxError(antlr4::Recognizer* recognizer,
+                   antlr4::Token* offending, size_t line,
+                   size_t column, const std::string& /*antlr_message*/,
+                   std::exception_ptr /*e*/) override {
+    std::string message = "unexpected " + DescribeToken(offending);
+    if (auto* parser = dynamic_cast<antlr4::Parser*>(recognizer)) {
+      antlr4::misc::IntervalSet expected;
+      try {
+        expected = parser->getExpectedTokens();
+      } catch (...) {
+        // No expectation could be computed; the plain message will do.
+      }
+      std::vector<ssize_t> types = expected.toList();
+      if (!types.empty() && types.size() <= 6) {
+        message += "; expected ";
+        for (size_t i = 0; i < types.size(); ++i) {
+          if (i > 0) message += i + 1 == types.size() ? " or " : ", ";
+          message += DescribeTokenType(static_cast<size_t>(types[i]), parser->getVocabulary());
+        }
+      }
+    }
+    SourceLoc loc;
+    if (offending != nullptr) {
+      loc = LocOf(file_, offending);
+    } else {
+      loc = SourceLoc{file_, static_cast<uint32_t>(line),
+                      static_cast<uint32_t>(column) + 1, 1};
+    }
+    // Only the first syntax error is reported: after it, the parser's
+    // recovery guesses and the errors that follow are mostly echoes.
+    if (count_++ == 0) diagnostics_.Emit(DiagnosticKind::kSyntaxError, loc, message);
+  }
+
+  size_t count() const { return count_; }
+
+ private:
+  uint32_t file_;
+  Diagnostics& diagnostics_;
+  size_t count_ = 0;
+};
+
+// Walks the ANTLR parse tree and builds the AST.
+class Builder {
+ public:
+  Builder(uint32_t file, Diagnostics& diagnostics)
+      : file_(file), diagnostics_(diagnostics) {}
+
+  ast::File BuildFile(P::FileContext* ctx) {
+    ast::File file;
+    file.file_id = file_;
+    for (P::DeclContext* decl : ctx->decl()) {
+      if (auto* c = decl->paramDecl()) {
+        file.params.push_back(BuildParam(c));
+      } else if (auto* c = decl->flagDecl()) {
+        file.flags.push_back(BuildFlag(c));
+      } else if (auto* c = decl->instanceDecl()) {
+        file.instances.push_back(BuildInstance(c));
+      } else if (auto* c = decl->dnsDecl()) {
+        file.dns.push_back(BuildDns(c));
+      } else if (auto* c = decl->componentDecl()) {
+        file.components.push_back(BuildComponent(c));
+      }
+    }
+    return file;
+  }
+
+  std::vector<ast::Peer> BuildPeerList(P::PeerListContext* ctx) {
+    std::vector<ast::Peer> peers;
+    for (P::PeerContext* peer : ctx->peer()) peers.push_back(BuildPeer(peer));
+    return peers;
+  }
+
+ private:
+  SourceLoc Loc(const antlr4::Token* token) const { return LocOf(file_, token); }
+  SourceLoc Loc(antlr4::tree::TerminalNode* node) const {
+    return LocOf(file_, node->getSymbol());
+  }
+  SourceLoc Loc(antlr4::ParserRuleContext* ctx) const {
+    return LocOf(file_, ctx->getStart());
+  }
+
+  ast::Text Ident(const antlr4::Token* token) {
+    return ast::Text{token->getText(), Loc(token)};
+  }
+
+  // Decodes a string literal token, reporting invalid escapes.
+  ast::Text String(antlr4::tree::TerminalNode* node) {
+    const antlr4::Token* token = node->getSymbol();
+    std::string raw = token->getText();
+    SourceLoc loc = Loc(token);
+    std::string out;
+    // raw includes the quotes.
+    uint32_t column = loc.column + 1;  // code point column of raw[1]
+    for (size_t i = 1; i + 1 < raw.size(); ++i) {
+      char c = raw[i];
+      if (c != '\\') {
+        out.push_back(c);
+        if ((static_cast<unsigned char>(c) & 0xC0) != 0x80) ++column;
+        continue;
+      }
+      char e = raw[i + 1];
+      SourceLoc at{file_, loc.line, column, 2};
+      switch (e) {
+        case '\\':
+        case '"':
+          out.push_back(e);
+          break;
+        case 'n':
+          out.push_back('\n');
+          break;
+        case 't':
+          out.push_back('\t');
+          break;
+        case 'u': {
+          uint32_t cp = 0;
+          bool ok = i + 5 < raw.size();
+          for (size_t k = 2; ok && k < 6; ++k) {
+            char h = raw[i + k];
+            int d = (h >= '0' && h <= '9')   ? h - '0'
+                    : (h >= 'a' && h <= 'f') ? h - 'a' + 10
+                    : (h >= 'A' && h <= 'F') ? h - 'A' + 10
+                                             : -1;
+            if (d < 0) ok = false;
+            cp = cp * 16 + static_cast<uint32_t>(d);
+          }
+          if (!ok || (cp >= 0xD800 && cp <= 0xDFFF) || cp == 0) {
+            at.length = 2;
+            diagnostics_.Emit(DiagnosticKind::kInvalidEscape, at,
+                              raw.substr(i, std::min<size_t>(6, raw.size() - 1 - i)));
+            i += 1;
+            column += 2;
+            continue;
+          }
+          AppendUtf8(out, cp);
+          i += 5;
+          column += 6;
+          continue;
+        }
+        default: {
+          // The escaped character may be multi-byte.
+          size_t len = 1;
+          while (i + 1 + len < raw.size() &&
+                 (static_cast<unsigned char>(raw[i + 1 + len]) & 0xC0) == 0x80) {
+            ++len;
+          }
+          diagnostics_.Emit(DiagnosticKind::kInvalidEscape, at,
+                            raw.substr(i, 1 + len));
+          i += len;
+          column += 2;
+          continue;
+        }
+      }
+      i += 1;
+      column += 2;
+    }
+    return ast::Text{std::move(out), loc};
+  }
+
+  static void AppendUtf8(std::string& out, uint32_t cp) {
+    if (cp < 0x80) {
+      out.push_back(static_cast<char>(cp));
+    } else if (cp < 0x800) {
+      out.push_back(static_cast<char>(0xC0 | (cp >> 6)));
+      out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+    } else {
+      out.push_back(static_cast<char>(0xE0 | (cp >> 12)));
+      out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
+      out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+    }
+  }
+
+  ast::Value BuildValue(P::ValueContext* ctx) {
+    ast::Value value;
+    value.loc = Loc(ctx);
+    if (ctx->STRING() != nullptr) {
+      value.kind = ast::Value::Kind::kString;
+      value.text = String(ctx->STRING()).value;
+    } else if (ctx->INT() != nullptr) {
+      value.kind = ast::Value::Kind::kInt;
+      value.text = ctx->INT()->getText();
+    } else if (ctx->PARAM() != nullptr) {
+      value.kind = ast::Value::Kind::kParam;
+      value.text = ctx->PARAM()->getText().substr(1);
+    } else if (ctx->boolLit() != nullptr) {
+      value.kind = ast::Value::Kind::kBool;
+      value.boolean = ctx->boolLit()->getText() == "true";
+      value.text = ctx->boolLit()->getText();
+    }
+    return value;
+  }
+
+  ast::Property BuildProperty(P::PropertyContext* ctx) {
+    return ast::Property{Ident(ctx->key), String(ctx->STRING())};
+  }
+
+  ast::LabelMap BuildLabelMap(P::LabelMapContext* ctx) {
+    ast::LabelMap map;
+    map.loc = Loc(ctx);
+    for (P::LabelEntryContext* entry : ctx->labelEntry()) {
+      ast::LabelEntry e;
+      antlr4::tree::TerminalNode* key_node = nullptr;
+      for (auto* child : entry->children) {
+        auto* terminal = dynamic_cast<antlr4::tree::TerminalNode*>(child);
+        if (terminal != nullptr && terminal->getSymbol() == entry->key) {
+          key_node = terminal;
+          break;
+        }
+      }
+      e.key = key_node ? String(key_node) : ast::Text{"", Loc(entry)};
+      e.value = BuildValue(entry->value());
+      map.entries.push_back(std::move(e));
+    }
+    return map;
+  }
+
+  static ast::Protocol ProtocolOf(P::ProtocolContext* ctx) {
+    if (ctx == nullptr) return ast::Protocol::kTcp;
+    std::string text = ctx->getText();
+    if (text == "udp") return ast::Protocol::kUdp;
+    if (text == "sctp") return ast::Protocol::kSctp;
+    return ast::Protocol::kTcp;
+  }
+
+  static uint64_t Number(const std::string& digits) {
+    uint64_t n = 0;
+    for (char c : digits) {
+      n = n * 10 + static_cast<uint64_t>(c - '0');
+      if (n > UINT32_MAX) return UINT32_MAX;
+    }
+    return n;
+  }
+
+  std::vector<ast::PortItem> BuildPorts(P::PortListContext* ctx) {
+    std::vector<ast::PortItem> ports;
+    for (P::PortItemContext* item : ctx->portItem()) {
+      ast::PortItem port;
+      port.protocol = ProtocolOf(item->protocol());
+      port.loc = Loc(item);
+      port.first_loc = Loc(item->first);
+      port.first = Number(item->first->getText());
+      if (item->last != nullptr) {
+        port.last_loc = Loc(item->last);
+        port.last = Number(item->last->getText());
+        // Underline the whole range.
+        port.loc = port.first_loc;
+        port.loc.length = port.last_loc.column + port.last_loc.length -
+                          port.first_loc.column;
+        if (port.last_loc.line != port.first_loc.line) {
+          port.loc.length = port.first_loc.length;
+        }
+      } else {
+        port.last = port.first;
+        port.last_loc = port.first_loc;
+      }
+      ports.push_back(port);
+    }
+    return ports;
+  }
+
+  ast::Peer BuildPeer(P::PeerContext* ctx) {
+    ast::Peer peer;
+    peer.loc = Loc(ctx);
+    if (dynamic_cast<P::AnywherePeerContext*>(ctx)) {
+      peer.kind = ast::Peer::Kind::kAnywhere;
+    } else if (dynamic_cast<P::InstancePeerContext*>(ctx)) {
+      peer.kind = ast::Peer::Kind::kInstance;
+    } else if (dynamic_cast<P::ExternalPeerContext*>(ctx)) {
+      peer.kind = ast::Peer::Kind::kExternal;
+    } else if (auto* c = dynamic_cast<P::CidrPeerContext*>(ctx)) {
+      peer.kind = ast::Peer::Kind::kCidr;
+      std::vector<antlr4::tree::TerminalNode*> strings = c->STRING();
+      peer.cidr = String(strings.at(0));
+      for (size_t i = 1; i < strings.size(); ++i) {
+        peer.except.push_back(String(strings[i]));
+      }
+    } else if (auto* c = dynamic_cast<P::PodsPeerContext*>(ctx)) {
+      peer.kind = ast::Peer::Kind::kPods;
+      peer.pods = BuildLabelMap(c->labelMap());
+      if (auto* ns = c->namespaceScope()) {
+        if (dynamic_cast<P::AnyNamespaceContext*>(ns)) {
+          peer.ns = ast::Peer::Namespace::kAny;
+        } else if (auto* named = dynamic_cast<P::NamedNamespaceContext*>(ns)) {
+          peer.ns = ast::Peer::Namespace::kNamed;
+          peer.ns_name = BuildValue(named->value());
+        } else if (auto* labelled =
+                       dynamic_cast<P::LabelledNamespacesContext*>(ns)) {
+          peer.ns = ast::Peer::Namespace::kLabels;
+          peer.ns_labels = BuildLabelMap(labelled->labelMap());
+        }
+      }
+    } else if (auto* c = dynamic_cast<P::ParamPeerContext*>(ctx)) {
+      peer.kind = ast::Peer::Kind::kParam;
+      peer.name = ast::Text{c->PARAM()->getText().substr(1), Loc(c->PARAM())};
+    } else if (auto* c = dynamic_cast<P::ComponentPeerContext*>(ctx)) {
+      peer.kind = ast::Peer::Kind::kComponent;
+      peer.name = Ident(c->IDENT()->getSymbol());
+    }
+    return peer;
+  }
+
+  // Depth is bounded by kMaxNesting (checked on the tokens before parsing).
+  ast::Condition BuildCondition(P::ConditionContext* ctx) {
+    std::vector<P::AndConditionContext*> terms = ctx->andCondition();
+    if (terms.size() == 1) return BuildAnd(terms[0]);
+    ast::Condition c;
+    c.kind = ast::Condition::Kind::kOr;
+    c.loc = Loc(ctx);
+    for (auto* t : terms) c.operands.push_back(BuildAnd(t));
+    return c;
+  }
+
+  ast::Condition BuildAnd(P::AndConditionContext* ctx) {
+    std::vector<P::NotConditionContext*> terms = ctx->notCondition();
+    if (terms.size() == 1) return BuildNot(terms[0]);
+    ast::Condition c;
+    c.kind = ast::Condition::Kind::kAnd;
+    c.loc = Loc(ctx);
+    for (auto* t : terms) c.operands.push_back(BuildNot(t));
+    return c;
+  }
+
+  ast::Condition BuildNot(P::NotConditionContext* ctx) {
+    ast::Condition atom = BuildAtom(ctx->atomCondition());
+    if (ctx->negated == nullptr) return atom;
+    ast::Condition c;
+    c.kind = ast::Condition::Kind::kNot;
+    c.loc = Loc(ctx->negated);
+    c.operands.push_back(std::move(atom));
+    return c;
+  }
+
+  ast::Condition BuildAtom(P::AtomConditionContext* ctx) {
+    if (auto* c = dynamic_cast<P::ConstantConditionContext*>(ctx)) {
+      ast::Condition out;
+      out.kind = c->getText() == "true" ? ast::Condition::Kind::kTrue
+                                        : ast::Condition::Kind::kFalse;
+      out.loc = Loc(c);
+      return out;
+    }
+    if (auto* c = dynamic_cast<P::FlagConditionContext*>(ctx)) {
+      ast::Condition out;
+      out.kind = ast::Condition::Kind::kFlag;
+      out.flag = Ident(c->IDENT()->getSymbol());
+      out.loc = out.flag.loc;
+      return out;
+    }
+    auto* c = dynamic_cast<P::ParenConditionContext*>(ctx);
+    return BuildCondition(c->condition());
+  }
+
+  ast::Param BuildParam(P::ParamDeclContext* ctx) {
+    ast::Param param;
+    param.loc = Loc(ctx);
+    param.name = ast::Text{ctx->name->getText(), Loc(ctx->name)};
+    param.type = Ident(ctx->type);
+    if (auto* d = ctx->paramDefault()) {
+      if (d->value() != nullptr) {
+        param.default_value = BuildValue(d->value());
+      } else {
+        param.default_peers = BuildPeerList(d->peerList());
+      }
+    }
+    return param;
+  }
+
+  ast::Flag BuildFlag(P::FlagDeclContext* ctx) {
+    ast::Flag flag;
+    flag.loc = Loc(ctx);
+    flag.name = Ident(ctx->name);
+    if (ctx->boolLit() != nullptr) {
+      flag.default_value = ctx->boolLit()->getText() == "true";
+    }
+    if (ctx->block != nullptr) {
+      for (auto* p : ctx->block->property()) {
+        flag.properties.push_back(BuildProperty(p));
+      }
+    }
+    return flag;
+  }
+
+  ast::Instance BuildInstance(P::InstanceDeclContext* ctx) {
+    ast::Instance instance;
+    instance.loc = Loc(ctx);
+    for (P::InstanceItemContext* item : ctx->instanceItem()) {
+      if (item->value() != nullptr && item->key == nullptr) {
+        instance.namespaces.push_back(BuildValue(item->value()));
+      } else if (item->labelMap() != nullptr) {
+        instance.labels.push_back(BuildLabelMap(item->labelMap()));
+      } else if (item->key != nullptr) {
+        instance.settings.push_back({Ident(item->key), BuildValue(item->value())});
+      }
+    }
+    return instance;
+  }
+
+  ast::Dns BuildDns(P::DnsDeclContext* ctx) {
+    ast::Dns dns;
+    dns.loc = Loc(ctx);
+    if (dynamic_cast<P::DnsOffContext*>(ctx)) {
+      dns.off = true;
+    } else if (auto* c = dynamic_cast<P::DnsRuleContext*>(ctx)) {
+      dns.ports = BuildPorts(c->portList());
+      dns.peers = BuildPeerList(c->peerList());
+    }
+    return dns;
+  }
+
+  ast::Rule BuildRule(ast::Direction direction, antlr4::Token* keyword,
+                      P::PortListContext* ports, P::PeerListContext* peers,
+                      P::ConditionContext* when, P::RuleTailContext* tail) {
+    ast::Rule rule;
+    rule.direction = direction;
+    rule.loc = Loc(keyword);
+    rule.ports = BuildPorts(ports);
+    rule.peers = BuildPeerList(peers);
+    if (when != nullptr) rule.when = BuildCondition(when);
+    if (tail != nullptr && tail->propertyBlock() != nullptr) {
+      for (auto* p : tail->propertyBlock()->property()) {
+        rule.properties.push_back(BuildProperty(p));
+      }
+    }
+    return rule;
+  }
+
+  ast::Component BuildComponent(P::ComponentDeclContext* ctx) {
+    ast::Component component;
+    component.loc = Loc(ctx);
+    component.name = Ident(ctx->name);
+    if (ctx->condition() != nullptr) {
+      component.when = BuildCondition(ctx->condition());
+    }
+    for (P::ComponentItemContext* item : ctx->componentItem()) {
+      if (auto* c = dynamic_cast<P::ComponentLabelsContext*>(item)) {
+        ast::LabelMap map = BuildLabelMap(c->labelMap());
+        if (component.labels.has_value()) {
+          component.extra_labels.push_back(std::move(map));
+        } else {
+          component.labels = std::move(map);
+        }
+      } else if (auto* c = dynamic_cast<P::ComponentScopeContext*>(item)) {
+        component.scope = c->scopeCluster != nullptr
+                              ? ast::Component::Scope::kCluster
+                              : ast::Component::Scope::kInstance;
+        component.scope_loc = Loc(c);
+      } else if (auto* c = dynamic_cast<P::ComponentNamespaceContext*>(item)) {
+        component.namespaces.push_back(BuildValue(c->value()));
+      } else if (auto* c = dynamic_cast<P::ComponentNoteContext*>(item)) {
+        ast::Note note;
+        note.direction = c->noteEgress != nullptr ? ast::Direction::kEgress
+                                                  : ast::Direction::kIngress;
+        note.text = String(c->STRING());
+        note.loc = Loc(c);
+        component.notes.push_back(std::move(note));
+      } else if (auto* c = dynamic_cast<P::IngressRuleContext*>(item)) {
+        component.rules.push_back(BuildRule(ast::Direction::kIngress,
+                                            c->getStart(), c->portList(),
+                                            c->peerList(), c->condition(),
+                                            c->ruleTail()));
+      } else if (auto* c = dynamic_cast<P::EgressRuleContext*>(item)) {
+        component.rules.push_back(BuildRule(ast::Direction::kEgress,
+                                            c->getStart(), c->portList(),
+                                            c->peerList(), c->condition(),
+                                            c->ruleTail()));
+      } else if (auto* c = dynamic_cast<P::ComponentPropertyContext*>(item)) {
+        component.properties.push_back(BuildProperty(c->property()));
+      }
+    }
+    return component;
+  }
+
+  uint32_t file_;
+  Diagnostics& diagnostics_;
+};
+
+// Lexes the whole input and reports lexical problems and excessive nesting
+// before the parser runs (the parser recurses on nesting).
+bool CheckTokens(antlr4::CommonTokenStream& tokens, uint32_t file,
+                 Diagnostics& diagnostics) {
+  tokens.fill();
+  bool ok = true;
+  int depth = 0;
+  for (antlr4::Token* token : tokens.getTokens()) {
+    switch (token->getType()) {
+      case NetpolLexer::UNEXPECTED_CHAR:
+        diagnostics.Emit(DiagnosticKind::kUnexpectedCharacter,
+                         LocOf(file, token), token->getText());
+        ok = false;
+        break;
+      case NetpolLexer::UNTERMINATED_STRING:
+        diagnostics.Emit(DiagnosticKind::kUnterminatedString,
+                         SourceLoc{file, static_cast<uint32_t>(token->getLine()),
+                                   static_cast<uint32_t>(token->getCharPositionInLine()) + 1, 1});
+        ok = false;
+        break;
+      case NetpolLexer::UNTERMINATED_COMMENT:
+        diagnostics.Emit(DiagnosticKind::kUnterminatedComment,
+                         SourceLoc{file, static_cast<uint32_t>(token->getLine()),
+                                   static_cast<uint32_t>(token->getCharPositionInLine()) + 1, 2});
+        ok = false;
+        break;
+      default: {
+        std::string text = token->getText();
+        if (text == "(" || text == "{" || text == "[") {
+          if (++depth > kMaxNesting) {
+            diagnostics.Emit(DiagnosticKind::kNestingTooDeep,
+                             LocOf(file, token), kMaxNesting);
+            return false;
+          }
+        } else if (text == ")" || text == "}" || text == "]") {
+          if (depth > 0) --depth;
+        }
+      }
+    }
+  }
+  return ok;
+}
+
+// Parses with `parse` (a parser entry point), then builds the AST with
+// `build` only when the input had no errors.
+template <typename ParseFn, typename BuildFn>
+auto Parse(const SourceManager& sources, uint32_t file_id,
+           Diagnostics& diagnostics, ParseFn parse, BuildFn build)
+    -> std::optional<decltype(build(std::declval<Builder&>(),
+                                    parse(std::declval<P&>())))> {
+  const SourceFile& file = sources.file(file_id);
+  if (file.text.size() > kMaxSourceBytes) {
+    diagnostics.Emit(DiagnosticKind::kFileTooLarge, SourceLoc{file_id, 1, 1, 1},
+                     kMaxSourceBytes);
+    return std::nullopt;
+  }
+  if (!ValidUtf8(file.text)) {
+    diagnostics.Emit(DiagnosticKind::kInvalidUtf8, SourceLoc{file_id, 1, 1, 1});
+    return std::nullopt;
+  }
+  antlr4::ANTLRInputStream input(file.text);
+  NetpolLexer lexer(&input);
+  lexer.removeErrorListeners();
+  antlr4::CommonTokenStream tokens(&lexer);
+  if (!CheckTokens(tokens, file_id, diagnostics)) return std::nullopt;
+
+  P parser(&tokens);
+  parser.removeErrorListeners();
+
+  // Two-stage parsing: the fast SLL mode first; on failure, the full LL mode
+  // with error reporting and recovery.
+  parser.getInterpreter<antlr4::atn::ParserATNSimulator>()->setPredictionMode(
+      antlr4::atn::PredictionMode::SLL);
+  parser.setErrorHandler(std::make_shared<antlr4::BailErrorStrategy>());
+  decltype(parse(parser)) tree = nullptr;
+  try {
+    tree = parse(parser);
+  } catch (const antlr4::ParseCancellationException&) {
+    tokens.seek(0);
+    parser.reset();
+    parser.setErrorHandler(std::make_shared<antlr4::DefaultErrorStrategy>());
+    parser.getInterpreter<antlr4::atn::ParserATNSimulator>()
+        ->setPredictionMode(antlr4::atn::PredictionMode::LL);
+    ErrorListener listener(file_id, diagnostics);
+    parser.addErrorListener(&listener);
+    tree = parse(parser);
+    parser.removeErrorListeners();
+    if (listener.count() > 0) return std::nullopt;
+  }
+  Builder builder(file_id, diagnostics);
+  return build(builder, tree);
+}
+
+}  // namespace
+
+std::optional<ast::File> ParseFile(const SourceManager& sources,
+                                   uint32_t file_id, Diagnostics& diagnostics) {
+  size_t errors_before = diagnostics.error_count();
+  auto file = Parse(
+      sources, file_id, diagnostics, [](P& parser) { return parser.file(); },
+      [](Builder& builder, P::FileContext* tree) {
+        return builder.BuildFile(tree);
+      });
+  if (diagnostics.error_count() > errors_before) return std::nullopt;
+  return file;
+}
+
+std::optional<std::vector<ast::Peer>> ParsePeerList(
+    const SourceManager& sources, uint32_t file_id, Diagnostics& diagnostics) {
+  size_t errors_before = diagnostics.error_count();
+  auto peers = Parse(
+      sources, file_id, diagnostics,
+      [](P& parser) { return parser.peerListOnly(); },
+      [](Builder& builder, P::PeerListOnlyContext* tree) {
+        return builder.BuildPeerList(tree->peerList());
+      });
+  if (diagnostics.error_count() > errors_before) return std::nullopt;
+  return peers;
+}
+
+}  // namespace netpolc

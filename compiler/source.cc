@@ -1,0 +1,28 @@
+#include "compiler/source.h"
+
+namespace netpolc {
+
+SourceFile::SourceFile(std::string path_in, std::string text_in)
+    : path(std::move(path_in)), text(std::move(text_in)) {
+  line_starts.push_back(0);
+  for (uint32_t i = 0; i < text.size(); ++i) {
+    if (text[i] == '\n') line_starts.push_back(i + 1);
+  }
+}
+
+std::string_view SourceFile::Line(uint32_t line) const {
+  if (line == 0 || line > line_starts.size()) return {};
+  uint32_t begin = line_starts[line - 1];
+  uint32_t end = line < line_starts.size() ? line_starts[line] - 1
+                                           : static_cast<uint32_t>(text.size());
+  std::string_view view(text.data() + begin, end - begin);
+  if (!view.empty() && view.back() == '\r') view.remove_suffix(1);
+  return view;
+}
+
+uint32_t SourceManager::Add(std::string path, std::string text) {
+  files_.emplace_back(std::move(path), std::move(text));
+  return static_cast<uint32_t>(files_.size() - 1);
+}
+
+}  // namespace netpolc

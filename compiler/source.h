@@ -1,0 +1,47 @@
+// Source files and positions within them.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace netpolc {
+
+// A position in a source file: 1-based line and column (columns count
+// Unicode code points). file == kNoFile for positions that are not in a file
+// (command-line arguments, synthesised rules).
+struct SourceLoc {
+  static constexpr uint32_t kNoFile = UINT32_MAX;
+  uint32_t file = kNoFile;
+  uint32_t line = 0;
+  uint32_t column = 0;
+  uint32_t length = 1;  // code points underlined by the caret
+
+  bool valid() const { return file != kNoFile; }
+  friend bool operator==(const SourceLoc&, const SourceLoc&) = default;
+  friend auto operator<=>(const SourceLoc&, const SourceLoc&) = default;
+};
+
+struct SourceFile {
+  std::string path;  // as the user named it; shown in diagnostics
+  std::string text;  // UTF-8
+  std::vector<uint32_t> line_starts;  // byte offset of each line
+
+  SourceFile(std::string path, std::string text);
+  // The text of a 1-based line, without its terminator.
+  std::string_view Line(uint32_t line) const;
+};
+
+// Owns every file of one compilation; SourceLoc::file indexes into it.
+class SourceManager {
+ public:
+  uint32_t Add(std::string path, std::string text);
+  const SourceFile& file(uint32_t id) const { return files_.at(id); }
+  size_t size() const { return files_.size(); }
+
+ private:
+  std::vector<SourceFile> files_;
+};
+
+}  // namespace netpolc

@@ -1,0 +1,110 @@
+// The netpolc rules language. See docs/language.md for the reference.
+//
+// Only this package and compiler/parse.cc see ANTLR types: parse.cc walks the
+// tree produced here and builds the AST (compiler/ast.h).
+grammar Netpol;
+
+file : decl* EOF ;
+
+decl
+    : paramDecl
+    | flagDecl
+    | instanceDecl
+    | dnsDecl
+    | componentDecl
+    ;
+
+// param NAME: TYPE = VALUE;   (referred to as $NAME, so keywords are fine names)
+paramDecl : 'param' name=paramName ':' type=IDENT ('=' paramDefault)? ';' ;
+paramName
+    : IDENT | 'any' | 'anywhere' | 'cidr' | 'cluster' | 'component' | 'dns'
+    | 'egress' | 'except' | 'external' | 'flag' | 'from' | 'in' | 'ingress'
+    | 'instance' | 'labels' | 'namespace' | 'namespaces' | 'note' | 'off'
+    | 'param' | 'pods' | 'scope' | 'sctp' | 'tcp' | 'to' | 'udp' | 'when'
+    ;
+paramDefault : value | peerList ;
+
+// flag NAME = true|false { doc "..."; link "..."; enabled "..."; disabled "..."; }
+flagDecl : 'flag' name=IDENT ('=' boolLit)? (block=propertyBlock | ';') ;
+
+// instance { namespace $namespace; prefix $instance; labels {...}; name "..."; }
+instanceDecl : 'instance' '{' instanceItem* '}' ;
+instanceItem
+    : 'namespace' value ';'
+    | 'labels' labelMap ';'?
+    | key=IDENT value ';'
+    ;
+
+// dns off;   or   dns udp 53, tcp 53 to pods {...} in namespace "kube-system";
+dnsDecl
+    : 'dns' 'off' ';'                     # dnsOff
+    | 'dns' portList 'to' peerList ';'     # dnsRule
+    ;
+
+// component NAME [when COND] { ... }
+componentDecl : 'component' name=IDENT ('when' condition)? '{' componentItem* '}' ;
+componentItem
+    : 'labels' labelMap ';'?                            # componentLabels
+    | 'scope' (scopeInstance='instance' | scopeCluster='cluster') ';'  # componentScope
+    | 'namespace' value ';'                             # componentNamespace
+    | 'note' (noteIngress='ingress' | noteEgress='egress') STRING ';'  # componentNote
+    | 'ingress' portList 'from' peerList ('when' condition)? ruleTail  # ingressRule
+    | 'egress' portList 'to' peerList ('when' condition)? ruleTail     # egressRule
+    | property                                          # componentProperty
+    ;
+ruleTail : propertyBlock | ';' ;
+
+propertyBlock : '{' property* '}' ;
+property : key=IDENT STRING ';' ;
+
+portList : portItem (',' portItem)* ;
+portItem : protocol? first=INT ('-' last=INT)? ;
+protocol : 'tcp' | 'udp' | 'sctp' ;
+
+peerList : peer (',' peer)* ;
+peer
+    : 'anywhere'                                        # anywherePeer
+    | 'instance'                                        # instancePeer
+    | 'external'                                        # externalPeer
+    | 'cidr' STRING ('except' '[' STRING (',' STRING)* ']')?  # cidrPeer
+    | 'pods' labelMap namespaceScope?                   # podsPeer
+    | PARAM                                             # paramPeer
+    | IDENT                                             # componentPeer
+    ;
+namespaceScope
+    : 'in' 'any' 'namespace'                            # anyNamespace
+    | 'in' 'namespace' value                            # namedNamespace
+    | 'in' 'namespaces' labelMap                        # labelledNamespaces
+    ;
+
+labelMap : '{' (labelEntry (',' labelEntry)* ','?)? '}' ;
+labelEntry : key=STRING ':' value ;
+
+value : STRING | INT | PARAM | boolLit ;
+boolLit : 'true' | 'false' ;
+
+condition : andCondition ('or' andCondition)* ;
+andCondition : notCondition ('and' notCondition)* ;
+notCondition : negated='not'? atomCondition ;
+atomCondition
+    : boolLit                                           # constantCondition
+    | IDENT                                             # flagCondition
+    | '(' condition ')'                                 # parenCondition
+    ;
+
+// Entry point for a peer list given on the command line (--set NAME=PEERS).
+peerListOnly : peerList EOF ;
+
+IDENT : [a-zA-Z_] [a-zA-Z0-9_]* ;
+PARAM : '$' [a-zA-Z_] [a-zA-Z0-9_]* ;
+INT : [0-9]+ ;
+STRING : '"' ( '\\' ~[\r\n] | ~["\\\r\n] )* '"' ;
+UNTERMINATED_STRING : '"' ( '\\' ~[\r\n] | ~["\\\r\n] )* ;
+
+LINE_COMMENT : '//' ~[\r\n]* -> channel(HIDDEN) ;
+BLOCK_COMMENT : '/*' .*? '*/' -> channel(HIDDEN) ;
+UNTERMINATED_COMMENT : '/*' .*? EOF ;
+WS : [ \t\r\n]+ -> channel(HIDDEN) ;
+// Anything else becomes a token of its own, so the parser reports it with a
+// position instead of the lexer printing to stderr.
+UNEXPECTED_CHAR : . ;
