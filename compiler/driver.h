@@ -1,20 +1,17 @@
-// The netpolc command line: argument handling, reading files, running the
-// phases (parse -> lower -> instantiate -> backend) and writing output.
+// The netpolc command line: dispatches to the commands of
+// compiler/commands/ (build, targets, ...).
 #pragma once
 
 #include <string>
 #include <vector>
 
-namespace netpolc {
+#include "compiler/commands/command.h"
 
-enum ExitCode : int {
-  kExitOk = 0,
-  kExitInputErrors = 1,  // the rules file (or a --set value) has errors
-  kExitUsage = 2,        // the command line is wrong, or a file cannot be read/written
-};
+namespace netpolc {
 
 // Runs netpolc with `args` (without the program name). Output that is not
 // written to a file goes to `out`; diagnostics and messages go to `err`.
+// Returns the exit status (ExitCode).
 int RunDriver(const std::vector<std::string>& args, std::string& out, std::string& err);
 
 }  // namespace netpolc

@@ -1,0 +1,16 @@
+// The entry points of the commands (one file each under compiler/commands/).
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "compiler/commands/command.h"
+
+namespace netpolc {
+
+int RunBuild(const std::vector<std::string>& args, std::string& out, std::string& err);
+std::string BuildUsage();
+int RunTargets(const std::vector<std::string>& args, std::string& out, std::string& err);
+std::string TargetList();
+
+}  // namespace netpolc

@@ -1,0 +1,29 @@
+#include <fmt/format.h>
+
+#include "compiler/commands/command.h"
+#include "compiler/commands/commands.h"
+
+namespace netpolc {
+namespace {
+
+// Every command, one line each, in the order --help lists them.
+const Command kCommands[] = {
+    {"build", "compile a rules file for one target", RunBuild},
+    {"targets", "list the targets of build", RunTargets},
+};
+
+}  // namespace
+
+std::span<const Command> AllCommands() { return kCommands; }
+
+int UsageError(std::string& err, std::string_view command, const std::string& message) {
+  err += fmt::format("netpolc: error: {}\n", message);
+  if (command.empty()) {
+    err += "Run 'netpolc --help' for usage.\n";
+  } else {
+    err += fmt::format("Run 'netpolc {} --help' for usage.\n", command);
+  }
+  return kExitUsage;
+}
+
+}  // namespace netpolc

@@ -1,0 +1,96 @@
+#include "compiler/frontend.h"
+
+#include <fmt/format.h>
+
+#include <cerrno>
+#include <cstdlib>
+
+#include "compiler/lower.h"
+#include "compiler/parse.h"
+
+namespace netpolc {
+namespace {
+
+bool ApplySetting(const std::string& setting, const ir::Module& module, ir::Config& config,
+                  SourceManager& sources, std::string& err) {
+  size_t eq = setting.find('=');
+  if (eq == std::string::npos || eq == 0) {
+    err += fmt::format("netpolc: error: --set {}: expected NAME=VALUE\n", setting);
+    return false;
+  }
+  std::string name = setting.substr(0, eq);
+  std::string value = setting.substr(eq + 1);
+  if (std::optional<uint32_t> flag = module.FindFlag(name)) {
+    if (value != "true" && value != "false") {
+      err += fmt::format("netpolc: error: --set {}: flag '{}' takes true or false\n", setting,
+                         name);
+      return false;
+    }
+    config.flags[*flag] = value == "true";
+    return true;
+  }
+  std::optional<uint32_t> index = module.FindParam(name);
+  if (!index) {
+    err += fmt::format(
+        "netpolc: error: --set {}: the rules file declares no flag or parameter '{}'\n", setting,
+        name);
+    return false;
+  }
+  const ir::Param& param = module.params[*index];
+  ir::ParamValue& out = config.params[*index];
+  switch (param.type) {
+    case ir::ParamType::kString:
+      out.text = value;
+      return true;
+    case ir::ParamType::kInt: {
+      char* end = nullptr;
+      errno = 0;
+      long long n = value.empty() ? 0 : std::strtoll(value.c_str(), &end, 10);
+      if (value.empty() || *end != '\0' || errno != 0) {
+        err += fmt::format("netpolc: error: --set {}: parameter '{}' takes an integer\n",
+                           setting, name);
+        return false;
+      }
+      out.integer = n;
+      out.text = std::to_string(n);
+      return true;
+    }
+    case ir::ParamType::kPeers: {
+      // The value is a peer list in the rules syntax, shown with a caret.
+      uint32_t file = sources.Add("--set " + name, value);
+      Diagnostics diagnostics;
+      std::optional<std::vector<ast::Peer>> peers = ParsePeerList(sources, file, diagnostics);
+      std::optional<std::vector<ir::PeerRef>> lowered;
+      if (peers) lowered = LowerPeerList(*peers, module, diagnostics);
+      if (!lowered) {
+        err += RenderAll(diagnostics, sources);
+        return false;
+      }
+      out.peers = std::move(*lowered);
+      return true;
+    }
+  }
+  return false;
+}
+
+}  // namespace
+
+std::optional<ir::Module> CompileModule(Compilation& compilation, const std::string& path,
+                                        std::string text) {
+  uint32_t file = compilation.sources.Add(path, std::move(text));
+  std::optional<ast::File> ast = ParseFile(compilation.sources, file, compilation.diagnostics);
+  if (!ast) return std::nullopt;
+  return Lower(*ast, compilation.diagnostics);
+}
+
+std::optional<ir::Config> MakeConfig(const ir::Module& module,
+                                     const std::vector<std::string>& settings,
+                                     SourceManager& sources, std::string& err) {
+  ir::Config config = ir::Config::Defaults(module);
+  for (const std::string& setting : settings) {
+    if (!ApplySetting(setting, module, config, sources, err)) return std::nullopt;
+  }
+  return config;
+}
+
+}  // namespace netpolc
