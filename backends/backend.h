@@ -21,8 +21,10 @@ struct Input {
   std::string_view source_name;
   // True when the user gave no --set: documentation shows every configuration.
   bool all_configurations = true;
-  // Contents of --template, for backends that take one.
+  // Contents of --template, for backends that take one, and its file in the
+  // compilation's SourceManager (for diagnostics that point into it).
   std::optional<std::string> template_text;
+  uint32_t template_file = SourceLoc::kNoFile;
 };
 
 class Backend {

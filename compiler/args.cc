@@ -47,6 +47,7 @@ bool Args::Parse(const std::vector<std::string>& args, std::string& error) {
         return false;
       }
       values_[name].push_back("true");
+      in_order_.emplace_back(name, "true");
       continue;
     }
     if (inline_value) {
@@ -57,6 +58,7 @@ bool Args::Parse(const std::vector<std::string>& args, std::string& error) {
       error = "option '" + name + "' needs a value";
       return false;
     }
+    in_order_.emplace_back(name, values_[name].back());
   }
   return true;
 }

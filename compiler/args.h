@@ -4,6 +4,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace netpolc {
@@ -26,12 +27,16 @@ class Args {
   // Every value given for `name`, in order.
   const std::vector<std::string>& All(const std::string& name) const;
   bool Has(const std::string& name) const { return values_.count(name) > 0; }
+  // Every (option, value) given, in command-line order (for options whose
+  // relative order matters, like --set and --values).
+  const std::vector<std::pair<std::string, std::string>>& InOrder() const { return in_order_; }
 
  private:
   std::map<std::string, bool> takes_value_;  // option -> takes a value
   std::map<std::string, std::string> aliases_;
   std::map<std::string, std::vector<std::string>> values_;
   std::vector<std::string> positional_;
+  std::vector<std::pair<std::string, std::string>> in_order_;
   bool help_ = false;
 };
 

@@ -43,6 +43,7 @@ struct PortItem {
   Protocol protocol = Protocol::kTcp;
   uint64_t first = 0;  // saturated at UINT32_MAX for absurd literals
   uint64_t last = 0;   // == first when no range was written
+  std::string first_text, last_text;  // the digits as written
   SourceLoc loc;
   SourceLoc first_loc, last_loc;
 };

@@ -7,12 +7,13 @@
 
 #include "compiler/lower.h"
 #include "compiler/parse.h"
+#include "compiler/values.h"
 
 namespace netpolc {
 namespace {
 
 bool ApplySetting(const std::string& setting, const ir::Module& module, ir::Config& config,
-                  SourceManager& sources, std::string& err) {
+                  SourceManager& sources, std::string& err, std::vector<bool>* given_flags) {
   size_t eq = setting.find('=');
   if (eq == std::string::npos || eq == 0) {
     err += fmt::format("netpolc: error: --set {}: expected NAME=VALUE\n", setting);
@@ -27,6 +28,7 @@ bool ApplySetting(const std::string& setting, const ir::Module& module, ir::Conf
       return false;
     }
     config.flags[*flag] = value == "true";
+    if (given_flags != nullptr) (*given_flags)[*flag] = true;
     return true;
   }
   std::optional<uint32_t> index = module.FindParam(name);
@@ -86,9 +88,22 @@ std::optional<ir::Module> CompileModule(Compilation& compilation, const std::str
 std::optional<ir::Config> MakeConfig(const ir::Module& module,
                                      const std::vector<std::string>& settings,
                                      SourceManager& sources, std::string& err) {
+  std::vector<ConfigSetting> all;
+  for (const std::string& setting : settings) all.push_back({ConfigSetting::Kind::kSet, setting});
+  return MakeConfig(module, all, sources, err);
+}
+
+std::optional<ir::Config> MakeConfig(const ir::Module& module,
+                                     const std::vector<ConfigSetting>& settings,
+                                     SourceManager& sources, std::string& err,
+                                     std::vector<bool>* given_flags) {
   ir::Config config = ir::Config::Defaults(module);
-  for (const std::string& setting : settings) {
-    if (!ApplySetting(setting, module, config, sources, err)) return std::nullopt;
+  if (given_flags != nullptr) given_flags->assign(module.flags.size(), false);
+  for (const ConfigSetting& setting : settings) {
+    bool ok = setting.kind == ConfigSetting::Kind::kSet
+                  ? ApplySetting(setting.text, module, config, sources, err, given_flags)
+                  : ApplyValuesFile(setting.text, module, config, sources, err, given_flags);
+    if (!ok) return std::nullopt;
   }
   return config;
 }

@@ -30,4 +30,22 @@ std::optional<ir::Config> MakeConfig(const ir::Module& module,
                                      const std::vector<std::string>& settings,
                                      SourceManager& sources, std::string& err);
 
+// One source of values for a configuration: a --set NAME=VALUE, or a
+// --values FILE.yaml (see values.h).
+struct ConfigSetting {
+  enum class Kind : uint8_t { kSet, kValues };
+  Kind kind = Kind::kSet;
+  std::string text;  // NAME=VALUE, or the values file's path
+};
+
+// Applies settings in command-line order (later ones win) on top of the
+// module's defaults; values files are read and added to `sources`. When
+// `given_flags` is not null it receives, per flag, whether a setting gave
+// its value. On error appends the messages (file:line:col with a caret) to
+// `err` and returns nullopt.
+std::optional<ir::Config> MakeConfig(const ir::Module& module,
+                                     const std::vector<ConfigSetting>& settings,
+                                     SourceManager& sources, std::string& err,
+                                     std::vector<bool>* given_flags = nullptr);
+
 }  // namespace netpolc

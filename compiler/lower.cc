@@ -14,22 +14,23 @@ namespace {
 using ir::Direction;
 using ir::PeerRef;
 
-// Edit distance, for "did you mean" suggestions; gives up on long names.
+// Edit distance with adjacent transpositions (optimal string alignment),
+// for "did you mean" suggestions; gives up on long names.
 size_t EditDistance(std::string_view a, std::string_view b) {
   if (a.size() > 64 || b.size() > 64) return SIZE_MAX;
-  std::vector<size_t> row(b.size() + 1);
-  for (size_t j = 0; j <= b.size(); ++j) row[j] = j;
+  std::vector<std::vector<size_t>> d(a.size() + 1, std::vector<size_t>(b.size() + 1));
+  for (size_t i = 0; i <= a.size(); ++i) d[i][0] = i;
+  for (size_t j = 0; j <= b.size(); ++j) d[0][j] = j;
   for (size_t i = 1; i <= a.size(); ++i) {
-    size_t diagonal = row[0];
-    row[0] = i;
     for (size_t j = 1; j <= b.size(); ++j) {
-      size_t above = row[j];
-      row[j] = std::min({row[j] + 1, row[j - 1] + 1,
-                         diagonal + (a[i - 1] == b[j - 1] ? 0 : 1)});
-      diagonal = above;
+      size_t cost = a[i - 1] == b[j - 1] ? 0 : 1;
+      d[i][j] = std::min({d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + cost});
+      if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1]) {
+        d[i][j] = std::min(d[i][j], d[i - 2][j - 2] + 1);
+      }
     }
   }
-  return row[b.size()];
+  return d[a.size()][b.size()];
 }
 
 // " (did you mean 'x'?)" for the closest name, or "".
@@ -117,7 +118,9 @@ class Lowerer {
 
   std::optional<std::vector<PeerRef>> LowerPeers(const std::vector<ast::Peer>& peers) {
     size_t errors_before = diagnostics_.error_count();
+    in_setting_ = true;
     std::vector<PeerRef> out = LowerPeerList(peers, /*in_default=*/true);
+    in_setting_ = false;
     if (diagnostics_.error_count() > errors_before) return std::nullopt;
     return out;
   }
@@ -154,7 +157,8 @@ class Lowerer {
       }
       if (!p.default_value && !p.default_peers) {
         Error(DiagnosticKind::kParamWithoutDefault, p.name.loc, p.name.value);
-      } else if (p.default_value && param.type != ir::ParamType::kPeers) {
+      } else if (p.default_value && param.type != ir::ParamType::kPeers &&
+                 p.default_value->kind != ast::Value::Kind::kParam) {
         const ast::Value& v = *p.default_value;
         bool ok = (param.type == ir::ParamType::kString && v.kind == ast::Value::Kind::kString) ||
                   (param.type == ir::ParamType::kInt && v.kind == ast::Value::Kind::kInt);
@@ -166,6 +170,10 @@ class Lowerer {
         if (param.type == ir::ParamType::kInt && ok) {
           param.default_value.integer = std::stoll(v.text.size() > 18 ? "0" : v.text);
         }
+      } else if (p.default_value && p.default_value->kind == ast::Value::Kind::kParam) {
+        SourceLoc loc = p.default_value->loc;
+        loc.length = static_cast<uint32_t>(p.default_value->text.size()) + 1;
+        Error(DiagnosticKind::kParamInDefault, loc, p.default_value->text);
       } else if (p.default_value && param.type == ir::ParamType::kPeers) {
         // A peers parameter whose default parsed as a scalar value: a bare
         // name is a component; anything else is a type error.
@@ -347,6 +355,11 @@ class Lowerer {
     std::unordered_map<std::string, SourceLoc> seen_rules;
     for (const ast::Rule& r : c.rules) {
       ir::Rule rule = LowerRule(r);
+      // Rules with errors in their ports or peers are not compared.
+      if (rule.ports.size() != r.ports.size() || rule.peers.size() != r.peers.size()) {
+        out.rules.push_back(std::move(rule));
+        continue;
+      }
       std::string key = RuleKey(rule, r);
       auto [it, inserted] = seen_rules.emplace(std::move(key), rule.loc);
       if (!inserted) {
@@ -459,12 +472,12 @@ class Lowerer {
     for (const ast::PortItem& item : items) {
       bool ok = true;
       if (item.first < 1 || item.first > 65535) {
-        Error(DiagnosticKind::kPortOutOfRange, item.first_loc, item.first);
+        Error(DiagnosticKind::kPortOutOfRange, item.first_loc, item.first_text);
         ok = false;
       }
       if (item.last != item.first || item.last_loc != item.first_loc) {
         if (item.last < 1 || item.last > 65535) {
-          Error(DiagnosticKind::kPortOutOfRange, item.last_loc, item.last);
+          Error(DiagnosticKind::kPortOutOfRange, item.last_loc, item.last_text);
           ok = false;
         } else if (ok && item.first > item.last) {
           Error(DiagnosticKind::kInvalidPortRange, item.loc, item.first, item.last);
@@ -500,7 +513,7 @@ class Lowerer {
         peer.kind = PeerRef::Kind::kInstance;
         peer.loc.length = 8;
         if (module_.instance.labels.empty()) {
-          Error(DiagnosticKind::kPeerSelfScope, peer.loc);
+          Error(DiagnosticKind::kInstanceWithoutLabels, peer.loc);
           return std::nullopt;
         }
         break;
@@ -554,11 +567,10 @@ class Lowerer {
         break;
       case ast::Peer::Kind::kParam: {
         peer.kind = PeerRef::Kind::kParam;
-        peer.loc = p.name.loc;
-        peer.loc.column -= 1;  // include the '$'
-        peer.loc.length += 1;
+        peer.loc = p.name.loc;  // the whole `$name` token
         if (in_default) {
-          Error(DiagnosticKind::kParamInDefault, peer.loc, p.name.value);
+          Error(in_setting_ ? DiagnosticKind::kParamInSetting : DiagnosticKind::kParamInDefault,
+                peer.loc, p.name.value);
           return std::nullopt;
         }
         auto it = params_.find(p.name.value);
@@ -696,7 +708,8 @@ class Lowerer {
     if (v.kind == ast::Value::Kind::kParam) {
       SourceLoc loc = v.loc;
       loc.length = static_cast<uint32_t>(v.text.size()) + 1;
-      Error(DiagnosticKind::kParamInDefault, loc, v.text);
+      Error(in_setting_ ? DiagnosticKind::kParamInSetting : DiagnosticKind::kParamInDefault, loc,
+            v.text);
       return {};
     }
     return LowerNamespaceValue(v);
@@ -739,6 +752,7 @@ class Lowerer {
   ir::Module module_;
   std::unordered_map<std::string, uint32_t> params_, flags_, components_;
   std::vector<int64_t> component_ast_index_;
+  bool in_setting_ = false;  // lowering a --set value
 };
 
 }  // namespace

@@ -2,6 +2,8 @@
 
 #include <antlr4-runtime.h>
 
+#include <algorithm>
+#include <cctype>
 #include <string_view>
 
 #include "grammar/NetpolLexer.h"
@@ -22,7 +24,8 @@ uint32_t CodePoints(std::string_view text) {
   return n;
 }
 
-bool ValidUtf8(std::string_view s) {
+// Returns the byte offset of the first invalid UTF-8 sequence, or npos.
+size_t FindInvalidUtf8(std::string_view s) {
   size_t i = 0;
   while (i < s.size()) {
     unsigned char c = s[i];
@@ -41,22 +44,36 @@ bool ValidUtf8(std::string_view s) {
       len = 4;
       cp = c & 0x07;
     } else {
-      return false;
+      return i;
     }
-    if (i + len > s.size()) return false;
+    if (i + len > s.size()) return i;
     for (size_t k = 1; k < len; ++k) {
       unsigned char cc = s[i + k];
-      if ((cc & 0xC0) != 0x80) return false;
+      if ((cc & 0xC0) != 0x80) return i;
       cp = (cp << 6) | (cc & 0x3F);
     }
     if ((len == 2 && cp < 0x80) || (len == 3 && cp < 0x800) ||
         (len == 4 && (cp < 0x10000 || cp > 0x10FFFF)) ||
         (cp >= 0xD800 && cp <= 0xDFFF)) {
-      return false;
+      return i;
     }
     i += len;
   }
-  return true;
+  return std::string_view::npos;
+}
+
+// The line and column (in code points) of a byte offset.
+SourceLoc LocOfOffset(uint32_t file, std::string_view text, size_t offset) {
+  SourceLoc loc{file, 1, 1, 1};
+  for (size_t i = 0; i < offset && i < text.size(); ++i) {
+    if (text[i] == '\n') {
+      ++loc.line;
+      loc.column = 1;
+    } else if ((static_cast<unsigned char>(text[i]) & 0xC0) != 0x80) {
+      ++loc.column;
+    }
+  }
+  return loc;
 }
 
 // Describes a token for a diagnostic: keywords and punctuation quoted, the
@@ -91,6 +108,13 @@ std::string DescribeToken(const antlr4::Token* token) {
   return "'" + text + "'";
 }
 
+// Keywords are the tokens whose vocabulary name is a quoted word.
+bool IsKeyword(size_t type, const antlr4::Parser& parser) {
+  std::string literal = parser.getVocabulary().getLiteralName(type);
+  return literal.size() > 2 && literal.front() == '\'' &&
+         std::isalpha(static_cast<unsigned char>(literal[1]));
+}
+
 SourceLoc LocOf(uint32_t file, const antlr4::Token* token) {
   SourceLoc loc;
   loc.file = file;
@@ -104,17 +128,24 @@ SourceLoc LocOf(uint32_t file, const antlr4::Token* token) {
   return loc;
 }
 
+// An opening bracket, for "not closed" notes.
+struct Bracket {
+  SourceLoc loc;
+  std::string text;
+};
+
 // Turns ANTLR's syntax errors into diagnostics worded for the user.
 class ErrorListener : public antlr4::BaseErrorListener {
  public:
-  ErrorListener(uint32_t file, Diagnostics& diagnostics)
-      : file_(file), diagnostics_(diagnostics) {}
+  ErrorListener(uint32_t file, Diagnostics& diagnostics, std::optional<Bracket> unclosed)
+      : file_(file), diagnostics_(diagnostics), unclosed_(unclosed) {}
 
   void syntaxError(antlr4::Recognizer* recognizer,
                    antlr4::Token* offending, size_t line,
                    size_t column, const std::string& /*antlr_message*/,
                    std::exception_ptr /*e*/) override {
     std::string message = "unexpected " + DescribeToken(offending);
+    std::string keyword_hint;
     if (auto* parser = dynamic_cast<antlr4::Parser*>(recognizer)) {
       antlr4::misc::IntervalSet expected;
       try {
@@ -123,6 +154,11 @@ class ErrorListener : public antlr4::BaseErrorListener {
         // No expectation could be computed; the plain message will do.
       }
       std::vector<ssize_t> types = expected.toList();
+      bool wants_name = std::find(types.begin(), types.end(),
+                                  static_cast<ssize_t>(NetpolLexer::IDENT)) != types.end();
+      if (wants_name && offending != nullptr && IsKeyword(offending->getType(), *parser)) {
+        keyword_hint = " ('" + offending->getText() + "' is a reserved word)";
+      }
       if (!types.empty() && types.size() <= 6) {
         message += "; expected ";
         for (size_t i = 0; i < types.size(); ++i) {
@@ -131,6 +167,7 @@ class ErrorListener : public antlr4::BaseErrorListener {
         }
       }
     }
+    message += keyword_hint;
     SourceLoc loc;
     if (offending != nullptr) {
       loc = LocOf(file_, offending);
@@ -140,7 +177,12 @@ class ErrorListener : public antlr4::BaseErrorListener {
     }
     // Only the first syntax error is reported: after it, the parser's
     // recovery guesses and the errors that follow are mostly echoes.
-    if (count_++ == 0) diagnostics_.Emit(DiagnosticKind::kSyntaxError, loc, message);
+    if (count_++ > 0) return;
+    diagnostics_.Emit(DiagnosticKind::kSyntaxError, loc, message);
+    bool at_end = offending == nullptr || offending->getType() == antlr4::Token::EOF;
+    if (at_end && unclosed_) {
+      diagnostics_.Emit(DiagnosticKind::kUnclosedBracket, unclosed_->loc, unclosed_->text);
+    }
   }
 
   size_t count() const { return count_; }
@@ -148,6 +190,7 @@ class ErrorListener : public antlr4::BaseErrorListener {
  private:
   uint32_t file_;
   Diagnostics& diagnostics_;
+  std::optional<Bracket> unclosed_;
   size_t count_ = 0;
 };
 
@@ -350,9 +393,11 @@ class Builder {
       port.loc = Loc(item);
       port.first_loc = Loc(item->first);
       port.first = Number(item->first->getText());
+      port.first_text = item->first->getText();
       if (item->last != nullptr) {
         port.last_loc = Loc(item->last);
         port.last = Number(item->last->getText());
+        port.last_text = item->last->getText();
         // Underline the whole range.
         port.loc = port.first_loc;
         port.loc.length = port.last_loc.column + port.last_loc.length -
@@ -362,6 +407,7 @@ class Builder {
         }
       } else {
         port.last = port.first;
+        port.last_text = port.first_text;
         port.last_loc = port.first_loc;
       }
       ports.push_back(port);
@@ -587,10 +633,11 @@ class Builder {
 // Lexes the whole input and reports lexical problems and excessive nesting
 // before the parser runs (the parser recurses on nesting).
 bool CheckTokens(antlr4::CommonTokenStream& tokens, uint32_t file,
-                 Diagnostics& diagnostics) {
+                 Diagnostics& diagnostics, std::optional<Bracket>& unclosed) {
   tokens.fill();
   bool ok = true;
   int depth = 0;
+  std::vector<Bracket> open;  // at most kMaxNesting entries
   for (antlr4::Token* token : tokens.getTokens()) {
     switch (token->getType()) {
       case NetpolLexer::UNEXPECTED_CHAR:
@@ -618,12 +665,15 @@ bool CheckTokens(antlr4::CommonTokenStream& tokens, uint32_t file,
                              LocOf(file, token), kMaxNesting);
             return false;
           }
+          open.push_back({LocOf(file, token), text});
         } else if (text == ")" || text == "}" || text == "]") {
           if (depth > 0) --depth;
+          if (!open.empty()) open.pop_back();
         }
       }
     }
   }
+  if (!open.empty()) unclosed = open.back();
   return ok;
 }
 
@@ -640,15 +690,16 @@ auto Parse(const SourceManager& sources, uint32_t file_id,
                      kMaxSourceBytes);
     return std::nullopt;
   }
-  if (!ValidUtf8(file.text)) {
-    diagnostics.Emit(DiagnosticKind::kInvalidUtf8, SourceLoc{file_id, 1, 1, 1});
+  if (size_t bad = FindInvalidUtf8(file.text); bad != std::string_view::npos) {
+    diagnostics.Emit(DiagnosticKind::kInvalidUtf8, LocOfOffset(file_id, file.text, bad));
     return std::nullopt;
   }
   antlr4::ANTLRInputStream input(file.text);
   NetpolLexer lexer(&input);
   lexer.removeErrorListeners();
   antlr4::CommonTokenStream tokens(&lexer);
-  if (!CheckTokens(tokens, file_id, diagnostics)) return std::nullopt;
+  std::optional<Bracket> unclosed;
+  if (!CheckTokens(tokens, file_id, diagnostics, unclosed)) return std::nullopt;
 
   P parser(&tokens);
   parser.removeErrorListeners();
@@ -667,7 +718,7 @@ auto Parse(const SourceManager& sources, uint32_t file_id,
     parser.setErrorHandler(std::make_shared<antlr4::DefaultErrorStrategy>());
     parser.getInterpreter<antlr4::atn::ParserATNSimulator>()
         ->setPredictionMode(antlr4::atn::PredictionMode::LL);
-    ErrorListener listener(file_id, diagnostics);
+    ErrorListener listener(file_id, diagnostics, unclosed);
     parser.addErrorListener(&listener);
     tree = parse(parser);
     parser.removeErrorListeners();
@@ -702,6 +753,76 @@ std::optional<std::vector<ast::Peer>> ParsePeerList(
       });
   if (diagnostics.error_count() > errors_before) return std::nullopt;
   return peers;
+}
+
+
+std::optional<std::vector<LexedToken>> LexFile(const SourceManager& sources, uint32_t file_id,
+                                               Diagnostics& diagnostics) {
+  const SourceFile& file = sources.file(file_id);
+  if (file.text.size() > kMaxSourceBytes) {
+    diagnostics.Emit(DiagnosticKind::kFileTooLarge, SourceLoc{file_id, 1, 1, 1},
+                     kMaxSourceBytes);
+    return std::nullopt;
+  }
+  if (size_t bad = FindInvalidUtf8(file.text); bad != std::string_view::npos) {
+    diagnostics.Emit(DiagnosticKind::kInvalidUtf8, LocOfOffset(file_id, file.text, bad));
+    return std::nullopt;
+  }
+  antlr4::ANTLRInputStream input(file.text);
+  NetpolLexer lexer(&input);
+  lexer.removeErrorListeners();
+  antlr4::CommonTokenStream tokens(&lexer);
+  std::optional<Bracket> unclosed;
+  if (!CheckTokens(tokens, file_id, diagnostics, unclosed)) return std::nullopt;
+
+  using Kind = LexedToken::Kind;
+  std::vector<LexedToken> out;
+  out.reserve(tokens.getTokens().size());
+  for (antlr4::Token* token : tokens.getTokens()) {
+    LexedToken t;
+    t.line = static_cast<uint32_t>(token->getLine());
+    t.column = static_cast<uint32_t>(token->getCharPositionInLine()) + 1;
+    t.channel = token->getChannel() == antlr4::Token::DEFAULT_CHANNEL
+                    ? LexedToken::Channel::kDefault
+                    : LexedToken::Channel::kHidden;
+    switch (token->getType()) {
+      case antlr4::Token::EOF:
+        t.kind = Kind::kEof;
+        break;
+      case NetpolLexer::IDENT:
+        t.kind = Kind::kIdent;
+        break;
+      case NetpolLexer::PARAM:
+        t.kind = Kind::kParam;
+        break;
+      case NetpolLexer::INT:
+        t.kind = Kind::kInt;
+        break;
+      case NetpolLexer::STRING:
+        t.kind = Kind::kString;
+        break;
+      case NetpolLexer::LINE_COMMENT:
+        t.kind = Kind::kLineComment;
+        break;
+      case NetpolLexer::BLOCK_COMMENT:
+        t.kind = Kind::kBlockComment;
+        break;
+      case NetpolLexer::WS:
+        t.kind = Kind::kWhitespace;
+        break;
+      default: {
+        // The literal tokens of the grammar: reserved words and punctuation.
+        std::string text = token->getText();
+        t.kind = !text.empty() && std::isalpha(static_cast<unsigned char>(text[0]))
+                     ? Kind::kKeyword
+                     : Kind::kPunctuation;
+        break;
+      }
+    }
+    if (t.kind != Kind::kEof) t.text = token->getText();
+    out.push_back(std::move(t));
+  }
+  return out;
 }
 
 }  // namespace netpolc

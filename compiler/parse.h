@@ -2,7 +2,9 @@
 // ANTLR; syntax errors become diagnostics with positions.
 #pragma once
 
+#include <cstdint>
 #include <optional>
+#include <string>
 #include <vector>
 
 #include "compiler/ast.h"
@@ -24,5 +26,39 @@ std::optional<ast::File> ParseFile(const SourceManager& sources,
 // on the command line), held as file `file_id`.
 std::optional<std::vector<ast::Peer>> ParsePeerList(
     const SourceManager& sources, uint32_t file_id, Diagnostics& diagnostics);
+
+// A token of the rules language, for tools that work on the text rather than
+// on the AST (the formatter). Free of ANTLR types.
+struct LexedToken {
+  enum class Kind : uint8_t {
+    kKeyword,       // a reserved word: component, ingress, when, true, ...
+    kPunctuation,   // { } ( ) [ ] ; , : = -
+    kIdent,         // a name
+    kParam,         // $name
+    kInt,           // digits
+    kString,        // "..." (with its quotes, escapes undecoded)
+    kLineComment,   // // ... (without the line break)
+    kBlockComment,  // /* ... */
+    kWhitespace,    // spaces, tabs and line breaks
+    kEof,           // the end of the file (empty text)
+  };
+  enum class Channel : uint8_t {
+    kDefault,  // seen by the parser
+    kHidden,   // comments and whitespace
+  };
+  Kind kind;
+  Channel channel;
+  std::string text;  // exactly as in the source
+  uint32_t line;     // 1-based
+  uint32_t column;   // 1-based, in code points
+};
+
+// Splits the file `file_id` of `sources` into every token, comments and
+// whitespace included, ending with kEof; concatenating the texts gives the
+// file back. Returns nullopt when there were lexical errors (reported to
+// `diagnostics` as ParseFile reports them). Does not parse: a file that lexes
+// may still have syntax errors.
+std::optional<std::vector<LexedToken>> LexFile(const SourceManager& sources, uint32_t file_id,
+                                               Diagnostics& diagnostics);
 
 }  // namespace netpolc

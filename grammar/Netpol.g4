@@ -103,7 +103,10 @@ UNTERMINATED_STRING : '"' ( '\\' ~[\r\n] | ~["\\\r\n] )* ;
 
 LINE_COMMENT : '//' ~[\r\n]* -> channel(HIDDEN) ;
 BLOCK_COMMENT : '/*' .*? '*/' -> channel(HIDDEN) ;
-UNTERMINATED_COMMENT : '/*' .*? EOF ;
+// A '/*' with no '*/' after it. (Written so that it cannot match past a '*/':
+// the lexer takes the longest match, and '/*' .*? EOF would swallow every
+// block comment up to the end of the file.)
+UNTERMINATED_COMMENT : '/*' ( ~'*' | '*'+ ~[*/] )* '*'* EOF ;
 WS : [ \t\r\n]+ -> channel(HIDDEN) ;
 // Anything else becomes a token of its own, so the parser reports it with a
 // position instead of the lexer printing to stderr.

@@ -3,6 +3,7 @@
 
 #include "backends/registry.h"
 #include "compiler/args.h"
+#include "compiler/commands/analysis_input.h"
 #include "compiler/commands/commands.h"
 #include "compiler/file_io.h"
 #include "compiler/frontend.h"
@@ -32,6 +33,7 @@ int RunBuild(const std::vector<std::string>& arguments, std::string& out, std::s
   Args args;
   args.Value("--target");
   args.Value("--set");
+  args.Value("--values");
   args.Value("--template");
   args.Value("--output", "-o");
   std::string error;
@@ -80,7 +82,7 @@ int RunBuild(const std::vector<std::string>& arguments, std::string& out, std::s
     err += RenderAll(compilation.diagnostics, compilation.sources);
     return kExitInputErrors;
   }
-  const std::vector<std::string>& settings = args.All("--set");
+  std::vector<ConfigSetting> settings = ConfigSettings(args);
   std::optional<ir::Config> config = MakeConfig(*module, settings, compilation.sources, err);
   if (!config) return kExitUsage;
 
@@ -97,7 +99,10 @@ int RunBuild(const std::vector<std::string>& arguments, std::string& out, std::s
   input.policies = policies ? &*policies : nullptr;
   input.source_name = path;
   input.all_configurations = settings.empty();
-  input.template_text = std::move(template_text);
+  if (template_text) {
+    input.template_file = compilation.sources.Add(*template_path, *template_text);
+    input.template_text = std::move(template_text);
+  }
   std::string rendered;
   bool ok = backend->Render(input, rendered, compilation.diagnostics);
   err += RenderAll(compilation.diagnostics, compilation.sources);
@@ -117,7 +122,8 @@ int RunBuild(const std::vector<std::string>& arguments, std::string& out, std::s
 
 std::string BuildUsage() {
   return fmt::format(
-      "Usage: netpolc build FILE --target TARGET [--set NAME=VALUE]... [--template FILE] [-o OUT]\n"
+      "Usage: netpolc build FILE --target TARGET [--set NAME=VALUE]... [--values FILE.yaml]...\n"
+      "                     [--template FILE] [-o OUT]\n"
       "\n"
       "Compiles the rules file FILE (see docs/language.md) for one target.\n"
       "\n"
@@ -127,6 +133,10 @@ std::string BuildUsage() {
       "                     this build; those not set keep their declared defaults, and a\n"
       "                     later --set of the same name wins. A peers parameter takes a\n"
       "                     peer list in the rules syntax: --set 'peers=kafka, anywhere'\n"
+      "  --values FILE.yaml flag and parameter values from a YAML mapping of names to\n"
+      "                     values; a peers parameter takes a list of NetworkPolicyPeers\n"
+      "                     (podSelector, namespaceSelector, ipBlock). --set and --values\n"
+      "                     apply in command-line order, later ones winning\n"
       "  --template FILE    the page around the generated tables (documentation targets)\n"
       "  -o, --output OUT   write to OUT instead of stdout; OUT is replaced only when the\n"
       "                     build succeeds, never left half-written\n"
@@ -134,8 +144,8 @@ std::string BuildUsage() {
       "Targets:\n"
       "{}"
       "\n"
-      "Exit status: 0 success; 1 errors in the rules file; 2 usage errors, bad --set\n"
-      "values, or files that cannot be read or written.\n",
+      "Exit status: 0 success; 1 errors in the rules file; 2 usage errors, bad --set or\n"
+      "--values values, or files that cannot be read or written.\n",
       TargetList());
 }
 

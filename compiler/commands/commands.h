@@ -12,5 +12,16 @@ int RunBuild(const std::vector<std::string>& args, std::string& out, std::string
 std::string BuildUsage();
 int RunTargets(const std::vector<std::string>& args, std::string& out, std::string& err);
 std::string TargetList();
+int RunFmt(const std::vector<std::string>& args, std::string& out, std::string& err);
+std::string FmtUsage();
+
+int RunCheck(const std::vector<std::string>& args, std::string& out, std::string& err);
+std::string CheckUsage();
+int RunExplain(const std::vector<std::string>& args, std::string& out, std::string& err);
+std::string ExplainUsage();
+int RunDiff(const std::vector<std::string>& args, std::string& out, std::string& err);
+std::string DiffUsage();
+int RunGraph(const std::vector<std::string>& args, std::string& out, std::string& err);
+std::string GraphUsage();
 
 }  // namespace netpolc

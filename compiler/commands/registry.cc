@@ -10,6 +10,11 @@ namespace {
 const Command kCommands[] = {
     {"build", "compile a rules file for one target", RunBuild},
     {"targets", "list the targets of build", RunTargets},
+    {"check", "find inconsistencies in a rules file, in every configuration", RunCheck},
+    {"explain", "say whether and when a connection is allowed, and why", RunExplain},
+    {"diff", "list the connections added and removed between two rules files", RunDiff},
+    {"graph", "draw the allowed connections (Mermaid or Graphviz)", RunGraph},
+    {"fmt", "lay rules files out in the canonical layout", RunFmt},
 };
 
 }  // namespace

@@ -1,0 +1,571 @@
+// Renders the policy IR as CiliumNetworkPolicy (cilium.io/v2) objects.
+//
+// Semantics relied on (Cilium 1.18; docs.cilium.io/en/stable/security/policy/):
+// - `endpointSelector` selects pods of the policy's own namespace only; a pod
+//   is default-deny on a side as soon as a policy selecting it has a non-empty
+//   `ingress` / `egress` list (policy/intro "default" enforcement mode, and
+//   Rule.Sanitize: "default is true for each traffic direction that has
+//   rules"). A side with nothing to admit is written `ingress: [{}]`: a rule
+//   with no peer and no port selects nothing (layer3 "Ingress/Egress Default
+//   Deny" example).
+// - `fromEndpoints` / `toEndpoints` selectors are confined to the policy's
+//   namespace unless they name the label `k8s:io.kubernetes.pod.namespace`
+//   (policy/kubernetes "Namespaces"); an empty selector matches the policy's
+//   namespace only. Every selector written here names that label: the
+//   namespace by value, or `Exists` for "any namespace". Namespaces selected by
+//   their labels use `k8s:io.cilium.k8s.namespace.labels.<key>` together with
+//   the `Exists` requirement, so the result does not depend on the Cilium
+//   version (CNPs ignored namespace labels in the namespace scoping before
+//   1.15).
+// - Entities: `all` is every endpoint in or outside the cluster (`anywhere`).
+// - CIDR rules (`fromCIDRSet` / `toCIDRSet`) match only peers that are not
+//   Cilium-managed endpoints: "CIDR-based selectors do not match in-cluster
+//   entities (pods or nodes)" (layer3 "IP/CIDR based"). The IR's ipBlock,
+//   like Kubernetes' ipBlock on most plugins and Calico's `nets`, also admits
+//   the pods whose address is in the block. So a CIDR peer is exact only
+//   where the same rules admit every pod anyway; where the blocks cover every
+//   address of both families every pod is admitted too and a selector of all
+//   pods is added; anywhere else the compiler reports an error at the rule.
+// - One rule may use a single kind of peer: combining toEndpoints, toCIDRSet
+//   and toEntities in one rule is rejected by the agent ("combining X and Y is
+//   not supported yet"), so an IR rule becomes up to three Cilium rules with
+//   the same ports.
+// - `toPorts[].ports[]`: `port` is a string, `endPort` an integer, `protocol`
+//   TCP/UDP/SCTP; at most 40 ports per entry (CRD maxItems).
+// - The DNS rule carries `rules: dns: [{matchPattern: "*"}]` on its single
+//   TCP/UDP ports so that Cilium's DNS proxy keeps name visibility (DNS L7
+//   rules do not support port ranges, so ranges are written without it).
+// - Pod labels that Cilium's default identity-relevant label filter drops
+//   (operations/performance/scalability/identity-relevant-labels) cannot be
+//   selected: they are reported as errors.
+#include "backends/cilium/cilium.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <map>
+#include <set>
+
+#include "backends/yaml_writer.h"
+#include "compiler/k8s_names.h"
+
+namespace netpolc::backends::cilium {
+namespace {
+
+constexpr std::string_view kTarget = "cilium";
+constexpr std::string_view kNamespaceKey = "k8s:io.kubernetes.pod.namespace";
+constexpr std::string_view kNamespaceLabelPrefix = "k8s:io.cilium.k8s.namespace.labels.";
+constexpr size_t kMaxPortsPerEntry = 40;
+
+// The exclusive patterns of Cilium's default label filter, anchored at the
+// start of the key.
+constexpr std::string_view kIgnoredLabelPrefixes[] = {
+    "io.kubernetes",
+    "kubernetes.io",
+    "statefulset.kubernetes.io/pod-name",
+    "apps.kubernetes.io/pod-index",
+    "batch.kubernetes.io/job-completion-index",
+    "batch.kubernetes.io/controller-uid",
+    "beta.kubernetes.io",
+    "k8s.io",
+    "pod-template-generation",
+    "pod-template-hash",
+    "controller-revision-hash",
+    "annotation",
+    "controller-uid",
+    "etcd_node",
+};
+
+bool IgnoredByCilium(std::string_view key) {
+  for (std::string_view prefix : kIgnoredLabelPrefixes) {
+    if (key.substr(0, prefix.size()) == prefix) return true;
+  }
+  return false;
+}
+
+// --- Address sets ----------------------------------------------------------
+
+using U128 = unsigned __int128;
+
+struct Span {
+  U128 lo = 0;
+  U128 hi = 0;
+};
+
+struct AddressSet {
+  std::vector<Span> v4, v6;
+};
+
+U128 MaxOf(bool v6) { return v6 ? ~U128{0} : U128{0xFFFFFFFFu}; }
+
+std::optional<Span> SpanOf(const std::string& text, bool& v6) {
+  std::string error;
+  std::optional<Cidr> cidr = ParseCidr(text, error);
+  if (!cidr) return std::nullopt;
+  v6 = cidr->v6;
+  int bits = v6 ? 128 : 32;
+  U128 value = 0;
+  for (int i = 0; i < bits / 8; ++i) value = (value << 8) | cidr->address[i];
+  int host_bits = bits - cidr->prefix;
+  U128 host = host_bits == 0 ? 0 : host_bits >= 128 ? ~U128{0} : ((U128{1} << host_bits) - 1);
+  return Span{value & ~host, (value & ~host) | host};
+}
+
+// Adds the addresses of an ipBlock peer (cidr minus except) to `set`.
+void AddBlock(const ir::Peer& peer, AddressSet& set) {
+  bool v6 = false;
+  std::optional<Span> whole = SpanOf(peer.cidr, v6);
+  if (!whole) return;
+  std::vector<Span> holes;
+  for (const std::string& e : peer.except) {
+    bool hole_v6 = false;
+    if (std::optional<Span> hole = SpanOf(e, hole_v6); hole && hole_v6 == v6) holes.push_back(*hole);
+  }
+  std::sort(holes.begin(), holes.end(), [](const Span& a, const Span& b) { return a.lo < b.lo; });
+  std::vector<Span>& out = v6 ? set.v6 : set.v4;
+  U128 next = whole->lo;
+  bool done = false;
+  for (const Span& hole : holes) {
+    if (done) break;
+    if (hole.lo > next) out.push_back({next, hole.lo - 1});
+    if (hole.hi >= whole->hi) {
+      done = true;
+    } else if (hole.hi + 1 > next) {
+      next = hole.hi + 1;
+    }
+  }
+  if (!done && next <= whole->hi) out.push_back({next, whole->hi});
+}
+
+bool CoversFamily(std::vector<Span> spans, U128 max) {
+  std::sort(spans.begin(), spans.end(), [](const Span& a, const Span& b) { return a.lo < b.lo; });
+  U128 next = 0;
+  for (const Span& s : spans) {
+    if (s.lo > next) return false;
+    if (s.hi >= max) return true;
+    if (s.hi + 1 > next) next = s.hi + 1;
+  }
+  return false;
+}
+
+bool CoversEverything(const AddressSet& set) {
+  return CoversFamily(set.v4, MaxOf(false)) && CoversFamily(set.v6, MaxOf(true));
+}
+
+// --- Exactness ---------------------------------------------------------------
+
+struct RuleInfo {
+  bool all = false;       // admits every endpoint: written as entity `all`
+  bool all_pods = false;  // admits every pod through a pod peer
+  bool has_blocks = false;
+  AddressSet blocks;
+};
+
+RuleInfo Analyse(const ir::PolicyRule& rule) {
+  RuleInfo info;
+  for (const ir::Peer& peer : rule.peers) {
+    switch (peer.kind) {
+      case ir::Peer::Kind::kAnywhere:
+        info.all = true;
+        break;
+      case ir::Peer::Kind::kPods:
+        if (peer.pod_labels.empty() && peer.ns_match == ir::NamespaceMatch::kAny) {
+          info.all_pods = true;
+        }
+        break;
+      case ir::Peer::Kind::kIpBlock:
+        info.has_blocks = true;
+        AddBlock(peer, info.blocks);
+        break;
+    }
+  }
+  if (!info.all && info.has_blocks && CoversEverything(info.blocks)) info.all = true;
+  return info;
+}
+
+// A port segment on which the set of rules that apply does not change.
+struct Segment {
+  ir::Protocol protocol;
+  int first;
+  int last;
+};
+
+bool Covers(const ir::PolicyRule& rule, ir::Protocol protocol, int port) {
+  for (const ir::PortRange& r : rule.ports) {
+    if (r.protocol == protocol && r.first <= port && port <= r.last) return true;
+  }
+  return false;
+}
+
+// The segments of every protocol, from the boundaries of every rule's ports.
+std::vector<Segment> Segments(const std::vector<ir::PolicyRule>& rules) {
+  std::map<ir::Protocol, std::set<int>> bounds;
+  for (const ir::PolicyRule& rule : rules) {
+    for (const ir::PortRange& r : rule.ports) {
+      bounds[r.protocol].insert(r.first);
+      bounds[r.protocol].insert(r.last + 1);
+    }
+  }
+  std::vector<Segment> out;
+  for (const auto& [protocol, points] : bounds) {
+    std::vector<int> p(points.begin(), points.end());
+    for (size_t i = 0; i + 1 < p.size(); ++i) out.push_back({protocol, p[i], p[i + 1] - 1});
+  }
+  return out;
+}
+
+std::string PortText(ir::Protocol protocol, int first, int last) {
+  if (first == last) return fmt::format("{} {}", ir::ProtocolName(protocol), first);
+  return fmt::format("{} {}-{}", ir::ProtocolName(protocol), first, last);
+}
+
+// The module rule written at `loc` in `component`, if any.
+const ir::Rule* FindRule(const ir::Module& module, const std::string& component, SourceLoc loc) {
+  std::optional<uint32_t> index = module.FindComponent(component);
+  if (!index) return nullptr;
+  for (const ir::Rule& rule : module.components[*index].rules) {
+    if (rule.loc == loc) return &rule;
+  }
+  return nullptr;
+}
+
+bool WritesAddresses(const ir::PeerRef& peer, const ir::Config& config) {
+  switch (peer.kind) {
+    case ir::PeerRef::Kind::kExternal:
+    case ir::PeerRef::Kind::kCidr:
+      return true;
+    case ir::PeerRef::Kind::kParam:
+      if (peer.index >= config.params.size()) return false;
+      for (const ir::PeerRef& inner : config.params[peer.index].peers) {
+        if (inner.kind == ir::PeerRef::Kind::kExternal || inner.kind == ir::PeerRef::Kind::kCidr) {
+          return true;
+        }
+      }
+      return false;
+    default:
+      return false;
+  }
+}
+
+// Where to report a problem with the address peers of `rule`: the source
+// rules that wrote addresses, else every source, else the component.
+std::vector<SourceLoc> AddressSources(const Input& input, const ir::Policy& policy,
+                                      const ir::PolicyRule& rule) {
+  std::vector<SourceLoc> out;
+  if (rule.dns) {
+    out.push_back(input.module.dns.loc.valid() ? input.module.dns.loc : policy.loc);
+    return out;
+  }
+  for (SourceLoc loc : rule.sources) {
+    const ir::Rule* source = FindRule(input.module, policy.component, loc);
+    if (source == nullptr) continue;
+    if (std::any_of(source->peers.begin(), source->peers.end(),
+                    [&](const ir::PeerRef& p) { return WritesAddresses(p, input.config); })) {
+      out.push_back(loc);
+    }
+  }
+  if (out.empty()) out = rule.sources;
+  if (out.empty()) out.push_back(policy.loc);
+  return out;
+}
+
+std::vector<SourceLoc> LabelSources(const Input& input, const ir::Policy& policy,
+                                    const ir::PolicyRule& rule) {
+  if (rule.dns) return {input.module.dns.loc.valid() ? input.module.dns.loc : policy.loc};
+  if (rule.sources.empty()) return {policy.loc};
+  return rule.sources;
+}
+
+std::string BlockList(const ir::PolicyRule& rule) {
+  std::string out;
+  for (const ir::Peer& peer : rule.peers) {
+    if (peer.kind != ir::Peer::Kind::kIpBlock) continue;
+    if (!out.empty()) out += ", ";
+    out += peer.cidr;
+    for (const std::string& e : peer.except) out += " except " + e;
+  }
+  return out;
+}
+
+// Checks one side of a policy. Fills `extra_all_pods` with the port segments
+// on which a selector of every pod must be added; reports what cannot be
+// expressed. Returns false after reporting.
+bool CheckSide(const Input& input, const ir::Policy& policy,
+               const std::vector<ir::PolicyRule>& rules, const std::vector<RuleInfo>& infos,
+               std::vector<Segment>& extra_all_pods, std::set<SourceLoc>& reported,
+               Diagnostics& diagnostics) {
+  bool ok = true;
+  std::vector<bool> bad(rules.size(), false);
+  std::vector<std::string> bad_port(rules.size());
+  for (const Segment& seg : Segments(rules)) {
+    bool any = false, covered = false;
+    AddressSet blocks;
+    std::vector<size_t> with_blocks;
+    for (size_t i = 0; i < rules.size(); ++i) {
+      if (!Covers(rules[i], seg.protocol, seg.first)) continue;
+      any = true;
+      if (infos[i].all || infos[i].all_pods) covered = true;
+      if (!infos[i].all && infos[i].has_blocks) {
+        with_blocks.push_back(i);
+        blocks.v4.insert(blocks.v4.end(), infos[i].blocks.v4.begin(), infos[i].blocks.v4.end());
+        blocks.v6.insert(blocks.v6.end(), infos[i].blocks.v6.begin(), infos[i].blocks.v6.end());
+      }
+    }
+    if (!any || covered || with_blocks.empty()) continue;
+    if (CoversEverything(blocks)) {
+      extra_all_pods.push_back(seg);
+      continue;
+    }
+    for (size_t i : with_blocks) {
+      if (!bad[i]) bad_port[i] = PortText(seg.protocol, seg.first, seg.last);
+      bad[i] = true;
+    }
+  }
+  for (size_t i = 0; i < rules.size(); ++i) {
+    if (!bad[i]) continue;
+    ok = false;
+    std::string message = fmt::format(
+        "on {}, the address peer(s) {} of component '{}' also admit the pods whose address is "
+        "in them (as Kubernetes ipBlock does on most network plugins, and Calico nets do), but "
+        "Cilium's CIDR rules never match pods; admit those pods with a pod peer on the same "
+        "ports (such as `pods {{}} in any namespace`) or cover every address (`external`)",
+        bad_port[i], BlockList(rules[i]), policy.component);
+    for (SourceLoc loc : AddressSources(input, policy, rules[i])) {
+      if (reported.insert(loc).second) {
+        diagnostics.Emit(DiagnosticKind::kTargetCannotExpress, loc, kTarget, message);
+      }
+    }
+  }
+  return ok;
+}
+
+bool CheckLabels(const Input& input, const ir::Policy& policy, std::set<SourceLoc>& reported,
+                 Diagnostics& diagnostics) {
+  bool ok = true;
+  auto report = [&](SourceLoc loc, const std::string& key) {
+    ok = false;
+    if (!reported.insert(loc).second) return;
+    diagnostics.Emit(DiagnosticKind::kTargetCannotExpress, loc, kTarget,
+                     fmt::format("the pod label '{}' is ignored by Cilium's default "
+                                 "identity-relevant label filter, so no selector can match it",
+                                 key));
+  };
+  for (const ir::Label& label : policy.selector) {
+    if (IgnoredByCilium(label.key)) report(policy.loc, label.key);
+  }
+  for (const auto* side : {&policy.ingress, &policy.egress}) {
+    for (const ir::PolicyRule& rule : *side) {
+      for (const ir::Peer& peer : rule.peers) {
+        if (peer.kind != ir::Peer::Kind::kPods) continue;
+        for (const ir::Label& label : peer.pod_labels) {
+          if (!IgnoredByCilium(label.key)) continue;
+          for (SourceLoc loc : LabelSources(input, policy, rule)) report(loc, label.key);
+        }
+      }
+    }
+  }
+  return ok;
+}
+
+// --- YAML ------------------------------------------------------------------
+
+YamlNode PodSelector(const std::vector<ir::Label>& pod_labels, const ir::Peer* peer) {
+  YamlNode selector = YamlNode::Map();
+  YamlNode labels = YamlNode::Map();
+  for (const ir::Label& label : pod_labels) labels.Add(label.key, YamlNode::String(label.value));
+  bool any_namespace = false;
+  if (peer != nullptr) {
+    switch (peer->ns_match) {
+      case ir::NamespaceMatch::kNamed:
+        labels.Add(kNamespaceKey, YamlNode::String(peer->ns));
+        break;
+      case ir::NamespaceMatch::kAny:
+        any_namespace = true;
+        break;
+      case ir::NamespaceMatch::kLabels:
+        for (const ir::Label& label : peer->ns_labels) {
+          labels.Add(std::string(kNamespaceLabelPrefix) + label.key, YamlNode::String(label.value));
+        }
+        any_namespace = true;
+        break;
+    }
+  }
+  if (!labels.empty()) selector.Add("matchLabels", std::move(labels));
+  if (any_namespace) {
+    YamlNode& expressions = selector.Add("matchExpressions", YamlNode::Seq());
+    YamlNode& requirement = expressions.Push(YamlNode::Map());
+    requirement.Add("key", YamlNode::String(kNamespaceKey));
+    requirement.Add("operator", YamlNode::String("Exists"));
+  }
+  return selector;
+}
+
+YamlNode AllPodsSelector() {
+  ir::Peer all;
+  all.kind = ir::Peer::Kind::kPods;
+  all.ns_match = ir::NamespaceMatch::kAny;
+  return PodSelector({}, &all);
+}
+
+YamlNode PortNode(ir::Protocol protocol, int first, int last) {
+  YamlNode port = YamlNode::Map();
+  port.Add("port", YamlNode::String(std::to_string(first)));
+  if (last != first) port.Add("endPort", YamlNode::Number(last));
+  port.Add("protocol", YamlNode::String(ir::ProtocolName(protocol)));
+  return port;
+}
+
+void AddPortEntries(YamlNode& to_ports, const std::vector<YamlNode>& ports, bool dns) {
+  for (size_t start = 0; start < ports.size(); start += kMaxPortsPerEntry) {
+    YamlNode& entry = to_ports.Push(YamlNode::Map());
+    YamlNode& list = entry.Add("ports", YamlNode::Seq());
+    for (size_t i = start; i < ports.size() && i < start + kMaxPortsPerEntry; ++i) {
+      list.Push(ports[i]);
+    }
+    if (dns) {
+      YamlNode& rules = entry.Add("rules", YamlNode::Map());
+      YamlNode& patterns = rules.Add("dns", YamlNode::Seq());
+      patterns.Push(YamlNode::Map()).Add("matchPattern", YamlNode::String("*"));
+    }
+  }
+}
+
+YamlNode ToPorts(const std::vector<ir::PortRange>& ranges, bool dns) {
+  std::vector<YamlNode> with_dns, plain;
+  for (const ir::PortRange& r : ranges) {
+    bool l7 = dns && r.first == r.last &&
+              (r.protocol == ir::Protocol::kTcp || r.protocol == ir::Protocol::kUdp);
+    (l7 ? with_dns : plain).push_back(PortNode(r.protocol, r.first, r.last));
+  }
+  YamlNode to_ports = YamlNode::Seq();
+  AddPortEntries(to_ports, with_dns, true);
+  AddPortEntries(to_ports, plain, false);
+  return to_ports;
+}
+
+std::vector<ir::PortRange> RangesOf(const std::vector<Segment>& segments) {
+  std::vector<ir::PortRange> out;
+  for (const Segment& s : segments) {
+    if (!out.empty() && out.back().protocol == s.protocol && out.back().last + 1 == s.first) {
+      out.back().last = static_cast<uint16_t>(s.last);
+    } else {
+      out.push_back({s.protocol, static_cast<uint16_t>(s.first), static_cast<uint16_t>(s.last)});
+    }
+  }
+  return out;
+}
+
+struct Keys {
+  const char* endpoints;
+  const char* cidr_set;
+  const char* entities;
+};
+
+void AddRules(YamlNode& side, const std::vector<ir::PolicyRule>& rules,
+              const std::vector<RuleInfo>& infos, const std::vector<Segment>& extra_all_pods,
+              const Keys& keys) {
+  for (size_t i = 0; i < rules.size(); ++i) {
+    const ir::PolicyRule& rule = rules[i];
+    if (infos[i].all) {
+      YamlNode& node = side.Push(YamlNode::Map());
+      node.Add(keys.entities, YamlNode::Seq()).Push(YamlNode::String("all"));
+      node.Add("toPorts", ToPorts(rule.ports, rule.dns));
+      continue;
+    }
+    YamlNode endpoints = YamlNode::Seq();
+    YamlNode blocks = YamlNode::Seq();
+    for (const ir::Peer& peer : rule.peers) {
+      if (peer.kind == ir::Peer::Kind::kPods) {
+        endpoints.Push(PodSelector(peer.pod_labels, &peer));
+      } else if (peer.kind == ir::Peer::Kind::kIpBlock) {
+        YamlNode& block = blocks.Push(YamlNode::Map());
+        block.Add("cidr", YamlNode::String(peer.cidr));
+        if (!peer.except.empty()) {
+          YamlNode& except = block.Add("except", YamlNode::Seq());
+          for (const std::string& e : peer.except) except.Push(YamlNode::String(e));
+        }
+      }
+    }
+    if (!endpoints.empty()) {
+      YamlNode& node = side.Push(YamlNode::Map());
+      node.Add(keys.endpoints, std::move(endpoints));
+      node.Add("toPorts", ToPorts(rule.ports, rule.dns));
+    }
+    if (!blocks.empty()) {
+      YamlNode& node = side.Push(YamlNode::Map());
+      node.Add(keys.cidr_set, std::move(blocks));
+      node.Add("toPorts", ToPorts(rule.ports, rule.dns));
+    }
+  }
+  if (!extra_all_pods.empty()) {
+    // The address peers cover every address, so they admit every pod too.
+    YamlNode& node = side.Push(YamlNode::Map());
+    node.Add(keys.endpoints, YamlNode::Seq()).Push(AllPodsSelector());
+    node.Add("toPorts", ToPorts(RangesOf(extra_all_pods), false));
+  }
+}
+
+class CiliumBackend : public Backend {
+ public:
+  std::string_view name() const override { return kTarget; }
+  std::string_view description() const override {
+    return "CiliumNetworkPolicy (cilium.io/v2) YAML";
+  }
+
+  bool Render(const Input& input, std::string& out, Diagnostics& diagnostics) const override {
+    bool ok = true;
+    std::string body;
+    std::set<SourceLoc> reported;
+    for (const ir::Policy& policy : input.policies->policies) {
+      if (!policy.isolate_ingress && !policy.isolate_egress) continue;  // selects nothing
+      ok = CheckLabels(input, policy, reported, diagnostics) && ok;
+      std::vector<RuleInfo> in_infos, out_infos;
+      for (const ir::PolicyRule& r : policy.ingress) in_infos.push_back(Analyse(r));
+      for (const ir::PolicyRule& r : policy.egress) out_infos.push_back(Analyse(r));
+      std::vector<Segment> in_extra, out_extra;
+      ok = CheckSide(input, policy, policy.ingress, in_infos, in_extra, reported, diagnostics) && ok;
+      ok = CheckSide(input, policy, policy.egress, out_infos, out_extra, reported, diagnostics) && ok;
+      if (!ok) continue;
+
+      YamlNode doc = YamlNode::Map();
+      doc.Add("apiVersion", YamlNode::String("cilium.io/v2"));
+      doc.Add("kind", YamlNode::String("CiliumNetworkPolicy"));
+      YamlNode& metadata = doc.Add("metadata", YamlNode::Map());
+      metadata.Add("name", YamlNode::String(policy.name));
+      metadata.Add("namespace", YamlNode::String(policy.ns));
+      YamlNode& labels = metadata.Add("labels", YamlNode::Map());
+      labels.Add("app.kubernetes.io/managed-by", YamlNode::String("netpolc"));
+      YamlNode& spec = doc.Add("spec", YamlNode::Map());
+      spec.Add("endpointSelector", PodSelector(policy.selector, nullptr));
+      if (policy.isolate_ingress) {
+        YamlNode& ingress = spec.Add("ingress", YamlNode::Seq());
+        AddRules(ingress, policy.ingress, in_infos, in_extra,
+                 {"fromEndpoints", "fromCIDRSet", "fromEntities"});
+        if (ingress.empty()) ingress.Push(YamlNode::Map());  // default deny, admits nothing
+      }
+      if (policy.isolate_egress) {
+        YamlNode& egress = spec.Add("egress", YamlNode::Seq());
+        AddRules(egress, policy.egress, out_infos, out_extra,
+                 {"toEndpoints", "toCIDRSet", "toEntities"});
+        if (egress.empty()) egress.Push(YamlNode::Map());
+      }
+      body += "---\n";
+      doc.Write(body);
+    }
+    if (!ok) return false;
+    out += "# Generated by netpolc from ";
+    out += input.source_name;
+    out += ". Do not edit.\n";
+    out += body;
+    return true;
+  }
+};
+
+}  // namespace
+
+const Backend& Instance() {
+  static const CiliumBackend backend;
+  return backend;
+}
+
+}  // namespace netpolc::backends::cilium

@@ -1,0 +1,126 @@
+#include "compiler/analysis/bdd.h"
+
+#include <random>
+
+#include "third_party/catch2_main.h"
+
+namespace netpolc::analysis {
+namespace {
+
+// Every assignment of `n` variables.
+std::vector<std::vector<bool>> Assignments(size_t n) {
+  std::vector<std::vector<bool>> out;
+  for (uint32_t bits = 0; bits < (1u << n); ++bits) {
+    std::vector<bool> a(n);
+    for (size_t i = 0; i < n; ++i) a[i] = (bits >> i) & 1;
+    out.push_back(a);
+  }
+  return out;
+}
+
+bool CubeHolds(const Bdd::Cube& cube, const std::vector<bool>& a) {
+  for (const auto& [var, value] : cube) {
+    if (a[var] != value) return false;
+  }
+  return true;
+}
+
+TEST_CASE("BDD operations are canonical") {
+  Bdd bdd;
+  Bdd::Ref a = bdd.Var(bdd.NewVar("a"));
+  Bdd::Ref b = bdd.Var(bdd.NewVar("b"));
+  CHECK(bdd.And(a, b) == bdd.And(b, a));
+  CHECK(bdd.Or(a, bdd.Not(a)) == Bdd::kTrue);
+  CHECK(bdd.And(a, bdd.Not(a)) == Bdd::kFalse);
+  CHECK(bdd.Not(bdd.And(a, b)) == bdd.Or(bdd.Not(a), bdd.Not(b)));  // De Morgan
+  CHECK(bdd.Implies(bdd.And(a, b), a));
+  CHECK_FALSE(bdd.Implies(a, bdd.And(a, b)));
+  CHECK(bdd.Restrict(bdd.And(a, b), 0, true) == b);
+  CHECK(bdd.Restrict(bdd.And(a, b), 0, false) == Bdd::kFalse);
+  CHECK(bdd.Exists(bdd.And(a, b), 0) == b);
+  CHECK(bdd.Support(bdd.Or(a, b)) == std::vector<uint32_t>{0, 1});
+  CHECK(bdd.Support(bdd.Or(a, bdd.Not(a))).empty());
+  CHECK(bdd.PositiveIn(bdd.Or(a, b), 0));
+  CHECK_FALSE(bdd.NegativeIn(bdd.Or(a, b), 0));
+  CHECK(bdd.NegativeIn(bdd.Or(bdd.Not(a), b), 0));
+}
+
+TEST_CASE("Descriptions name the configurations") {
+  Bdd bdd;
+  Bdd::Ref tls = bdd.Var(bdd.NewVar("internal_tls"));
+  Bdd::Ref metrics = bdd.Var(bdd.NewVar("metrics"));
+  CHECK(bdd.Describe(bdd.Not(tls)) == "when internal_tls is false");
+  CHECK(bdd.Describe(Bdd::kTrue) == "in every configuration");
+  CHECK(bdd.Describe(Bdd::kFalse) == "in no configuration");
+  CHECK(bdd.Describe(bdd.And(tls, bdd.Not(metrics))) ==
+        "when internal_tls is true and metrics is false");
+  CHECK(bdd.Describe(bdd.Or(tls, metrics)) ==
+        "when internal_tls is true, or when metrics is true");
+  CHECK(bdd.Compact(bdd.Or(bdd.Not(tls), metrics)) == "not internal_tls or metrics");
+  CHECK(bdd.Compact(Bdd::kTrue) == "always");
+  // With a don't-care set, only what matters inside the care set is said.
+  CHECK(bdd.Compact(bdd.And(tls, metrics), bdd.Not(metrics)) == "internal_tls");
+  Bdd fixed;
+  CHECK(fixed.Describe(Bdd::kTrue) == "in this configuration");
+}
+
+TEST_CASE("Covers are exact and irredundant on random functions") {
+  std::mt19937 rng(7);
+  const size_t n = 5;
+  for (int round = 0; round < 200; ++round) {
+    Bdd bdd;
+    std::vector<Bdd::Ref> vars;
+    for (size_t i = 0; i < n; ++i) vars.push_back(bdd.Var(bdd.NewVar("v" + std::to_string(i))));
+    // A random function from its truth table.
+    Bdd::Ref f = Bdd::kFalse;
+    std::vector<std::vector<bool>> all = Assignments(n);
+    std::vector<bool> table(all.size());
+    for (size_t row = 0; row < all.size(); ++row) {
+      table[row] = rng() % 3 == 0;
+      if (!table[row]) continue;
+      Bdd::Ref minterm = Bdd::kTrue;
+      for (size_t i = 0; i < n; ++i) minterm = bdd.And(minterm, all[row][i] ? vars[i] : bdd.Not(vars[i]));
+      f = bdd.Or(f, minterm);
+    }
+    for (size_t row = 0; row < all.size(); ++row) REQUIRE(bdd.Eval(f, all[row]) == table[row]);
+    std::vector<Bdd::Cube> cubes;
+    REQUIRE(bdd.Cover(f, Bdd::kFalse, cubes, 1000));
+    for (size_t row = 0; row < all.size(); ++row) {
+      bool covered = false;
+      for (const Bdd::Cube& c : cubes) covered = covered || CubeHolds(c, all[row]);
+      REQUIRE(covered == table[row]);
+    }
+    // Irredundant: dropping any cube loses a point of f.
+    for (size_t skip = 0; skip < cubes.size(); ++skip) {
+      bool loses = false;
+      for (size_t row = 0; row < all.size() && !loses; ++row) {
+        if (!table[row]) continue;
+        bool covered = false;
+        for (size_t c = 0; c < cubes.size(); ++c) {
+          if (c != skip) covered = covered || CubeHolds(cubes[c], all[row]);
+        }
+        loses = !covered;
+      }
+      REQUIRE(loses);
+    }
+  }
+}
+
+TEST_CASE("Sixty flags without enumerating configurations") {
+  Bdd bdd;
+  std::vector<Bdd::Ref> vars;
+  for (int i = 0; i < 60; ++i) vars.push_back(bdd.Var(bdd.NewVar("f" + std::to_string(i))));
+  // (f0 and f1) or (f2 and f3) or ... : 2^60 configurations, a linear BDD.
+  Bdd::Ref f = Bdd::kFalse;
+  for (int i = 0; i + 1 < 60; i += 2) f = bdd.Or(f, bdd.And(vars[i], vars[i + 1]));
+  CHECK(bdd.node_count() < 1000);
+  CHECK(bdd.Support(f).size() == 60);
+  Bdd::Ref g = bdd.And(f, bdd.Not(vars[0]));
+  CHECK(bdd.Implies(g, f));
+  std::vector<Bdd::Cube> cubes;
+  CHECK(bdd.Cover(f, Bdd::kFalse, cubes));
+  CHECK(cubes.size() == 30);
+}
+
+}  // namespace
+}  // namespace netpolc::analysis

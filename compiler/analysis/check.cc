@@ -1,0 +1,622 @@
+#include "compiler/analysis/check.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <array>
+#include <map>
+#include <set>
+#include <tuple>
+
+namespace netpolc::analysis {
+namespace {
+
+using ir::Direction;
+
+constexpr size_t kMaxNotes = 3;
+
+std::string_view DirectionName(Direction d) {
+  return d == Direction::kIngress ? "ingress" : "egress";
+}
+
+Direction Opposite(Direction d) {
+  return d == Direction::kIngress ? Direction::kEgress : Direction::kIngress;
+}
+
+// "a", "a and b", "a, b and c".
+std::string JoinNames(const std::vector<std::string>& names, size_t max = 4) {
+  std::string out;
+  size_t shown = std::min(names.size(), max);
+  for (size_t i = 0; i < shown; ++i) {
+    if (i > 0) out += i + 1 == shown && shown == names.size() ? " and " : ", ";
+    out += names[i];
+  }
+  if (shown < names.size()) out += fmt::format(" and {} more", names.size() - shown);
+  return out;
+}
+
+// Two rules of one component and direction that open different ports to the
+// same peers, one when a flag is on and the other when it is off.
+struct Alternative {
+  uint32_t component;
+  Direction direction;
+  uint32_t first, second;  // rule ids, first written first
+  uint32_t flag;
+};
+
+class Checker {
+ public:
+  Checker(Model& model, Model& open) : m_(model), open_(open), b_(model.bdd()), ob_(open.bdd()) {}
+
+  std::vector<Finding> Run() {
+    BuildReverseIndex();
+    BlockedEgress();
+    BlockedIngress();
+    FindAlternatives();
+    AlternativeOverlapAndGap();
+    AlternativeMissing();
+    AlternativeNotFollowed();
+    MissingDns();
+    Shadowed();
+    Conditions();
+    UnusedFlags();
+    UnusedParams();
+    UnusedComponents();
+    std::sort(out_.begin(), out_.end(), [](const Finding& a, const Finding& b) {
+      return std::tie(a.loc.file, a.loc.line, a.loc.column, a.kind, a.message) <
+             std::tie(b.loc.file, b.loc.line, b.loc.column, b.kind, b.message);
+    });
+    return std::move(out_);
+  }
+
+ private:
+  const std::string& Id(uint32_t c) const { return m_.component(c).id; }
+
+  // A finding of `kind`, its message formatted from the kind's format.
+  template <typename... Args>
+  Finding& Emit(DiagnosticKind kind, SourceLoc loc, std::string condition, const Args&... args) {
+    out_.push_back({kind, loc, fmt::format(fmt::runtime(InfoOf(kind).format), args...),
+                    std::move(condition), {}});
+    return out_.back();
+  }
+
+  // How a rule reads in a note: "ingress TCP 7443 from instance, when internal_tls is true".
+  std::string RuleSummary(Model& model, uint32_t id) {
+    const RuleInfo& r = model.rule(id);
+    std::vector<std::string> peers;
+    for (const Term& t : r.terms) peers.push_back(t.text);
+    peers.erase(std::unique(peers.begin(), peers.end()), peers.end());
+    std::string out = fmt::format("{} {} {} {}", DirectionName(r.direction), PortsText(r.ports),
+                                  r.direction == Direction::kIngress ? "from" : "to",
+                                  peers.empty() ? "nothing" : JoinNames(peers, 6));
+    if (r.when == Bdd::kFalse) {
+      out += model.bdd().var_count() == 0 ? ", which does not apply in this configuration"
+                                          : ", which applies in no configuration";
+    } else if (r.when != Bdd::kTrue) {
+      out += ", " + model.bdd().Describe(r.when);
+    }
+    return out;
+  }
+
+  // Explicit references: for each component, the (rule, term) pairs of every
+  // rule that names it, by the rule's direction.
+  void BuildReverseIndex() {
+    reverse_.assign(m_.component_count(), {});
+    for (uint32_t id = 0; id < m_.rules().size(); ++id) {
+      const RuleInfo& r = m_.rule(id);
+      if (r.dns) continue;
+      for (uint32_t t = 0; t < r.terms.size(); ++t) {
+        if (!r.terms[t].is_explicit) continue;
+        for (uint32_t target : m_.TermTargets(r.terms[t])) {
+          reverse_[target][r.direction == Direction::kIngress ? 0 : 1].push_back({id, t});
+        }
+      }
+    }
+  }
+
+  // --- Egress without ingress, ingress without egress ------------------------
+
+  void BlockedEgress() {
+    for (uint32_t a = 0; a < m_.component_count(); ++a) {
+      for (uint32_t id : m_.RulesOf(a, Direction::kEgress)) {
+        const RuleInfo& rule = m_.rule(id);
+        if (rule.active == Bdd::kFalse) continue;
+        for (const Term& term : rule.terms) {
+          if (!term.is_explicit) continue;
+          for (uint32_t b : m_.TermTargets(term)) {
+            if (!m_.IngressIsolated(b)) continue;
+            Ref applies = b_.And(b_.And(rule.active, term.guard), m_.Enabled(b));
+            if (applies == Bdd::kFalse) continue;
+            std::map<Ref, std::vector<ir::PortRange>> blocked;
+            for (const ir::PortRange& range : rule.ports) {
+              for (const auto& [piece, admitted] :
+                   m_.IngressOver(Endpoint::Component(a), Endpoint::Component(b), range)) {
+                Ref bad = b_.AndNot(applies, admitted);
+                if (bad != Bdd::kFalse) blocked[bad].push_back(piece);
+              }
+            }
+            for (const auto& [bad, ports] : blocked) {
+              Finding& f = Emit(DiagnosticKind::kEgressNotAdmitted, term.loc, b_.Compact(bad),
+                                Id(a), Id(b), PortsText(ports), Id(b), b_.Describe(bad));
+              RelatedRules(f, b, Direction::kIngress, ports, a);
+            }
+          }
+        }
+      }
+    }
+  }
+
+  void BlockedIngress() {
+    for (uint32_t b = 0; b < m_.component_count(); ++b) {
+      for (uint32_t id : m_.RulesOf(b, Direction::kIngress)) {
+        const RuleInfo& rule = m_.rule(id);
+        if (rule.active == Bdd::kFalse) continue;
+        for (const Term& term : rule.terms) {
+          if (!term.is_explicit) continue;
+          for (uint32_t a : m_.TermTargets(term)) {
+            if (!m_.EgressIsolated(a)) continue;
+            Ref applies = b_.And(b_.And(rule.active, term.guard), m_.Enabled(a));
+            if (applies == Bdd::kFalse) continue;
+            std::map<Ref, std::vector<ir::PortRange>> blocked;
+            for (const ir::PortRange& range : rule.ports) {
+              for (const auto& [piece, allowed] :
+                   m_.EgressOver(Endpoint::Component(a), Endpoint::Component(b), range)) {
+                Ref bad = b_.AndNot(applies, allowed);
+                if (bad != Bdd::kFalse) blocked[bad].push_back(piece);
+              }
+            }
+            for (const auto& [bad, ports] : blocked) {
+              Finding& f = Emit(DiagnosticKind::kIngressNotAllowed, term.loc, b_.Compact(bad),
+                                Id(b), Id(a), PortsText(ports), Id(a), b_.Describe(bad));
+              RelatedRules(f, a, Direction::kEgress, ports, b);
+            }
+          }
+        }
+      }
+    }
+  }
+
+  // Notes for a blocked connection: the rules of `owner` in `direction` on
+  // those ports, else its rules naming `other`, else its declaration.
+  void RelatedRules(Finding& f, uint32_t owner, Direction direction,
+                    const std::vector<ir::PortRange>& ports, uint32_t other) {
+    std::vector<uint32_t> on_ports, naming;
+    for (uint32_t id : m_.RulesOf(owner, direction)) {
+      const RuleInfo& r = m_.rule(id);
+      if (!PortsIntersect(r.ports, ports).empty()) {
+        on_ports.push_back(id);
+      } else if (std::any_of(r.terms.begin(), r.terms.end(), [&](const Term& t) {
+                   return m_.TermSelects(t, Endpoint::Component(other));
+                 })) {
+        naming.push_back(id);
+      }
+    }
+    const std::vector<uint32_t>& shown = on_ports.empty() ? naming : on_ports;
+    for (size_t i = 0; i < shown.size() && i < kMaxNotes; ++i) {
+      std::string note = fmt::format("{} has {}", Id(owner), RuleSummary(m_, shown[i]));
+      if (!on_ports.empty()) {
+        Ref admits = m_.RuleAdmits(shown[i], Endpoint::Component(other));
+        if (admits == Bdd::kFalse) {
+          note += fmt::format(", which does not include {}", Id(other));
+        } else if (admits != Bdd::kTrue) {
+          note += fmt::format(", which includes {} only {}", Id(other), b_.Describe(admits));
+        }
+      }
+      f.notes.push_back({m_.rule(shown[i]).loc, std::move(note)});
+    }
+    if (shown.empty()) {
+      f.notes.push_back({m_.component(owner).loc,
+                         fmt::format("{} has no {} rule for {} or for {}", Id(owner),
+                                     DirectionName(direction), PortsText(ports), Id(other))});
+    }
+  }
+
+  // --- Conditional ports -------------------------------------------------------
+
+  // Identifies the peers of a rule, for grouping rules with the same peers.
+  static std::string PeersKey(const RuleInfo& r) {
+    std::vector<std::string> keys;
+    for (const Term& t : r.terms) {
+      keys.push_back(t.param ? fmt::format("${}#{}", *t.param, t.param_item) : t.text);
+    }
+    std::sort(keys.begin(), keys.end());
+    keys.erase(std::unique(keys.begin(), keys.end()), keys.end());
+    std::string out;
+    for (const std::string& k : keys) out += k + "\n";
+    return out;
+  }
+
+  std::optional<uint32_t> SwitchFlag(Ref w1, Ref w2) {
+    std::vector<uint32_t> s1 = ob_.Support(w1), s2 = ob_.Support(w2), both;
+    std::set_intersection(s1.begin(), s1.end(), s2.begin(), s2.end(), std::back_inserter(both));
+    for (uint32_t v : both) {
+      if ((ob_.PositiveIn(w1, v) && ob_.NegativeIn(w2, v)) ||
+          (ob_.NegativeIn(w1, v) && ob_.PositiveIn(w2, v))) {
+        return v;
+      }
+    }
+    return std::nullopt;
+  }
+
+  void FindAlternatives() {
+    in_pair_.assign(open_.rules().size(), false);
+    for (uint32_t c = 0; c < open_.component_count(); ++c) {
+      for (Direction d : {Direction::kIngress, Direction::kEgress}) {
+        std::map<std::string, std::vector<uint32_t>> by_peers;
+        for (uint32_t id : open_.RulesOf(c, d)) {
+          const RuleInfo& r = open_.rule(id);
+          if (r.when == Bdd::kTrue || r.when == Bdd::kFalse || r.terms.empty()) continue;
+          by_peers[PeersKey(r)].push_back(id);
+        }
+        for (const auto& [key, ids] : by_peers) {
+          for (size_t i = 0; i < ids.size(); ++i) {
+            for (size_t j = i + 1; j < ids.size(); ++j) {
+              const RuleInfo& r1 = open_.rule(ids[i]);
+              const RuleInfo& r2 = open_.rule(ids[j]);
+              if (!PortsIntersect(r1.ports, r2.ports).empty()) continue;
+              std::optional<uint32_t> flag = SwitchFlag(r1.when, r2.when);
+              if (!flag) continue;
+              alternatives_.push_back({c, d, ids[i], ids[j], *flag});
+              in_pair_[ids[i]] = in_pair_[ids[j]] = true;
+            }
+          }
+        }
+      }
+    }
+  }
+
+  std::string FlagName(uint32_t var) const { return ob_.VarName(var); }
+
+  void AlternativeOverlapAndGap() {
+    for (const Alternative& alt : alternatives_) {
+      const RuleInfo& r1 = open_.rule(alt.first);
+      const RuleInfo& r2 = open_.rule(alt.second);
+      Ref exists = open_.Enabled(alt.component);
+      std::string ports = fmt::format("{} and {}", PortsText(r1.ports), PortsText(r2.ports));
+
+      Ref overlap = ob_.And(exists, ob_.And(r1.when, r2.when));
+      if (overlap != Bdd::kFalse) {
+        Finding& f = Emit(DiagnosticKind::kPortAlternativeOverlap, r2.loc, ob_.Compact(overlap),
+                          Id(alt.component), DirectionName(alt.direction), ports,
+                          FlagName(alt.flag), ob_.Describe(overlap));
+        f.notes.push_back({r1.loc, "the other alternative is here"});
+      }
+      Ref either = ob_.Or(r1.when, r2.when);
+      Ref gap = ob_.And(exists, ob_.AndNot(ob_.Exists(either, alt.flag), either));
+      if (gap != Bdd::kFalse) {
+        Finding& f = Emit(DiagnosticKind::kPortAlternativeGap, r2.loc, ob_.Compact(gap),
+                          Id(alt.component), DirectionName(alt.direction), ports,
+                          FlagName(alt.flag), ob_.Describe(gap));
+        f.notes.push_back({r1.loc, "the other alternative is here"});
+      }
+    }
+  }
+
+  // A conditional port that elsewhere comes with an alternative, without one here.
+  void AlternativeMissing() {
+    struct Pattern {
+      std::vector<ir::PortRange> other_ports;
+      Ref other_when;
+      std::vector<std::string> components;
+    };
+    using Key = std::tuple<Direction, std::vector<ir::PortRange>, Ref>;
+    std::map<Key, std::vector<Pattern>> patterns;
+    auto record = [&](const RuleInfo& r, const RuleInfo& other, uint32_t c) {
+      std::vector<Pattern>& list = patterns[{r.direction, r.ports, r.when}];
+      for (Pattern& p : list) {
+        if (p.other_ports == other.ports && p.other_when == other.when) {
+          if (std::find(p.components.begin(), p.components.end(), Id(c)) == p.components.end()) {
+            p.components.push_back(Id(c));
+          }
+          return;
+        }
+      }
+      list.push_back({other.ports, other.when, {Id(c)}});
+    };
+    for (const Alternative& alt : alternatives_) {
+      record(open_.rule(alt.first), open_.rule(alt.second), alt.component);
+      record(open_.rule(alt.second), open_.rule(alt.first), alt.component);
+    }
+    if (patterns.empty()) return;
+    for (uint32_t c = 0; c < open_.component_count(); ++c) {
+      for (Direction d : {Direction::kIngress, Direction::kEgress}) {
+        for (uint32_t id : open_.RulesOf(c, d)) {
+          const RuleInfo& r = open_.rule(id);
+          if (in_pair_[id] || r.when == Bdd::kTrue || r.when == Bdd::kFalse) continue;
+          auto it = patterns.find({d, r.ports, r.when});
+          if (it == patterns.end()) continue;
+          for (const Pattern& p : it->second) {
+            bool has_other = std::any_of(
+                open_.RulesOf(c, d).begin(), open_.RulesOf(c, d).end(), [&](uint32_t other) {
+                  const RuleInfo& o = open_.rule(other);
+                  return o.when == p.other_when && PortsInclude(o.ports, p.other_ports);
+                });
+            if (has_other) continue;
+            Emit(DiagnosticKind::kPortAlternativeMissing, r.loc, ob_.Compact(p.other_when),
+                fmt::format("{} opens {} for {} only {}, with no alternative port {}; {} {} {} then",
+                            Id(c), PortsText(r.ports), DirectionName(d), ob_.Describe(r.when),
+                            ob_.Describe(p.other_when), JoinNames(p.components),
+                            p.components.size() == 1 ? "opens" : "open", PortsText(p.other_ports)));
+            break;
+          }
+        }
+      }
+    }
+  }
+
+  // The other end of an alternative keeps using one port in the
+  // configurations where the component has switched to the other.
+  void AlternativeNotFollowed() {
+    for (const Alternative& alt : alternatives_) {
+      uint32_t c = alt.component;
+      for (auto [p_id, q_id] : {std::pair{alt.first, alt.second}, std::pair{alt.second, alt.first}}) {
+        const RuleInfo& rp = m_.rule(p_id);
+        const RuleInfo& rq = m_.rule(q_id);
+        Ref switched = b_.AndNot(rq.when, rp.when);
+        if (switched == Bdd::kFalse) continue;
+        Direction other_dir = Opposite(alt.direction);
+        const auto& refs = reverse_[c][other_dir == Direction::kIngress ? 0 : 1];
+        for (const auto& [s_id, t_index] : refs) {
+          const RuleInfo& s = m_.rule(s_id);
+          if (s.component == c) continue;
+          std::vector<ir::PortRange> used = PortsIntersect(s.ports, rp.ports);
+          if (used.empty()) continue;
+          const Term& term = s.terms[t_index];
+          uint32_t a = s.component;
+          Ref sw = b_.And(b_.And(b_.And(s.active, term.guard), m_.Enabled(c)), switched);
+          if (sw == Bdd::kFalse) continue;
+          // Whether a's side allows the alternative ports.
+          Ref allows = Bdd::kTrue;
+          for (const ir::PortRange& range : rq.ports) {
+            PortPieces pieces =
+                alt.direction == Direction::kIngress
+                    ? m_.EgressOver(Endpoint::Component(a), Endpoint::Component(c), range)
+                    : m_.IngressOver(Endpoint::Component(c), Endpoint::Component(a), range);
+            for (const auto& [piece, r] : pieces) allows = b_.And(allows, r);
+          }
+          Ref bad = b_.AndNot(sw, allows);
+          if (bad == Bdd::kFalse) continue;
+          std::string message;
+          if (alt.direction == Direction::kIngress) {
+            message = fmt::format(
+                "egress from {} to {} on {} does not follow {}'s alternative on flag '{}': {}, "
+                "{} admits {} instead, which {}'s egress does not allow",
+                Id(a), Id(c), PortsText(used), Id(c), FlagName(alt.flag), b_.Describe(bad), Id(c),
+                PortsText(rq.ports), Id(a));
+          } else {
+            message = fmt::format(
+                "ingress to {} from {} on {} does not follow {}'s alternative on flag '{}': {}, "
+                "{} sends to {} instead, which {}'s ingress does not admit",
+                Id(a), Id(c), PortsText(used), Id(c), FlagName(alt.flag), b_.Describe(bad), Id(c),
+                PortsText(rq.ports), Id(a));
+          }
+          Finding& f = Emit(DiagnosticKind::kPortAlternativeNotFollowed, term.loc, b_.Compact(bad),
+                            message);
+          f.notes.push_back({rq.loc, fmt::format("{} has {}", Id(c), RuleSummary(m_, q_id))});
+        }
+      }
+    }
+  }
+
+  // --- DNS -----------------------------------------------------------------------
+
+  void MissingDns() {
+    const ir::Dns& dns = m_.module().dns;
+    if (dns.enabled) return;
+    const std::vector<ir::PortRange> kDnsPorts = {{ir::Protocol::kTcp, 53, 53},
+                                                  {ir::Protocol::kUdp, 53, 53}};
+    for (uint32_t c = 0; c < m_.component_count(); ++c) {
+      const std::vector<uint32_t>& egress = m_.RulesOf(c, Direction::kEgress);
+      if (egress.empty()) continue;
+      Ref resolves = Bdd::kFalse;
+      for (uint32_t id : egress) {
+        const RuleInfo& r = m_.rule(id);
+        if (PortsIntersect(r.ports, kDnsPorts).empty()) continue;
+        Ref peers = Bdd::kFalse;
+        for (const Term& t : r.terms) peers = b_.Or(peers, t.guard);
+        resolves = b_.Or(resolves, b_.And(r.when, peers));
+      }
+      Ref bad = b_.AndNot(m_.Enabled(c), resolves);
+      if (bad == Bdd::kFalse) continue;
+      Finding& f = Emit(DiagnosticKind::kEgressWithoutDns, m_.rule(egress.front()).loc,
+                        b_.Compact(bad), Id(c), b_.Describe(bad));
+      if (dns.loc.valid()) f.notes.push_back({dns.loc, "'dns off' is here"});
+    }
+  }
+
+  // --- Duplicate and shadowed rules ----------------------------------------------
+
+  static bool TermCovers(const Term& outer, const Term& inner) {
+    if (outer.param || inner.param) {
+      // A parameter's value is configuration: only the same item of the same
+      // parameter, or anywhere, covers it whatever the value.
+      if (outer.param && inner.param) {
+        return *outer.param == *inner.param && outer.param_item == inner.param_item;
+      }
+      return !outer.param && outer.peers.size() == 1 &&
+             outer.peers[0].kind == ir::Peer::Kind::kAnywhere;
+    }
+    return std::all_of(inner.peers.begin(), inner.peers.end(), [&](const ir::Peer& p) {
+      return std::any_of(outer.peers.begin(), outer.peers.end(),
+                         [&](const ir::Peer& o) { return PeerCovers(o, p); });
+    });
+  }
+
+  // Whether everything rule `inner` admits, in every configuration, rule
+  // `outer` admits too.
+  bool RuleCovers(uint32_t outer_id, uint32_t inner_id) {
+    const RuleInfo& outer = open_.rule(outer_id);
+    const RuleInfo& inner = open_.rule(inner_id);
+    if (!PortsInclude(outer.ports, inner.ports)) return false;
+    for (const Term& t : inner.terms) {
+      Ref need = ob_.And(inner.active, t.guard);
+      Ref have = Bdd::kFalse;
+      for (const Term& o : outer.terms) {
+        if (TermCovers(o, t)) have = ob_.Or(have, o.guard);
+      }
+      if (!ob_.Implies(need, ob_.And(outer.active, have))) return false;
+    }
+    return true;
+  }
+
+  void Shadowed() {
+    for (uint32_t c = 0; c < open_.component_count(); ++c) {
+      for (Direction d : {Direction::kIngress, Direction::kEgress}) {
+        for (uint32_t id : open_.RulesOf(c, d)) {
+          const RuleInfo& r = open_.rule(id);
+          if (r.ports.empty() || r.terms.empty() || r.active == Bdd::kFalse) continue;
+          // Only rules covering r's first port can cover r.
+          const ir::PortRange& first = r.ports.front();
+          for (uint32_t other : open_.RulesAt(c, d, first.protocol, first.first)) {
+            if (other == id || open_.rule(other).terms.empty() || !RuleCovers(other, id)) continue;
+            bool equivalent = RuleCovers(id, other);
+            if (equivalent && other > id) continue;  // reported at the later rule
+            const RuleInfo& o = open_.rule(other);
+            DiagnosticKind kind =
+                equivalent ? DiagnosticKind::kEquivalentRules : DiagnosticKind::kShadowedRule;
+            Finding& f = Emit(kind, r.loc, "", DirectionName(d), o.loc.line);
+            f.notes.push_back({o.loc, equivalent ? "the equivalent rule is here"
+                                                 : "the rule that covers it is here"});
+            break;
+          }
+        }
+      }
+    }
+  }
+
+  // --- Conditions --------------------------------------------------------------
+
+  void Conditions() {
+    for (uint32_t c = 0; c < open_.component_count(); ++c) {
+      const ir::Component& comp = open_.component(c);
+      Ref exists = open_.Enabled(c);
+      if (!comp.when.always()) {
+        if (exists == Bdd::kFalse) {
+          Emit(DiagnosticKind::kConditionNeverHolds, comp.when.loc, "",
+               fmt::format(", so component '{}' never exists", comp.id));
+          continue;
+        }
+        if (exists == Bdd::kTrue) Emit(DiagnosticKind::kConditionAlwaysHolds, comp.when.loc, "", "");
+      }
+      for (Direction d : {Direction::kIngress, Direction::kEgress}) {
+        for (uint32_t id : open_.RulesOf(c, d)) {
+          const RuleInfo& r = open_.rule(id);
+          const ir::Condition& when = comp.rules[r.index].when;
+          if (!when.always()) {
+            if (r.when == Bdd::kFalse) {
+              Emit(DiagnosticKind::kConditionNeverHolds, when.loc, "", "");
+              continue;
+            }
+            if (r.active == Bdd::kFalse) {
+              Emit(DiagnosticKind::kConditionNeverHolds, when.loc, "",
+                   fmt::format(" while component '{}' exists ({})", comp.id, ob_.Describe(exists)));
+              continue;
+            }
+            if (r.when == Bdd::kTrue) Emit(DiagnosticKind::kConditionAlwaysHolds, when.loc, "", "");
+          }
+          if (r.active == Bdd::kFalse) continue;
+          Ref peers = Bdd::kFalse;
+          for (const Term& t : r.terms) peers = ob_.Or(peers, t.guard);
+          if (ob_.And(r.active, peers) != Bdd::kFalse) continue;
+          std::string why;
+          if (r.terms.empty()) {
+            why = "it has no peers";
+          } else {
+            std::vector<std::string> names;
+            for (const Term& t : r.terms) names.push_back(t.text);
+            why = fmt::format("{} never {} while it applies", JoinNames(names),
+                              names.size() == 1 ? "exists" : "exist");
+          }
+          Emit(DiagnosticKind::kRuleNeverApplies, r.loc, "", why);
+        }
+      }
+    }
+  }
+
+  // --- Unused declarations ----------------------------------------------------
+
+  void UnusedFlags() {
+    const ir::Module& module = m_.module();
+    std::vector<bool> used(module.flags.size());
+    auto mark = [&](const ir::Condition& condition) {
+      for (const ir::Condition::Node& node : condition.nodes) {
+        if (node.op == ir::Condition::Op::kFlag && node.flag < used.size()) used[node.flag] = true;
+      }
+    };
+    for (const ir::Component& c : module.components) {
+      mark(c.when);
+      for (const ir::Rule& r : c.rules) mark(r.when);
+    }
+    for (size_t i = 0; i < module.flags.size(); ++i) {
+      if (!used[i]) Emit(DiagnosticKind::kUnusedFlag, module.flags[i].loc, "", module.flags[i].name);
+    }
+  }
+
+  void UnusedParams() {
+    const ir::Module& module = m_.module();
+    std::vector<bool> used(module.params.size());
+    auto value = [&](const ir::ValueRef& v) {
+      if (v.kind == ir::ValueRef::Kind::kParam && v.param < used.size()) used[v.param] = true;
+    };
+    auto labels = [&](const std::vector<ir::LabelRef>& list) {
+      for (const ir::LabelRef& l : list) value(l.value);
+    };
+    auto peers = [&](const std::vector<ir::PeerRef>& list) {
+      for (const ir::PeerRef& p : list) {
+        if (p.kind == ir::PeerRef::Kind::kParam && p.index < used.size()) used[p.index] = true;
+        labels(p.pod_labels);
+        labels(p.ns_labels);
+        if (p.ns == ir::PeerRef::Namespace::kNamed) value(p.ns_name);
+      }
+    };
+    if (module.instance.ns) value(*module.instance.ns);
+    if (module.instance.prefix) value(*module.instance.prefix);
+    labels(module.instance.labels);
+    peers(module.dns.peers);
+    for (const ir::Component& c : module.components) {
+      labels(c.labels);
+      if (c.ns) value(*c.ns);
+      for (const ir::Rule& r : c.rules) peers(r.peers);
+    }
+    for (size_t i = 0; i < module.params.size(); ++i) {
+      if (!used[i]) Emit(DiagnosticKind::kUnusedParam, module.params[i].loc, "", module.params[i].name);
+    }
+  }
+
+  void UnusedComponents() {
+    const ir::Module& module = m_.module();
+    std::vector<bool> named(module.components.size());
+    auto peers = [&](const std::vector<ir::PeerRef>& list) {
+      for (const ir::PeerRef& p : list) {
+        if (p.kind == ir::PeerRef::Kind::kComponent && p.index < named.size()) named[p.index] = true;
+      }
+    };
+    peers(module.dns.peers);
+    for (const ir::Param& p : module.params) peers(p.default_value.peers);
+    for (const ir::ParamValue& v : m_.config().params) peers(v.peers);
+    for (const ir::Component& c : module.components) {
+      for (const ir::Rule& r : c.rules) peers(r.peers);
+    }
+    for (size_t i = 0; i < module.components.size(); ++i) {
+      if (module.components[i].rules.empty() && !named[i]) {
+        Emit(DiagnosticKind::kUnusedComponent, module.components[i].loc, "", module.components[i].id);
+      }
+    }
+  }
+
+  Model& m_;
+  Model& open_;
+  Bdd& b_;
+  Bdd& ob_;
+  std::vector<Finding> out_;
+  // reverse_[c][0]: ingress rules naming c; [1]: egress rules naming c.
+  std::vector<std::array<std::vector<std::pair<uint32_t, uint32_t>>, 2>> reverse_;
+  std::vector<Alternative> alternatives_;
+  std::vector<bool> in_pair_;
+};
+
+}  // namespace
+
+std::vector<Finding> Check(Model& model, Model& open) { return Checker(model, open).Run(); }
+
+}  // namespace netpolc::analysis

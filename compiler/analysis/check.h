@@ -1,0 +1,34 @@
+// The lints of `netpolc check`: what in a rules file breaks clusters or is
+// dead weight, each found symbolically (over conditions, never by
+// enumerating configurations) and reported at the rule with the
+// configurations in which it holds. See docs/analysis.md.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "compiler/analysis/model.h"
+#include "compiler/diagnostics.h"
+
+namespace netpolc::analysis {
+
+struct Finding {
+  struct Note {
+    SourceLoc loc;
+    std::string message;
+  };
+  DiagnosticKind kind;
+  SourceLoc loc;
+  std::string message;
+  // The configurations in which it holds, in the compact form ("internal_tls",
+  // "not a and b", "always"); empty for findings about the text itself.
+  std::string condition;
+  std::vector<Note> notes;
+};
+
+// `model` has the flags as configured (those fixed by --set or --values are
+// constants); `open` has every flag open. Both are of the same module and
+// configuration. Returns the findings sorted by location.
+std::vector<Finding> Check(Model& model, Model& open);
+
+}  // namespace netpolc::analysis

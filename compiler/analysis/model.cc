@@ -1,0 +1,648 @@
+#include "compiler/analysis/model.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+
+#include "compiler/k8s_names.h"
+
+namespace netpolc::analysis {
+namespace {
+
+using ir::PeerRef;
+
+constexpr const char* kMetadataName = "kubernetes.io/metadata.name";
+
+std::string LabelsText(const std::vector<ir::Label>& labels) {
+  std::string out = "{";
+  for (size_t i = 0; i < labels.size(); ++i) {
+    if (i > 0) out += ", ";
+    out += labels[i].key + "=" + labels[i].value;
+  }
+  return out + "}";
+}
+
+std::optional<Cidr> ParseBlock(const std::string& text) {
+  std::string error;
+  return ParseCidr(text, error);
+}
+
+std::optional<Cidr> AddressBlock(const std::string& ip) {
+  return ParseBlock(ip + (ip.find(':') != std::string::npos ? "/128" : "/32"));
+}
+
+bool BlockContains(const Cidr& outer, const Cidr& inner) {
+  if (outer.v6 != inner.v6 || outer.prefix > inner.prefix) return false;
+  for (int bit = 0; bit < outer.prefix; ++bit) {
+    int byte = bit / 8, shift = 7 - bit % 8;
+    if (((outer.address[byte] >> shift) & 1) != ((inner.address[byte] >> shift) & 1)) return false;
+  }
+  return true;
+}
+
+bool BlocksOverlap(const Cidr& a, const Cidr& b) {
+  return BlockContains(a, b) || BlockContains(b, a);
+}
+
+// The namespace labels a pod peer requires, read as a namespace name when
+// they are exactly {kubernetes.io/metadata.name: X}.
+std::optional<std::string> NamedByLabels(const std::vector<ir::Label>& labels) {
+  if (labels.size() == 1 && labels[0].key == kMetadataName) return labels[0].value;
+  return std::nullopt;
+}
+
+}  // namespace
+
+std::string PortsText(const std::vector<ir::PortRange>& ports) {
+  std::string out;
+  for (size_t i = 0; i < ports.size(); ++i) {
+    if (i > 0) out += ", ";
+    out += fmt::format("{} {}", ir::ProtocolName(ports[i].protocol), ports[i].first);
+    if (ports[i].last != ports[i].first) out += fmt::format("-{}", ports[i].last);
+  }
+  return out;
+}
+
+bool PortsInclude(const std::vector<ir::PortRange>& outer,
+                  const std::vector<ir::PortRange>& inner) {
+  for (const ir::PortRange& r : inner) {
+    uint32_t pos = r.first;
+    while (pos <= r.last) {
+      auto it = std::find_if(outer.begin(), outer.end(), [&](const ir::PortRange& o) {
+        return o.protocol == r.protocol && o.first <= pos && pos <= o.last;
+      });
+      if (it == outer.end()) return false;
+      pos = static_cast<uint32_t>(it->last) + 1;
+    }
+  }
+  return true;
+}
+
+std::vector<ir::PortRange> PortsIntersect(const std::vector<ir::PortRange>& a,
+                                          const std::vector<ir::PortRange>& b) {
+  std::vector<ir::PortRange> out;
+  for (const ir::PortRange& x : a) {
+    for (const ir::PortRange& y : b) {
+      if (x.protocol != y.protocol) continue;
+      uint16_t first = std::max(x.first, y.first), last = std::min(x.last, y.last);
+      if (first <= last) out.push_back({x.protocol, first, last});
+    }
+  }
+  std::sort(out.begin(), out.end());
+  std::vector<ir::PortRange> merged;
+  for (const ir::PortRange& r : out) {
+    if (!merged.empty() && merged.back().protocol == r.protocol &&
+        static_cast<uint32_t>(merged.back().last) + 1 >= r.first) {
+      merged.back().last = std::max(merged.back().last, r.last);
+    } else {
+      merged.push_back(r);
+    }
+  }
+  return merged;
+}
+
+std::string PeerText(const ir::Peer& peer) {
+  switch (peer.kind) {
+    case ir::Peer::Kind::kAnywhere:
+      return "anywhere";
+    case ir::Peer::Kind::kIpBlock: {
+      std::string out = "cidr " + peer.cidr;
+      for (size_t i = 0; i < peer.except.size(); ++i) {
+        out += (i == 0 ? " except " : ", ") + peer.except[i];
+      }
+      return out;
+    }
+    case ir::Peer::Kind::kPods: {
+      std::string out = "pods " + LabelsText(peer.pod_labels);
+      switch (peer.ns_match) {
+        case ir::NamespaceMatch::kNamed:
+          return out + " in namespace " + peer.ns;
+        case ir::NamespaceMatch::kAny:
+          return out + " in any namespace";
+        case ir::NamespaceMatch::kLabels:
+          return out + " in namespaces " + LabelsText(peer.ns_labels);
+      }
+    }
+  }
+  return {};
+}
+
+bool PeerCovers(const ir::Peer& outer, const ir::Peer& inner) {
+  if (outer.kind == ir::Peer::Kind::kAnywhere) return true;
+  if (inner.kind == ir::Peer::Kind::kAnywhere || outer.kind != inner.kind) return false;
+  if (outer.kind == ir::Peer::Kind::kIpBlock) {
+    std::optional<Cidr> o = ParseBlock(outer.cidr), i = ParseBlock(inner.cidr);
+    if (!o || !i || !BlockContains(*o, *i)) return false;
+    // Every block outer leaves out must be disjoint from inner, or left out
+    // by inner too.
+    for (const std::string& e : outer.except) {
+      std::optional<Cidr> hole = ParseBlock(e);
+      if (!hole) return false;
+      if (!BlocksOverlap(*hole, *i)) continue;
+      bool excluded = std::any_of(inner.except.begin(), inner.except.end(), [&](const std::string& x) {
+        std::optional<Cidr> inner_hole = ParseBlock(x);
+        return inner_hole && BlockContains(*inner_hole, *hole);
+      });
+      if (!excluded) return false;
+    }
+    return true;
+  }
+  // Pods: fewer required labels select more pods.
+  if (!std::includes(inner.pod_labels.begin(), inner.pod_labels.end(), outer.pod_labels.begin(),
+                     outer.pod_labels.end())) {
+    return false;
+  }
+  switch (outer.ns_match) {
+    case ir::NamespaceMatch::kAny:
+      return true;
+    case ir::NamespaceMatch::kNamed:
+      if (inner.ns_match == ir::NamespaceMatch::kNamed) return inner.ns == outer.ns;
+      if (inner.ns_match == ir::NamespaceMatch::kLabels) {
+        std::optional<std::string> name = NamedByLabels(inner.ns_labels);
+        return name && *name == outer.ns;
+      }
+      return false;
+    case ir::NamespaceMatch::kLabels:
+      if (inner.ns_match == ir::NamespaceMatch::kLabels) {
+        return std::includes(inner.ns_labels.begin(), inner.ns_labels.end(),
+                             outer.ns_labels.begin(), outer.ns_labels.end());
+      }
+      if (inner.ns_match == ir::NamespaceMatch::kNamed) {
+        return std::all_of(outer.ns_labels.begin(), outer.ns_labels.end(), [&](const ir::Label& l) {
+          return l.key == kMetadataName && l.value == inner.ns;
+        });
+      }
+      return outer.ns_labels.empty();
+  }
+  return false;
+}
+
+std::vector<Ref> Model::BindFlags(const ir::Module& module, const ir::Config& config,
+                                  const std::vector<bool>& fixed, Bdd& bdd) {
+  std::vector<Ref> refs;
+  for (size_t i = 0; i < module.flags.size(); ++i) {
+    if (i < fixed.size() && fixed[i]) {
+      refs.push_back(bdd.Constant(i < config.flags.size() && config.flags[i]));
+    } else {
+      refs.push_back(bdd.Var(bdd.NewVar(module.flags[i].name)));
+    }
+  }
+  return refs;
+}
+
+Model::Model(const ir::Module& module, const ir::Config& config, Bdd& bdd,
+             std::vector<Ref> flag_refs)
+    : module_(module), config_(config), bdd_(bdd), flag_refs_(std::move(flag_refs)) {
+  instance_ns_ = module_.instance.ns ? Resolve(*module_.instance.ns) : "default";
+  instance_labels_ = Labels(module_.instance.labels);
+  size_t n = module_.components.size();
+  enabled_.resize(n);
+  selectors_.resize(n);
+  namespaces_.resize(n);
+  ingress_of_.resize(n);
+  egress_of_.resize(n);
+  for (uint32_t i = 0; i < n; ++i) {
+    const ir::Component& c = module_.components[i];
+    enabled_[i] = ConditionRef(c.when);
+    selectors_[i] = Labels(c.labels);
+    if (c.scope == ir::Scope::kInstance) {
+      selectors_[i].insert(selectors_[i].end(), instance_labels_.begin(), instance_labels_.end());
+      std::sort(selectors_[i].begin(), selectors_[i].end());
+    }
+    namespaces_[i] = c.ns ? Resolve(*c.ns) : instance_ns_;
+    for (const ir::Label& label : selectors_[i]) label_index_[label].push_back(i);
+  }
+  for (uint32_t i = 0; i < n; ++i) {
+    const ir::Component& c = module_.components[i];
+    for (uint32_t r = 0; r < c.rules.size(); ++r) {
+      const ir::Rule& rule = c.rules[r];
+      RuleInfo info;
+      info.component = i;
+      info.index = r;
+      info.direction = rule.direction;
+      info.ports = rule.ports;
+      info.when = ConditionRef(rule.when);
+      info.active = bdd_.And(enabled_[i], info.when);
+      info.loc = rule.loc;
+      for (const PeerRef& peer : rule.peers) Expand(peer, peer.loc, std::nullopt, 0, info.terms);
+      AddRule(std::move(info));
+    }
+  }
+  if (module_.dns.enabled && !module_.dns.ports.empty()) {
+    RuleInfo info;
+    info.dns = true;
+    info.direction = ir::Direction::kEgress;
+    info.ports = module_.dns.ports;
+    std::sort(info.ports.begin(), info.ports.end());
+    info.loc = module_.dns.loc;
+    for (const PeerRef& peer : module_.dns.peers) Expand(peer, peer.loc, std::nullopt, 0, info.terms);
+    dns_rule_ = AddRule(std::move(info));
+  }
+  ingress_index_.resize(n);
+  egress_index_.resize(n);
+  for (uint32_t i = 0; i < n; ++i) {
+    ingress_index_[i] = BuildIndex(rules_, ingress_of_[i]);
+    egress_index_[i] = BuildIndex(rules_, egress_of_[i]);
+  }
+}
+
+Ref Model::ConditionRef(const ir::Condition& condition) const {
+  if (condition.always()) return Bdd::kTrue;
+  std::vector<Ref> values(condition.nodes.size());
+  for (size_t i = 0; i < condition.nodes.size(); ++i) {
+    const ir::Condition::Node& node = condition.nodes[i];
+    switch (node.op) {
+      case ir::Condition::Op::kTrue:
+        values[i] = Bdd::kTrue;
+        break;
+      case ir::Condition::Op::kFalse:
+        values[i] = Bdd::kFalse;
+        break;
+      case ir::Condition::Op::kFlag:
+        values[i] = node.flag < flag_refs_.size() ? flag_refs_[node.flag] : Bdd::kFalse;
+        break;
+      case ir::Condition::Op::kNot:
+        values[i] = bdd_.Not(values[node.operands.at(0)]);
+        break;
+      case ir::Condition::Op::kAnd: {
+        Ref r = Bdd::kTrue;
+        for (uint32_t o : node.operands) r = bdd_.And(r, values[o]);
+        values[i] = r;
+        break;
+      }
+      case ir::Condition::Op::kOr: {
+        Ref r = Bdd::kFalse;
+        for (uint32_t o : node.operands) r = bdd_.Or(r, values[o]);
+        values[i] = r;
+        break;
+      }
+    }
+  }
+  return values.back();
+}
+
+std::string Model::Resolve(const ir::ValueRef& value) const {
+  if (value.kind == ir::ValueRef::Kind::kLiteral) return value.literal;
+  if (value.param >= config_.params.size()) return {};
+  return config_.params[value.param].text;
+}
+
+std::vector<ir::Label> Model::Labels(const std::vector<ir::LabelRef>& refs) const {
+  std::vector<ir::Label> labels;
+  for (const ir::LabelRef& ref : refs) labels.push_back({ref.key, Resolve(ref.value)});
+  std::sort(labels.begin(), labels.end());
+  return labels;
+}
+
+void Model::Expand(const PeerRef& ref, SourceLoc loc, std::optional<uint32_t> param,
+                   uint32_t param_item, std::vector<Term>& out) const {
+  Term term;
+  term.loc = loc;
+  term.param = param;
+  term.param_item = param_item;
+  ir::Peer peer;
+  switch (ref.kind) {
+    case PeerRef::Kind::kAnywhere:
+      peer.kind = ir::Peer::Kind::kAnywhere;
+      term.peers.push_back(peer);
+      term.text = "anywhere";
+      break;
+    case PeerRef::Kind::kInstance:
+      peer.kind = ir::Peer::Kind::kPods;
+      peer.ns_match = ir::NamespaceMatch::kNamed;
+      peer.ns = instance_ns_;
+      peer.pod_labels = instance_labels_;
+      term.peers.push_back(peer);
+      term.text = "instance";
+      break;
+    case PeerRef::Kind::kExternal:
+      peer.kind = ir::Peer::Kind::kIpBlock;
+      peer.cidr = "0.0.0.0/0";
+      term.peers.push_back(peer);
+      peer.cidr = "::/0";
+      term.peers.push_back(peer);
+      term.text = "external";
+      break;
+    case PeerRef::Kind::kCidr:
+      peer.kind = ir::Peer::Kind::kIpBlock;
+      peer.cidr = ref.cidr;
+      peer.except = ref.except;
+      std::sort(peer.except.begin(), peer.except.end());
+      term.text = PeerText(peer);
+      term.peers.push_back(std::move(peer));
+      break;
+    case PeerRef::Kind::kPods:
+      peer.kind = ir::Peer::Kind::kPods;
+      peer.pod_labels = Labels(ref.pod_labels);
+      switch (ref.ns) {
+        case PeerRef::Namespace::kInstance:
+          peer.ns_match = ir::NamespaceMatch::kNamed;
+          peer.ns = instance_ns_;
+          break;
+        case PeerRef::Namespace::kNamed:
+          peer.ns_match = ir::NamespaceMatch::kNamed;
+          peer.ns = Resolve(ref.ns_name);
+          break;
+        case PeerRef::Namespace::kAny:
+          peer.ns_match = ir::NamespaceMatch::kAny;
+          break;
+        case PeerRef::Namespace::kLabels:
+          peer.ns_match = ir::NamespaceMatch::kLabels;
+          peer.ns_labels = Labels(ref.ns_labels);
+          break;
+      }
+      term.is_explicit = !peer.pod_labels.empty();
+      term.text = PeerText(peer);
+      term.peers.push_back(std::move(peer));
+      break;
+    case PeerRef::Kind::kComponent: {
+      if (ref.index >= module_.components.size()) return;
+      const ir::Component& c = module_.components[ref.index];
+      peer.kind = ir::Peer::Kind::kPods;
+      peer.pod_labels = selectors_[ref.index];
+      if (c.scope == ir::Scope::kCluster) {
+        peer.ns_match = ir::NamespaceMatch::kAny;
+      } else {
+        peer.ns_match = ir::NamespaceMatch::kNamed;
+        peer.ns = namespaces_[ref.index];
+      }
+      term.peers.push_back(std::move(peer));
+      term.guard = enabled_[ref.index];
+      term.is_explicit = true;
+      term.component = ref.index;
+      term.text = c.id;
+      break;
+    }
+    case PeerRef::Kind::kParam:
+      if (ref.index >= config_.params.size()) return;
+      for (uint32_t i = 0; i < config_.params[ref.index].peers.size(); ++i) {
+        const PeerRef& inner = config_.params[ref.index].peers[i];
+        if (inner.kind != PeerRef::Kind::kParam) Expand(inner, loc, ref.index, i, out);
+      }
+      return;
+  }
+  out.push_back(std::move(term));
+}
+
+uint32_t Model::AddRule(RuleInfo info) {
+  uint32_t id = static_cast<uint32_t>(rules_.size());
+  if (!info.dns) {
+    (info.direction == ir::Direction::kIngress ? ingress_of_ : egress_of_)[info.component]
+        .push_back(id);
+  }
+  rules_.push_back(std::move(info));
+  return id;
+}
+
+Model::Index Model::BuildIndex(const std::vector<RuleInfo>& rules,
+                               const std::vector<uint32_t>& ids) {
+  // Sweep over interval end points, one protocol at a time: each segment is a
+  // maximal range covered by the same rules.
+  struct Event {
+    ir::Protocol protocol;
+    uint32_t pos;
+    bool open;
+    uint32_t rule;
+  };
+  std::vector<Event> events;
+  for (uint32_t id : ids) {
+    for (const ir::PortRange& p : rules[id].ports) {
+      events.push_back({p.protocol, p.first, true, id});
+      events.push_back({p.protocol, static_cast<uint32_t>(p.last) + 1, false, id});
+    }
+  }
+  std::sort(events.begin(), events.end(), [](const Event& a, const Event& b) {
+    return std::tie(a.protocol, a.pos) < std::tie(b.protocol, b.pos);
+  });
+  Index index;
+  std::map<uint32_t, int> active;
+  for (size_t i = 0; i < events.size();) {
+    ir::Protocol protocol = events[i].protocol;
+    uint32_t pos = events[i].pos;
+    for (; i < events.size() && events[i].protocol == protocol && events[i].pos == pos; ++i) {
+      if (events[i].open) {
+        ++active[events[i].rule];
+      } else if (--active[events[i].rule] == 0) {
+        active.erase(events[i].rule);
+      }
+    }
+    if (active.empty() || i == events.size() || events[i].protocol != protocol) continue;
+    Segment segment{protocol, static_cast<uint16_t>(pos), static_cast<uint16_t>(events[i].pos - 1), {}};
+    for (const auto& [rule, count] : active) segment.rules.push_back(rule);
+    index.push_back(std::move(segment));
+  }
+  return index;
+}
+
+const std::vector<uint32_t>& Model::RulesAt(uint32_t c, ir::Direction d, ir::Protocol protocol,
+                                            uint16_t port) const {
+  static const std::vector<uint32_t> kNone;
+  const Index& index = IndexOf(c, d);
+  auto it = std::upper_bound(index.begin(), index.end(), std::make_pair(protocol, port),
+                             [](const std::pair<ir::Protocol, uint16_t>& key, const Segment& s) {
+                               return key < std::make_pair(s.protocol, s.first);
+                             });
+  if (it == index.begin()) return kNone;
+  --it;
+  if (it->protocol != protocol || port < it->first || port > it->last) return kNone;
+  return it->rules;
+}
+
+void Model::AddCuts(uint32_t c, ir::Direction d, ir::Protocol protocol, uint16_t first,
+                    uint16_t last, std::vector<uint16_t>& cuts) const {
+  const Index& index = IndexOf(c, d);
+  auto it = std::lower_bound(index.begin(), index.end(), std::make_pair(protocol, first),
+                             [](const Segment& s, const std::pair<ir::Protocol, uint16_t>& key) {
+                               return std::make_pair(s.protocol, s.last) < key;
+                             });
+  for (; it != index.end() && it->protocol == protocol && it->first <= last; ++it) {
+    if (it->first > first) cuts.push_back(it->first);
+    if (it->last < last) cuts.push_back(static_cast<uint16_t>(it->last + 1));
+  }
+}
+
+void Model::AddDnsCuts(const ir::PortRange& range, std::vector<uint16_t>& cuts) const {
+  if (!dns_rule_) return;
+  for (const ir::PortRange& p : rules_[*dns_rule_].ports) {
+    if (p.protocol != range.protocol || p.last < range.first || p.first > range.last) continue;
+    if (p.first > range.first) cuts.push_back(p.first);
+    if (p.last < range.last) cuts.push_back(static_cast<uint16_t>(p.last + 1));
+  }
+}
+
+bool Model::PeerSelects(const ir::Peer& peer, const Endpoint& e) const {
+  if (peer.kind == ir::Peer::Kind::kAnywhere) return true;
+  if (!e.is_component()) {
+    if (peer.kind != ir::Peer::Kind::kIpBlock) return false;
+    std::optional<Cidr> address = AddressBlock(e.address), block = ParseBlock(peer.cidr);
+    if (!address || !block || !BlockContains(*block, *address)) return false;
+    return std::none_of(peer.except.begin(), peer.except.end(), [&](const std::string& x) {
+      std::optional<Cidr> hole = ParseBlock(x);
+      return hole && BlockContains(*hole, *address);
+    });
+  }
+  if (peer.kind == ir::Peer::Kind::kIpBlock) return false;
+  uint32_t c = e.component;
+  const std::vector<ir::Label>& labels = selectors_[c];
+  if (!std::includes(labels.begin(), labels.end(), peer.pod_labels.begin(), peer.pod_labels.end())) {
+    return false;
+  }
+  switch (peer.ns_match) {
+    case ir::NamespaceMatch::kNamed:
+      return peer.ns == namespaces_[c];
+    case ir::NamespaceMatch::kAny:
+      return true;
+    case ir::NamespaceMatch::kLabels:
+      return std::all_of(peer.ns_labels.begin(), peer.ns_labels.end(), [&](const ir::Label& l) {
+        return l.key == kMetadataName && l.value == namespaces_[c];
+      });
+  }
+  return false;
+}
+
+std::vector<uint32_t> Model::Selected(const ir::Peer& peer) const {
+  std::vector<uint32_t> out;
+  if (peer.kind == ir::Peer::Kind::kIpBlock) return out;
+  const std::vector<uint32_t>* candidates = nullptr;
+  std::vector<uint32_t> all;
+  if (peer.kind == ir::Peer::Kind::kPods && !peer.pod_labels.empty()) {
+    static const std::vector<uint32_t> kNone;
+    for (const ir::Label& label : peer.pod_labels) {
+      auto it = label_index_.find(label);
+      const std::vector<uint32_t>* list = it == label_index_.end() ? &kNone : &it->second;
+      if (candidates == nullptr || list->size() < candidates->size()) candidates = list;
+    }
+  } else {
+    for (uint32_t i = 0; i < module_.components.size(); ++i) all.push_back(i);
+    candidates = &all;
+  }
+  for (uint32_t c : *candidates) {
+    if (PeerSelects(peer, Endpoint::Component(c))) out.push_back(c);
+  }
+  return out;
+}
+
+std::vector<uint32_t> Model::TermTargets(const Term& term) const {
+  if (term.component) return {*term.component};
+  std::vector<uint32_t> out;
+  for (const ir::Peer& peer : term.peers) {
+    std::vector<uint32_t> selected = Selected(peer);
+    out.insert(out.end(), selected.begin(), selected.end());
+  }
+  std::sort(out.begin(), out.end());
+  out.erase(std::unique(out.begin(), out.end()), out.end());
+  return out;
+}
+
+bool Model::TermSelects(const Term& term, const Endpoint& e) const {
+  return std::any_of(term.peers.begin(), term.peers.end(),
+                     [&](const ir::Peer& peer) { return PeerSelects(peer, e); });
+}
+
+Ref Model::RuleAdmits(uint32_t id, const Endpoint& e) {
+  uint64_t key = (static_cast<uint64_t>(id) << 32) | e.component;
+  if (e.is_component()) {
+    if (auto it = admits_cache_.find(key); it != admits_cache_.end()) return it->second;
+  }
+  Ref r = Bdd::kFalse;
+  for (const Term& term : rules_[id].terms) {
+    if (TermSelects(term, e)) r = bdd_.Or(r, term.guard);
+  }
+  if (e.is_component()) admits_cache_.emplace(key, r);
+  return r;
+}
+
+Ref Model::IngressSide(const Endpoint& src, const Endpoint& dst, ir::Protocol protocol,
+                       uint16_t port) {
+  if (!dst.is_component() || !IngressIsolated(dst.component)) return Bdd::kTrue;
+  Ref r = Bdd::kFalse;
+  for (uint32_t id : RulesAt(dst.component, ir::Direction::kIngress, protocol, port)) {
+    r = bdd_.Or(r, bdd_.And(rules_[id].when, RuleAdmits(id, src)));
+  }
+  return r;
+}
+
+Ref Model::EgressSide(const Endpoint& src, const Endpoint& dst, ir::Protocol protocol,
+                      uint16_t port) {
+  if (!src.is_component() || !EgressIsolated(src.component)) return Bdd::kTrue;
+  Ref r = Bdd::kFalse;
+  for (uint32_t id : RulesAt(src.component, ir::Direction::kEgress, protocol, port)) {
+    r = bdd_.Or(r, bdd_.And(rules_[id].when, RuleAdmits(id, dst)));
+  }
+  if (dns_rule_ && PortsInclude(rules_[*dns_rule_].ports, {{protocol, port, port}})) {
+    r = bdd_.Or(r, RuleAdmits(*dns_rule_, dst));
+  }
+  return r;
+}
+
+Ref Model::Allowed(const Endpoint& src, const Endpoint& dst, ir::Protocol protocol,
+                   uint16_t port) {
+  Ref exists = bdd_.And(Enabled(src), Enabled(dst));
+  if (exists == Bdd::kFalse) return Bdd::kFalse;
+  Ref egress = EgressSide(src, dst, protocol, port);
+  if (egress == Bdd::kFalse) return Bdd::kFalse;
+  return bdd_.And(exists, bdd_.And(egress, IngressSide(src, dst, protocol, port)));
+}
+
+template <typename Fn>
+PortPieces Model::Over(const ir::PortRange& range, std::vector<uint16_t> cuts, Fn fn) {
+  cuts.push_back(range.first);
+  std::sort(cuts.begin(), cuts.end());
+  cuts.erase(std::unique(cuts.begin(), cuts.end()), cuts.end());
+  PortPieces pieces;
+  for (size_t i = 0; i < cuts.size(); ++i) {
+    if (cuts[i] < range.first || cuts[i] > range.last) continue;
+    uint16_t last = i + 1 < cuts.size() && cuts[i + 1] <= range.last
+                        ? static_cast<uint16_t>(cuts[i + 1] - 1)
+                        : range.last;
+    Ref r = fn(cuts[i]);
+    if (!pieces.empty() && pieces.back().second == r &&
+        static_cast<uint32_t>(pieces.back().first.last) + 1 == cuts[i]) {
+      pieces.back().first.last = last;
+    } else {
+      pieces.push_back({{range.protocol, cuts[i], last}, r});
+    }
+  }
+  return pieces;
+}
+
+PortPieces Model::IngressOver(const Endpoint& src, const Endpoint& dst,
+                              const ir::PortRange& range) {
+  std::vector<uint16_t> cuts;
+  if (dst.is_component()) {
+    AddCuts(dst.component, ir::Direction::kIngress, range.protocol, range.first, range.last, cuts);
+  }
+  return Over(range, std::move(cuts),
+              [&](uint16_t port) { return IngressSide(src, dst, range.protocol, port); });
+}
+
+PortPieces Model::EgressOver(const Endpoint& src, const Endpoint& dst,
+                             const ir::PortRange& range) {
+  std::vector<uint16_t> cuts;
+  if (src.is_component()) {
+    AddCuts(src.component, ir::Direction::kEgress, range.protocol, range.first, range.last, cuts);
+  }
+  AddDnsCuts(range, cuts);
+  return Over(range, std::move(cuts),
+              [&](uint16_t port) { return EgressSide(src, dst, range.protocol, port); });
+}
+
+PortPieces Model::AllowedOver(const Endpoint& src, const Endpoint& dst,
+                              const ir::PortRange& range) {
+  std::vector<uint16_t> cuts;
+  if (dst.is_component()) {
+    AddCuts(dst.component, ir::Direction::kIngress, range.protocol, range.first, range.last, cuts);
+  }
+  if (src.is_component()) {
+    AddCuts(src.component, ir::Direction::kEgress, range.protocol, range.first, range.last, cuts);
+  }
+  AddDnsCuts(range, cuts);
+  return Over(range, std::move(cuts),
+              [&](uint16_t port) { return Allowed(src, dst, range.protocol, port); });
+}
+
+std::string Model::EndpointText(const Endpoint& e) const {
+  return e.is_component() ? module_.components[e.component].id : e.address;
+}
+
+}  // namespace netpolc::analysis

@@ -1,0 +1,200 @@
+// The symbolic connectivity model shared by check, explain, diff and graph.
+//
+// A Model reads a module (ir/module.h) with its parameter values, and keeps
+// every flag-dependent fact as a condition over the flags (a BDD, bdd.h):
+// whether a component exists, whether a rule applies, whether a peer of a
+// rule exists, and so whether a connection is allowed. Flags may be open
+// (a BDD variable) or fixed (a constant); the model never enumerates
+// configurations.
+//
+// The cluster it reasons about: every component's pods carry exactly the
+// labels of its policy selector and live in its namespace; other endpoints
+// are addresses outside the cluster. The policy semantics are those of
+// Instantiate (instantiate.h) and Kubernetes: a component with rules is
+// isolated for ingress, one with egress rules also for egress (plus the DNS
+// rule); an isolated side admits a connection when some applicable rule
+// names the other end on the port. ipBlock peers match only addresses
+// outside the cluster.
+//
+// Rules are indexed by component, direction, protocol and port, and
+// components by label, so queries do not scan every rule.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+#include "compiler/analysis/bdd.h"
+#include "compiler/ir/module.h"
+#include "compiler/ir/policy.h"
+
+namespace netpolc::analysis {
+
+using Ref = Bdd::Ref;
+
+// One peer of a rule as written (or one item of a peers parameter's value),
+// expanded into concrete selectors.
+struct Term {
+  std::vector<ir::Peer> peers;  // `external` is two ipBlocks
+  Ref guard = Bdd::kTrue;       // when it exists: a named component's condition
+  // Names particular pods (a component, or pods with labels) rather than a
+  // broad set (anywhere, instance, external, cidr, all pods of namespaces).
+  bool is_explicit = false;
+  std::optional<uint32_t> component;  // the component it names
+  std::optional<uint32_t> param;      // the peers parameter it came from
+  uint32_t param_item = 0;            // index in that parameter's value
+  std::string text;                   // "admin_api", "anywhere", "pods {...} in ..."
+  SourceLoc loc;                      // as written in the rule
+};
+
+struct RuleInfo {
+  uint32_t component = 0;
+  uint32_t index = 0;  // into Component::rules
+  bool dns = false;    // the built-in name-resolution rule of every restricted egress
+  ir::Direction direction = ir::Direction::kIngress;
+  std::vector<ir::PortRange> ports;
+  std::vector<Term> terms;
+  Ref when = Bdd::kTrue;    // the rule's own condition
+  Ref active = Bdd::kTrue;  // its component exists and its condition holds
+  SourceLoc loc;
+};
+
+// Where a connection starts or ends: a component's pods, or an address
+// outside the cluster.
+struct Endpoint {
+  enum class Kind : uint8_t { kComponent, kAddress };
+  Kind kind = Kind::kComponent;
+  uint32_t component = 0;
+  std::string address;  // kAddress: an IPv4 or IPv6 address
+  static Endpoint Component(uint32_t c) { return {Kind::kComponent, c, {}}; }
+  static Endpoint Address(std::string ip) { return {Kind::kAddress, 0, std::move(ip)}; }
+  bool is_component() const { return kind == Kind::kComponent; }
+};
+
+// A condition per maximal port range over which it is constant.
+using PortPieces = std::vector<std::pair<ir::PortRange, Ref>>;
+
+class Model {
+ public:
+  // flag_refs[i] is flag i of the module: a variable of `bdd`, or a constant
+  // when the flag is fixed. `module`, `config` and `bdd` must outlive the model.
+  Model(const ir::Module& module, const ir::Config& config, Bdd& bdd, std::vector<Ref> flag_refs);
+
+  // Declares a variable per flag of `module` not fixed by `fixed` (flags
+  // fixed take their value from `config`) and returns the refs for a Model.
+  static std::vector<Ref> BindFlags(const ir::Module& module, const ir::Config& config,
+                                    const std::vector<bool>& fixed, Bdd& bdd);
+
+  const ir::Module& module() const { return module_; }
+  const ir::Config& config() const { return config_; }
+  Bdd& bdd() const { return bdd_; }
+  Ref FlagRef(uint32_t flag) const { return flag_refs_.at(flag); }
+  Ref ConditionRef(const ir::Condition& condition) const;
+
+  size_t component_count() const { return module_.components.size(); }
+  const ir::Component& component(uint32_t c) const { return module_.components[c]; }
+  Ref Enabled(uint32_t c) const { return enabled_[c]; }
+  Ref Enabled(const Endpoint& e) const { return e.is_component() ? enabled_[e.component] : Bdd::kTrue; }
+  // Whether a policy isolates the component's pods (when it exists).
+  bool IngressIsolated(uint32_t c) const { return !module_.components[c].rules.empty(); }
+  bool EgressIsolated(uint32_t c) const { return module_.components[c].has_egress(); }
+
+  const std::vector<RuleInfo>& rules() const { return rules_; }
+  const RuleInfo& rule(uint32_t id) const { return rules_[id]; }
+  std::optional<uint32_t> dns_rule() const { return dns_rule_; }
+  const std::vector<uint32_t>& RulesOf(uint32_t c, ir::Direction d) const {
+    return d == ir::Direction::kIngress ? ingress_of_[c] : egress_of_[c];
+  }
+  // Rules of (c, d) whose ports include the port.
+  const std::vector<uint32_t>& RulesAt(uint32_t c, ir::Direction d, ir::Protocol protocol,
+                                       uint16_t port) const;
+  // Appends to `cuts` the ports in (first, last] where the rules of (c, d)
+  // covering a port change.
+  void AddCuts(uint32_t c, ir::Direction d, ir::Protocol protocol, uint16_t first,
+               uint16_t last, std::vector<uint16_t>& cuts) const;
+
+  const std::vector<ir::Label>& Selector(uint32_t c) const { return selectors_[c]; }
+  const std::string& NamespaceOf(uint32_t c) const { return namespaces_[c]; }
+  const std::string& instance_namespace() const { return instance_ns_; }
+  // Whether a concrete peer selects the endpoint.
+  bool PeerSelects(const ir::Peer& peer, const Endpoint& e) const;
+  // The components whose pods a concrete peer selects (via the label index).
+  std::vector<uint32_t> Selected(const ir::Peer& peer) const;
+  // The components a term selects (its named component only, for a
+  // component term).
+  std::vector<uint32_t> TermTargets(const Term& term) const;
+  bool TermSelects(const Term& term, const Endpoint& e) const;
+
+  // When rule `id` names the endpoint among its peers (its condition aside).
+  Ref RuleAdmits(uint32_t id, const Endpoint& e);
+  // When dst's ingress side admits src on the port (true when dst is not
+  // isolated), and when src's egress side allows it (true when src is not
+  // isolated, including the DNS rule). Existence of the ends is not included.
+  Ref IngressSide(const Endpoint& src, const Endpoint& dst, ir::Protocol protocol, uint16_t port);
+  Ref EgressSide(const Endpoint& src, const Endpoint& dst, ir::Protocol protocol, uint16_t port);
+  // Both ends exist and both sides allow it.
+  Ref Allowed(const Endpoint& src, const Endpoint& dst, ir::Protocol protocol, uint16_t port);
+
+  // The same over a port range, cut where the answer may change.
+  PortPieces IngressOver(const Endpoint& src, const Endpoint& dst, const ir::PortRange& range);
+  PortPieces EgressOver(const Endpoint& src, const Endpoint& dst, const ir::PortRange& range);
+  PortPieces AllowedOver(const Endpoint& src, const Endpoint& dst, const ir::PortRange& range);
+
+  std::string EndpointText(const Endpoint& e) const;
+
+ private:
+  struct Segment {
+    ir::Protocol protocol;
+    uint16_t first, last;
+    std::vector<uint32_t> rules;
+  };
+  using Index = std::vector<Segment>;
+
+  std::string Resolve(const ir::ValueRef& value) const;
+  std::vector<ir::Label> Labels(const std::vector<ir::LabelRef>& refs) const;
+  void Expand(const ir::PeerRef& ref, SourceLoc loc, std::optional<uint32_t> param,
+              uint32_t param_item, std::vector<Term>& out) const;
+  uint32_t AddRule(RuleInfo info);
+  static Index BuildIndex(const std::vector<RuleInfo>& rules, const std::vector<uint32_t>& ids);
+  const Index& IndexOf(uint32_t c, ir::Direction d) const {
+    return d == ir::Direction::kIngress ? ingress_index_[c] : egress_index_[c];
+  }
+  template <typename Fn>
+  PortPieces Over(const ir::PortRange& range, std::vector<uint16_t> cuts, Fn fn);
+  void AddDnsCuts(const ir::PortRange& range, std::vector<uint16_t>& cuts) const;
+
+  const ir::Module& module_;
+  const ir::Config& config_;
+  Bdd& bdd_;
+  std::vector<Ref> flag_refs_;
+  std::string instance_ns_;
+  std::vector<ir::Label> instance_labels_;
+  std::vector<Ref> enabled_;
+  std::vector<std::vector<ir::Label>> selectors_;
+  std::vector<std::string> namespaces_;
+  std::map<ir::Label, std::vector<uint32_t>> label_index_;
+  std::vector<RuleInfo> rules_;
+  std::optional<uint32_t> dns_rule_;
+  std::vector<std::vector<uint32_t>> ingress_of_, egress_of_;
+  std::vector<Index> ingress_index_, egress_index_;
+  std::unordered_map<uint64_t, Ref> admits_cache_;
+};
+
+// "TCP 7443", "TCP 8000-8100, UDP 53".
+std::string PortsText(const std::vector<ir::PortRange>& ports);
+// Whether every port of `inner` is in `outer`.
+bool PortsInclude(const std::vector<ir::PortRange>& outer, const std::vector<ir::PortRange>& inner);
+// The ports common to both lists.
+std::vector<ir::PortRange> PortsIntersect(const std::vector<ir::PortRange>& a,
+                                          const std::vector<ir::PortRange>& b);
+// "anywhere", "cidr 10.0.0.0/8 except 10.1.0.0/16", "pods {k=v} in namespace ns".
+std::string PeerText(const ir::Peer& peer);
+// Whether every endpoint `inner` selects is selected by `outer` (sound: may
+// answer false for some covering pairs, never true for others).
+bool PeerCovers(const ir::Peer& outer, const ir::Peer& inner);
+
+}  // namespace netpolc::analysis

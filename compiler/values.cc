@@ -1,0 +1,460 @@
+#include "compiler/values.h"
+
+#include <fmt/format.h>
+#include <yaml-cpp/yaml.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdlib>
+#include <map>
+
+#include "compiler/diagnostics.h"
+#include "compiler/file_io.h"
+#include "compiler/k8s_names.h"
+#include "compiler/lower.h"
+#include "compiler/parse.h"
+
+namespace netpolc {
+namespace {
+
+using ir::PeerRef;
+
+constexpr const char* kMetadataName = "kubernetes.io/metadata.name";
+
+class ValuesReader {
+ public:
+  ValuesReader(const std::string& path, uint32_t file, const ir::Module& module, ir::Config& config,
+               SourceManager& sources, std::vector<bool>* given_flags)
+      : path_(path), file_(file), module_(module), config_(config), sources_(sources),
+        given_flags_(given_flags) {}
+
+  bool Run(std::string& err) {
+    YAML::Node root;
+    try {
+      root = YAML::Load(sources_.file(file_).text);
+    } catch (const YAML::ParserException& e) {
+      diagnostics_.Emit(DiagnosticKind::kValuesSyntax, Loc(e.mark, 1), e.msg);
+    } catch (const YAML::Exception& e) {
+      diagnostics_.Emit(DiagnosticKind::kValuesSyntax, Loc(e.mark, 1), e.msg);
+    }
+    if (!diagnostics_.has_errors()) Apply(root);
+    err += RenderAll(diagnostics_, sources_);
+    return !diagnostics_.has_errors();
+  }
+
+ private:
+  // yaml-cpp marks are 0-based and count bytes; locations are 1-based and
+  // count code points.
+  SourceLoc Loc(const YAML::Mark& mark, uint32_t length) const {
+    if (mark.line < 0 || mark.column < 0) return SourceLoc{file_, 1, 1, 1};
+    uint32_t line = static_cast<uint32_t>(mark.line) + 1;
+    std::string_view text = sources_.file(file_).Line(line);
+    uint32_t column = 1;
+    for (size_t i = 0; i < static_cast<size_t>(mark.column) && i < text.size(); ++i) {
+      if ((static_cast<unsigned char>(text[i]) & 0xC0) != 0x80) ++column;
+    }
+    return SourceLoc{file_, line, column, std::max<uint32_t>(length, 1)};
+  }
+
+  SourceLoc Loc(const YAML::Node& node) const {
+    uint32_t length = 1;
+    if (node.IsScalar()) {
+      length = static_cast<uint32_t>(node.Scalar().size()) + (node.Tag() == "!" ? 2 : 0);
+    }
+    return Loc(node.Mark(), length);
+  }
+
+  static std::string Describe(const YAML::Node& node) {
+    switch (node.Type()) {
+      case YAML::NodeType::Scalar:
+        return fmt::format("'{}'", node.Scalar());
+      case YAML::NodeType::Sequence:
+        return "a list";
+      case YAML::NodeType::Map:
+        return "a mapping";
+      default:
+        return "an empty value";
+    }
+  }
+
+  // A missing value (`name:` alone) is reported at its name.
+  void WrongType(const YAML::Node& node, std::string_view what, const std::string& name,
+                 std::string_view expected) {
+    diagnostics_.Emit(DiagnosticKind::kValuesWrongType,
+                      node.IsNull() || !node.IsDefined() ? current_key_ : Loc(node), what, name,
+                      expected, Describe(node));
+  }
+
+  void Invalid(const YAML::Node& node, const std::string& message) {
+    diagnostics_.Emit(DiagnosticKind::kValuesInvalidPeer, Loc(node), message);
+  }
+
+  // " (did you mean 'x'?)" when a declared name is close.
+  std::string Suggest(const std::string& wrong) const {
+    std::vector<std::string> names;
+    for (const ir::Flag& f : module_.flags) names.push_back(f.name);
+    for (const ir::Param& p : module_.params) names.push_back(p.name);
+    std::string best;
+    size_t best_distance = std::max<size_t>(1, wrong.size() / 3) + 1;
+    for (const std::string& name : names) {
+      size_t d = Distance(wrong, name);
+      if (d < best_distance) {
+        best_distance = d;
+        best = name;
+      }
+    }
+    return best.empty() ? "" : " (did you mean '" + best + "'?)";
+  }
+
+  static size_t Distance(std::string_view a, std::string_view b) {
+    if (a.size() > 64 || b.size() > 64) return SIZE_MAX;
+    std::vector<size_t> row(b.size() + 1);
+    for (size_t j = 0; j <= b.size(); ++j) row[j] = j;
+    for (size_t i = 1; i <= a.size(); ++i) {
+      size_t diagonal = row[0];
+      row[0] = i;
+      for (size_t j = 1; j <= b.size(); ++j) {
+        size_t above = row[j];
+        row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] == b[j - 1] ? 0 : 1)});
+        diagonal = above;
+      }
+    }
+    return row[b.size()];
+  }
+
+  void Apply(const YAML::Node& root) {
+    if (root.IsNull()) return;  // an empty file sets nothing
+    if (!root.IsMap()) {
+      diagnostics_.Emit(DiagnosticKind::kValuesNotMapping, Loc(root));
+      return;
+    }
+    std::map<std::string, SourceLoc> seen;
+    for (auto it = root.begin(); it != root.end(); ++it) {
+      const YAML::Node key = it->first;
+      const YAML::Node value = it->second;
+      if (!key.IsScalar()) {
+        diagnostics_.Emit(DiagnosticKind::kValuesNotMapping, Loc(key));
+        continue;
+      }
+      const std::string name = key.Scalar();
+      auto [previous, inserted] = seen.emplace(name, Loc(key));
+      if (!inserted) {
+        diagnostics_.Emit(DiagnosticKind::kValuesDuplicateName, Loc(key), name);
+        diagnostics_.Emit(DiagnosticKind::kRelatedRule, previous->second, "first set here");
+        continue;
+      }
+      current_key_ = Loc(key);
+      if (std::optional<uint32_t> flag = module_.FindFlag(name)) {
+        SetFlag(*flag, value);
+      } else if (std::optional<uint32_t> param = module_.FindParam(name)) {
+        SetParam(*param, value);
+      } else {
+        diagnostics_.Emit(DiagnosticKind::kValuesUnknownName, Loc(key), name, Suggest(name));
+      }
+    }
+  }
+
+  void SetFlag(uint32_t index, const YAML::Node& value) {
+    const std::string& name = module_.flags[index].name;
+    if (value.IsScalar() && value.Tag() != "!") {
+      const std::string& text = value.Scalar();
+      if (text == "true" || text == "True" || text == "TRUE") {
+        config_.flags[index] = true;
+      } else if (text == "false" || text == "False" || text == "FALSE") {
+        config_.flags[index] = false;
+      } else {
+        WrongType(value, "flag", name, "true or false");
+        return;
+      }
+      if (given_flags_ != nullptr) (*given_flags_)[index] = true;
+      return;
+    }
+    WrongType(value, "flag", name, "true or false");
+  }
+
+  void SetParam(uint32_t index, const YAML::Node& value) {
+    const ir::Param& param = module_.params[index];
+    ir::ParamValue& out = config_.params[index];
+    switch (param.type) {
+      case ir::ParamType::kString:
+        if (!value.IsScalar()) {
+          WrongType(value, "parameter", param.name, "a string");
+          return;
+        }
+        out.text = value.Scalar();
+        return;
+      case ir::ParamType::kInt: {
+        if (!value.IsScalar() || value.Tag() == "!") {
+          WrongType(value, "parameter", param.name, "an integer");
+          return;
+        }
+        const std::string& text = value.Scalar();
+        char* end = nullptr;
+        errno = 0;
+        long long n = text.empty() ? 0 : std::strtoll(text.c_str(), &end, 10);
+        if (text.empty() || *end != '\0' || errno != 0) {
+          WrongType(value, "parameter", param.name, "an integer");
+          return;
+        }
+        out.integer = n;
+        out.text = std::to_string(n);
+        return;
+      }
+      case ir::ParamType::kPeers: {
+        std::vector<PeerRef> peers;
+        size_t errors = diagnostics_.error_count();
+        if (value.IsScalar()) {
+          RulesSyntaxPeers(param.name, value, peers);
+        } else if (value.IsSequence() && value.size() > 0) {
+          for (const YAML::Node& item : value) {
+            if (item.IsScalar()) {
+              RulesSyntaxPeers(param.name, item, peers);
+            } else if (item.IsMap()) {
+              if (std::optional<PeerRef> peer = KubernetesPeer(item)) peers.push_back(std::move(*peer));
+            } else {
+              Invalid(item, fmt::format("a peer of '{}' must be a NetworkPolicyPeer (podSelector, "
+                                        "namespaceSelector, ipBlock) or peers in the rules syntax, "
+                                        "not {}",
+                                        param.name, Describe(item)));
+            }
+          }
+        } else {
+          WrongType(value, "parameter", param.name,
+                    "a non-empty list of peers (NetworkPolicyPeers or peers in the rules syntax)");
+          return;
+        }
+        if (diagnostics_.error_count() == errors) out.peers = std::move(peers);
+        return;
+      }
+    }
+  }
+
+  // "kafka, anywhere": peers written as in a rules file (as with --set).
+  void RulesSyntaxPeers(const std::string& name, const YAML::Node& node, std::vector<PeerRef>& out) {
+    SourceLoc loc = Loc(node);
+    uint32_t file = sources_.Add(fmt::format("{}:{}: {}", path_, loc.line, name), node.Scalar());
+    Diagnostics inner;
+    std::optional<std::vector<ast::Peer>> parsed = ParsePeerList(sources_, file, inner);
+    std::optional<std::vector<PeerRef>> lowered;
+    if (parsed) lowered = LowerPeerList(*parsed, module_, inner);
+    if (!lowered) {
+      Invalid(node, fmt::format("invalid peers for '{}' in the rules syntax (see below)", name));
+      for (const Diagnostic& d : inner.all()) {
+        inner_messages_ += Render(d, sources_);
+      }
+      return;
+    }
+    out.insert(out.end(), lowered->begin(), lowered->end());
+  }
+
+  std::optional<std::vector<ir::LabelRef>> Selector(const YAML::Node& node, const char* field) {
+    if (!node.IsMap()) {
+      Invalid(node, fmt::format("{} must be a mapping with matchLabels, not {}", field, Describe(node)));
+      return std::nullopt;
+    }
+    std::vector<ir::LabelRef> labels;
+    bool ok = true;
+    for (auto it = node.begin(); it != node.end(); ++it) {
+      const std::string key = it->first.IsScalar() ? it->first.Scalar() : "";
+      if (key == "matchExpressions") {
+        Invalid(it->first, fmt::format("matchExpressions in {} is not supported; use matchLabels", field));
+        ok = false;
+        continue;
+      }
+      if (key != "matchLabels") {
+        Invalid(it->first, fmt::format("unknown field '{}' in {}; expected matchLabels", key, field));
+        ok = false;
+        continue;
+      }
+      const YAML::Node map = it->second;
+      if (map.IsNull()) continue;
+      if (!map.IsMap()) {
+        Invalid(map, fmt::format("matchLabels must be a mapping of label keys to values, not {}",
+                                 Describe(map)));
+        ok = false;
+        continue;
+      }
+      for (auto label = map.begin(); label != map.end(); ++label) {
+        if (!label->first.IsScalar() || !label->second.IsScalar()) {
+          Invalid(label->second.IsScalar() ? label->first : label->second,
+                  "a label must be a key and a string value");
+          ok = false;
+          continue;
+        }
+        std::string k = label->first.Scalar(), v = label->second.Scalar();
+        if (std::string error = CheckLabelKey(k); !error.empty()) {
+          diagnostics_.Emit(DiagnosticKind::kInvalidLabelKey, Loc(label->first), k, error);
+          ok = false;
+          continue;
+        }
+        if (std::string error = CheckLabelValue(v); !error.empty()) {
+          diagnostics_.Emit(DiagnosticKind::kInvalidLabelValue, Loc(label->second), v, error);
+          ok = false;
+          continue;
+        }
+        if (std::any_of(labels.begin(), labels.end(),
+                        [&](const ir::LabelRef& l) { return l.key == k; })) {
+          diagnostics_.Emit(DiagnosticKind::kDuplicateLabel, Loc(label->first), k);
+          ok = false;
+          continue;
+        }
+        ir::LabelRef ref;
+        ref.key = k;
+        ref.loc = Loc(label->first);
+        ref.value.literal = v;
+        ref.value.loc = Loc(label->second);
+        labels.push_back(std::move(ref));
+      }
+    }
+    if (!ok) return std::nullopt;
+    return labels;
+  }
+
+  // A NetworkPolicyPeer: podSelector and/or namespaceSelector, or ipBlock.
+  std::optional<PeerRef> KubernetesPeer(const YAML::Node& node) {
+    PeerRef peer;
+    peer.loc = Loc(node.Mark(), 1);
+    std::optional<YAML::Node> pods, namespaces, block;
+    bool ok = true;
+    for (auto it = node.begin(); it != node.end(); ++it) {
+      const std::string key = it->first.IsScalar() ? it->first.Scalar() : "";
+      if (key == "podSelector") {
+        pods = it->second;
+      } else if (key == "namespaceSelector") {
+        namespaces = it->second;
+      } else if (key == "ipBlock") {
+        block = it->second;
+      } else {
+        Invalid(it->first, fmt::format("unknown field '{}' in a NetworkPolicyPeer; expected "
+                                       "podSelector, namespaceSelector or ipBlock",
+                                       key));
+        ok = false;
+      }
+    }
+    if (!ok) return std::nullopt;
+    if (block) {
+      if (pods || namespaces) {
+        Invalid(node, "a NetworkPolicyPeer with ipBlock cannot also have podSelector or namespaceSelector");
+        return std::nullopt;
+      }
+      return IpBlock(*block, peer);
+    }
+    if (!pods && !namespaces) {
+      Invalid(node, "a NetworkPolicyPeer needs podSelector, namespaceSelector or ipBlock");
+      return std::nullopt;
+    }
+    peer.kind = PeerRef::Kind::kPods;
+    if (pods) {
+      std::optional<std::vector<ir::LabelRef>> labels = Selector(*pods, "podSelector");
+      if (!labels) return std::nullopt;
+      peer.pod_labels = std::move(*labels);
+    }
+    if (!namespaces) {
+      peer.ns = PeerRef::Namespace::kInstance;  // the policy's own namespace
+      return peer;
+    }
+    std::optional<std::vector<ir::LabelRef>> labels = Selector(*namespaces, "namespaceSelector");
+    if (!labels) return std::nullopt;
+    if (labels->empty()) {
+      peer.ns = PeerRef::Namespace::kAny;
+    } else if (labels->size() == 1 && (*labels)[0].key == kMetadataName) {
+      peer.ns = PeerRef::Namespace::kNamed;
+      peer.ns_name = (*labels)[0].value;
+      if (std::string error = CheckDns1123Label(peer.ns_name.literal); !error.empty()) {
+        diagnostics_.Emit(DiagnosticKind::kInvalidNamespace, peer.ns_name.loc, peer.ns_name.literal,
+                          error);
+        return std::nullopt;
+      }
+    } else {
+      peer.ns = PeerRef::Namespace::kLabels;
+      peer.ns_labels = std::move(*labels);
+    }
+    return peer;
+  }
+
+  std::optional<PeerRef> IpBlock(const YAML::Node& node, PeerRef peer) {
+    if (!node.IsMap()) {
+      Invalid(node, fmt::format("ipBlock must be a mapping with cidr and except, not {}", Describe(node)));
+      return std::nullopt;
+    }
+    std::optional<YAML::Node> cidr_node, except_node;
+    for (auto it = node.begin(); it != node.end(); ++it) {
+      const std::string key = it->first.IsScalar() ? it->first.Scalar() : "";
+      if (key == "cidr") {
+        cidr_node = it->second;
+      } else if (key == "except") {
+        except_node = it->second;
+      } else {
+        Invalid(it->first, fmt::format("unknown field '{}' in ipBlock; expected cidr or except", key));
+        return std::nullopt;
+      }
+    }
+    if (!cidr_node || !cidr_node->IsScalar()) {
+      Invalid(cidr_node ? *cidr_node : node, "ipBlock needs a cidr such as 10.0.0.0/8");
+      return std::nullopt;
+    }
+    std::string error;
+    std::optional<Cidr> cidr = ParseCidr(cidr_node->Scalar(), error);
+    if (!cidr) {
+      diagnostics_.Emit(DiagnosticKind::kInvalidCidr, Loc(*cidr_node), cidr_node->Scalar(), error);
+      return std::nullopt;
+    }
+    peer.kind = PeerRef::Kind::kCidr;
+    peer.cidr = cidr->text;
+    if (except_node && !except_node->IsNull()) {
+      if (!except_node->IsSequence()) {
+        Invalid(*except_node, fmt::format("except must be a list of CIDRs, not {}", Describe(*except_node)));
+        return std::nullopt;
+      }
+      for (const YAML::Node& e : *except_node) {
+        if (!e.IsScalar()) {
+          Invalid(e, "except must be a list of CIDRs");
+          return std::nullopt;
+        }
+        std::optional<Cidr> inner = ParseCidr(e.Scalar(), error);
+        if (!inner) {
+          diagnostics_.Emit(DiagnosticKind::kInvalidCidr, Loc(e), e.Scalar(), error);
+          return std::nullopt;
+        }
+        if (!StrictlyInside(*inner, *cidr)) {
+          diagnostics_.Emit(DiagnosticKind::kInvalidExcept, Loc(e), e.Scalar(), cidr_node->Scalar());
+          return std::nullopt;
+        }
+        peer.except.push_back(inner->text);
+      }
+    }
+    return peer;
+  }
+
+ public:
+  std::string inner_messages_;
+
+ private:
+  const std::string& path_;
+  uint32_t file_;
+  const ir::Module& module_;
+  ir::Config& config_;
+  SourceManager& sources_;
+  std::vector<bool>* given_flags_;
+  Diagnostics diagnostics_;
+  SourceLoc current_key_;
+};
+
+}  // namespace
+
+bool ApplyValuesFile(const std::string& path, const ir::Module& module, ir::Config& config,
+                     SourceManager& sources, std::string& err, std::vector<bool>* given_flags) {
+  std::string error;
+  std::optional<std::string> text = ReadFile(path, error);
+  if (!text) {
+    err += fmt::format("netpolc: error: cannot read values file '{}': {}\n", path, error);
+    return false;
+  }
+  uint32_t file = sources.Add(path, std::move(*text));
+  ValuesReader reader(path, file, module, config, sources, given_flags);
+  bool ok = reader.Run(err);
+  err += reader.inner_messages_;
+  return ok;
+}
+
+}  // namespace netpolc

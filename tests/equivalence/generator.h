@@ -1,0 +1,24 @@
+// A generator of random, valid rules files for the equivalence tests:
+// components (instance- or cluster-scoped, with conditions), ingress and
+// egress rules over random TCP/UDP/SCTP ports and ranges, and peers of every
+// kind (anywhere, instance, external, CIDRs with except, pods in the
+// instance's, a named, any or labelled namespaces, components, a peers
+// parameter), a random DNS declaration, and random flag values for the
+// build. Deterministic: the same seed gives the same case.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace netpolc::equivalence {
+
+struct GeneratedCase {
+  std::string text;                                  // the rules file
+  std::vector<std::pair<std::string, bool>> flags;   // values to build with
+};
+
+GeneratedCase Generate(uint64_t seed);
+
+}  // namespace netpolc::equivalence

@@ -1,0 +1,334 @@
+#include "tests/equivalence/harness.h"
+
+#include <arpa/inet.h>
+#include <fmt/format.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <map>
+#include <set>
+
+#include "backends/registry.h"
+#include "compiler/instantiate.h"
+#include "compiler/lower.h"
+#include "compiler/parse.h"
+#include "compiler/verify/calico_eval.h"
+#include "compiler/verify/cilium_eval.h"
+#include "compiler/verify/ir_eval.h"
+
+namespace netpolc::equivalence {
+
+std::unique_ptr<Program> Load(std::string path, std::string text, std::string& errors) {
+  auto program = std::make_unique<Program>();
+  uint32_t file = program->sources.Add(std::move(path), std::move(text));
+  Diagnostics diagnostics;
+  std::optional<ast::File> ast = ParseFile(program->sources, file, diagnostics);
+  std::optional<ir::Module> module;
+  if (ast) module = Lower(*ast, diagnostics);
+  if (!module) {
+    errors = RenderAll(diagnostics, program->sources);
+    return nullptr;
+  }
+  program->module = std::move(*module);
+  return program;
+}
+
+ir::Config MakeConfig(const ir::Module& module,
+                      const std::vector<std::pair<std::string, bool>>& flags) {
+  ir::Config config = ir::Config::Defaults(module);
+  for (const auto& [name, value] : flags) {
+    if (std::optional<uint32_t> index = module.FindFlag(name)) config.flags[*index] = value;
+  }
+  return config;
+}
+
+std::optional<ir::PolicySet> Instantiate(const Program& program, const ir::Config& config,
+                                         std::string& errors) {
+  Diagnostics diagnostics;
+  std::optional<ir::PolicySet> set = netpolc::Instantiate(program.module, config, diagnostics);
+  if (!set) errors = RenderAll(diagnostics, program.sources);
+  return set;
+}
+
+Rendered Render(const Program& program, const ir::Config& config, const ir::PolicySet& policies,
+                std::string_view target, std::string_view source_name) {
+  Rendered out;
+  const backends::Backend* backend = backends::FindBackend(target);
+  if (backend == nullptr) {
+    out.diagnostics = fmt::format("no target '{}'\n", target);
+    return out;
+  }
+  backends::Input input{program.module, config};
+  input.policies = &policies;
+  input.source_name = source_name;
+  Diagnostics diagnostics;
+  out.ok = backend->Render(input, out.output, diagnostics) && !diagnostics.has_errors();
+  out.diagnostics = RenderAll(diagnostics, program.sources);
+  out.list = diagnostics.all();
+  return out;
+}
+
+// ---------------------------------------------------------------------------
+// Universe
+
+namespace {
+
+using U128 = unsigned __int128;
+
+class UniverseBuilder {
+ public:
+  UniverseBuilder(const ir::Module& module, const ir::Config& config)
+      : module_(module), config_(config) {}
+
+  verify::Universe Build() {
+    instance_ns_ = module_.instance.ns ? Resolve(*module_.instance.ns) : "default";
+    instance_labels_ = Labels(module_.instance.labels);
+    AddNamespace(instance_ns_, {});
+    AddNamespace(kOther, {{"team", "other"}});
+    AddNamespace("kube-system", {});
+    AddPod("kube-system", {{"k8s-app", "kube-dns"}});
+    AddPod("kube-system", {{"k8s-app", "metrics-server"}});
+    AddPod(instance_ns_, {});
+    AddPod(kOther, {});
+    if (!instance_labels_.empty()) {
+      AddPod(instance_ns_, instance_labels_);
+      AddPod(instance_ns_, SecondInstance(instance_labels_));
+    }
+    for (const ir::Component& c : module_.components) {
+      verify::Labels own = Labels(c.labels);
+      std::string ns = c.ns ? Resolve(*c.ns) : instance_ns_;
+      AddNamespace(ns, {});
+      if (c.scope == ir::Scope::kInstance) {
+        verify::Labels both = own;
+        for (const auto& [k, v] : instance_labels_) both[k] = v;
+        AddPod(ns, both);
+        AddPod(ns, SecondInstance(both));
+        AddPod(ns, own);          // the component's labels without the instance's
+        AddPod(kOther, both);     // an impostor elsewhere
+      } else {
+        AddPod(ns, own);
+        AddPod(kOther, own);      // cluster-scoped: may run anywhere
+      }
+      for (const ir::Rule& rule : c.rules) AddPeers(rule.peers);
+    }
+    for (const ir::Param& p : module_.params) AddPeers(p.default_value.peers);
+    for (const ir::ParamValue& v : config_.params) AddPeers(v.peers);
+    AddPeers(module_.dns.peers);
+
+    // Fixed external addresses, then one inside every block and hole.
+    for (const char* ip : {"192.0.2.10", "198.51.100.20", "10.1.2.3", "172.16.5.5", "8.8.8.8",
+                           "2001:db8::10", "2606:4700::1111", "fd00:1::5"}) {
+      AddExternal(ip);
+    }
+    for (const auto& [cidr, except] : blocks_) {
+      AddExternalIn(cidr, except);
+      for (const std::string& hole : except) AddExternalIn(hole, {});
+    }
+
+    verify::Universe u;
+    for (const auto& [name, labels] : namespaces_) u.AddNamespace({name, labels});
+    size_t i = 0;
+    for (const auto& [ns, labels] : pods_) {
+      std::string ip = PodIp(i++);
+      used_ips_.insert(ip);
+      std::string id = ns + "/";
+      if (labels.empty()) id += "(no labels)";
+      bool first = true;
+      for (const auto& [k, v] : labels) {
+        id += (first ? "" : ",") + k + "=" + v;
+        first = false;
+      }
+      u.AddEndpoint({id, verify::Endpoint::Kind::kPod, ns, labels, ip});
+    }
+    for (const std::string& ip : externals_) {
+      u.AddEndpoint({"external/" + ip, verify::Endpoint::Kind::kExternal, "", {}, ip});
+    }
+    return u;
+  }
+
+ private:
+  static constexpr const char* kOther = "netpolc-other";
+
+  std::string Resolve(const ir::ValueRef& value) const {
+    if (value.kind == ir::ValueRef::Kind::kLiteral) return value.literal;
+    return value.param < config_.params.size() ? config_.params[value.param].text : "";
+  }
+
+  verify::Labels Labels(const std::vector<ir::LabelRef>& refs) const {
+    verify::Labels out;
+    for (const ir::LabelRef& r : refs) out[r.key] = Resolve(r.value);
+    return out;
+  }
+
+  static verify::Labels SecondInstance(verify::Labels labels) {
+    for (auto& [k, v] : labels) {
+      if (k.find("instance") != std::string::npos) v += "-b";
+    }
+    return labels;
+  }
+
+  void AddNamespace(const std::string& name, verify::Labels labels) {
+    if (name.empty()) return;
+    auto [it, inserted] = namespaces_.emplace(name, labels);
+    if (!inserted) {
+      for (const auto& [k, v] : labels) it->second.emplace(k, v);
+    }
+  }
+
+  void AddPod(const std::string& ns, const verify::Labels& labels) {
+    AddNamespace(ns, {});
+    if (pod_keys_.insert({ns, labels}).second) pods_.push_back({ns, labels});
+  }
+
+  void AddPeers(const std::vector<ir::PeerRef>& peers) {
+    for (const ir::PeerRef& p : peers) {
+      switch (p.kind) {
+        case ir::PeerRef::Kind::kPods: {
+          verify::Labels labels = Labels(p.pod_labels);
+          switch (p.ns) {
+            case ir::PeerRef::Namespace::kInstance:
+              AddPod(instance_ns_, labels);
+              break;
+            case ir::PeerRef::Namespace::kNamed:
+              AddPod(Resolve(p.ns_name), labels);
+              break;
+            case ir::PeerRef::Namespace::kAny:
+              AddPod(instance_ns_, labels);
+              break;
+            case ir::PeerRef::Namespace::kLabels: {
+              verify::Labels ns_labels = Labels(p.ns_labels);
+              std::string name = fmt::format("netpolc-labelled-{}", labelled_++);
+              AddNamespace(name, ns_labels);
+              AddPod(name, labels);
+              break;
+            }
+          }
+          AddPod(kOther, labels);
+          break;
+        }
+        case ir::PeerRef::Kind::kCidr:
+          blocks_.emplace(p.cidr, p.except);
+          break;
+        default:
+          break;
+      }
+    }
+  }
+
+  static std::string PodIp(size_t i) {
+    if (i % 3 == 2) return fmt::format("fd00:10:244::{:x}", 0x8000 + i);
+    return fmt::format("10.244.{}.{}", 128 + i / 250, 1 + i % 250);
+  }
+
+  void AddExternal(const std::string& ip) {
+    if (used_ips_.insert(ip).second) externals_.push_back(ip);
+  }
+
+  // Adds an external address inside `cidr` and outside every `except`.
+  void AddExternalIn(const std::string& cidr, const std::vector<std::string>& except) {
+    size_t slash = cidr.find('/');
+    if (slash == std::string::npos) return;
+    std::string address = cidr.substr(0, slash);
+    int prefix = std::atoi(cidr.c_str() + slash + 1);
+    bool v6 = address.find(':') != std::string::npos;
+    unsigned char bytes[16] = {};
+    if (inet_pton(v6 ? AF_INET6 : AF_INET, address.c_str(), bytes) != 1) return;
+    int bits = v6 ? 128 : 32;
+    U128 base = 0;
+    for (int i = 0; i < bits / 8; ++i) base = (base << 8) | bytes[i];
+    int host_bits = bits - prefix;
+    U128 span = host_bits >= 127 ? ~U128{0} : (U128{1} << host_bits) - 1;
+    // Pod addresses are allocated when the universe is built, after this:
+    // reserve the pods' ranges by skipping offsets that could clash.
+    for (U128 offset : {U128{9}, U128{10}, U128{11}, U128{0x3f1}, U128{1}, U128{0}}) {
+      if (offset > span) continue;
+      U128 value = base + offset;
+      unsigned char out[16] = {};
+      for (int i = bits / 8 - 1; i >= 0; --i) {
+        out[i] = static_cast<unsigned char>(value & 0xFF);
+        value >>= 8;
+      }
+      char text[INET6_ADDRSTRLEN] = {};
+      inet_ntop(v6 ? AF_INET6 : AF_INET, out, text, sizeof text);
+      std::string ip = text;
+      if (LooksLikePod(ip) || InAny(ip, except)) continue;
+      AddExternal(ip);
+      return;
+    }
+  }
+
+  static bool LooksLikePod(const std::string& ip) {
+    return ip.rfind("10.244.", 0) == 0 || ip.rfind("fd00:10:244::", 0) == 0;
+  }
+
+  static bool InAny(const std::string& ip, const std::vector<std::string>& cidrs) {
+    std::optional<verify::IpAddress> address = verify::IpAddress::Parse(ip);
+    for (const std::string& c : cidrs) {
+      std::optional<verify::Cidr> cidr = verify::Cidr::Parse(c);
+      if (address && cidr && cidr->Contains(*address)) return true;
+    }
+    return false;
+  }
+
+  const ir::Module& module_;
+  const ir::Config& config_;
+  std::string instance_ns_;
+  verify::Labels instance_labels_;
+  std::map<std::string, verify::Labels> namespaces_;
+  std::vector<std::pair<std::string, verify::Labels>> pods_;
+  std::set<std::pair<std::string, verify::Labels>> pod_keys_;
+  std::map<std::string, std::vector<std::string>> blocks_;
+  std::vector<std::string> externals_;
+  std::set<std::string> used_ips_;
+  int labelled_ = 0;
+};
+
+}  // namespace
+
+verify::Universe BuildUniverse(const ir::Module& module, const ir::Config& config) {
+  return UniverseBuilder(module, config).Build();
+}
+
+std::unique_ptr<verify::Evaluator> TargetEvaluator(std::string_view target,
+                                                   const verify::Universe& universe,
+                                                   const std::string& yaml) {
+  if (target == "k8s") return std::make_unique<verify::K8sEvaluator>(universe, yaml, "k8s output");
+  if (target == "cilium") {
+    return std::make_unique<verify::CiliumEvaluator>(universe, yaml, "cilium output");
+  }
+  if (target == "calico") {
+    return std::make_unique<verify::CalicoEvaluator>(universe, yaml, "calico output");
+  }
+  throw verify::Error(fmt::format("no evaluator for target '{}'", target));
+}
+
+std::vector<std::string> Differences(const verify::Universe& universe, const ir::PolicySet& policies,
+                                     std::string_view target, const std::string& yaml,
+                                     size_t max_lines) {
+  std::vector<std::string> out;
+  try {
+    verify::IrEvaluator expected(universe, policies);
+    std::unique_ptr<verify::Evaluator> actual = TargetEvaluator(target, universe, yaml);
+    for (const verify::Difference& d : verify::Compare(universe, expected, *actual, max_lines)) {
+      out.push_back(fmt::format("{}: {}", target, verify::Describe(universe, d)));
+    }
+  } catch (const verify::Error& e) {
+    out.push_back(fmt::format("{}: cannot evaluate the output: {}", target, e.what()));
+  }
+  return out;
+}
+
+bool InThisShard(size_t index) {
+  static const bool acknowledged = [] {
+    if (const char* status = std::getenv("TEST_SHARD_STATUS_FILE")) std::ofstream touch(status);
+    return true;
+  }();
+  (void)acknowledged;
+  const char* total = std::getenv("TEST_TOTAL_SHARDS");
+  const char* shard = std::getenv("TEST_SHARD_INDEX");
+  if (total == nullptr || shard == nullptr) return true;
+  size_t n = std::strtoul(total, nullptr, 10);
+  return n <= 1 || index % n == std::strtoul(shard, nullptr, 10);
+}
+
+}  // namespace netpolc::equivalence

@@ -1,0 +1,78 @@
+// Test harness for the equivalence tests: compiles rules text with the
+// compiler libraries, builds a universe of endpoints from a module, and
+// compares what each target's output admits (read back by the target's
+// evaluator) with what the policy IR admits, side by side.
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "backends/backend.h"
+#include "compiler/diagnostics.h"
+#include "compiler/ir/module.h"
+#include "compiler/ir/policy.h"
+#include "compiler/source.h"
+#include "compiler/verify/model.h"
+
+namespace netpolc::equivalence {
+
+// The targets whose output is proven equivalent to the IR.
+inline constexpr std::string_view kTargets[] = {"k8s", "cilium", "calico"};
+
+// A parsed and lowered rules file.
+struct Program {
+  SourceManager sources;
+  ir::Module module;
+};
+
+// Parses and lowers `text` (named `path` in diagnostics). On errors returns
+// nullptr and sets `errors` to the rendered diagnostics.
+std::unique_ptr<Program> Load(std::string path, std::string text, std::string& errors);
+
+// Applies NAME=VALUE flag settings ("true"/"false") to the defaults.
+ir::Config MakeConfig(const ir::Module& module, const std::vector<std::pair<std::string, bool>>& flags);
+
+struct Rendered {
+  bool ok = false;
+  std::string output;       // the manifests
+  std::string diagnostics;  // rendered, "file:line:col: error: ... [kind]"
+  std::vector<Diagnostic> list;
+};
+
+// Instantiates `config` (returns nullopt with `errors` set on failure).
+std::optional<ir::PolicySet> Instantiate(const Program& program, const ir::Config& config,
+                                         std::string& errors);
+
+// Renders `policies` with the target named `target`.
+Rendered Render(const Program& program, const ir::Config& config, const ir::PolicySet& policies,
+                std::string_view target, std::string_view source_name);
+
+// A universe for `module` under `config`: every component as deployed by
+// two instances (the instance's labels, and the same labels with other
+// values), impostors in another namespace, pods matching every pod peer of
+// every rule, parameter and the DNS rule in their namespaces and elsewhere,
+// the operator's namespace, kube-system with kube-dns and another pod,
+// pods without labels, and external addresses: fixed ones and one inside
+// every CIDR and every except block of the rules. Pods get IPv4 or IPv6
+// addresses of 10.244.0.0/16 and fd00:10:244::/48, all distinct.
+verify::Universe BuildUniverse(const ir::Module& module, const ir::Config& config);
+
+// An evaluator of `target`'s output (throws verify::Error when unreadable).
+std::unique_ptr<verify::Evaluator> TargetEvaluator(std::string_view target,
+                                                   const verify::Universe& universe,
+                                                   const std::string& yaml);
+
+// Compares every target output with the IR over `universe`: one line per
+// difference (at most `max_lines` per target), empty when all agree.
+std::vector<std::string> Differences(const verify::Universe& universe, const ir::PolicySet& policies,
+                                     std::string_view target, const std::string& yaml,
+                                     size_t max_lines = 10);
+
+// Bazel test sharding: whether item `index` belongs to this shard. Also
+// acknowledges sharding support to Bazel.
+bool InThisShard(size_t index);
+
+}  // namespace netpolc::equivalence
