@@ -242,5 +242,45 @@ TEST_CASE("idempotent and comment-preserving on every input") {
   CHECK(formatted > 0);
 }
 
+// Comments in every odd place: between any two tokens of every input, one
+// of each kind of comment, one at a time. The file still parses, so it is
+// formatted, idempotently, with its comments.
+TEST_CASE("comments anywhere") {
+  const std::vector<std::string> kComments = {
+      "// line\n", "\n// own line\n", "/* block */", "\n/* own\n   lines */\n", "/*x*/\n\n",
+  };
+  std::vector<std::filesystem::path> files = InputFiles("tests/testdata/fmt");
+  files.push_back("rules/eventstreams.netpol");
+  std::mt19937 rng(66);
+  size_t tried = 0;
+  for (const std::filesystem::path& path : files) {
+    std::string text = ReadAll(path);
+    if (!Format(text).text) continue;
+    std::vector<LexedToken> tokens = Lex(text);
+    // The significant tokens' indices; a comment goes before one of them.
+    std::vector<size_t> places;
+    for (size_t i = 0; i < tokens.size(); ++i) {
+      if (tokens[i].channel == LexedToken::Channel::kDefault) places.push_back(i);
+    }
+    size_t step = std::max<size_t>(1, places.size() / 150);  // bounded time
+    for (size_t p = rng() % step; p < places.size(); p += step) {
+      const std::string& comment = kComments[rng() % kComments.size()];
+      std::string mutated;
+      for (size_t i = 0; i < tokens.size(); ++i) {
+        if (i == places[p]) mutated += " " + comment;
+        mutated += tokens[i].text;
+      }
+      INFO(path.string() << " with " << comment << " before token " << places[p] << ":\n"
+                         << mutated);
+      Result once = Format(mutated);
+      REQUIRE(once.text.has_value());
+      CHECK(Format(*once.text).text == once.text);
+      CHECK(Comments(*once.text) == Comments(mutated));
+      ++tried;
+    }
+  }
+  CHECK(tried > 500);
+}
+
 }  // namespace
 }  // namespace netpolc

@@ -16,14 +16,6 @@ using netpolc_grammar::NetpolLexer;
 using netpolc_grammar::NetpolParser;
 using P = NetpolParser;
 
-uint32_t CodePoints(std::string_view text) {
-  uint32_t n = 0;
-  for (unsigned char c : text) {
-    if ((c & 0xC0) != 0x80) ++n;
-  }
-  return n;
-}
-
 // Returns the byte offset of the first invalid UTF-8 sequence, or npos.
 size_t FindInvalidUtf8(std::string_view s) {
   size_t i = 0;
@@ -123,7 +115,9 @@ SourceLoc LocOf(uint32_t file, const antlr4::Token* token) {
   if (token->getType() == antlr4::Token::EOF) {
     loc.length = 1;
   } else {
-    loc.length = std::max<uint32_t>(1, CodePoints(token->getText()));
+    // Token indices count code points, like the columns.
+    size_t start = token->getStartIndex(), stop = token->getStopIndex();
+    loc.length = stop >= start ? static_cast<uint32_t>(stop - start + 1) : 1;
   }
   return loc;
 }
@@ -630,6 +624,24 @@ class Builder {
   Diagnostics& diagnostics_;
 };
 
+// +1 for an opening bracket token type, -1 for a closing one, else 0. The
+// table is computed once from the grammar's vocabulary, so the check costs
+// no string work per token.
+int BracketOf(size_t type, antlr4::TokenSource* source) {
+  static const std::vector<int8_t> table = [source] {
+    const antlr4::dfa::Vocabulary& vocab =
+        static_cast<NetpolLexer*>(source)->getVocabulary();
+    std::vector<int8_t> t(vocab.getMaxTokenType() + 1, 0);
+    for (size_t i = 0; i < t.size(); ++i) {
+      std::string literal = vocab.getLiteralName(i);
+      if (literal == "'('" || literal == "'{'" || literal == "'['") t[i] = 1;
+      if (literal == "')'" || literal == "'}'" || literal == "']'") t[i] = -1;
+    }
+    return t;
+  }();
+  return type < table.size() ? table[type] : 0;
+}
+
 // Lexes the whole input and reports lexical problems and excessive nesting
 // before the parser runs (the parser recurses on nesting).
 bool CheckTokens(antlr4::CommonTokenStream& tokens, uint32_t file,
@@ -658,15 +670,15 @@ bool CheckTokens(antlr4::CommonTokenStream& tokens, uint32_t file,
         ok = false;
         break;
       default: {
-        std::string text = token->getText();
-        if (text == "(" || text == "{" || text == "[") {
+        int bracket = BracketOf(token->getType(), tokens.getTokenSource());
+        if (bracket > 0) {
           if (++depth > kMaxNesting) {
             diagnostics.Emit(DiagnosticKind::kNestingTooDeep,
                              LocOf(file, token), kMaxNesting);
             return false;
           }
-          open.push_back({LocOf(file, token), text});
-        } else if (text == ")" || text == "}" || text == "]") {
+          open.push_back({LocOf(file, token), token->getText()});
+        } else if (bracket < 0) {
           if (depth > 0) --depth;
           if (!open.empty()) open.pop_back();
         }

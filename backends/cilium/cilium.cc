@@ -14,9 +14,9 @@
 //   namespace only. Every selector written here names that label: the
 //   namespace by value, or `Exists` for "any namespace". Namespaces selected by
 //   their labels use `k8s:io.cilium.k8s.namespace.labels.<key>` together with
-//   the `Exists` requirement, so the result does not depend on the Cilium
-//   version (CNPs ignored namespace labels in the namespace scoping before
-//   1.15).
+//   the `Exists` requirement: the documentation says namespace labels do not
+//   lift the confinement in a CNP, while recent agents do lift it; with the
+//   explicit namespace requirement both readings select the same pods.
 // - Entities: `all` is every endpoint in or outside the cluster (`anywhere`).
 // - CIDR rules (`fromCIDRSet` / `toCIDRSet`) match only peers that are not
 //   Cilium-managed endpoints: "CIDR-based selectors do not match in-cluster
@@ -153,6 +153,9 @@ bool CoversEverything(const AddressSet& set) {
 }
 
 // --- Exactness ---------------------------------------------------------------
+
+// Errors are collected, then reported in source order.
+using Pending = std::vector<std::pair<SourceLoc, std::string>>;
 
 struct RuleInfo {
   bool all = false;       // admits every endpoint: written as entity `all`
@@ -293,7 +296,7 @@ std::string BlockList(const ir::PolicyRule& rule) {
 bool CheckSide(const Input& input, const ir::Policy& policy,
                const std::vector<ir::PolicyRule>& rules, const std::vector<RuleInfo>& infos,
                std::vector<Segment>& extra_all_pods, std::set<SourceLoc>& reported,
-               Diagnostics& diagnostics) {
+               Pending& pending) {
   bool ok = true;
   std::vector<bool> bad(rules.size(), false);
   std::vector<std::string> bad_port(rules.size());
@@ -324,31 +327,32 @@ bool CheckSide(const Input& input, const ir::Policy& policy,
   for (size_t i = 0; i < rules.size(); ++i) {
     if (!bad[i]) continue;
     ok = false;
+    size_t blocks = std::count_if(rules[i].peers.begin(), rules[i].peers.end(),
+                                  [](const ir::Peer& p) { return p.kind == ir::Peer::Kind::kIpBlock; });
     std::string message = fmt::format(
-        "on {}, the address peer(s) {} of component '{}' also admit the pods whose address is "
-        "in them (as Kubernetes ipBlock does on most network plugins, and Calico nets do), but "
-        "Cilium's CIDR rules never match pods; admit those pods with a pod peer on the same "
-        "ports (such as `pods {{}} in any namespace`) or cover every address (`external`)",
-        bad_port[i], BlockList(rules[i]), policy.component);
+        "on {} in the policy of component '{}', the address peer{} {} also admit{} the pods whose "
+        "address is in {}, as Kubernetes' ipBlock (on most network plugins) and Calico's nets do, "
+        "but Cilium's CIDR rules never match pods; add a peer of every pod on these ports "
+        "(`pods {{}} in any namespace`) or admit every address (`external`)",
+        bad_port[i], policy.component, blocks == 1 ? "" : "s", BlockList(rules[i]),
+        blocks == 1 ? "s" : "", blocks == 1 ? "it" : "them");
     for (SourceLoc loc : AddressSources(input, policy, rules[i])) {
-      if (reported.insert(loc).second) {
-        diagnostics.Emit(DiagnosticKind::kTargetCannotExpress, loc, kTarget, message);
-      }
+      if (reported.insert(loc).second) pending.emplace_back(loc, message);
     }
   }
   return ok;
 }
 
 bool CheckLabels(const Input& input, const ir::Policy& policy, std::set<SourceLoc>& reported,
-                 Diagnostics& diagnostics) {
+                 Pending& pending) {
   bool ok = true;
   auto report = [&](SourceLoc loc, const std::string& key) {
     ok = false;
     if (!reported.insert(loc).second) return;
-    diagnostics.Emit(DiagnosticKind::kTargetCannotExpress, loc, kTarget,
-                     fmt::format("the pod label '{}' is ignored by Cilium's default "
-                                 "identity-relevant label filter, so no selector can match it",
-                                 key));
+    pending.emplace_back(loc, fmt::format("the pod label '{}' is ignored by Cilium's default "
+                                          "identity-relevant label filter, so no selector can "
+                                          "match it",
+                                          key));
   };
   for (const ir::Label& label : policy.selector) {
     if (IgnoredByCilium(label.key)) report(policy.loc, label.key);
@@ -516,15 +520,16 @@ class CiliumBackend : public Backend {
     bool ok = true;
     std::string body;
     std::set<SourceLoc> reported;
+    Pending pending;
     for (const ir::Policy& policy : input.policies->policies) {
       if (!policy.isolate_ingress && !policy.isolate_egress) continue;  // selects nothing
-      ok = CheckLabels(input, policy, reported, diagnostics) && ok;
+      ok = CheckLabels(input, policy, reported, pending) && ok;
       std::vector<RuleInfo> in_infos, out_infos;
       for (const ir::PolicyRule& r : policy.ingress) in_infos.push_back(Analyse(r));
       for (const ir::PolicyRule& r : policy.egress) out_infos.push_back(Analyse(r));
       std::vector<Segment> in_extra, out_extra;
-      ok = CheckSide(input, policy, policy.ingress, in_infos, in_extra, reported, diagnostics) && ok;
-      ok = CheckSide(input, policy, policy.egress, out_infos, out_extra, reported, diagnostics) && ok;
+      ok = CheckSide(input, policy, policy.ingress, in_infos, in_extra, reported, pending) && ok;
+      ok = CheckSide(input, policy, policy.egress, out_infos, out_extra, reported, pending) && ok;
       if (!ok) continue;
 
       YamlNode doc = YamlNode::Map();
@@ -552,7 +557,14 @@ class CiliumBackend : public Backend {
       body += "---\n";
       doc.Write(body);
     }
-    if (!ok) return false;
+    if (!ok) {
+      std::stable_sort(pending.begin(), pending.end(),
+                       [](const auto& a, const auto& b) { return a.first < b.first; });
+      for (const auto& [loc, message] : pending) {
+        diagnostics.Emit(DiagnosticKind::kTargetCannotExpress, loc, kTarget, message);
+      }
+      return false;
+    }
     out += "# Generated by netpolc from ";
     out += input.source_name;
     out += ". Do not edit.\n";

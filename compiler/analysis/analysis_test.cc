@@ -62,12 +62,15 @@ size_t CrossCheck(const ir::Module& module, const std::vector<std::vector<bool>>
   ir::Config defaults = ir::Config::Defaults(module);
   Bdd bdd;
   Model model(module, defaults, bdd, Model::BindFlags(module, defaults, {}, bdd));
-  // Ports where answers may change: every rule's bounds and their neighbours.
-  std::set<std::pair<ir::Protocol, uint16_t>> ports = {{ir::Protocol::kUdp, 53},
-                                                       {ir::Protocol::kTcp, 53}};
+  // Ports where answers may change: every rule's bounds, the neighbours of
+  // ranges, and a port no rule names.
+  std::set<std::pair<ir::Protocol, uint16_t>> ports = {
+      {ir::Protocol::kUdp, 53}, {ir::Protocol::kTcp, 53}, {ir::Protocol::kTcp, 1}};
   for (const RuleInfo& r : model.rules()) {
     for (const ir::PortRange& p : r.ports) {
-      for (int port : {p.first - 1, int(p.first), int(p.last), p.last + 1}) {
+      std::vector<int> candidates = {p.first, p.last};
+      if (p.first != p.last) candidates = {p.first - 1, p.first, p.first + 1, p.last, p.last + 1};
+      for (int port : candidates) {
         if (port >= 1 && port <= 65535) ports.insert({p.protocol, static_cast<uint16_t>(port)});
       }
     }
@@ -304,6 +307,18 @@ TEST_CASE("Generated rule sets: the model agrees with the Kubernetes evaluator")
     if (!m->module) continue;  // e.g. a duplicate rule drawn twice
     INFO(text);
     compared += CrossCheck(*m->module, AllConfigs(4));
+    // The commands run on every generated file, with flags open and with
+    // some fixed.
+    const ir::Module& module = *m->module;
+    ir::Config config = ir::Config::Defaults(module);
+    Bdd bdd, open_bdd;
+    std::vector<bool> fixed = {true, false, true, false};
+    Model model(module, config, bdd, Model::BindFlags(module, config, fixed, bdd));
+    Model open(module, config, open_bdd, Model::BindFlags(module, config, {}, open_bdd));
+    std::vector<Finding> findings = Check(model, open);
+    for (const Finding& f : findings) CHECK(!f.message.empty());
+    ConnectionSet connections = Connections(model, true);
+    for (const Connection& c : connections.connections) CHECK(c.when != Bdd::kFalse);
     ++modules;
   }
   CHECK(modules > 40);

@@ -5,14 +5,17 @@
 #
 #   1. a clean build with an empty --disk_cache (every action runs), then
 #      `bazel test //...`;
-#   2. a second clean build, in a new output base, with the same disk cache:
-#      every action must come from the cache ("disk cache hit"), and every
-#      output must be byte-identical to the first build's;
-#   3. the outputs name no path of the build (output bases, checkout, home)
+#   2. a second clean build, in a new output base and from a copy of the
+#      checkout at another path (as on another machine), with the same disk
+#      cache: every action must come from the cache, and every output must be
+#      byte-identical to the first build's;
+#   3. the outputs name no path of the build (output bases, checkouts, home)
 #      and pass netpolc's own hermeticity check (bazel/tests/hermetic_test.sh).
 #
-# Each build has its own output base under a temporary directory, so the
-# main workspace's Bazel server and outputs are not touched; the servers the
+# The builds run on copies of this checkout (its files known to git, or all
+# but bazel-* without git), so that edits made meanwhile do not disturb them,
+# each in its own output base under a temporary directory: the main
+# workspace's Bazel server and outputs are not touched. The servers the
 # script starts are shut down at the end, and the directory removed.
 #
 # Usage: examples/consumer/test.sh          (from anywhere)
@@ -21,7 +24,7 @@ set -uo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
-cd "$here"
+consumer=${here#"$root"/}  # examples/consumer
 
 # The Debian packages netpolc builds with (installed when missing; `bazel
 # --version` starts no server).
@@ -39,20 +42,35 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# bzl N COMMAND ARGS...: Bazel in the temporary output base N, with the
-# shared disk cache and without bazel-* symlinks in the example's directory.
-bzl() {
-  local base=$work/base$1 command=$2
-  shift 2
-  [[ " ${started[*]} " == *" $base "* ]] || started+=("$base")
-  bazel --output_base="$base" --max_idle_secs=900 "$command" \
-    --disk_cache="$work/cache" --symlink_prefix=/ "$@"
-}
-
 problems=()
 problem() {
   echo "consumer: FAIL: $*" >&2
   problems+=("$*")
+}
+
+# copy_checkout DEST: the checkout's files, as a fresh clone (plus the
+# changes not yet committed) would have them.
+copy_checkout() {
+  mkdir -p "$1"
+  if git -C "$root" rev-parse --is-inside-work-tree >/dev/null 2>&1; then
+    (cd "$root" && git ls-files -z --cached --others --exclude-standard |
+      while IFS= read -r -d '' f; do [[ -e $f || -L $f ]] && printf '%s\0' "$f"; done |
+      tar --null --no-recursion -T - -cf -) | tar -C "$1" -xf -
+  else
+    tar -C "$root" --exclude='bazel-*' --exclude=.git -cf - . | tar -C "$1" -xf -
+  fi
+}
+
+# bzl N COMMAND ARGS...: Bazel on copy N of the checkout, in output base N,
+# with the shared disk cache and no bazel-* symlinks.
+bzl() {
+  local n=$1 command=$2
+  shift 2
+  local base=$work/base$n
+  [[ " ${started[*]} " == *" $base "* ]] || started+=("$base")
+  (cd "${checkouts[$n]}/$consumer" &&
+    bazel --output_base="$base" --max_idle_secs=900 "$command" \
+      --disk_cache="$work/cache" --symlink_prefix=/ "$@")
 }
 
 # The regular files of an output tree with their SHA-256, less the runfiles
@@ -61,6 +79,10 @@ checksums() {
   (cd "$1" && find . -type f ! -name '*.runfiles_manifest' ! -path '*.runfiles/MANIFEST' \
     -print0 | sort -z | xargs -0 sha256sum)
 }
+
+checkouts=("" "$work/one/netpolc" "$work/two/another/netpolc")
+copy_checkout "${checkouts[1]}"
+copy_checkout "${checkouts[2]}"
 
 echo "=== 1. Clean build, empty disk cache"
 bzl 1 build //... 2>&1 | tee "$work/build1.log"
@@ -77,7 +99,7 @@ if (( test_status != 0 )); then
   problem "bazel test exited with status $test_status"
 fi
 
-echo "=== 2. Clean build in a new output base, same disk cache"
+echo "=== 2. Clean build, new output base, another copy of the checkout, same disk cache"
 bzl 2 build //... 2>&1 | tee "$work/build2.log"
 (( PIPESTATUS[0] == 0 )) || problem "the second build failed"
 
@@ -110,7 +132,7 @@ done
 (( ${#outputs[@]} > 0 )) || problem "no netpolc outputs in $bin1"
 for file in "${outputs[@]}"; do
   echo "$(sha256sum <"$file" | cut -c1-16)  ${file#"$bin1"/}"
-  for path in "$work" "$root" "$here" ${HOME:+"$HOME"}; do
+  for path in "$work" "$root" ${HOME:+"$HOME"}; do
     if [[ $path != / ]] && grep -qF "$path" "$file"; then
       problem "${file#"$bin1"/} holds the path $path"
     fi

@@ -5,6 +5,7 @@
 // kube-system with kube-dns, and external addresses.
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <fstream>
 #include <sstream>
 
@@ -65,6 +66,96 @@ TEST_CASE("eventstreams: every flag combination, every target equals the IR") {
     ++checked;
   }
   WARN("checked " << checked << " configurations x " << std::size(kTargets) << " targets");
+}
+
+// The listeners' networkPolicyPeers replace `anywhere` (--set NAME=PEERS).
+TEST_CASE("eventstreams: listener peer overrides, every target equals the IR") {
+  const std::vector<std::pair<std::string, std::string>> overrides[] = {
+      {{"tls_listener_peers", "pods { \"app\": \"client\" } in namespace \"apps\", kafka_connect"},
+       {"plain_listener_peers", "pods { \"role\": \"producer\" } in namespaces { \"team\": \"blue\" }"}},
+      {{"external_listener_peers", "cidr \"203.0.113.0/24\", pods { } in any namespace"},
+       {"tls_listener_peers", "instance"}},
+      {{"external_listener_peers", "external"}, {"plain_listener_peers", "cluster_operator, entity_operator"}},
+  };
+  for (const auto& settings : overrides) {
+    for (bool on : {false, true}) {
+      std::string errors;
+      std::unique_ptr<Program> program = Load(kRules, ReadFile(kRules), errors);
+      REQUIRE(program != nullptr);
+      std::vector<std::pair<std::string, bool>> flags;
+      for (const char* flag : kFlags) flags.emplace_back(flag, on);
+      ir::Config config = MakeConfig(program->module, flags);
+      std::string name;
+      for (const auto& [param, peers] : settings) {
+        INFO(param << "=" << peers);
+        REQUIRE(SetPeers(*program, config, param, peers, errors));
+        name += " --set '" + param + "=" + peers + "'";
+      }
+      INFO("configuration: all flags " << (on ? "on" : "off") << name);
+      std::optional<ir::PolicySet> policies = Instantiate(*program, config, errors);
+      REQUIRE(policies.has_value());
+      const verify::Universe universe = BuildUniverse(program->module, config);
+      for (std::string_view target : kTargets) {
+        Rendered out = Render(*program, config, *policies, target, kRules);
+        INFO("target " << target << "\n" << out.diagnostics);
+        REQUIRE(out.ok);
+        std::vector<std::string> diffs = Differences(universe, *policies, target, out.output);
+        std::string report;
+        for (const std::string& d : diffs) report += d + "\n";
+        INFO(report);
+        CHECK(diffs.empty());
+      }
+    }
+  }
+}
+
+// A CIDR alone on a listener is not exact on Cilium: an error at the rule.
+TEST_CASE("eventstreams: a CIDR listener peer is refused by the cilium target at its rule") {
+  std::string errors;
+  std::unique_ptr<Program> program = Load(kRules, ReadFile(kRules), errors);
+  REQUIRE(program != nullptr);
+  ir::Config config = MakeConfig(program->module, {});
+  REQUIRE(SetPeers(*program, config, "external_listener_peers", "cidr \"203.0.113.0/24\"", errors));
+  std::optional<ir::PolicySet> policies = Instantiate(*program, config, errors);
+  REQUIRE(policies.has_value());
+  Rendered out = Render(*program, config, *policies, "cilium", kRules);
+  CHECK(!out.ok);
+  REQUIRE(out.list.size() == 1);
+  CHECK(out.list[0].kind == DiagnosticKind::kTargetCannotExpress);
+  // The line of the rule admitting the external listener's peers.
+  std::string text = ReadFile(kRules);
+  size_t at = text.find("  ingress 9094 from $external_listener_peers");
+  REQUIRE(at != std::string::npos);
+  size_t line = 1 + std::count(text.begin(), text.begin() + static_cast<std::ptrdiff_t>(at), '\n');
+  CHECK(out.diagnostics.find(fmt::format("rules/eventstreams.netpol:{}:3: error: target 'cilium' cannot "
+                                         "express this rule exactly: on TCP 9094 in the policy of "
+                                         "component 'kafka'",
+                                         line)) == 0);
+  CHECK(Render(*program, config, *policies, "calico", kRules).ok);
+}
+
+TEST_CASE("constructs: every target equals the IR") {
+  const char* path = "tests/equivalence/testdata/constructs.netpol";
+  std::string errors;
+  std::unique_ptr<Program> program = Load(path, ReadFile(path), errors);
+  INFO(errors);
+  REQUIRE(program != nullptr);
+  for (bool reporting : {false, true}) {
+    ir::Config config = MakeConfig(program->module, {{"reporting", reporting}});
+    std::optional<ir::PolicySet> policies = Instantiate(*program, config, errors);
+    REQUIRE(policies.has_value());
+    const verify::Universe universe = BuildUniverse(program->module, config);
+    for (std::string_view target : kTargets) {
+      Rendered out = Render(*program, config, *policies, target, path);
+      INFO("target " << target << "\n" << out.diagnostics);
+      REQUIRE(out.ok);
+      std::vector<std::string> diffs = Differences(universe, *policies, target, out.output);
+      std::string report;
+      for (const std::string& d : diffs) report += d + "\n";
+      INFO(report);
+      CHECK(diffs.empty());
+    }
+  }
 }
 
 // The comparison is not vacuous: outputs changed in ways that widen or

@@ -168,6 +168,11 @@ GeneratedCase Generate(uint64_t seed) {
     clients = Peers(r, components, friendly);
   } while (clients.find('$') != std::string::npos);
   t += "param clients: peers = " + clients + ";\n\n";
+  if (r.Chance(30)) {
+    do {
+      out.clients = Peers(r, components, friendly);
+    } while (out.clients.find('$') != std::string::npos);
+  }
   for (size_t f = 0; f < flags; ++f) {
     bool value = r.Chance(50);
     t += fmt::format("flag f{} = {};\n", f, value ? "true" : "false");

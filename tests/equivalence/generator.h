@@ -17,6 +17,7 @@ namespace netpolc::equivalence {
 struct GeneratedCase {
   std::string text;                                  // the rules file
   std::vector<std::pair<std::string, bool>> flags;   // values to build with
+  std::string clients;  // when not empty, --set clients=<this>
 };
 
 GeneratedCase Generate(uint64_t seed);

@@ -42,6 +42,26 @@ ir::Config MakeConfig(const ir::Module& module,
   return config;
 }
 
+bool SetPeers(Program& program, ir::Config& config, const std::string& name, const std::string& text,
+              std::string& errors) {
+  std::optional<uint32_t> index = program.module.FindParam(name);
+  if (!index || program.module.params[*index].type != ir::ParamType::kPeers) {
+    errors = "no peers parameter " + name;
+    return false;
+  }
+  uint32_t file = program.sources.Add("--set " + name, text);
+  Diagnostics diagnostics;
+  std::optional<std::vector<ast::Peer>> peers = ParsePeerList(program.sources, file, diagnostics);
+  std::optional<std::vector<ir::PeerRef>> lowered;
+  if (peers) lowered = LowerPeerList(*peers, program.module, diagnostics);
+  if (!lowered) {
+    errors = RenderAll(diagnostics, program.sources);
+    return false;
+  }
+  config.params[*index].peers = std::move(*lowered);
+  return true;
+}
+
 std::optional<ir::PolicySet> Instantiate(const Program& program, const ir::Config& config,
                                          std::string& errors) {
   Diagnostics diagnostics;

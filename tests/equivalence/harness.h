@@ -35,6 +35,11 @@ std::unique_ptr<Program> Load(std::string path, std::string text, std::string& e
 // Applies NAME=VALUE flag settings ("true"/"false") to the defaults.
 ir::Config MakeConfig(const ir::Module& module, const std::vector<std::pair<std::string, bool>>& flags);
 
+// Sets the peers parameter `name` to the peer list `text` (as --set does).
+// Returns false with `errors` set when the text is invalid.
+bool SetPeers(Program& program, ir::Config& config, const std::string& name, const std::string& text,
+              std::string& errors);
+
 struct Rendered {
   bool ok = false;
   std::string output;       // the manifests

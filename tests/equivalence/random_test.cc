@@ -18,7 +18,7 @@
 namespace netpolc::equivalence {
 namespace {
 
-constexpr size_t kCases = 400;
+constexpr size_t kCases = 1000;
 
 std::string TempDir() {
   const char* dir = std::getenv("TEST_TMPDIR");
@@ -74,6 +74,10 @@ TEST_CASE("random rule sets: every target equals the IR") {
     ir::Config config = MakeConfig(program->module, c.flags);
     std::string flags;
     for (const auto& [name, value] : c.flags) flags += fmt::format(" --set {}={}", name, value ? "true" : "false");
+    if (!c.clients.empty()) {
+      flags += " --set 'clients=" + c.clients + "'";
+      REQUIRE(SetPeers(*program, config, "clients", c.clients, errors));
+    }
     INFO("built with" << flags);
     std::optional<ir::PolicySet> policies = Instantiate(*program, config, errors);
     REQUIRE(policies.has_value());
@@ -93,6 +97,8 @@ TEST_CASE("random rule sets: every target equals the IR") {
           std::string line = LineAt(*program, d);
           bool addresses = d.message.find("address peer") != std::string::npos;
           if (addresses) {
+            // The rule writes addresses, itself or through the parameter
+            // (whose value may come from --set).
             bool names_addresses = line.find("cidr") != std::string::npos ||
                                    line.find("external") != std::string::npos ||
                                    line.find("$clients") != std::string::npos;
@@ -118,6 +124,10 @@ TEST_CASE("random rule sets: every target equals the IR") {
       for (const auto& [name, value] : c.flags) {
         args.push_back("--set");
         args.push_back(fmt::format("{}={}", name, value ? "true" : "false"));
+      }
+      if (!c.clients.empty()) {
+        args.push_back("--set");
+        args.push_back("clients=" + c.clients);
       }
       std::string out, err;
       CHECK(RunDriver(args, out, err) == 0);
