@@ -44,7 +44,11 @@
 
 #include <algorithm>
 #include <map>
+#include <optional>
 #include <set>
+#include <string>
+#include <utility>
+#include <vector>
 
 #include "backends/yaml_writer.h"
 #include "compiler/k8s_names.h"
@@ -300,11 +304,24 @@ bool CheckSide(const Input& input, const ir::Policy& policy,
   bool ok = true;
   std::vector<bool> bad(rules.size(), false);
   std::vector<std::string> bad_port(rules.size());
-  for (const Segment& seg : Segments(rules)) {
+  // Only rules with address peers, or admitting every pod, matter here; most
+  // sides have no address peer and cost nothing more.
+  std::vector<size_t> relevant;
+  std::vector<ir::PolicyRule> relevant_rules;
+  bool any_blocks = false;
+  for (size_t i = 0; i < rules.size(); ++i) {
+    if (infos[i].has_blocks && !infos[i].all) any_blocks = true;
+    if (infos[i].has_blocks || infos[i].all || infos[i].all_pods) {
+      relevant.push_back(i);
+      relevant_rules.push_back(rules[i]);
+    }
+  }
+  if (!any_blocks) return true;
+  for (const Segment& seg : Segments(relevant_rules)) {
     bool any = false, covered = false;
     AddressSet blocks;
     std::vector<size_t> with_blocks;
-    for (size_t i = 0; i < rules.size(); ++i) {
+    for (size_t i : relevant) {
       if (!Covers(rules[i], seg.protocol, seg.first)) continue;
       any = true;
       if (infos[i].all || infos[i].all_pods) covered = true;
@@ -459,6 +476,23 @@ std::vector<ir::PortRange> RangesOf(const std::vector<Segment>& segments) {
   return out;
 }
 
+// A block as CIDR-set entries. A /0 block is written as its two /1 halves:
+// older agents read 0.0.0.0/0 and ::/0 as the whole `world` entity, of both
+// address families.
+std::vector<std::pair<std::string, std::vector<std::string>>> Halves(const ir::Peer& peer) {
+  std::string error;
+  std::optional<Cidr> cidr = ParseCidr(peer.cidr, error);
+  if (!cidr || cidr->prefix != 0) return {{peer.cidr, peer.except}};
+  std::pair<std::string, std::vector<std::string>> low{cidr->v6 ? "::/1" : "0.0.0.0/1", {}};
+  std::pair<std::string, std::vector<std::string>> high{cidr->v6 ? "8000::/1" : "128.0.0.0/1", {}};
+  for (const std::string& e : peer.except) {
+    std::optional<Cidr> hole = ParseCidr(e, error);
+    bool upper = hole && (hole->address[0] & 0x80) != 0;
+    (upper ? high : low).second.push_back(e);
+  }
+  return {low, high};
+}
+
 struct Keys {
   const char* endpoints;
   const char* cidr_set;
@@ -482,11 +516,13 @@ void AddRules(YamlNode& side, const std::vector<ir::PolicyRule>& rules,
       if (peer.kind == ir::Peer::Kind::kPods) {
         endpoints.Push(PodSelector(peer.pod_labels, &peer));
       } else if (peer.kind == ir::Peer::Kind::kIpBlock) {
-        YamlNode& block = blocks.Push(YamlNode::Map());
-        block.Add("cidr", YamlNode::String(peer.cidr));
-        if (!peer.except.empty()) {
-          YamlNode& except = block.Add("except", YamlNode::Seq());
-          for (const std::string& e : peer.except) except.Push(YamlNode::String(e));
+        for (const auto& [cidr, except] : Halves(peer)) {
+          YamlNode& block = blocks.Push(YamlNode::Map());
+          block.Add("cidr", YamlNode::String(cidr));
+          if (!except.empty()) {
+            YamlNode& list = block.Add("except", YamlNode::Seq());
+            for (const std::string& e : except) list.Push(YamlNode::String(e));
+          }
         }
       }
     }

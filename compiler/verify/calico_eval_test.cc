@@ -88,12 +88,14 @@ TEST_CASE("calico: rule scopes") {
   CHECK(labelled.Allowed(Side::kIngress, Id(u, "a/db"), Id(u, "a/web")).empty());
   CalicoEvaluator anything(u, Policy("  types: [Ingress]\n  ingress:\n    - action: Allow\n"));
   CHECK(anything.Allowed(Side::kIngress, Id(u, "a/db"), Id(u, "ext6")) == PortSet::All());
-  // notSelector: everything except the endpoints it matches, in any namespace.
+  // notSelector in a namespaced policy: the endpoints of the policy's namespace
+  // (never external addresses), except those it matches in any namespace.
   CalicoEvaluator except(u, Policy("  types: [Ingress]\n  ingress:\n    - action: Allow\n"
                                    "      source:\n        notSelector: app == 'web'\n"));
   CHECK(except.Allowed(Side::kIngress, Id(u, "a/db"), Id(u, "a/web")).empty());
   CHECK(except.Allowed(Side::kIngress, Id(u, "a/db"), Id(u, "b/web")).empty());
   CHECK(except.Allowed(Side::kIngress, Id(u, "a/db"), Id(u, "a/db")) == PortSet::All());
+  CHECK(except.Allowed(Side::kIngress, Id(u, "a/db"), Id(u, "ext")).empty());
 }
 
 TEST_CASE("calico: nets match pods and externals by address") {

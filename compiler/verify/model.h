@@ -139,6 +139,11 @@ class Evaluator {
   // for kIngress the connection peer -> subject, for kEgress subject -> peer.
   // Indices are into the universe's endpoints.
   virtual PortSet Allowed(Side side, size_t subject, size_t peer) const = 0;
+
+  // One question: does `side` of `subject` admit (protocol, port) with `peer`?
+  bool Allows(Side side, size_t subject, size_t peer, Protocol protocol, int port) const {
+    return Allowed(side, subject, peer).Contains(protocol, port);
+  }
 };
 
 // Kubernetes NetworkPolicy semantics: k8s_eval's Cluster, loaded with the

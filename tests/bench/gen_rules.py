@@ -40,8 +40,12 @@ def main():
                 peers = "anywhere"
             elif kind < 0.8:
                 peers = "instance"
+            elif kind < 0.85:
+                # Address blocks with no pod behind them are what every
+                # target can express (Cilium's CIDR rules never match pods).
+                peers = "external"
             elif kind < 0.9:
-                peers = f'cidr "10.{rnd.randrange(256)}.0.0/16"'
+                peers = f'pods {{ "team": "t{rnd.randrange(50)}" }} in any namespace'
             else:
                 peers = "$peers"
             cond = ""
