@@ -5,6 +5,7 @@
 #include <set>
 
 #include "compiler/k8s_names.h"
+#include "compiler/resolve.h"
 
 namespace netpolc {
 namespace {
@@ -30,29 +31,24 @@ std::vector<ir::PortRange> NormalisePorts(std::vector<ir::PortRange> ports) {
 class Instantiator {
  public:
   Instantiator(const ir::Module& module, const ir::Config& config, Diagnostics& diagnostics)
-      : module_(module), config_(config), diagnostics_(diagnostics) {}
+      : module_(module),
+        config_(config),
+        diagnostics_(diagnostics),
+        resolver_(module, config,
+                  [this](const ir::ValueRef& ref, const std::string& value, Resolver::Use use) {
+                    CheckValue(ref, value, use);
+                  }) {}
 
   std::optional<ir::PolicySet> Run() {
     size_t errors_before = diagnostics_.error_count();
-    instance_ns_ = module_.instance.ns ? Namespace(*module_.instance.ns) : "default";
-    instance_labels_ = Labels(module_.instance.labels);
     enabled_.resize(module_.components.size());
-    selectors_.resize(module_.components.size());
-    namespaces_.resize(module_.components.size());
     for (size_t i = 0; i < module_.components.size(); ++i) {
-      const ir::Component& c = module_.components[i];
-      enabled_[i] = c.when.Evaluate(config_.flags);
-      selectors_[i] = Labels(c.labels);
-      if (c.scope == ir::Scope::kInstance) {
-        selectors_[i].insert(selectors_[i].end(), instance_labels_.begin(), instance_labels_.end());
-        std::sort(selectors_[i].begin(), selectors_[i].end());
-      }
-      namespaces_[i] = c.ns ? Namespace(*c.ns) : instance_ns_;
+      enabled_[i] = module_.components[i].when.Evaluate(config_.flags);
     }
-    std::string prefix = module_.instance.prefix ? Resolve(*module_.instance.prefix) : "";
+    std::string prefix = module_.instance.prefix ? resolver_.Value(*module_.instance.prefix) : "";
 
     ir::PolicySet set;
-    for (size_t i = 0; i < module_.components.size(); ++i) {
+    for (uint32_t i = 0; i < module_.components.size(); ++i) {
       const ir::Component& c = module_.components[i];
       if (!enabled_[i] || c.rules.empty()) continue;
       ir::Policy policy;
@@ -63,9 +59,9 @@ class Instantiator {
       if (!error.empty()) {
         diagnostics_.Emit(DiagnosticKind::kInvalidPolicyName, c.loc, policy.name, c.id, error);
       }
-      policy.ns = namespaces_[i];
+      policy.ns = resolver_.NamespaceOf(i);
       policy.component = c.id;
-      policy.selector = selectors_[i];
+      policy.selector = resolver_.Selector(i);
       policy.loc = c.loc;
       policy.isolate_ingress = true;
       policy.isolate_egress = c.has_egress();
@@ -107,131 +103,44 @@ class Instantiator {
   }
 
  private:
-  std::string Resolve(const ir::ValueRef& value) {
-    if (value.kind == ir::ValueRef::Kind::kLiteral) return value.literal;
-    if (value.param >= config_.params.size()) return {};
-    return config_.params[value.param].text;
-  }
-
-  // Where a parameter's value is used, say which parameter it came from.
-  std::string From(const ir::ValueRef& value) {
-    if (value.kind != ir::ValueRef::Kind::kParam || value.param >= module_.params.size()) return {};
-    return " (from parameter '" + module_.params[value.param].name + "')";
-  }
-
-  std::string Namespace(const ir::ValueRef& value) {
-    std::string ns = Resolve(value);
-    if (value.kind == ir::ValueRef::Kind::kParam) {
-      std::string error = CheckDns1123Label(ns);
-      if (!error.empty() && reported_.insert(value.loc).second) {
-        diagnostics_.Emit(DiagnosticKind::kInvalidNamespace, value.loc, ns, error + From(value));
-      }
+  // Values from parameters are checked where they are used, once per use.
+  void CheckValue(const ir::ValueRef& ref, const std::string& value, Resolver::Use use) {
+    std::string error = use == Resolver::Use::kNamespace ? CheckDns1123Label(value)
+                                                         : CheckLabelValue(value);
+    if (error.empty() || !reported_.insert(ref.loc).second) return;
+    std::string from;
+    if (ref.param < module_.params.size()) {
+      from = " (from parameter '" + module_.params[ref.param].name + "')";
     }
-    return ns;
-  }
-
-  std::vector<ir::Label> Labels(const std::vector<ir::LabelRef>& refs) {
-    std::vector<ir::Label> labels;
-    labels.reserve(refs.size());
-    for (const ir::LabelRef& ref : refs) {
-      std::string value = Resolve(ref.value);
-      if (ref.value.kind == ir::ValueRef::Kind::kParam) {
-        std::string error = CheckLabelValue(value);
-        if (!error.empty() && reported_.insert(ref.value.loc).second) {
-          diagnostics_.Emit(DiagnosticKind::kInvalidLabelValue, ref.value.loc, value,
-                            error + From(ref.value));
-        }
-      }
-      labels.push_back({ref.key, std::move(value)});
-    }
-    std::sort(labels.begin(), labels.end());
-    return labels;
+    diagnostics_.Emit(use == Resolver::Use::kNamespace ? DiagnosticKind::kInvalidNamespace
+                                                       : DiagnosticKind::kInvalidLabelValue,
+                      ref.loc, value, error + from);
   }
 
   void AppendPeers(const PeerRef& ref, std::vector<ir::Peer>& out) {
-    ir::Peer peer;
-    switch (ref.kind) {
-      case PeerRef::Kind::kAnywhere:
-        peer.kind = ir::Peer::Kind::kAnywhere;
-        out.push_back(std::move(peer));
-        return;
-      case PeerRef::Kind::kInstance:
-        peer.kind = ir::Peer::Kind::kPods;
-        peer.ns_match = ir::NamespaceMatch::kNamed;
-        peer.ns = instance_ns_;
-        peer.pod_labels = instance_labels_;
-        out.push_back(std::move(peer));
-        return;
-      case PeerRef::Kind::kExternal:
-        peer.kind = ir::Peer::Kind::kIpBlock;
-        peer.cidr = "0.0.0.0/0";
-        out.push_back(peer);
-        peer.cidr = "::/0";
-        out.push_back(std::move(peer));
-        return;
-      case PeerRef::Kind::kCidr:
-        peer.kind = ir::Peer::Kind::kIpBlock;
-        peer.cidr = ref.cidr;
-        peer.except = ref.except;
-        std::sort(peer.except.begin(), peer.except.end());
-        out.push_back(std::move(peer));
-        return;
-      case PeerRef::Kind::kPods:
-        peer.kind = ir::Peer::Kind::kPods;
-        peer.pod_labels = Labels(ref.pod_labels);
-        switch (ref.ns) {
-          case PeerRef::Namespace::kInstance:
-            peer.ns_match = ir::NamespaceMatch::kNamed;
-            peer.ns = instance_ns_;
-            break;
-          case PeerRef::Namespace::kNamed:
-            peer.ns_match = ir::NamespaceMatch::kNamed;
-            peer.ns = Namespace(ref.ns_name);
-            break;
-          case PeerRef::Namespace::kAny:
-            peer.ns_match = ir::NamespaceMatch::kAny;
-            break;
-          case PeerRef::Namespace::kLabels:
-            peer.ns_match = ir::NamespaceMatch::kLabels;
-            peer.ns_labels = Labels(ref.ns_labels);
-            break;
-        }
-        out.push_back(std::move(peer));
-        return;
-      case PeerRef::Kind::kComponent: {
-        if (ref.index >= module_.components.size() || !enabled_[ref.index]) return;
-        const ir::Component& c = module_.components[ref.index];
-        peer.kind = ir::Peer::Kind::kPods;
-        peer.pod_labels = selectors_[ref.index];
-        if (c.scope == ir::Scope::kCluster) {
-          peer.ns_match = ir::NamespaceMatch::kAny;
-        } else {
-          peer.ns_match = ir::NamespaceMatch::kNamed;
-          peer.ns = namespaces_[ref.index];
-        }
-        out.push_back(std::move(peer));
-        return;
-      }
-      case PeerRef::Kind::kParam:
-        if (ref.index >= config_.params.size()) return;
-        // Parameter values never refer to parameters (checked when lowered),
-        // so this recursion is one level deep.
-        for (const PeerRef& inner : config_.params[ref.index].peers) {
-          if (inner.kind != PeerRef::Kind::kParam) AppendPeers(inner, out);
-        }
-        return;
+    if (ref.kind == PeerRef::Kind::kComponent) {
+      // Disabled components drop out of the rules that name them.
+      if (ref.index < enabled_.size() && enabled_[ref.index]) resolver_.AppendPeers(ref, out);
+      return;
     }
+    if (ref.kind == PeerRef::Kind::kParam) {
+      if (ref.index >= config_.params.size()) return;
+      // Parameter values never refer to parameters (checked when lowered),
+      // so this recursion is one level deep.
+      for (const PeerRef& inner : config_.params[ref.index].peers) {
+        if (inner.kind != PeerRef::Kind::kParam) AppendPeers(inner, out);
+      }
+      return;
+    }
+    resolver_.AppendPeers(ref, out);
   }
 
   const ir::Module& module_;
   const ir::Config& config_;
   Diagnostics& diagnostics_;
-  std::string instance_ns_;
-  std::vector<ir::Label> instance_labels_;
+  std::set<SourceLoc> reported_;  // declared before resolver_, which reports while built
+  Resolver resolver_;
   std::vector<bool> enabled_;
-  std::vector<std::vector<ir::Label>> selectors_;
-  std::vector<std::string> namespaces_;
-  std::set<SourceLoc> reported_;
 };
 
 }  // namespace

@@ -192,25 +192,19 @@ std::vector<Ref> Model::BindFlags(const ir::Module& module, const ir::Config& co
 
 Model::Model(const ir::Module& module, const ir::Config& config, Bdd& bdd,
              std::vector<Ref> flag_refs)
-    : module_(module), config_(config), bdd_(bdd), flag_refs_(std::move(flag_refs)) {
-  instance_ns_ = module_.instance.ns ? Resolve(*module_.instance.ns) : "default";
-  instance_labels_ = Labels(module_.instance.labels);
+    : module_(module),
+      config_(config),
+      bdd_(bdd),
+      flag_refs_(std::move(flag_refs)),
+      resolver_(module, config) {
   size_t n = module_.components.size();
   enabled_.resize(n);
-  selectors_.resize(n);
-  namespaces_.resize(n);
   ingress_of_.resize(n);
   egress_of_.resize(n);
   for (uint32_t i = 0; i < n; ++i) {
     const ir::Component& c = module_.components[i];
     enabled_[i] = ConditionRef(c.when);
-    selectors_[i] = Labels(c.labels);
-    if (c.scope == ir::Scope::kInstance) {
-      selectors_[i].insert(selectors_[i].end(), instance_labels_.begin(), instance_labels_.end());
-      std::sort(selectors_[i].begin(), selectors_[i].end());
-    }
-    namespaces_[i] = c.ns ? Resolve(*c.ns) : instance_ns_;
-    for (const ir::Label& label : selectors_[i]) label_index_[label].push_back(i);
+    for (const ir::Label& label : resolver_.Selector(i)) label_index_[label].push_back(i);
   }
   for (uint32_t i = 0; i < n; ++i) {
     const ir::Component& c = module_.components[i];
@@ -281,105 +275,48 @@ Ref Model::ConditionRef(const ir::Condition& condition) const {
   return values.back();
 }
 
-std::string Model::Resolve(const ir::ValueRef& value) const {
-  if (value.kind == ir::ValueRef::Kind::kLiteral) return value.literal;
-  if (value.param >= config_.params.size()) return {};
-  return config_.params[value.param].text;
-}
-
-std::vector<ir::Label> Model::Labels(const std::vector<ir::LabelRef>& refs) const {
-  std::vector<ir::Label> labels;
-  for (const ir::LabelRef& ref : refs) labels.push_back({ref.key, Resolve(ref.value)});
-  std::sort(labels.begin(), labels.end());
-  return labels;
-}
-
 void Model::Expand(const PeerRef& ref, SourceLoc loc, std::optional<uint32_t> param,
                    uint32_t param_item, std::vector<Term>& out) const {
+  if (ref.kind == PeerRef::Kind::kParam) {
+    if (ref.index >= config_.params.size()) return;
+    for (uint32_t i = 0; i < config_.params[ref.index].peers.size(); ++i) {
+      const PeerRef& inner = config_.params[ref.index].peers[i];
+      if (inner.kind != PeerRef::Kind::kParam) Expand(inner, loc, ref.index, i, out);
+    }
+    return;
+  }
+  if (ref.kind == PeerRef::Kind::kComponent && ref.index >= module_.components.size()) return;
   Term term;
   term.loc = loc;
   term.param = param;
   term.param_item = param_item;
-  ir::Peer peer;
+  // The peers are resolved exactly as instantiation resolves them.
+  resolver_.AppendPeers(ref, term.peers);
   switch (ref.kind) {
     case PeerRef::Kind::kAnywhere:
-      peer.kind = ir::Peer::Kind::kAnywhere;
-      term.peers.push_back(peer);
       term.text = "anywhere";
       break;
     case PeerRef::Kind::kInstance:
-      peer.kind = ir::Peer::Kind::kPods;
-      peer.ns_match = ir::NamespaceMatch::kNamed;
-      peer.ns = instance_ns_;
-      peer.pod_labels = instance_labels_;
-      term.peers.push_back(peer);
       term.text = "instance";
       break;
     case PeerRef::Kind::kExternal:
-      peer.kind = ir::Peer::Kind::kIpBlock;
-      peer.cidr = "0.0.0.0/0";
-      term.peers.push_back(peer);
-      peer.cidr = "::/0";
-      term.peers.push_back(peer);
       term.text = "external";
       break;
     case PeerRef::Kind::kCidr:
-      peer.kind = ir::Peer::Kind::kIpBlock;
-      peer.cidr = ref.cidr;
-      peer.except = ref.except;
-      std::sort(peer.except.begin(), peer.except.end());
-      term.text = PeerText(peer);
-      term.peers.push_back(std::move(peer));
+      term.text = PeerText(term.peers.front());
       break;
     case PeerRef::Kind::kPods:
-      peer.kind = ir::Peer::Kind::kPods;
-      peer.pod_labels = Labels(ref.pod_labels);
-      switch (ref.ns) {
-        case PeerRef::Namespace::kInstance:
-          peer.ns_match = ir::NamespaceMatch::kNamed;
-          peer.ns = instance_ns_;
-          break;
-        case PeerRef::Namespace::kNamed:
-          peer.ns_match = ir::NamespaceMatch::kNamed;
-          peer.ns = Resolve(ref.ns_name);
-          break;
-        case PeerRef::Namespace::kAny:
-          peer.ns_match = ir::NamespaceMatch::kAny;
-          break;
-        case PeerRef::Namespace::kLabels:
-          peer.ns_match = ir::NamespaceMatch::kLabels;
-          peer.ns_labels = Labels(ref.ns_labels);
-          break;
-      }
-      term.is_explicit = !peer.pod_labels.empty();
-      term.text = PeerText(peer);
-      term.peers.push_back(std::move(peer));
+      term.is_explicit = !term.peers.front().pod_labels.empty();
+      term.text = PeerText(term.peers.front());
       break;
-    case PeerRef::Kind::kComponent: {
-      if (ref.index >= module_.components.size()) return;
-      const ir::Component& c = module_.components[ref.index];
-      peer.kind = ir::Peer::Kind::kPods;
-      peer.pod_labels = selectors_[ref.index];
-      if (c.scope == ir::Scope::kCluster) {
-        peer.ns_match = ir::NamespaceMatch::kAny;
-      } else {
-        peer.ns_match = ir::NamespaceMatch::kNamed;
-        peer.ns = namespaces_[ref.index];
-      }
-      term.peers.push_back(std::move(peer));
+    case PeerRef::Kind::kComponent:
       term.guard = enabled_[ref.index];
       term.is_explicit = true;
       term.component = ref.index;
-      term.text = c.id;
+      term.text = module_.components[ref.index].id;
       break;
-    }
     case PeerRef::Kind::kParam:
-      if (ref.index >= config_.params.size()) return;
-      for (uint32_t i = 0; i < config_.params[ref.index].peers.size(); ++i) {
-        const PeerRef& inner = config_.params[ref.index].peers[i];
-        if (inner.kind != PeerRef::Kind::kParam) Expand(inner, loc, ref.index, i, out);
-      }
-      return;
+      return;  // expanded above
   }
   out.push_back(std::move(term));
 }
@@ -483,18 +420,18 @@ bool Model::PeerSelects(const ir::Peer& peer, const Endpoint& e) const {
   }
   if (peer.kind == ir::Peer::Kind::kIpBlock) return false;
   uint32_t c = e.component;
-  const std::vector<ir::Label>& labels = selectors_[c];
+  const std::vector<ir::Label>& labels = resolver_.Selector(c);
   if (!std::includes(labels.begin(), labels.end(), peer.pod_labels.begin(), peer.pod_labels.end())) {
     return false;
   }
   switch (peer.ns_match) {
     case ir::NamespaceMatch::kNamed:
-      return peer.ns == namespaces_[c];
+      return peer.ns == resolver_.NamespaceOf(c);
     case ir::NamespaceMatch::kAny:
       return true;
     case ir::NamespaceMatch::kLabels:
       return std::all_of(peer.ns_labels.begin(), peer.ns_labels.end(), [&](const ir::Label& l) {
-        return l.key == kMetadataName && l.value == namespaces_[c];
+        return l.key == kMetadataName && l.value == resolver_.NamespaceOf(c);
       });
   }
   return false;

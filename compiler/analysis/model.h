@@ -30,6 +30,7 @@
 
 #include "compiler/analysis/bdd.h"
 #include "compiler/ir/module.h"
+#include "compiler/resolve.h"
 #include "compiler/ir/policy.h"
 
 namespace netpolc::analysis {
@@ -117,9 +118,9 @@ class Model {
   void AddCuts(uint32_t c, ir::Direction d, ir::Protocol protocol, uint16_t first,
                uint16_t last, std::vector<uint16_t>& cuts) const;
 
-  const std::vector<ir::Label>& Selector(uint32_t c) const { return selectors_[c]; }
-  const std::string& NamespaceOf(uint32_t c) const { return namespaces_[c]; }
-  const std::string& instance_namespace() const { return instance_ns_; }
+  const std::vector<ir::Label>& Selector(uint32_t c) const { return resolver_.Selector(c); }
+  const std::string& NamespaceOf(uint32_t c) const { return resolver_.NamespaceOf(c); }
+  const std::string& instance_namespace() const { return resolver_.instance_namespace(); }
   // Whether a concrete peer selects the endpoint.
   bool PeerSelects(const ir::Peer& peer, const Endpoint& e) const;
   // The components whose pods a concrete peer selects (via the label index).
@@ -154,8 +155,6 @@ class Model {
   };
   using Index = std::vector<Segment>;
 
-  std::string Resolve(const ir::ValueRef& value) const;
-  std::vector<ir::Label> Labels(const std::vector<ir::LabelRef>& refs) const;
   void Expand(const ir::PeerRef& ref, SourceLoc loc, std::optional<uint32_t> param,
               uint32_t param_item, std::vector<Term>& out) const;
   uint32_t AddRule(RuleInfo info);
@@ -171,11 +170,8 @@ class Model {
   const ir::Config& config_;
   Bdd& bdd_;
   std::vector<Ref> flag_refs_;
-  std::string instance_ns_;
-  std::vector<ir::Label> instance_labels_;
+  Resolver resolver_;  // values, selectors and peers, as instantiation resolves them
   std::vector<Ref> enabled_;
-  std::vector<std::vector<ir::Label>> selectors_;
-  std::vector<std::string> namespaces_;
   std::map<ir::Label, std::vector<uint32_t>> label_index_;
   std::vector<RuleInfo> rules_;
   std::optional<uint32_t> dns_rule_;

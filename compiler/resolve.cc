@@ -1,0 +1,121 @@
+#include "compiler/resolve.h"
+
+#include <algorithm>
+
+namespace netpolc {
+
+using ir::PeerRef;
+
+Resolver::Resolver(const ir::Module& module, const ir::Config& config, Check check)
+    : module_(module), config_(config), check_(std::move(check)) {
+  instance_ns_ = module_.instance.ns ? Namespace(*module_.instance.ns) : "default";
+  instance_labels_ = Labels(module_.instance.labels);
+  size_t n = module_.components.size();
+  selectors_.resize(n);
+  namespaces_.resize(n);
+  for (size_t i = 0; i < n; ++i) {
+    const ir::Component& c = module_.components[i];
+    selectors_[i] = Labels(c.labels);
+    if (c.scope == ir::Scope::kInstance) {
+      selectors_[i].insert(selectors_[i].end(), instance_labels_.begin(), instance_labels_.end());
+      std::sort(selectors_[i].begin(), selectors_[i].end());
+    }
+    namespaces_[i] = c.ns ? Namespace(*c.ns) : instance_ns_;
+  }
+}
+
+std::string Resolver::Value(const ir::ValueRef& ref) const {
+  if (ref.kind == ir::ValueRef::Kind::kLiteral) return ref.literal;
+  if (ref.param >= config_.params.size()) return {};
+  return config_.params[ref.param].text;
+}
+
+std::string Resolver::Namespace(const ir::ValueRef& ref) const {
+  std::string ns = Value(ref);
+  if (check_ && ref.kind == ir::ValueRef::Kind::kParam) check_(ref, ns, Use::kNamespace);
+  return ns;
+}
+
+std::vector<ir::Label> Resolver::Labels(const std::vector<ir::LabelRef>& refs) const {
+  std::vector<ir::Label> labels;
+  labels.reserve(refs.size());
+  for (const ir::LabelRef& ref : refs) {
+    std::string value = Value(ref.value);
+    if (check_ && ref.value.kind == ir::ValueRef::Kind::kParam) {
+      check_(ref.value, value, Use::kLabelValue);
+    }
+    labels.push_back({ref.key, std::move(value)});
+  }
+  std::sort(labels.begin(), labels.end());
+  return labels;
+}
+
+void Resolver::AppendPeers(const PeerRef& ref, std::vector<ir::Peer>& out) const {
+  ir::Peer peer;
+  switch (ref.kind) {
+    case PeerRef::Kind::kAnywhere:
+      peer.kind = ir::Peer::Kind::kAnywhere;
+      out.push_back(std::move(peer));
+      return;
+    case PeerRef::Kind::kInstance:
+      peer.kind = ir::Peer::Kind::kPods;
+      peer.ns_match = ir::NamespaceMatch::kNamed;
+      peer.ns = instance_ns_;
+      peer.pod_labels = instance_labels_;
+      out.push_back(std::move(peer));
+      return;
+    case PeerRef::Kind::kExternal:
+      peer.kind = ir::Peer::Kind::kIpBlock;
+      peer.cidr = "0.0.0.0/0";
+      out.push_back(peer);
+      peer.cidr = "::/0";
+      out.push_back(std::move(peer));
+      return;
+    case PeerRef::Kind::kCidr:
+      peer.kind = ir::Peer::Kind::kIpBlock;
+      peer.cidr = ref.cidr;
+      peer.except = ref.except;
+      std::sort(peer.except.begin(), peer.except.end());
+      out.push_back(std::move(peer));
+      return;
+    case PeerRef::Kind::kPods:
+      peer.kind = ir::Peer::Kind::kPods;
+      peer.pod_labels = Labels(ref.pod_labels);
+      switch (ref.ns) {
+        case PeerRef::Namespace::kInstance:
+          peer.ns_match = ir::NamespaceMatch::kNamed;
+          peer.ns = instance_ns_;
+          break;
+        case PeerRef::Namespace::kNamed:
+          peer.ns_match = ir::NamespaceMatch::kNamed;
+          peer.ns = Namespace(ref.ns_name);
+          break;
+        case PeerRef::Namespace::kAny:
+          peer.ns_match = ir::NamespaceMatch::kAny;
+          break;
+        case PeerRef::Namespace::kLabels:
+          peer.ns_match = ir::NamespaceMatch::kLabels;
+          peer.ns_labels = Labels(ref.ns_labels);
+          break;
+      }
+      out.push_back(std::move(peer));
+      return;
+    case PeerRef::Kind::kComponent: {
+      if (ref.index >= module_.components.size()) return;
+      peer.kind = ir::Peer::Kind::kPods;
+      peer.pod_labels = selectors_[ref.index];
+      if (module_.components[ref.index].scope == ir::Scope::kCluster) {
+        peer.ns_match = ir::NamespaceMatch::kAny;
+      } else {
+        peer.ns_match = ir::NamespaceMatch::kNamed;
+        peer.ns = namespaces_[ref.index];
+      }
+      out.push_back(std::move(peer));
+      return;
+    }
+    case PeerRef::Kind::kParam:
+      return;
+  }
+}
+
+}  // namespace netpolc

@@ -1,0 +1,56 @@
+// Resolution of a module's symbolic values for one configuration: parameter
+// values, labels, namespaces, component selectors, and the policy-IR peers a
+// peer stands for. Shared by instantiation (compiler/instantiate) and the
+// analysis model (compiler/analysis) so that both mean the same by every
+// peer.
+#pragma once
+
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "compiler/ir/module.h"
+#include "compiler/ir/policy.h"
+
+namespace netpolc {
+
+class Resolver {
+ public:
+  // How a value taken from a parameter is used, for validation.
+  enum class Use { kLabelValue, kNamespace };
+  // Called for every value taken from a parameter where it is used.
+  using Check = std::function<void(const ir::ValueRef& ref, const std::string& value, Use use)>;
+
+  Resolver(const ir::Module& module, const ir::Config& config, Check check = nullptr);
+
+  std::string Value(const ir::ValueRef& ref) const;
+  // Resolved and sorted by key.
+  std::vector<ir::Label> Labels(const std::vector<ir::LabelRef>& refs) const;
+
+  const std::string& instance_namespace() const { return instance_ns_; }
+  const std::vector<ir::Label>& instance_labels() const { return instance_labels_; }
+  // A component's pod selector: its labels, plus the instance's labels when
+  // it is part of the instance. Sorted by key.
+  const std::vector<ir::Label>& Selector(uint32_t component) const { return selectors_[component]; }
+  // Where a component's pods and policy live.
+  const std::string& NamespaceOf(uint32_t component) const { return namespaces_[component]; }
+
+  // Appends the policy-IR peers that `ref` stands for. A component peer
+  // resolves to its pods whether or not the component is enabled (callers
+  // decide); a parameter peer resolves to nothing (callers expand its value,
+  // which never refers to parameters).
+  void AppendPeers(const ir::PeerRef& ref, std::vector<ir::Peer>& out) const;
+
+ private:
+  std::string Namespace(const ir::ValueRef& ref) const;
+
+  const ir::Module& module_;
+  const ir::Config& config_;
+  Check check_;
+  std::string instance_ns_;
+  std::vector<ir::Label> instance_labels_;
+  std::vector<std::vector<ir::Label>> selectors_;
+  std::vector<std::string> namespaces_;
+};
+
+}  // namespace netpolc
