@@ -540,18 +540,8 @@ class Parser {
 };
 
 CalicoEvaluator::Policy Parser::ParseDocument(const YAML::Node& doc) {
-  r_.RequireMap(doc, "");
-  std::string api = r_.String(doc["apiVersion"], "apiVersion");
-  std::string kind = r_.String(doc["kind"], "kind");
-  if (api != "projectcalico.org/v3" || kind != "NetworkPolicy") {
-    r_.Fail("kind", fmt::format("unsupported {} {} (only projectcalico.org/v3 NetworkPolicy)", api, kind));
-  }
-  r_.CheckKeys(doc, "", {"apiVersion", "kind", "metadata", "spec"});
   CalicoEvaluator::Policy policy;
-  r_.RequireMap(doc["metadata"], "metadata");
-  policy.name = r_.String(doc["metadata"]["name"], "metadata.name");
-  policy.ns = r_.String(doc["metadata"]["namespace"], "metadata.namespace");
-  r_.SetObject(fmt::format("NetworkPolicy {}/{}", policy.ns, policy.name));
+  std::tie(policy.name, policy.ns) = r_.ReadHeader(doc, "projectcalico.org/v3", "NetworkPolicy");
   const YAML::Node spec = doc["spec"];
   r_.RequireMap(spec, "spec");
   r_.Unsupported(spec, "spec", {"serviceAccountSelector"});

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <tuple>
 
 namespace netpolc::verify {
 
@@ -365,18 +366,8 @@ std::vector<CiliumRule> Parser::ParseRules(const YAML::Node& node, const std::st
 }
 
 CiliumEvaluator::Policy Parser::ParseDocument(const YAML::Node& doc) {
-  r_.RequireMap(doc, "");
-  std::string api = r_.String(doc["apiVersion"], "apiVersion");
-  std::string kind = r_.String(doc["kind"], "kind");
-  if (api != "cilium.io/v2" || kind != "CiliumNetworkPolicy") {
-    r_.Fail("kind", fmt::format("unsupported {} {} (only cilium.io/v2 CiliumNetworkPolicy)", api, kind));
-  }
-  r_.CheckKeys(doc, "", {"apiVersion", "kind", "metadata", "spec"});
   CiliumEvaluator::Policy policy;
-  r_.RequireMap(doc["metadata"], "metadata");
-  policy.name = r_.String(doc["metadata"]["name"], "metadata.name");
-  policy.ns = r_.String(doc["metadata"]["namespace"], "metadata.namespace");
-  r_.SetObject(fmt::format("CiliumNetworkPolicy {}/{}", policy.ns, policy.name));
+  std::tie(policy.name, policy.ns) = r_.ReadHeader(doc, "cilium.io/v2", "CiliumNetworkPolicy");
   const YAML::Node spec = doc["spec"];
   r_.RequireMap(spec, "spec");
   r_.Unsupported(spec, "spec", {"nodeSelector", "ingressDeny", "egressDeny", "log"});

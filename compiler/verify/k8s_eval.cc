@@ -185,22 +185,6 @@ bool HasType(const YAML::Node& node, YAML::NodeType::value type) {
   return node.IsDefined() && node.Type() == type;
 }
 
-std::string_view Describe(const YAML::Node& node) {
-  if (!node.IsDefined()) return "missing";
-  switch (node.Type()) {
-    case YAML::NodeType::Map:
-      return "a map";
-    case YAML::NodeType::Sequence:
-      return "a list";
-    case YAML::NodeType::Scalar:
-      return "a scalar";
-    case YAML::NodeType::Null:
-      return "null";
-    case YAML::NodeType::Undefined:
-      break;
-  }
-  return "missing";
-}
 
 // Absent fields and explicit nulls are treated alike (as Go's decoder does).
 bool IsAbsent(const YAML::Node& node) {
@@ -251,17 +235,17 @@ class Parser {
  private:
   void RequireMap(const YAML::Node& node, std::string_view path) const {
     if (!HasType(node, YAML::NodeType::Map)) {
-      loc_.Fail(path, fmt::format("expected a map, got {}", Describe(node)));
+      loc_.Fail(path, fmt::format("expected a map, got {}", DescribeNode(node)));
     }
   }
   void RequireList(const YAML::Node& node, std::string_view path) const {
     if (!HasType(node, YAML::NodeType::Sequence)) {
-      loc_.Fail(path, fmt::format("expected a list, got {}", Describe(node)));
+      loc_.Fail(path, fmt::format("expected a list, got {}", DescribeNode(node)));
     }
   }
   std::string RequireString(const YAML::Node& node, std::string_view path) const {
     if (!HasType(node, YAML::NodeType::Scalar)) {
-      loc_.Fail(path, fmt::format("expected a string, got {}", Describe(node)));
+      loc_.Fail(path, fmt::format("expected a string, got {}", DescribeNode(node)));
     }
     return node.Scalar();
   }
@@ -298,7 +282,7 @@ int Parser::ParseInt(const YAML::Node& node, std::string_view path) const {
   const bool scalar = HasType(node, YAML::NodeType::Scalar);
   if (!scalar || node.Tag() == "!") {
     loc_.Fail(path, fmt::format("expected an integer, got {}",
-                                scalar ? "a string" : Describe(node)));
+                                scalar ? "a string" : DescribeNode(node)));
   }
   const std::string& text = node.Scalar();
   int value = 0;
@@ -561,6 +545,23 @@ Policy Parser::ParseDocument(const YAML::Node& doc) {
 }
 
 }  // namespace
+
+std::string_view DescribeNode(const YAML::Node& node) {
+  if (!node.IsDefined()) return "missing";
+  switch (node.Type()) {
+    case YAML::NodeType::Map:
+      return "a map";
+    case YAML::NodeType::Sequence:
+      return "a list";
+    case YAML::NodeType::Scalar:
+      return "a scalar";
+    case YAML::NodeType::Null:
+      return "null";
+    case YAML::NodeType::Undefined:
+      break;
+  }
+  return "missing";
+}
 
 std::vector<Policy> ParsePolicies(std::string_view yaml, std::string_view source_name) {
   Location loc{source_name, 0, {}};

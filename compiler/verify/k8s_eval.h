@@ -49,6 +49,10 @@
 #include <string_view>
 #include <vector>
 
+namespace YAML {
+class Node;
+}  // namespace YAML
+
 namespace netpolc::verify {
 
 // Raised for malformed policies, invalid cluster models and bad queries.
@@ -61,6 +65,10 @@ enum class Protocol { kTCP, kUDP, kSCTP };
 
 // "TCP", "UDP" or "SCTP".
 std::string_view ToString(Protocol protocol);
+
+// How a YAML node reads in an error message: "a map", "a list", "a scalar",
+// "null" or "missing". Shared by the evaluators' document readers.
+std::string_view DescribeNode(const YAML::Node& node);
 // Parses the exact (case-sensitive) Kubernetes spelling; nullopt otherwise.
 std::optional<Protocol> ParseProtocol(std::string_view text);
 

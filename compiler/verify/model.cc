@@ -289,38 +289,37 @@ std::string DocReader::Join(std::string_view path, std::string_view key) {
 
 std::string DocReader::Index(std::string_view path, size_t i) { return fmt::format("{}[{}]", path, i); }
 
-namespace {
-std::string_view Describe(const YAML::Node& node) {
-  if (!node.IsDefined()) return "missing";
-  switch (node.Type()) {
-    case YAML::NodeType::Map:
-      return "a map";
-    case YAML::NodeType::Sequence:
-      return "a list";
-    case YAML::NodeType::Scalar:
-      return "a scalar";
-    case YAML::NodeType::Null:
-      return "null";
-    case YAML::NodeType::Undefined:
-      break;
+std::pair<std::string, std::string> DocReader::ReadHeader(const YAML::Node& doc,
+                                                          std::string_view api_version,
+                                                          std::string_view kind) {
+  RequireMap(doc, "");
+  std::string api = String(doc["apiVersion"], "apiVersion");
+  std::string actual_kind = String(doc["kind"], "kind");
+  if (api != api_version || actual_kind != kind) {
+    Fail("kind", fmt::format("unsupported {} {} (only {} {})", api, actual_kind, api_version, kind));
   }
-  return "missing";
+  CheckKeys(doc, "", {"apiVersion", "kind", "metadata", "spec"});
+  RequireMap(doc["metadata"], "metadata");
+  std::string name = String(doc["metadata"]["name"], "metadata.name");
+  std::string ns = String(doc["metadata"]["namespace"], "metadata.namespace");
+  SetObject(fmt::format("{} {}/{}", kind, ns, name));
+  return {name, ns};
 }
-}  // namespace
+
 
 void DocReader::RequireMap(const YAML::Node& node, std::string_view path) const {
-  if (!node.IsDefined() || !node.IsMap()) Fail(path, fmt::format("expected a map, got {}", Describe(node)));
+  if (!node.IsDefined() || !node.IsMap()) Fail(path, fmt::format("expected a map, got {}", DescribeNode(node)));
 }
 
 void DocReader::RequireList(const YAML::Node& node, std::string_view path) const {
   if (!node.IsDefined() || !node.IsSequence()) {
-    Fail(path, fmt::format("expected a list, got {}", Describe(node)));
+    Fail(path, fmt::format("expected a list, got {}", DescribeNode(node)));
   }
 }
 
 std::string DocReader::String(const YAML::Node& node, std::string_view path) const {
   if (!node.IsDefined() || !node.IsScalar()) {
-    Fail(path, fmt::format("expected a string, got {}", Describe(node)));
+    Fail(path, fmt::format("expected a string, got {}", DescribeNode(node)));
   }
   return node.Scalar();
 }

@@ -216,6 +216,13 @@ class DocReader {
   // Fails on keys of `map` outside `allowed`.
   void CheckKeys(const YAML::Node& map, std::string_view path,
                  std::initializer_list<std::string_view> allowed) const;
+  // Reads the header of a namespaced object: checks apiVersion and kind
+  // (only `kind` of `api_version` is accepted) and the top-level keys, reads
+  // metadata.name and metadata.namespace, and names the object in later
+  // errors. Returns {name, namespace}.
+  std::pair<std::string, std::string> ReadHeader(const YAML::Node& doc,
+                                                 std::string_view api_version,
+                                                 std::string_view kind);
   // Fails when `map` has `key`: a field the evaluator does not model.
   void Unsupported(const YAML::Node& map, std::string_view path,
                    std::initializer_list<std::string_view> keys) const;
