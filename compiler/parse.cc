@@ -822,16 +822,17 @@ std::optional<std::vector<LexedToken>> LexFile(const SourceManager& sources, uin
       case NetpolLexer::WS:
         t.kind = Kind::kWhitespace;
         break;
-      default: {
-        // The literal tokens of the grammar: reserved words and punctuation.
-        std::string text = token->getText();
-        t.kind = !text.empty() && std::isalpha(static_cast<unsigned char>(text[0]))
-                     ? Kind::kKeyword
-                     : Kind::kPunctuation;
+      default:
+        // The literal tokens of the grammar: reserved words and punctuation
+        // (told apart below, from the text).
+        t.kind = Kind::kPunctuation;
         break;
-      }
     }
     if (t.kind != Kind::kEof) t.text = token->getText();
+    if (t.kind == Kind::kPunctuation && !t.text.empty() &&
+        std::isalpha(static_cast<unsigned char>(t.text[0]))) {
+      t.kind = Kind::kKeyword;
+    }
     out.push_back(std::move(t));
   }
   return out;
