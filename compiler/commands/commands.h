@@ -24,4 +24,7 @@ std::string DiffUsage();
 int RunGraph(const std::vector<std::string>& args, std::string& out, std::string& err);
 std::string GraphUsage();
 
+int RunConnlist(const std::vector<std::string>& args, std::string& out, std::string& err);
+std::string ConnlistUsage();
+
 }  // namespace netpolc
