@@ -26,5 +26,7 @@ std::string GraphUsage();
 
 int RunConnlist(const std::vector<std::string>& args, std::string& out, std::string& err);
 std::string ConnlistUsage();
+int RunVerify(const std::vector<std::string>& args, std::string& out, std::string& err);
+std::string VerifyUsage();
 
 }  // namespace netpolc

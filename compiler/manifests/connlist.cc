@@ -100,18 +100,15 @@ PortSet Sides::Ingress(const Workload& dst, const Workload* src, IpRange src_ran
   return Side(dst, src, src_range, true);
 }
 
-size_t Sides::AdmittingPolicy(const Workload& subject, const Workload* peer, IpRange range,
-                              bool ingress, Protocol protocol, int port) const {
+PortSet Sides::PolicyPorts(size_t index, const Workload& subject, const Workload* peer,
+                          IpRange range, bool ingress) const {
+  const NetworkPolicy& p = m_.policies.at(index);
   const Workload* target = ingress ? &subject : peer;
-  for (size_t i : Selecting(subject, ingress)) {
-    const NetworkPolicy& p = m_.policies[i];
-    for (const PolicyRule& rule : ingress ? p.ingress : p.egress) {
-      if (RuleSelects(rule, p, peer, range) && RulePorts(rule, target).Contains(protocol, port)) {
-        return i;
-      }
-    }
+  PortSet out;
+  for (const PolicyRule& rule : ingress ? p.ingress : p.egress) {
+    if (RuleSelects(rule, p, peer, range)) out.AddAll(RulePorts(rule, target));
   }
-  return static_cast<size_t>(-1);
+  return out;
 }
 
 namespace {
@@ -210,8 +207,12 @@ ConnList ComputeConnList(const Manifests& m) {
 
 namespace {
 
+std::string Plain(std::string_view text) { return EscapeText(text); }
+
+}  // namespace
+
 // Control characters as \xNN, so that one connection stays one line.
-std::string Plain(std::string_view text) {
+std::string EscapeText(std::string_view text) {
   std::string out;
   for (unsigned char c : text) {
     if (c < 0x20 || c == 0x7f || c == '\\') {
@@ -222,6 +223,8 @@ std::string Plain(std::string_view text) {
   }
   return out;
 }
+
+namespace {
 
 std::string Json(std::string_view text) {
   std::string out = "\"";

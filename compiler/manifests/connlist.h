@@ -46,6 +46,9 @@ std::string ConnString(const verify::PortSet& ports);
 std::string FormatConnList(const ConnList& list, std::string_view format);
 bool IsConnListFormat(std::string_view format);
 
+// Control characters and backslashes escaped (\xNN, \\): one name, one line.
+std::string EscapeText(std::string_view text);
+
 // The analysis behind ComputeConnList, one side at a time, for other users
 // (verify): the ports that the egress side of workload `src` admits towards
 // `dst` (a workload, or nullptr with `dst_range` an external range), and the
@@ -57,9 +60,10 @@ class Sides {
   verify::PortSet Ingress(const Workload& dst, const Workload* src, IpRange src_range) const;
   // The policies that select the workload on a side (indices into policies).
   std::vector<size_t> Selecting(const Workload& w, bool ingress) const;
-  // Which policy of `Selecting` admits `protocol`/`port` (first one), or npos.
-  size_t AdmittingPolicy(const Workload& subject, const Workload* peer, IpRange peer_range,
-                         bool ingress, verify::Protocol protocol, int port) const;
+  // The ports that policy `index` alone admits on a side of `subject` (which
+  // it selects) from or to the peer.
+  verify::PortSet PolicyPorts(size_t index, const Workload& subject, const Workload* peer,
+                              IpRange peer_range, bool ingress) const;
 
  private:
   bool PeerMatches(const PolicyPeer& peer, const NetworkPolicy& policy, const Workload* w,

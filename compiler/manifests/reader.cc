@@ -32,6 +32,40 @@ Labels Manifests::NamespaceLabels(const std::string& name) const {
 
 namespace {
 
+// Emits a node keeping which scalars were quoted (a quoted "80" is a string,
+// a plain 80 a number: evaluators care).
+void Emit(YAML::Emitter& e, const YAML::Node& n) {
+  switch (n.Type()) {
+    case YAML::NodeType::Map:
+      e << YAML::BeginMap;
+      for (const auto& kv : n) {
+        e << YAML::Key;
+        Emit(e, kv.first);
+        e << YAML::Value;
+        Emit(e, kv.second);
+      }
+      e << YAML::EndMap;
+      break;
+    case YAML::NodeType::Sequence:
+      e << YAML::BeginSeq;
+      for (const YAML::Node& item : n) Emit(e, item);
+      e << YAML::EndSeq;
+      break;
+    case YAML::NodeType::Scalar:
+      if (n.Tag() == "!") e << YAML::DoubleQuoted << n.Scalar();
+      else e << n.Scalar();
+      break;
+    default:
+      e << YAML::Null;
+  }
+}
+
+std::string ToYaml(const YAML::Node& n) {
+  YAML::Emitter e;
+  Emit(e, n);
+  return std::string(e.c_str()) + "\n";
+}
+
 const std::set<std::string, std::less<>> kWorkloadKinds = {
     "Pod",         "Deployment", "ReplicaSet", "StatefulSet",          "DaemonSet",
     "Job",         "CronJob",    "ReplicationController", "VirtualMachine"};
@@ -166,9 +200,13 @@ class FileReader {
 
   void Foreign(const YAML::Node& doc, const std::string& kind, const std::string& api,
                std::vector<ForeignDocument>& into) {
-    YAML::Emitter emitter;
-    emitter << doc;
-    into.push_back(ForeignDocument{kind, api, std::string(emitter.c_str()) + "\n", Where(doc)});
+    std::string name;
+    if (auto meta = Field(doc, "metadata"); meta && meta->IsMap()) {
+      if (auto n = Field(*meta, "name"); n && n->IsScalar()) name = n->Scalar();
+      if (auto ns = Field(*meta, "namespace"); ns && ns->IsScalar()) name = ns->Scalar() + "/" + name;
+    }
+    into.push_back(
+        ForeignDocument{kind, api, ToYaml(doc), Where(doc), name});
   }
 
   std::pair<std::string, std::string> NameAndNamespace(const YAML::Node& doc,
@@ -505,6 +543,11 @@ class FileReader {
       policy.affects_ingress = true;
       policy.affects_egress = !policy.egress.empty();
     }
+    YAML::Node copy = YAML::Clone(doc);
+    copy["apiVersion"] = "networking.k8s.io/v1";
+    copy["kind"] = "NetworkPolicy";
+    copy["metadata"]["namespace"] = policy.namespace_name;
+    policy.yaml = ToYaml(copy);
     out_.policies.push_back(std::move(policy));
   }
 

@@ -114,6 +114,7 @@ struct NetworkPolicy {
   std::vector<PolicyRule> ingress;
   std::vector<PolicyRule> egress;
   Location where;
+  std::string yaml;  // the document as YAML (apiVersion, kind and namespace set)
   std::string Id() const { return namespace_name + "/" + name; }
 };
 
@@ -123,6 +124,7 @@ struct ForeignDocument {
   std::string api_version;
   std::string yaml;  // the document re-emitted as YAML
   Location where;
+  std::string name;  // "ns/name", or "name" for cluster-wide kinds
 };
 
 struct Manifests {
