@@ -28,5 +28,7 @@ int RunConnlist(const std::vector<std::string>& args, std::string& out, std::str
 std::string ConnlistUsage();
 int RunVerify(const std::vector<std::string>& args, std::string& out, std::string& err);
 std::string VerifyUsage();
+int RunImport(const std::vector<std::string>& args, std::string& out, std::string& err);
+std::string ImportUsage();
 
 }  // namespace netpolc

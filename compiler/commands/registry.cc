@@ -16,6 +16,7 @@ const Command kCommands[] = {
     {"graph", "draw the allowed connections (Mermaid or Graphviz)", RunGraph},
     {"fmt", "lay rules files out in the canonical layout", RunFmt},
     {"connlist", "list the connections that existing Kubernetes manifests allow", RunConnlist},
+    {"import", "turn existing NetworkPolicies into a rules file", RunImport},
     {"verify", "compare what existing manifests admit with what a rules file admits", RunVerify},
 };
 
