@@ -86,7 +86,11 @@ class FileReader {
     }
     for (const YAML::Node& doc : docs) {
       if (!doc.IsDefined() || doc.IsNull()) continue;
-      Object(doc, "", "", 0);
+      try {
+        Object(doc, "", "", 0);
+      } catch (const YAML::Exception& e) {  // a shape the reader did not expect
+        Fail(doc, std::string("cannot read this document: ") + e.msg);
+      }
     }
   }
 
@@ -274,14 +278,13 @@ class FileReader {
     Workload w;
     w.namespace_name = ns;
     w.where = Where(doc);
-    YAML::Node pod_meta, pod_spec;
+    w.name = name;
+    w.kind = kind;
+    std::optional<YAML::Node> pod_meta, pod_spec;
     if (kind == "Pod") {
-      w.name = name;
-      w.kind = "Pod";
-      YAML::Node meta = doc["metadata"];
-      pod_meta = meta;
-      pod_spec = doc["spec"];
-      if (auto owners = Field(meta, "ownerReferences")) {
+      pod_meta = Field(doc, "metadata");
+      pod_spec = Field(doc, "spec");
+      if (auto owners = Field(*pod_meta, "ownerReferences")) {
         if (!owners->IsSequence()) Fail(*owners, "metadata.ownerReferences must be a list");
         for (const YAML::Node& o : *owners) {
           RequireMap(o, "an owner reference");
@@ -293,32 +296,32 @@ class FileReader {
             auto oname = Field(o, "name");
             if (!oname) Fail(o, "owner reference without name");
             w.name = Scalar(*oname, "ownerReferences name");
+            if (w.name.empty()) Fail(*oname, "owner reference with an empty name");
             w.kind = okind.empty() ? "Pod" : okind;
           }
           break;
         }
       }
     } else {
-      w.name = name;
-      w.kind = kind;
-      YAML::Node spec = doc["spec"];
-      YAML::Node templ;
-      if (kind == "CronJob") {
-        if (auto jt = Field(spec, "jobTemplate")) {
-          if (auto s = Field(*jt, "spec")) templ = (*s)["template"];
+      std::optional<YAML::Node> templ;
+      if (auto spec = Field(doc, "spec")) {
+        if (kind == "CronJob") {
+          if (auto jt = Field(*spec, "jobTemplate")) {
+            if (auto s = Field(*jt, "spec")) templ = Field(*s, "template");
+          }
+        } else {
+          templ = Field(*spec, "template");
         }
-      } else if (spec.IsMap()) {
-        templ = spec["template"];
       }
-      if (templ.IsDefined() && templ.IsMap()) {
-        pod_meta = templ["metadata"];
-        pod_spec = templ["spec"];
+      if (templ) {
+        pod_meta = Field(*templ, "metadata");
+        pod_spec = Field(*templ, "spec");
       }
     }
-    if (pod_meta.IsDefined() && pod_meta.IsMap()) {
-      if (auto labels = Field(pod_meta, "labels")) w.labels = ReadLabels(*labels, "labels");
+    if (pod_meta) {
+      if (auto labels = Field(*pod_meta, "labels")) w.labels = ReadLabels(*labels, "labels");
     }
-    if (kind != "VirtualMachine" && pod_spec.IsDefined()) w.ports = ReadPorts(pod_spec);
+    if (kind != "VirtualMachine" && pod_spec) w.ports = ReadPorts(*pod_spec);
     out_.workloads.push_back(std::move(w));
   }
 
@@ -508,8 +511,9 @@ class FileReader {
     policy.name = name;
     policy.namespace_name = ns;
     policy.where = Where(doc);
-    YAML::Node spec = doc["spec"];
-    if (Absent(spec)) Fail(doc, "NetworkPolicy without spec");
+    auto spec_field = Field(doc, "spec");
+    if (!spec_field) Fail(doc, "NetworkPolicy without spec");
+    const YAML::Node spec = *spec_field;
     RequireMap(spec, "spec");
     bool types_given = false;
     for (const auto& item : spec) {
