@@ -211,19 +211,6 @@ std::string Plain(std::string_view text) { return EscapeText(text); }
 
 }  // namespace
 
-// Control characters as \xNN, so that one connection stays one line.
-std::string EscapeText(std::string_view text) {
-  std::string out;
-  for (unsigned char c : text) {
-    if (c < 0x20 || c == 0x7f || c == '\\') {
-      out += c == '\\' ? std::string("\\\\") : fmt::format("\\x{:02x}", c);
-    } else {
-      out += static_cast<char>(c);
-    }
-  }
-  return out;
-}
-
 namespace {
 
 std::string Json(std::string_view text) {

@@ -46,8 +46,6 @@ std::string ConnString(const verify::PortSet& ports);
 std::string FormatConnList(const ConnList& list, std::string_view format);
 bool IsConnListFormat(std::string_view format);
 
-// Control characters and backslashes escaped (\xNN, \\): one name, one line.
-std::string EscapeText(std::string_view text);
 
 // The analysis behind ComputeConnList, one side at a time, for other users
 // (verify): the ports that the egress side of workload `src` admits towards

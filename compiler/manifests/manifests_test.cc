@@ -48,6 +48,19 @@ TEST_CASE("bad YAML is an error at file:line:column") {
   CHECK(ErrorOf("a: b\n  c: d\n").find("in.yaml:2:") == 0);
 }
 
+TEST_CASE("hostile file names and values stay on one line in messages") {
+  Manifests m;
+  try {
+    ReadText("kind: [", "evil\nname.yaml", m);
+    FAIL("no error");
+  } catch (const Error& e) {
+    CHECK(std::string(e.what()).rfind("evil\\x0aname.yaml:", 0) == 0);
+  }
+  ReadText("kind: \"Odd\\nKind\"\n", "x.yaml", m);
+  REQUIRE(m.warnings.size() == 1);
+  CHECK(m.warnings[0] == "x.yaml: skipped 1 object(s) of kind Odd\\x0aKind");
+}
+
 TEST_CASE("deep nesting is refused, not a crash") {
   std::string deep(100000, '[');
   CHECK(!ErrorOf(deep).empty());

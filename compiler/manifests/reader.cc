@@ -14,6 +14,19 @@
 namespace netpolc::manifests {
 namespace fs = std::filesystem;
 
+// Control characters as \xNN, so that one connection stays one line.
+std::string EscapeText(std::string_view text) {
+  std::string out;
+  for (unsigned char c : text) {
+    if (c < 0x20 || c == 0x7f || c == '\\') {
+      out += c == '\\' ? std::string("\\\\") : fmt::format("\\x{:02x}", c);
+    } else {
+      out += static_cast<char>(c);
+    }
+  }
+  return out;
+}
+
 std::string Location::ToString() const {
   if (line <= 0) return file;
   return fmt::format("{}:{}:{}", file, line, column);
@@ -81,8 +94,8 @@ class FileReader {
     try {
       docs = YAML::LoadAll(text);
     } catch (const YAML::Exception& e) {
-      throw Error(fmt::format("{}:{}:{}: invalid YAML: {}", file_, e.mark.line + 1,
-                              e.mark.column + 1, e.msg));
+      throw Error(EscapeText(fmt::format("{}:{}:{}: invalid YAML: {}", file_, e.mark.line + 1,
+                                         e.mark.column + 1, e.msg)));
     }
     for (const YAML::Node& doc : docs) {
       if (!doc.IsDefined() || doc.IsNull()) continue;
@@ -97,8 +110,9 @@ class FileReader {
  private:
   [[noreturn]] void Fail(const YAML::Node& node, const std::string& message) const {
     YAML::Mark mark = node.Mark();
-    if (mark.is_null()) throw Error(fmt::format("{}: {}", file_, message));
-    throw Error(fmt::format("{}:{}:{}: {}", file_, mark.line + 1, mark.column + 1, message));
+    if (mark.is_null()) throw Error(EscapeText(fmt::format("{}: {}", file_, message)));
+    throw Error(EscapeText(
+        fmt::format("{}:{}:{}: {}", file_, mark.line + 1, mark.column + 1, message)));
   }
 
   Location Where(const YAML::Node& node) const {
@@ -573,29 +587,29 @@ struct Walk {
   void Add(const fs::path& path, const std::string& shown) {
     std::error_code ec;
     std::uintmax_t size = fs::file_size(path, ec);
-    if (ec) throw Error(fmt::format("{}: cannot read: {}", shown, ec.message()));
+    if (ec) throw Error(EscapeText(fmt::format("{}: cannot read: {}", shown, ec.message())));
     if (size > kMaxFileBytes) {
-      throw Error(fmt::format("{}: larger than {} MiB", shown, kMaxFileBytes >> 20));
+      throw Error(EscapeText(fmt::format("{}: larger than {} MiB", shown, kMaxFileBytes >> 20)));
     }
     bytes += size;
     if (bytes > kMaxTotalBytes) {
-      throw Error(fmt::format("{}: the inputs exceed {} MiB in total", shown, kMaxTotalBytes >> 20));
+      throw Error(EscapeText(fmt::format("{}: the inputs exceed {} MiB in total", shown, kMaxTotalBytes >> 20)));
     }
-    if (files.size() >= kMaxFiles) throw Error(fmt::format("more than {} input files", kMaxFiles));
+    if (files.size() >= kMaxFiles) throw Error(EscapeText(fmt::format("more than {} input files", kMaxFiles)));
     files.push_back(shown);
   }
 
   void Directory(const fs::path& dir, const std::string& shown, int depth) {
     if (depth > kMaxDirectoryDepth) {
-      throw Error(fmt::format("{}: directories nested more than {} deep", shown, kMaxDirectoryDepth));
+      throw Error(EscapeText(fmt::format("{}: directories nested more than {} deep", shown, kMaxDirectoryDepth)));
     }
     std::error_code ec;
     std::vector<fs::directory_entry> entries;
     for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
       entries.push_back(*it);
-      if (entries.size() > kMaxFiles) throw Error(fmt::format("{}: too many entries", shown));
+      if (entries.size() > kMaxFiles) throw Error(EscapeText(fmt::format("{}: too many entries", shown)));
     }
-    if (ec) throw Error(fmt::format("{}: cannot read directory: {}", shown, ec.message()));
+    if (ec) throw Error(EscapeText(fmt::format("{}: cannot read directory: {}", shown, ec.message())));
     std::sort(entries.begin(), entries.end(),
               [](const auto& a, const auto& b) { return a.path().filename() < b.path().filename(); });
     for (const fs::directory_entry& entry : entries) {
@@ -621,8 +635,8 @@ void ReadText(const std::string& text, const std::string& name, Manifests& out) 
   reader.Read(text);
   for (const auto& [kind, count] : skipped) {
     bool odd = kind.find(' ') != std::string::npos && kind.find('(') == std::string::npos;
-    out.warnings.push_back(fmt::format("{}: skipped {} {}{}", name, count,
-                                       odd ? "" : "object(s) of kind ", kind));
+    out.warnings.push_back(EscapeText(
+        fmt::format("{}: skipped {} {}{}", name, count, odd ? "" : "object(s) of kind ", kind)));
   }
 }
 
@@ -644,7 +658,7 @@ void Finish(Manifests& out) {
   std::set<std::string> policy_ids;
   for (const NetworkPolicy& p : out.policies) {
     if (!policy_ids.insert(p.Id()).second) {
-      throw Error(fmt::format("{}: a second NetworkPolicy named {}", p.where.ToString(), p.Id()));
+      throw Error(EscapeText(fmt::format("{}: a second NetworkPolicy named {}", p.where.ToString(), p.Id())));
     }
   }
 }
@@ -658,7 +672,7 @@ Manifests ReadManifests(const std::vector<std::string>& paths) {
     }
     std::error_code ec;
     fs::file_status status = fs::status(path, ec);
-    if (ec || !fs::exists(status)) throw Error(fmt::format("{}: no such file or directory", shown));
+    if (ec || !fs::exists(status)) throw Error(EscapeText(fmt::format("{}: no such file or directory", shown)));
     if (fs::is_directory(status)) {
       walk.Directory(path, shown, 0);
     } else {
@@ -672,11 +686,11 @@ Manifests ReadManifests(const std::vector<std::string>& paths) {
       path = fs::path(cwd) / path;
     }
     std::ifstream in(path, std::ios::binary);
-    if (!in) throw Error(fmt::format("{}: cannot read", shown));
+    if (!in) throw Error(EscapeText(fmt::format("{}: cannot read", shown)));
     std::ostringstream buffer;
     buffer << in.rdbuf();
     std::string text = buffer.str();
-    if (text.size() > kMaxFileBytes) throw Error(fmt::format("{}: too large", shown));
+    if (text.size() > kMaxFileBytes) throw Error(EscapeText(fmt::format("{}: too large", shown)));
     ReadText(text, shown, out);
   }
   Finish(out);

@@ -22,6 +22,7 @@
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "compiler/verify/k8s_eval.h"
@@ -145,6 +146,10 @@ Manifests ReadManifests(const std::vector<std::string>& paths);
 void ReadText(const std::string& text, const std::string& name, Manifests& out);
 // Orders and de-duplicates after ReadText calls (ReadManifests does it).
 void Finish(Manifests& out);
+
+// Control characters and backslashes escaped (\xNN, \\), so that a hostile
+// name or file name stays one line of a message or of an output.
+std::string EscapeText(std::string_view text);
 
 // "1.2.3.4" for an address.
 std::string FormatIp(std::uint32_t ip);
