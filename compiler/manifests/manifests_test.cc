@@ -1,4 +1,5 @@
 #include <filesystem>
+#include <random>
 #include <fstream>
 #include <string>
 
@@ -239,6 +240,55 @@ spec:
   // policyTypes [Egress]: the ingress rules do not apply; ingress admits all.
   CHECK(out.text.find("ingress tcp 80") == std::string::npos);
   CHECK(out.text.find("ingress tcp 1-65535, udp 1-65535, sctp 1-65535 from anywhere;") != std::string::npos);
+}
+
+TEST_CASE("mutated manifests give results or located errors, never crashes") {
+  const std::string base = std::string(kTwoPods) + R"(
+---
+kind: List
+items:
+- apiVersion: networking.k8s.io/v1
+  kind: NetworkPolicy
+  metadata: {name: p, namespace: ns}
+  spec:
+    podSelector: {matchLabels: {app: a}}
+    policyTypes: [Ingress, Egress]
+    ingress:
+    - from: [{podSelector: {matchExpressions: [{key: app, operator: In, values: [b]}]}},
+             {ipBlock: {cidr: 10.0.0.0/8, except: [10.1.0.0/16]}}]
+      ports: [{port: web}, {port: 80, endPort: 90, protocol: UDP}]
+    egress: [{to: [{namespaceSelector: {matchLabels: {team: x}}}]}]
+- kind: Deployment
+  metadata: {name: d}
+  spec: {template: {metadata: {labels: {app: d}}, spec: {containers: [{ports: [{containerPort: 1}]}]}}}
+)";
+  const std::string alphabet = "{}[]:,-\n \"'&*!|>#%@`abc09.";
+  std::mt19937 random(14);
+  int ok = 0, errors = 0;
+  for (int round = 0; round < 3000; ++round) {
+    std::string text = base;
+    int edits = 1 + static_cast<int>(random() % 4);
+    for (int e = 0; e < edits; ++e) {
+      size_t at = random() % text.size();
+      char c = alphabet[random() % alphabet.size()];
+      switch (random() % 3) {
+        case 0: text.erase(at, 1); break;
+        case 1: text.insert(at, 1, c); break;
+        default: text[at] = c;
+      }
+    }
+    try {
+      Manifests m = Read(text);
+      FormatConnList(ComputeConnList(m), "txt");
+      ImportRules(m);
+      ++ok;
+    } catch (const Error& e) {
+      CHECK(std::string(e.what()).rfind("in.yaml", 0) == 0);
+      ++errors;
+    }
+  }
+  CHECK(ok > 0);
+  CHECK(errors > 0);
 }
 
 }  // namespace
