@@ -58,6 +58,27 @@ def main():
                 failures.append("own %s output (%s): exit %d\n%s%s" %
                                 (target, name, r.returncode, r.stdout, r.stderr))
 
+    # As `kubectl get netpol -A -o yaml` gives them back: a List, with the
+    # server's metadata and status.
+    import yaml
+    out = os.path.join(tmp, "defaults.k8s.yaml")
+    if os.path.exists(out):
+        with open(out) as f:
+            docs = [d for d in yaml.safe_load_all(f) if d]
+        for d in docs:
+            d["metadata"].update({"uid": "0d5e", "generation": 1, "resourceVersion": "42",
+                                  "creationTimestamp": "2024-01-01T00:00:00Z",
+                                  "managedFields": [{"manager": "kubectl", "operation": "Apply"}]})
+            d["status"] = {}
+        listed = os.path.join(tmp, "kubectl-list.yaml")
+        with open(listed, "w") as f:
+            yaml.safe_dump({"apiVersion": "v1", "kind": "List", "items": docs,
+                            "metadata": {"resourceVersion": ""}}, f)
+        r = run([netpolc, "verify", rules, listed])
+        checked += 1
+        if r.returncode != 0:
+            failures.append("kubectl-style List: exit %d\n%s%s" % (r.returncode, r.stdout, r.stderr))
+
     # One rule removed: kafka's egress to ZooKeeper.
     removed_line = next(i for i, l in enumerate(lines) if "egress 2181 to zookeeper" in l) + 1
     # One rule widened: schema_registry's ingress 9443 from anywhere -> 9440-9443.
