@@ -233,7 +233,7 @@ std::string Json(std::string_view text) {
 std::string Markdown(std::string_view text) {
   std::string out;
   for (char c : Plain(text)) {
-    if (std::string_view("|*_`[]<>#\\").find(c) != std::string_view::npos) out += '\\';
+    if (std::string_view("|*_`()<>#\\").find(c) != std::string_view::npos) out += '\\';
     out += c;
   }
   return out;
