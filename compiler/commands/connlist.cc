@@ -59,6 +59,11 @@ int RunConnlist(const std::vector<std::string>& arguments, std::string& out, std
     return kExitInputErrors;
   }
   for (const std::string& w : input.warnings) err += fmt::format("netpolc: warning: {}\n", w);
+  if (!input.cilium.empty() || !input.calico.empty()) {
+    err += fmt::format(
+        "netpolc: warning: {} Cilium and {} Calico policies are not evaluated by connlist (see verify)\n",
+        input.cilium.size(), input.calico.size());
+  }
   std::string rendered = manifests::FormatConnList(manifests::ComputeConnList(input), format);
   if (auto output = args.Get("--output")) {
     if (!WriteFileAtomically(*output, rendered, error)) {

@@ -231,7 +231,7 @@ class ManifestsEvaluator : public verify::Evaluator {
 
 std::string FormatLoc(const SourceManager& sources, const SourceLoc& loc) {
   if (!loc.valid() || loc.file >= sources.size()) return "a built-in rule";
-  return fmt::format("{}:{}:{}", sources.file(loc.file).path, loc.line, loc.column);
+  return EscapeText(fmt::format("{}:{}:{}", sources.file(loc.file).path, loc.line, loc.column));
 }
 
 bool Selects(const ir::Policy& p, const verify::Universe& u, size_t endpoint) {

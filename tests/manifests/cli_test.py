@@ -51,6 +51,17 @@ def main():
     check("connlist", r.returncode == 0 and
           "0.0.0.0-255.255.255.255[External] => default/a[Pod] : TCP 80\n" in r.stdout and
           "skipped 1 object(s) of kind Service" in r.stderr, r)
+    import json
+    r = run([netpolc, "connlist", good, "--format", "json"])
+    try:
+        parsed = json.loads(r.stdout)
+    except ValueError:
+        parsed = None
+    check("json output", r.returncode == 0 and isinstance(parsed, list) and
+          {"src": "0.0.0.0-255.255.255.255[External]", "dst": "default/a[Pod]", "conn": "TCP 80"} in parsed, r)
+    r = run([netpolc, "connlist", good, "--format", "dot"])
+    check("dot output", r.returncode == 0 and r.stdout.startswith("digraph {") and
+          '"0.0.0.0-255.255.255.255[External]" -> "default/a[Pod]" [label="TCP 80"]' in r.stdout, r)
     r = run([netpolc, "connlist", bad])
     check("bad YAML located", r.returncode == 1 and (bad + ":3:") in r.stderr and r.stdout == "", r)
     r = run([netpolc, "connlist", os.path.join(tmp, "missing.yaml")])
