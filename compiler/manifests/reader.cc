@@ -202,14 +202,12 @@ class FileReader {
     if (kind == "NetworkPolicy" && (api.empty() || api == "networking.k8s.io/v1")) {
       return ReadPolicy(doc);
     }
-    if (api.rfind("cilium.io/", 0) == 0 &&
-        (kind == "CiliumNetworkPolicy" || kind == "CiliumClusterwideNetworkPolicy")) {
+    // The kinds the Cilium and Calico evaluators model (compiler/verify/).
+    if (api == "cilium.io/v2" && kind == "CiliumNetworkPolicy") {
       return Foreign(doc, kind, api, out_.cilium);
     }
-    if (api.rfind("projectcalico.org/", 0) == 0 || api.rfind("crd.projectcalico.org/", 0) == 0) {
-      if (kind == "NetworkPolicy" || kind == "GlobalNetworkPolicy") {
-        return Foreign(doc, kind, api, out_.calico);
-      }
+    if (api == "projectcalico.org/v3" && kind == "NetworkPolicy") {
+      return Foreign(doc, kind, api, out_.calico);
     }
     Skip(api.empty() ? kind : kind + " (" + api + ")");
   }
