@@ -108,6 +108,19 @@ spec: {jobTemplate: {spec: {template: {metadata: {labels: {job: backup}}}}}}
   CHECK(m.workloads[0].labels.at("job") == "backup");
   CHECK(m.workloads[1].Id() == "default/node-pod[Pod]");
   CHECK(m.workloads[2].Id() == "shop/web-5d9[ReplicaSet]");
+  CHECK(m.warnings.empty());
+  Manifests gap = Read(R"(
+kind: Pod
+metadata: {name: p1, labels: {app: x}, ownerReferences: [{kind: Job, name: j, controller: true}]}
+---
+kind: Pod
+metadata: {name: p2, labels: {app: y}, ownerReferences: [{kind: Job, name: j, controller: true}]}
+)");
+  REQUIRE(gap.workloads.size() == 1);
+  CHECK(gap.workloads[0].labels.at("app") == "x");
+  REQUIRE(gap.warnings.size() == 1);
+  CHECK(gap.warnings[0] == "in.yaml:5:1: pods of default/j[Job] carry different labels; the first one read "
+                           "(in.yaml:2:1) stands for all of them");
 }
 
 TEST_CASE("malformed policy fields are located errors") {

@@ -646,9 +646,18 @@ void Finish(Manifests& out) {
   for (auto& [name, ns] : namespaces) out.namespaces.push_back(std::move(ns));
   // Workloads: one per owner; the first pod read stands for it.
   std::vector<Workload> workloads;
-  std::set<std::string> seen;
+  std::map<std::string, size_t> seen;
+  std::set<std::string> warned;
   for (Workload& w : out.workloads) {
-    if (seen.insert(w.Id()).second) workloads.push_back(std::move(w));
+    auto [it, inserted] = seen.emplace(w.Id(), workloads.size());
+    if (inserted) {
+      workloads.push_back(std::move(w));
+    } else if (workloads[it->second].labels != w.labels && warned.insert(w.Id()).second) {
+      const Workload& first = workloads[it->second];
+      out.warnings.push_back(EscapeText(fmt::format(
+          "{}: pods of {} carry different labels; the first one read ({}) stands for all of them",
+          w.where.ToString(), w.Id(), first.where.ToString())));
+    }
   }
   std::sort(workloads.begin(), workloads.end(),
             [](const Workload& a, const Workload& b) { return a.Id() < b.Id(); });
