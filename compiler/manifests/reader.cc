@@ -258,11 +258,10 @@ class FileReader {
   std::vector<ContainerPort> ReadPorts(const YAML::Node& pod_spec) {
     std::vector<ContainerPort> ports;
     if (!pod_spec.IsMap()) return ports;
-    for (const char* list : {"containers", "initContainers"}) {
-      auto containers = Field(pod_spec, list);
-      if (!containers) continue;
-      if (!containers->IsSequence()) Fail(*containers, fmt::format("spec.{} must be a list", list));
-      if (std::string(list) == "initContainers") continue;  // they do not serve
+    // The ports of `containers` (init containers serve nothing), as the
+    // analyzer takes them.
+    if (auto containers = Field(pod_spec, "containers")) {
+      if (!containers->IsSequence()) Fail(*containers, "spec.containers must be a list");
       for (const YAML::Node& c : *containers) {
         auto cports = Field(c, "ports");
         if (!cports) continue;
