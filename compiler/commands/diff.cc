@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <optional>
 #include <map>
 #include <tuple>
 
@@ -29,20 +30,77 @@ std::string Display(const std::string& key) {
   return key.rfind("peer:", 0) == 0 ? key.substr(5) : key;
 }
 
-// Flags of both files share variables by name, so conditions compare.
+// Flags of both files share variables by name, so conditions compare. The
+// diagram order is the old file's FlagOrder, then the new file's flags it
+// adds; texts list them in the old file's declaration order, then the new's.
 std::vector<Ref> Bind(const AnalysisInput& input, Bdd& bdd, std::map<std::string, uint32_t>& vars) {
-  std::vector<Ref> refs;
-  for (size_t i = 0; i < input.module.flags.size(); ++i) {
+  std::vector<Ref> refs(input.module.flags.size(), Bdd::kFalse);
+  uint32_t rank_base = static_cast<uint32_t>(bdd.var_count());
+  for (uint32_t i : analysis::FlagOrder(input.module)) {
     const std::string& name = input.module.flags[i].name;
     if (input.fixed[i]) {
-      refs.push_back(bdd.Constant(input.config.flags[i]));
+      refs[i] = bdd.Constant(input.config.flags[i]);
       continue;
     }
     auto it = vars.find(name);
-    if (it == vars.end()) it = vars.emplace(name, bdd.NewVar(name)).first;
-    refs.push_back(bdd.Var(it->second));
+    if (it == vars.end()) it = vars.emplace(name, bdd.NewVar(name, rank_base + i)).first;
+    refs[i] = bdd.Var(it->second);
   }
   return refs;
+}
+
+// The rows of connections added and removed, with the configurations in
+// which each change holds.
+std::vector<Row> Compare(const analysis::ConnectionSet& before, const analysis::ConnectionSet& after,
+                         Bdd& bdd) {
+  // (from, to, protocol, dns) -> pieces of each side.
+  using Key = std::tuple<std::string, std::string, ir::Protocol, bool>;
+  std::map<Key, std::pair<std::vector<analysis::Connection>, std::vector<analysis::Connection>>> groups;
+  for (const analysis::Connection& c : before.connections) {
+    groups[{Display(c.from), Display(c.to), c.ports.protocol, c.dns}].first.push_back(c);
+  }
+  for (const analysis::Connection& c : after.connections) {
+    groups[{Display(c.from), Display(c.to), c.ports.protocol, c.dns}].second.push_back(c);
+  }
+  std::vector<Row> rows;
+  for (const auto& [key, sides] : groups) {
+    const auto& [from, to, protocol, dns] = key;
+    std::vector<uint32_t> cuts;
+    for (const auto* side : {&sides.first, &sides.second}) {
+      for (const analysis::Connection& c : *side) {
+        cuts.push_back(c.ports.first);
+        cuts.push_back(static_cast<uint32_t>(c.ports.last) + 1);
+      }
+    }
+    std::sort(cuts.begin(), cuts.end());
+    cuts.erase(std::unique(cuts.begin(), cuts.end()), cuts.end());
+    auto at = [](const std::vector<analysis::Connection>& side, uint32_t port) -> Ref {
+      for (const analysis::Connection& c : side) {
+        if (c.ports.first <= port && port <= c.ports.last) return c.when;
+      }
+      return Bdd::kFalse;
+    };
+    // Runs of pieces with the same change merge into one row.
+    std::vector<std::tuple<uint16_t, uint16_t, Ref, Ref>> pieces;  // first, last, added, removed
+    for (size_t i = 0; i + 1 < cuts.size(); ++i) {
+      Ref was = at(sides.first, cuts[i]), is = at(sides.second, cuts[i]);
+      Ref added = bdd.AndNot(is, was), removed = bdd.AndNot(was, is);
+      uint16_t first = static_cast<uint16_t>(cuts[i]), last = static_cast<uint16_t>(cuts[i + 1] - 1);
+      if (!pieces.empty() && std::get<2>(pieces.back()) == added &&
+          std::get<3>(pieces.back()) == removed &&
+          static_cast<uint32_t>(std::get<1>(pieces.back())) + 1 == first) {
+        std::get<1>(pieces.back()) = last;
+      } else {
+        pieces.emplace_back(first, last, added, removed);
+      }
+    }
+    for (const auto& [first, last, added, removed] : pieces) {
+      ir::PortRange range{protocol, first, last};
+      if (added != Bdd::kFalse) rows.push_back({true, from, to, range, dns, bdd.Describe(added)});
+      if (removed != Bdd::kFalse) rows.push_back({false, from, to, range, dns, bdd.Describe(removed)});
+    }
+  }
+  return rows;
 }
 
 }  // namespace
@@ -102,62 +160,37 @@ int RunDiff(const std::vector<std::string>& arguments, std::string& out, std::st
       defaults, err, status);
   if (!new_input) return kExitUsage;
 
+  // Each file's models and connections are analysed with its own sources, so
+  // that a condition too complex to analyse is shown in its file.
   Bdd bdd;
   std::map<std::string, uint32_t> vars;
+  std::optional<analysis::Model> old_model, new_model;
+  analysis::ConnectionSet before, after;
+  std::vector<Row> rows;
+  const SourceManager& old_sources = old_input->compilation->sources;
+  const SourceManager& new_sources = new_input->compilation->sources;
+  auto old_focus = [&] { return old_model ? old_model->focus() : SourceLoc{}; };
+  auto new_focus = [&] { return new_model ? new_model->focus() : SourceLoc{}; };
   std::vector<Ref> old_refs = Bind(*old_input, bdd, vars);
   std::vector<Ref> new_refs = Bind(*new_input, bdd, vars);
-  analysis::Model old_model(old_input->module, old_input->config, bdd, std::move(old_refs));
-  analysis::Model new_model(new_input->module, new_input->config, bdd, std::move(new_refs));
-  analysis::ConnectionSet before = analysis::Connections(old_model, true);
-  analysis::ConnectionSet after = analysis::Connections(new_model, true);
+  bool analysed =
+      Analyse(
+          old_sources,
+          [&] {
+            old_model.emplace(old_input->module, old_input->config, bdd, std::move(old_refs));
+            before = analysis::Connections(*old_model, true);
+          },
+          old_focus, err) &&
+      Analyse(
+          new_sources,
+          [&] {
+            new_model.emplace(new_input->module, new_input->config, bdd, std::move(new_refs));
+            after = analysis::Connections(*new_model, true);
+            rows = Compare(before, after, bdd);
+          },
+          new_focus, err);
+  if (!analysed) return kExitUsage;
 
-  // (from, to, protocol, dns) -> pieces of each side.
-  using Key = std::tuple<std::string, std::string, ir::Protocol, bool>;
-  std::map<Key, std::pair<std::vector<analysis::Connection>, std::vector<analysis::Connection>>> groups;
-  for (const analysis::Connection& c : before.connections) {
-    groups[{Display(c.from), Display(c.to), c.ports.protocol, c.dns}].first.push_back(c);
-  }
-  for (const analysis::Connection& c : after.connections) {
-    groups[{Display(c.from), Display(c.to), c.ports.protocol, c.dns}].second.push_back(c);
-  }
-  std::vector<Row> rows;
-  for (const auto& [key, sides] : groups) {
-    const auto& [from, to, protocol, dns] = key;
-    std::vector<uint32_t> cuts;
-    for (const auto* side : {&sides.first, &sides.second}) {
-      for (const analysis::Connection& c : *side) {
-        cuts.push_back(c.ports.first);
-        cuts.push_back(static_cast<uint32_t>(c.ports.last) + 1);
-      }
-    }
-    std::sort(cuts.begin(), cuts.end());
-    cuts.erase(std::unique(cuts.begin(), cuts.end()), cuts.end());
-    auto at = [](const std::vector<analysis::Connection>& side, uint32_t port) -> Ref {
-      for (const analysis::Connection& c : side) {
-        if (c.ports.first <= port && port <= c.ports.last) return c.when;
-      }
-      return Bdd::kFalse;
-    };
-    // Runs of pieces with the same change merge into one row.
-    std::vector<std::tuple<uint16_t, uint16_t, Ref, Ref>> pieces;  // first, last, added, removed
-    for (size_t i = 0; i + 1 < cuts.size(); ++i) {
-      Ref was = at(sides.first, cuts[i]), is = at(sides.second, cuts[i]);
-      Ref added = bdd.AndNot(is, was), removed = bdd.AndNot(was, is);
-      uint16_t first = static_cast<uint16_t>(cuts[i]), last = static_cast<uint16_t>(cuts[i + 1] - 1);
-      if (!pieces.empty() && std::get<2>(pieces.back()) == added &&
-          std::get<3>(pieces.back()) == removed &&
-          static_cast<uint32_t>(std::get<1>(pieces.back())) + 1 == first) {
-        std::get<1>(pieces.back()) = last;
-      } else {
-        pieces.emplace_back(first, last, added, removed);
-      }
-    }
-    for (const auto& [first, last, added, removed] : pieces) {
-      ir::PortRange range{protocol, first, last};
-      if (added != Bdd::kFalse) rows.push_back({true, from, to, range, dns, bdd.Describe(added)});
-      if (removed != Bdd::kFalse) rows.push_back({false, from, to, range, dns, bdd.Describe(removed)});
-    }
-  }
   // Rows for the same (change, from, to, configurations) list their ports together.
   struct Line {
     std::string change, from, to, ports, when;

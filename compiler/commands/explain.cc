@@ -1,6 +1,8 @@
 // netpolc explain: is one connection allowed, when, and which rules decide it.
 #include <fmt/format.h>
 
+#include <optional>
+
 #include <cerrno>
 #include <cstdlib>
 
@@ -114,11 +116,20 @@ int RunExplain(const std::vector<std::string>& arguments, std::string& out, std:
   }
 
   analysis::Bdd bdd;
-  analysis::Model model(input->module, input->config, bdd,
-                        analysis::Model::BindFlags(input->module, input->config, input->fixed, bdd));
-  analysis::Explanation explanation = analysis::Explain(model, *source, *destination, protocol,
-                                                        static_cast<uint16_t>(port));
-  out += analysis::RenderExplanation(model, explanation, input->compilation->sources);
+  std::optional<analysis::Model> model;
+  std::string rendered;
+  bool analysed = Analyse(
+      input->compilation->sources,
+      [&] {
+        model.emplace(input->module, input->config, bdd,
+                      analysis::Model::BindFlags(input->module, input->config, input->fixed, bdd));
+        analysis::Explanation explanation = analysis::Explain(
+            *model, *source, *destination, protocol, static_cast<uint16_t>(port));
+        rendered = analysis::RenderExplanation(*model, explanation, input->compilation->sources);
+      },
+      [&] { return model ? model->focus() : SourceLoc{}; }, err);
+  if (!analysed) return kExitInputErrors;
+  out += rendered;
   return kExitOk;
 }
 

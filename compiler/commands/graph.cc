@@ -2,6 +2,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <optional>
 #include <map>
 
 #include "compiler/analysis/connections.h"
@@ -229,12 +230,19 @@ int RunGraph(const std::vector<std::string>& arguments, std::string& out, std::s
   if (!input) return status;
 
   Bdd bdd;
-  analysis::Model model(input->module, input->config, bdd,
-                        analysis::Model::BindFlags(input->module, input->config, input->fixed, bdd));
-  analysis::ConnectionSet set = analysis::Connections(model, args.Has("--dns"));
-  Graph graph = BuildGraph(model, set);
-  std::string rendered =
-      format == "dot" ? RenderDot(graph, path) : RenderMermaid(graph, path);
+  std::optional<analysis::Model> model;
+  std::string rendered;
+  bool analysed = Analyse(
+      input->compilation->sources,
+      [&] {
+        model.emplace(input->module, input->config, bdd,
+                      analysis::Model::BindFlags(input->module, input->config, input->fixed, bdd));
+        analysis::ConnectionSet set = analysis::Connections(*model, args.Has("--dns"));
+        Graph graph = BuildGraph(*model, set);
+        rendered = format == "dot" ? RenderDot(graph, path) : RenderMermaid(graph, path);
+      },
+      [&] { return model ? model->focus() : SourceLoc{}; }, err);
+  if (!analysed) return kExitInputErrors;
 
   std::optional<std::string> output = args.Get("--output");
   if (output && *output != "-") {
