@@ -5,6 +5,7 @@
 #include <optional>
 #include <map>
 
+#include "backends/source_name.h"
 #include "compiler/analysis/connections.h"
 #include "compiler/args.h"
 #include "compiler/commands/analysis_input.h"
@@ -113,7 +114,8 @@ std::string DotText(std::string_view text) {
 
 std::string RenderMermaid(const Graph& graph, const std::string& source) {
   std::string out = "flowchart LR\n";
-  out += fmt::format("  %% Allowed connections of {} (netpolc graph).\n", source);
+  out += fmt::format("  %% Allowed connections of {} (netpolc graph).\n",
+                     backends::SourceNameForComment(source));
   out += "  %% Edge labels: ports (TCP unless named), with the flags they need in parentheses.\n";
   std::vector<std::string> conditional;
   for (size_t i = 0; i < graph.nodes.size(); ++i) {
@@ -147,7 +149,8 @@ std::string RenderMermaid(const Graph& graph, const std::string& source) {
 }
 
 std::string RenderDot(const Graph& graph, const std::string& source) {
-  std::string out = fmt::format("// Allowed connections of {} (netpolc graph).\n", source);
+  std::string out = fmt::format("// Allowed connections of {} (netpolc graph).\n",
+                                backends::SourceNameForComment(source));
   out += "// Edge labels: ports (TCP unless named), with the flags they need in parentheses.\n";
   out += "digraph netpol {\n  rankdir=LR;\n  node [shape=box];\n";
   for (size_t i = 0; i < graph.nodes.size(); ++i) {
