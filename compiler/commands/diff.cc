@@ -222,6 +222,8 @@ int RunDiff(const std::vector<std::string>& arguments, std::string& out, std::st
     for (const Line& l : lines) {
       out += fmt::format("| {} | {} | {} | {} | {} |\n", l.change, l.from, l.to, l.ports, l.when);
     }
+    // A line right under a table is read as one more row of it.
+    out += "\n";
   } else {
     Line header{"CHANGE", "FROM", "TO", "PORTS", "CONFIGURATIONS"};
     size_t w[4] = {header.change.size(), header.from.size(), header.to.size(), header.ports.size()};
