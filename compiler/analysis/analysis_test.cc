@@ -383,5 +383,24 @@ TEST_CASE("Sixty flags and three thousand rules: the commands stay fast") {
   CHECK(seconds < 30);
 }
 
+TEST_CASE("Flags are ordered by first appearance, texts by declaration") {
+  // Declared a0, a1, a2, b0, b1, b2, unused; used pairwise.
+  std::unique_ptr<Compiled> m = Compile(
+      "flag a0; flag a1; flag a2; flag b0; flag b1; flag b2; flag unused;\n"
+      "component x when (a0 and b0) or (a1 and b1) or (a2 and b2) {\n"
+      "  labels { \"app\": \"x\" }\n"
+      "  ingress 80 from anywhere when b2 or a2;\n"
+      "}\n");
+  REQUIRE(m->module);
+  const ir::Module& module = *m->module;
+  CHECK(FlagOrder(module) == std::vector<uint32_t>{0, 3, 1, 4, 2, 5, 6});
+  ir::Config config = ir::Config::Defaults(module);
+  Bdd bdd;
+  Model model(module, config, bdd, Model::BindFlags(module, config, {}, bdd));
+  CHECK(bdd.TopVar(model.FlagRef(3)) == 1);  // b0 right after a0
+  CHECK(bdd.Compact(model.Enabled(0)) == "a0 and b0 or a1 and b1 or a2 and b2");
+  CHECK(bdd.Compact(model.rule(0).when) == "a2 or b2");
+}
+
 }  // namespace
 }  // namespace netpolc::analysis

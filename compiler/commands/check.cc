@@ -69,7 +69,9 @@ std::string CheckUsage() {
          "  --disable KIND       do not report findings of KIND (repeatable)\n"
          "\n"
          "Exit status: 0 no errors (warnings allowed unless --werror); 1 findings at error\n"
-         "level, or errors in the rules file; 2 usage errors, bad values or unreadable files.\n";
+         "level, errors in the rules file, or a condition too complex to analyse (past the\n"
+         "analysis budget, see docs/analysis.md); 2 usage errors, bad values or unreadable\n"
+         "files.\n";
 }
 
 int RunCheck(const std::vector<std::string>& arguments, std::string& out, std::string& err) {

@@ -125,7 +125,8 @@ std::string DiffUsage() {
          "  --format FORMAT            text (the default) or markdown\n"
          "\n"
          "Exit status (as diff(1)): 0 no connection added or removed; 1 some were;\n"
-         "2 usage errors, bad values, unreadable files or errors in a rules file.\n";
+         "2 usage errors, bad values, unreadable files, errors in a rules file, or a\n"
+         "condition too complex to analyse (see docs/analysis.md).\n";
 }
 
 int RunDiff(const std::vector<std::string>& arguments, std::string& out, std::string& err) {

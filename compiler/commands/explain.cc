@@ -39,8 +39,9 @@ std::string ExplainUsage() {
          "  --set, --values      flag and parameter values (as for build); later ones win\n"
          "  --defaults           flags not set keep their declared defaults\n"
          "\n"
-         "Exit status: 0 answered; 1 errors in the rules file; 2 usage errors, bad values,\n"
-         "unknown components or unreadable files.\n";
+         "Exit status: 0 answered; 1 errors in the rules file, or a condition too complex\n"
+         "to analyse (see docs/analysis.md); 2 usage errors, bad values, unknown components\n"
+         "or unreadable files.\n";
 }
 
 int RunExplain(const std::vector<std::string>& arguments, std::string& out, std::string& err) {

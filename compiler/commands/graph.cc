@@ -199,8 +199,9 @@ std::string GraphUsage() {
          "  --dns                include the name-resolution (DNS) edges\n"
          "  -o, --output OUT     write to OUT instead of stdout\n"
          "\n"
-         "Exit status: 0 success; 1 errors in the rules file; 2 usage errors, bad values,\n"
-         "or files that cannot be read or written.\n";
+         "Exit status: 0 success; 1 errors in the rules file, or a condition too complex\n"
+         "to analyse (see docs/analysis.md); 2 usage errors, bad values, or files that\n"
+         "cannot be read or written.\n";
 }
 
 int RunGraph(const std::vector<std::string>& arguments, std::string& out, std::string& err) {
