@@ -1,4 +1,5 @@
 #include "compiler/driver.h"
+#include "compiler/diagnostics.h"
 
 #include <fmt/format.h>
 
@@ -47,10 +48,15 @@ int RunDriver(const std::vector<std::string>& args, std::string& out, std::strin
   }
   for (const Command& command : AllCommands()) {
     if (command.name == name) {
-      return command.run(std::vector<std::string>(args.begin() + 1, args.end()), out, err);
+      // Messages are escaped where they are made; this is the backstop for
+      // any that echo a value raw (a terminal escape sequence in a name).
+      std::string messages;
+      int status = command.run(std::vector<std::string>(args.begin() + 1, args.end()), out, messages);
+      err += EscapeControlsKeepLines(messages);
+      return status;
     }
   }
-  return UsageError(err, "", fmt::format("unknown command '{}'", name));
+  return UsageError(err, "", fmt::format("unknown command '{}'", Echo(name)));
 }
 
 }  // namespace netpolc
