@@ -6,7 +6,7 @@ SourceFile::SourceFile(std::string path_in, std::string text_in)
     : path(std::move(path_in)), text(std::move(text_in)) {
   line_starts.push_back(0);
   for (uint32_t i = 0; i < text.size(); ++i) {
-    if (text[i] == '\n') line_starts.push_back(i + 1);
+    if (IsLineEnd(text, i)) line_starts.push_back(i + 1);
   }
 }
 
