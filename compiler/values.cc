@@ -445,7 +445,7 @@ class ValuesReader {
 bool ApplyValuesFile(const std::string& path, const ir::Module& module, ir::Config& config,
                      SourceManager& sources, std::string& err, std::vector<bool>* given_flags) {
   std::string error;
-  std::optional<std::string> text = ReadFile(path, error);
+  std::optional<std::string> text = ReadFile(path, error, kMaxValuesFileBytes);
   if (!text) {
     err += fmt::format("netpolc: error: cannot read values file '{}': {}\n", path, error);
     return false;
