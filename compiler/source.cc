@@ -10,6 +10,13 @@ SourceFile::SourceFile(std::string path_in, std::string text_in)
   }
 }
 
+std::string LoneCrToLf(std::string text) {
+  for (size_t i = text.find('\r'); i != std::string::npos; i = text.find('\r', i + 1)) {
+    if (i + 1 == text.size() || text[i + 1] != '\n') text[i] = '\n';
+  }
+  return text;
+}
+
 std::string_view SourceFile::Line(uint32_t line) const {
   if (line == 0 || line > line_starts.size()) return {};
   uint32_t begin = line_starts[line - 1];

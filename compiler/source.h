@@ -36,6 +36,10 @@ inline size_t CountLineEnds(std::string_view text) {
   return n;
 }
 
+// `text` with every lone CR turned into LF (same length, same positions),
+// for readers that know only LF and CRLF (yaml-cpp).
+std::string LoneCrToLf(std::string text);
+
 struct SourceFile {
   std::string path;  // as the user named it; shown in diagnostics
   std::string text;  // UTF-8

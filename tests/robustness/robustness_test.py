@@ -278,23 +278,44 @@ class OutputFiles(Base):
         self.no_temp_files()
 
     def test_interrupted_write_leaves_no_temp_file(self):
-        # A large output takes a while to write; SIGTERM during the run must
-        # not leave a temporary file behind.
+        # A large output takes a while to write. The run is stopped as soon
+        # as its temporary file appears, sent SIGTERM and resumed: the
+        # temporary file must go, the old output stay.
         lines = ["flag tls = true;"]
-        for i in range(3000):
+        for i in range(20000):
             lines.append(f'component c{i} {{ labels {{ "app": "c{i}" }} '
-                         f'ingress 80, 443, 8080 from c{(i + 1) % 3000} when tls; }}')
+                         f'ingress 80, 443, 8080 from c{(i + 1) % 20000} when tls; }}')
         rules = self.write("big.netpol", "\n".join(lines) + "\n")
-        out = self.path("out.yaml")
-        for delay in (0.05, 0.2, 0.5, 1.0, 2.0):
+        out = self.write("out.yaml", "old\n")
+
+        def temp_files():
+            return [n for n in os.listdir(self.dir)
+                    if n.startswith(".np") or "netpolc-tmp" in n]
+        caught = 0
+        for attempt in range(5):
             proc = subprocess.Popen([NETPOLC, "build", rules, "--target", "k8s", "-o", out],
                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
             try:
-                proc.wait(delay)
-            except subprocess.TimeoutExpired:
-                proc.send_signal(signal.SIGTERM)
-                proc.wait(60)
-            self.no_temp_files()
+                while proc.poll() is None:
+                    if temp_files():
+                        proc.send_signal(signal.SIGSTOP)
+                        if temp_files():
+                            proc.send_signal(signal.SIGTERM)
+                            caught += 1
+                        proc.send_signal(signal.SIGCONT)
+                        break
+                proc.wait(120)
+            finally:
+                if proc.poll() is None:
+                    proc.kill()
+                    proc.wait()
+            if caught:
+                self.assertEqual(proc.returncode, -signal.SIGTERM)
+                self.assertEqual(temp_files(), [])
+                self.assertEqual(self.read(out), "old\n")
+                return
+            self.write("out.yaml", "old\n")
+        self.skipTest("the temporary file was never seen while it existed")
 
 
 class OutputIsInput(Base):
@@ -476,6 +497,14 @@ class Text(Base):
         proc = run(["build", path, "--target", "ir"])
         self.assertEqual(proc.returncode, 1)
         self.assertIn("crs.netpol:4:1: error:", proc.stderr.decode())
+
+    def test_values_file_cr_only_line_endings(self):
+        rules = self.write("v.netpol", 'flag tls = true;\nparam n: int = 1;\n'
+                           'component a { labels { "app": "a" } }\n')
+        values = self.write("v.yaml", "tls: true\r\r\rn: [1]\r")
+        proc = run(["build", rules, "--target", "ir", "--values", values])
+        self.assertEqual(proc.returncode, 2)
+        self.assertIn("v.yaml:4:4: error:", proc.stderr.decode())
 
     def test_backslash_at_end_of_file(self):
         path = self.write("bs.netpol", 'component a { note ingress "abc\\')
