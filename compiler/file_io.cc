@@ -32,27 +32,71 @@ std::string Dirname(const std::string& path) {
   return path.substr(0, slash);
 }
 
-// Follows `path` while it is a symlink. A relative link target is relative
-// to the link's directory. Sets `error` on a loop.
+// When `path` is a symlink, the path it points to (a relative link target is
+// relative to the link's directory); nullopt when it is not one, or on error
+// (then `error` is set).
+std::optional<std::string> LinkTarget(const std::string& path, std::string& error) {
+  struct stat info;
+  if (lstat(path.c_str(), &info) != 0 || !S_ISLNK(info.st_mode)) return std::nullopt;
+  std::vector<char> buffer(PATH_MAX + 1);
+  ssize_t n = readlink(path.c_str(), buffer.data(), buffer.size() - 1);
+  if (n <= 0) {
+    error = std::strerror(n < 0 ? errno : ENOENT);
+    return std::nullopt;
+  }
+  std::string target(buffer.data(), static_cast<size_t>(n));
+  if (target[0] != '/') {
+    size_t slash = path.rfind('/');
+    if (slash != std::string::npos) target = path.substr(0, slash + 1) + target;
+  }
+  return target;
+}
+
+// Follows `path` while it is a symlink. Sets `error` on a loop.
 std::optional<std::string> FollowLinks(std::string path, std::string& error) {
   for (int hops = 0; hops < 40; ++hops) {
-    struct stat info;
-    if (lstat(path.c_str(), &info) != 0 || !S_ISLNK(info.st_mode)) return path;
-    std::vector<char> buffer(PATH_MAX + 1);
-    ssize_t n = readlink(path.c_str(), buffer.data(), buffer.size() - 1);
-    if (n < 0) {
-      error = std::strerror(errno);
-      return std::nullopt;
+    error.clear();
+    std::optional<std::string> target = LinkTarget(path, error);
+    if (!target) {
+      if (!error.empty()) return std::nullopt;
+      return path;
     }
-    std::string target(buffer.data(), static_cast<size_t>(n));
-    if (target.empty() || target[0] != '/') {
-      size_t slash = path.rfind('/');
-      target = slash == std::string::npos ? target : path.substr(0, slash + 1) + target;
-    }
-    path = std::move(target);
+    path = std::move(*target);
   }
   error = std::strerror(ELOOP);
   return std::nullopt;
+}
+
+// The number of one of this process's descriptors when `path` names it
+// (/dev/fd/N, /proc/self/fd/N, /proc/PID/fd/N; /dev/stdout links to one).
+std::optional<int> OwnDescriptor(const std::string& path) {
+  const std::string prefixes[] = {"/dev/fd/", "/proc/self/fd/",
+                                  "/proc/" + std::to_string(getpid()) + "/fd/"};
+  for (const std::string& prefix : prefixes) {
+    if (path.size() <= prefix.size() || path.compare(0, prefix.size(), prefix) != 0) continue;
+    std::string digits = path.substr(prefix.size());
+    if (digits.size() > 9 || digits.find_first_not_of("0123456789") != std::string::npos) {
+      return std::nullopt;
+    }
+    return std::stoi(digits);
+  }
+  return std::nullopt;
+}
+
+// Whether `path`, or a symlink on the way from it, names one of our own
+// descriptors; sets `fd` to it.
+bool NamesOwnDescriptor(std::string path, int& fd) {
+  std::string error;
+  for (int hops = 0; hops < 40; ++hops) {
+    if (std::optional<int> own = OwnDescriptor(path)) {
+      fd = *own;
+      return true;
+    }
+    std::optional<std::string> target = LinkTarget(path, error);
+    if (!target) return false;
+    path = std::move(*target);
+  }
+  return false;
 }
 
 // The temporary file of the write in progress, removed by the signal
@@ -355,6 +399,16 @@ bool WriteFileAtomically(const std::string& path, const std::string& text, std::
   if (target.empty()) {
     error = std::strerror(ENOENT);
     return false;
+  }
+  // -o /dev/stdout and the like: written through the descriptor itself, at
+  // its offset and with its flags (a `>> log` keeps appending).
+  int own_fd = -1;
+  if (NamesOwnDescriptor(target, own_fd)) {
+    if (fcntl(own_fd, F_GETFL) < 0) {
+      error = std::strerror(errno);
+      return false;
+    }
+    return WriteAll(own_fd, text, error);
   }
   struct stat info;
   if (stat(target.c_str(), &info) == 0) {

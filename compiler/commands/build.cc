@@ -151,7 +151,7 @@ std::string BuildUsage() {
       "  -o, --output OUT   write to OUT instead of stdout, only when the build succeeds;\n"
       "                     a regular OUT is replaced atomically (never half-written),\n"
       "                     keeping its mode, owner and links; symlinks are followed;\n"
-      "                     devices and FIFOs (/dev/stdout) are written directly. OUT\n"
+      "                     devices, FIFOs and /dev/stdout are written directly. OUT\n"
       "                     may not be an input, nor a read-only file\n"
       "\n"
       "Targets:\n"

@@ -12,7 +12,7 @@ with errors that way), never a crash, a signal or a hang; a failing run must
 print at least one diagnostic in the `file:line:col: error: ... [kind]` form
 or a `netpolc: error:` line.
 
-usage: mutate_test.py NETPOLC [MUTANTS]
+usage: mutate_test.py NETPOLC [MUTANTS]   ($NETPOLC_MUTANTS overrides MUTANTS)
 """
 import os
 import random
@@ -89,6 +89,9 @@ def command_for(i, path, seed_path, data):
 def main():
     netpolc = os.path.abspath(sys.argv[1])
     mutants = int(sys.argv[2]) if len(sys.argv) > 2 else 1500
+    # A sanitizer build runs several times slower: .bazelrc's asan config
+    # sets a CI-sized count.
+    mutants = int(os.environ.get("NETPOLC_MUTANTS", mutants))
     seeds = []
     for top in ("tests/testdata", "rules"):
         for dirpath, _, files in os.walk(top):

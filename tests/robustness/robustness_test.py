@@ -150,6 +150,28 @@ class OutputFiles(Base):
         self.assertEqual(proc.returncode, 0, proc.stderr)
         self.assertEqual(proc.stdout.decode(), self.expected_ir())
 
+    def test_output_to_dev_stdout_appending(self):
+        # `-o /dev/stdout >> log` appends to the log: the descriptor is
+        # written, not the file it names replaced.
+        log = self.write("log.txt", "earlier\n")
+        rules = self.write("r.netpol", RULES)
+        # Where /dev is writable, a broken netpolc could replace /dev/stdout
+        # itself: /dev/fd/1 names the same descriptor.
+        name = "/dev/fd/1" if os.access("/dev", os.W_OK) else "/dev/stdout"
+        with open(log, "ab") as out:
+            proc = subprocess.run([NETPOLC, "build", rules, "--target", "ir", "-o", name],
+                                  stdout=out, stderr=subprocess.PIPE, timeout=60)
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        self.assertEqual(self.read(log), "earlier\n" + self.expected_ir())
+        self.no_temp_files()
+
+    def test_output_to_closed_descriptor(self):
+        rules = self.write("r.netpol", RULES)
+        proc = subprocess.run([NETPOLC, "build", rules, "--target", "ir", "-o", "/dev/fd/9"],
+                              capture_output=True, timeout=60)
+        self.assertEqual(proc.returncode, 2)
+        self.assertIn(b"cannot write '/dev/fd/9': Bad file descriptor", proc.stderr)
+
     def test_output_to_dev_null(self):
         before = os.stat("/dev/null")
         if os.access("/dev", os.W_OK):
