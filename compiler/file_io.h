@@ -14,7 +14,7 @@ namespace netpolc {
 // Read limits (docs/design.md, "Bounds"). Reads stop at the limit: a larger
 // input (or an endless one, like /dev/zero) is refused without being read
 // to its end.
-inline constexpr size_t kMaxRulesFileBytes = size_t{64} << 20;  // rules files
+inline constexpr size_t kMaxRulesFileBytes = size_t{64} << 20;  // = kMaxSourceBytes
 inline constexpr size_t kMaxValuesFileBytes = size_t{1} << 20;  // --values files
 inline constexpr size_t kMaxTemplateBytes = size_t{4} << 20;    // --template files
 
