@@ -25,7 +25,8 @@ std::string Usage() {
       "Example: netpolc build rules/eventstreams.netpol --target k8s -o policies.yaml\n"
       "\n"
       "Exit status: 0 success; 1 errors in the input; 2 usage errors or files that\n"
-      "cannot be read or written. Diagnostics go to stderr as\n"
+      "cannot be read or written (stdout included); 3 out of memory. Diagnostics go\n"
+      "to stderr as\n"
       "file:line:col: error: message [kind], with the source line and a caret.\n";
   return out;
 }

@@ -555,12 +555,14 @@ class ValuesReader {
 bool ApplyValuesFile(const std::string& path, const ir::Module& module, ir::Config& config,
                      SourceManager& sources, std::string& err, std::vector<bool>* given_flags) {
   std::string error;
-  std::optional<std::string> text = ReadFile(path, error);
+  std::optional<std::string> text = ReadFile(path, error, kMaxValuesFileBytes);
   if (!text) {
     err += fmt::format("netpolc: error: cannot read values file '{}': {}\n", path, error);
     return false;
   }
-  uint32_t file = sources.Add(path, std::move(*text));
+  // YAML's line breaks are LF, CRLF and a lone CR; yaml-cpp knows only the
+  // first two.
+  uint32_t file = sources.Add(path, LoneCrToLf(std::move(*text)));
   ValuesReader reader(path, file, module, config, sources, given_flags);
   bool ok = reader.Run(err);
   err += reader.inner_messages_;

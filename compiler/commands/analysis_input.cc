@@ -34,16 +34,17 @@ std::optional<AnalysisInput> LoadAnalysisInput(const std::string& path,
                                                const std::vector<ConfigSetting>& settings,
                                                bool defaults, std::string& err, int& status) {
   std::string error;
-  std::optional<std::string> text = ReadFile(path, error);
+  std::optional<std::string> text = ReadFile(path, error, kMaxRulesFileBytes);
   if (!text) {
-    err += fmt::format("netpolc: error: cannot read '{}': {}\n", path, error);
+    err += fmt::format("netpolc: error: cannot read '{}': {}\n", DisplayName(path), error);
     status = kExitUsage;
     return std::nullopt;
   }
   AnalysisInput input;
   input.compilation = std::make_unique<Compilation>();
   Compilation& compilation = *input.compilation;
-  std::optional<ir::Module> module = CompileModule(compilation, path, std::move(*text));
+  std::optional<ir::Module> module =
+      CompileModule(compilation, DisplayName(path), std::move(*text));
   if (!module) {
     err += RenderAll(compilation.diagnostics, compilation.sources);
     status = kExitInputErrors;

@@ -197,7 +197,7 @@ std::string GraphUsage() {
          "  --set, --values      flag and parameter values (as for build); later ones win\n"
          "  --defaults           flags not set keep their declared defaults\n"
          "  --dns                include the name-resolution (DNS) edges\n"
-         "  -o, --output OUT     write to OUT instead of stdout\n"
+         "  -o, --output OUT     write to OUT instead of stdout (as build -o does)\n"
          "\n"
          "Exit status: 0 success; 1 errors in the rules file, or a condition too complex\n"
          "to analyse (see docs/analysis.md); 2 usage errors, bad values, or files that\n"
@@ -228,6 +228,13 @@ int RunGraph(const std::vector<std::string>& arguments, std::string& out, std::s
                       fmt::format("unknown format '{}'; expected mermaid or dot", format));
   }
   const std::string& path = args.positional()[0];
+  if (std::optional<std::string> output = args.Get("--output")) {
+    std::vector<std::string> inputs = {path};
+    for (const std::string& values : args.All("--values")) inputs.push_back(values);
+    if (std::optional<std::string> input = FindOutputAmongInputs(*output, inputs)) {
+      return OutputIsInputError(err, *output, *input);
+    }
+  }
   int status = kExitOk;
   std::optional<AnalysisInput> input =
       LoadAnalysisInput(path, ConfigSettings(args), args.Has("--defaults"), err, status);
