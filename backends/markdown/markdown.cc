@@ -19,6 +19,7 @@
 #include <utility>
 #include <vector>
 
+#include "backends/markdown/escape.h"
 #include "backends/markdown/table.h"
 #include "backends/markdown/wording.h"
 
@@ -114,7 +115,7 @@ class Renderer {
     std::string out;
     for (const Block& block : blocks) {
       if (!out.empty()) out += "\n\n";
-      out += "### " + block.component->name + " pod\n\n";
+      out += "### " + OneLine(block.component->name) + " pod\n\n";
       Table table(header);
       for (const Row& row : block.rows) {
         std::vector<std::string> cells = row.cells;
@@ -124,7 +125,7 @@ class Renderer {
       table.Render(out);
       out.pop_back();  // the table's last line break
       for (const ir::Note& note : block.component->notes) {
-        if (note.direction == direction) out += "\n\n**Note:** " + note.text;
+        if (note.direction == direction) out += "\n\n**Note:** " + OneLine(note.text);
       }
     }
     return out;

@@ -2,6 +2,8 @@
 
 #include <set>
 
+#include "backends/markdown/escape.h"
+
 namespace netpolc::backends::markdown {
 namespace {
 
@@ -138,7 +140,9 @@ std::string JoinList(const std::vector<std::string>& items, std::string_view wor
 }
 
 std::string FlagSentence(const ir::Flag& flag, bool enabled) {
-  std::string doc = flag.link.empty() ? flag.doc : "[" + flag.doc + "](" + flag.link + ")";
+  std::string doc = flag.link.empty()
+                        ? OneLine(flag.doc)
+                        : "[" + LinkText(flag.doc) + "](" + LinkDestination(flag.link) + ")";
   return ReplaceAll(enabled ? flag.enabled : flag.disabled, "{doc}", doc);
 }
 

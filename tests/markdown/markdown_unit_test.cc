@@ -2,6 +2,7 @@
 // pages themselves are covered by the golden cases (testdata/).
 #include <string>
 
+#include "backends/markdown/escape.h"
 #include "backends/markdown/table.h"
 #include "backends/markdown/wording.h"
 #include "third_party/catch2_main.h"
@@ -42,6 +43,20 @@ TEST_CASE("short rows are completed, cells are escaped") {
   CHECK(out == "| x    | y |\n|------|---|\n| a\\|b |   |\n");
   CHECK(EscapeCell("a\\|b") == "a\\|b");  // already escaped
   CHECK(EscapeCell("one\ntwo") == "one two");
+}
+
+TEST_CASE("names and notes stay on one line") {
+  CHECK(OneLine("A\n===") == "A ===");
+  CHECK(OneLine("a\r\n\r\nb") == "a b");
+  CHECK(OneLine("end\n") == "end ");
+  CHECK(OneLine("plain") == "plain");
+}
+
+TEST_CASE("links stay links") {
+  CHECK(LinkText("the [x] doc") == "the \\[x\\] doc");
+  CHECK(LinkDestination("https://e.com/a)b c(d") == "https://e.com/a%29b%20c%28d");
+  CHECK(LinkDestination("../x/#a-b") == "../x/#a-b");
+  CHECK(LinkDestination("a<b>|`\\\x7f") == "a%3Cb%3E%7C%60%5C%7F");
 }
 
 TEST_CASE("lists are joined with commas and a final word") {
