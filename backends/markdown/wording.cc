@@ -307,7 +307,11 @@ PeerWording::Words PeerWording::Word(const ir::Rule& rule) const {
     const ir::Component& c = module_.components[index];
     names.push_back(c.name);
     all_cluster = all_cluster && c.scope == ir::Scope::kCluster;
-    if (!c.labels.empty()) component_labels.push_back(LabelText(c.labels.front()));
+    if (!c.pod_label.empty()) {
+      component_labels.push_back(c.pod_label);
+    } else if (!c.labels.empty()) {
+      component_labels.push_back(LabelText(c.labels.front()));
+    }
   }
   std::string names_text = JoinList(names, "and");
 
