@@ -125,8 +125,9 @@ class Reader {
 
  private:
   std::optional<ColumnLayout> ColumnSpec(const YAML::Node& item, ir::Direction direction) {
-    YAML::Node name_node = item;
-    if (item.IsMap()) name_node = item["column"];
+    // (Not assigned after construction: assigning a YAML::Node overwrites the
+    // node it refers to.)
+    const YAML::Node name_node = item.IsMap() ? item["column"] : item;
     if (!name_node || !name_node.IsScalar()) {
       Error(item.Mark(), "a column is a name (type, origin, destination, pod_label, port, reason, "
                          "enabled) or a mapping with 'column' and optionally 'header', 'cell', "
