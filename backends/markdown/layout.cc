@@ -106,7 +106,7 @@ class Reader {
         Error(it->first.Mark(), fmt::format("unknown key '{}' under '{}'; the key is 'columns'", key, what));
         continue;
       }
-      const YAML::Node& list = it->second;
+      const YAML::Node list = it->second;  // a copy: the iterator's pair is a temporary
       if (!list.IsSequence() || list.size() == 0) {
         Error(list.Mark(), "'columns' takes a non-empty list of columns");
         continue;
@@ -218,7 +218,7 @@ std::optional<Layout> ParseLayout(std::string_view yaml, uint32_t template_file,
         continue;
       }
       std::string key = it->first.Scalar();
-      const YAML::Node& value = it->second;
+      const YAML::Node value = it->second;  // a copy: the iterator's pair is a temporary
       if (key == "heading") {
         reader.Format(value, key, kHeadingNames, layout.heading);
       } else if (key == "anchor") {

@@ -150,10 +150,10 @@ class Renderer {
       out += Prose(prose, section, *block.component);
     }
     if (out.empty()) {
-      return Fill(layout_.empty, [&](std::string_view name) -> std::optional<std::string> {
+      return OneLine(Fill(layout_.empty, [&](std::string_view name) -> std::optional<std::string> {
         if (name == "direction") return std::string(SectionName(section));
         return std::nullopt;
-      });
+      }));
     }
     return out;
   }
@@ -177,11 +177,12 @@ class Renderer {
       for (Direction direction : {Direction::kIngress, Direction::kEgress}) {
         size_t d = Index(direction);
         out += "\n\n";
-        out += direction == Direction::kIngress ? layout_.components_ingress : layout_.components_egress;
+        out += OneLine(direction == Direction::kIngress ? layout_.components_ingress
+                                                        : layout_.components_egress);
         if (block.any[d] || (block.rows[d].empty() && !block.isolated[d])) {
-          out += " " + layout_.any;
+          out += " " + OneLine(layout_.any);
         } else if (block.rows[d].empty()) {
-          out += " " + layout_.none;
+          out += " " + OneLine(layout_.none);
         } else {
           out += "\n\n";
           out += TableText(block.rows[d], columns[d]);
@@ -191,10 +192,10 @@ class Renderer {
       out += Prose(prose, Section::kComponents, *block.component);
     }
     if (out.empty()) {
-      return Fill(layout_.empty, [&](std::string_view name) -> std::optional<std::string> {
+      return OneLine(Fill(layout_.empty, [&](std::string_view name) -> std::optional<std::string> {
         if (name == "direction") return std::string("ingress or egress");
         return std::nullopt;
-      });
+      }));
     }
     return out;
   }
@@ -258,7 +259,7 @@ class Renderer {
   std::string TableText(const std::vector<Row>& rows, const std::vector<ColumnLayout>& columns) const {
     std::vector<std::string> header;
     header.reserve(columns.size());
-    for (const ColumnLayout& column : columns) header.push_back(OneLine(column.header));
+    for (const ColumnLayout& column : columns) header.push_back(EscapeCell(column.header));
     Table table(std::move(header));
     for (const Row& row : rows) {
       std::vector<std::string> cells;
