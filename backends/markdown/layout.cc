@@ -235,7 +235,10 @@ std::optional<Layout> ParseLayout(std::string_view yaml, uint32_t template_file,
         for (auto h = value.begin(); h != value.end(); ++h) {
           std::string heading;
           reader.Format(h->second, "headings", kHeadingNames, heading);
-          if (h->first.IsScalar()) layout.headings[h->first.Scalar()] = heading;
+          if (!h->first.IsScalar()) continue;
+          layout.headings[h->first.Scalar()] = heading;
+          int line = h->first.Mark().line;
+          layout.heading_lines[h->first.Scalar()] = first_line + (line >= 0 ? static_cast<uint32_t>(line) : 0);
         }
       } else if (key == "ingress") {
         reader.Table(value, ir::Direction::kIngress, layout.ingress);

@@ -44,6 +44,7 @@ struct Layout {
   std::string heading = "### {name} pod";
   // Headings of single components, by component id, replacing `heading`.
   std::map<std::string, std::string> headings;
+  std::map<std::string, uint32_t> heading_lines;  // template line of each, for diagnostics
   // A line under every heading (e.g. kramdown's "{: #{slug}}"); none when
   // empty. {slug} is the heading's text as kramdown makes it an id, {id} the
   // component's id.

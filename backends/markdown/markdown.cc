@@ -373,6 +373,12 @@ bool FillTemplate(std::string_view text, const Input& input, std::string& out,
       error_at(line, fmt::format("a prose block after '{}', which is no component", key.second));
     }
   }
+  for (const auto& [id, heading] : page->layout.headings) {
+    if (!input.module.FindComponent(id)) {
+      error_at(page->layout.heading_lines[id],
+               fmt::format("layout: 'headings' names '{}', which is no component", id));
+    }
+  }
   if (!ok) return false;
   Renderer renderer(input, page->layout);
   std::string result;
