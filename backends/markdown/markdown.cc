@@ -114,20 +114,19 @@ class Renderer {
     }
     for (size_t i = 0; i < module.components.size(); ++i) {
       if (!enabled_[i]) continue;
+      // As in the policies (Instantiate): a component with rules has a
+      // policy, which isolates its ingress, and its egress when it has egress
+      // rules, whether or not they hold in the configuration.
       Block block;
       block.component = &module.components[i];
-      bool has_rules = false;
-      bool has_egress = false;
+      if (block.component->rules.empty()) continue;
+      block.isolated[1] = block.component->has_egress();
       for (const ir::Rule& rule : block.component->rules) {
         if (!input_.all_configurations && !rule.when.Evaluate(input_.config.flags)) continue;
-        has_rules = true;
         size_t d = Index(rule.direction);
-        if (rule.direction == Direction::kEgress) has_egress = true;
         if (AdmitsEverything(rule)) block.any[d] = true;
         AddRows(rule, block.rows[d]);
       }
-      if (!has_rules) continue;
-      block.isolated[1] = has_egress;
       blocks_.push_back(std::move(block));
     }
   }
