@@ -205,6 +205,11 @@ std::optional<PageTemplate> ParseTemplate(std::string_view text, uint32_t templa
     if (name == "ingress") section = Section::kIngress;
     if (name == "egress") section = Section::kEgress;
     if (name == "components") section = Section::kComponents;
+    if (!section && name == "layout") {
+      error("a layout block opens with a line <!-- netpolc:layout and closes with a line -->, "
+            "the YAML between them");
+      continue;
+    }
     if (!section) {
       error(fmt::format("unknown marker '{}'; the markers are {}", name, kMarkers));
       continue;
