@@ -96,17 +96,17 @@ int RunBuild(const std::vector<std::string>& arguments, std::string& out, std::s
   std::optional<ir::Config> config = MakeConfig(*module, settings, compilation.sources, err);
   if (!config) return kExitUsage;
 
-  std::optional<ir::PolicySet> policies;
-  if (backend->needs_policies()) {
-    policies = Instantiate(*module, *config, compilation.diagnostics);
-    if (!policies) {
-      err += RenderAll(compilation.diagnostics, compilation.sources);
-      return kExitInputErrors;
-    }
+  // Every target instantiates, so that flag and parameter values (defaults,
+  // --set, --values) are checked the same way whichever output is asked for;
+  // documentation targets then render the module and drop the policies.
+  std::optional<ir::PolicySet> policies = Instantiate(*module, *config, compilation.diagnostics);
+  if (!policies) {
+    err += RenderAll(compilation.diagnostics, compilation.sources);
+    return kExitInputErrors;
   }
 
   backends::Input input{*module, *config};
-  input.policies = policies ? &*policies : nullptr;
+  input.policies = backend->needs_policies() ? &*policies : nullptr;
   input.source_name = source_name;
   input.all_configurations = settings.empty();
   if (template_text) {
