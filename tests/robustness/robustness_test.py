@@ -562,8 +562,9 @@ class Text(Base):
         with open(rules, "rb") as f:
             proc = run(["build", "-", "--target", "ir"], stdin=f)
         self.assertEqual(proc.returncode, 0, proc.stderr)
-        # Same output but for the source name in the header.
-        self.assertEqual(proc.stdout.replace(b"<stdin>", rules.encode()), expected)
+        # Same output but for the source name in the header (its first line).
+        self.assertIn(b"stdin", proc.stdout.split(b"\n", 1)[0])
+        self.assertEqual(proc.stdout.split(b"\n", 1)[1], expected.split(b"\n", 1)[1])
 
     def test_build_stdin_diagnostics_name(self):
         with open(self.write("bad.netpol", "component {"), "rb") as f:
