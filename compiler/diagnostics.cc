@@ -101,11 +101,36 @@ void ForEachUnit(std::string_view text, bool keep_tabs, Fn fn) {
   }
 }
 
+// The byte index where the column after the one starting at text[i] starts
+// (as ForEachUnit splits columns: a code point, or a byte that is not UTF-8
+// with the continuation bytes after it).
+size_t NextColumn(std::string_view text, size_t i) {
+  size_t length;
+  if (DecodeAt(text, i, length)) return i + length;
+  size_t j = i + 1;
+  while (j < text.size() && j < i + 4 && (static_cast<unsigned char>(text[j]) & 0xC0) == 0x80) ++j;
+  return j;
+}
+
 // The source line and the caret line under the 1-based column `column`,
 // underlining `length` columns, in a window around the caret when the line
 // is long.
-std::string QuoteWindow(std::string_view line, uint32_t column, uint32_t length, bool cut_before,
-                        bool cut_after) {
+std::string QuoteLine(std::string_view line, uint32_t column, uint32_t length) {
+  // Of a very long line only the part around the caret is split into units:
+  // memory and time stay bounded (a 64 MiB line would take gigabytes). The
+  // part kept reaches twice the window's width past the caret on each side,
+  // so the window and its "..." come out as from the whole line.
+  if (line.size() > 8 * kMaxSourceColumns) {
+    const size_t margin = 2 * kMaxSourceColumns;
+    const size_t from = column > margin ? column - margin : 1;  // first column kept
+    const size_t to = size_t{column} + margin;                    // first column dropped
+    size_t i = 0, c = 1;
+    for (; i < line.size() && c < from; ++c) i = NextColumn(line, i);
+    const size_t start = i;
+    for (; i < line.size() && c < to; ++c) i = NextColumn(line, i);
+    line = line.substr(start, i - start);
+    column -= static_cast<uint32_t>(from - 1);
+  }
   // Units; a unit of width 0 continues the column before it.
   std::vector<Unit> units;
   std::vector<size_t> column_start;  // index into units of each column
@@ -140,7 +165,7 @@ std::string QuoteWindow(std::string_view line, uint32_t column, uint32_t length,
     while (last < columns && width + column_width(last) <= kMaxSourceColumns) width += column_width(last++);
   }
   std::string shown, marker;
-  if (first > 0 || cut_before) {
+  if (first > 0) {
     shown += "...";
     marker += "   ";
   }
@@ -155,42 +180,12 @@ std::string QuoteWindow(std::string_view line, uint32_t column, uint32_t length,
       }
     }
   }
-  if (last < columns || cut_after) shown += "...";
+  if (last < columns) shown += "...";
   marker += '^';
   size_t tildes = 0;
   for (size_t c = caret; c < caret + underline + 1 && c < last; ++c) tildes += column_width(c);
   if (tildes > 1) marker.append(tildes - 1, '~');
   return shown + "\n" + marker + "\n";
-}
-
-// QuoteWindow over the part of a long line that can be shown: a line of
-// megabytes is cut, in time linear in the bytes before the caret and with no
-// memory per byte, to some columns either side of the caret first. Columns
-// count code points as the source manager does (every byte that is not a
-// UTF-8 continuation byte starts one).
-std::string QuoteLine(std::string_view line, uint32_t column, uint32_t length) {
-  constexpr size_t kCutBytes = 16 * kMaxSourceColumns;
-  if (line.size() <= kCutBytes) return QuoteWindow(line, column, length, false, false);
-  auto starts_column = [&](size_t i) { return (static_cast<unsigned char>(line[i]) & 0xC0) != 0x80; };
-  size_t caret = column > 0 ? column - 1 : 0;  // 0-based column of the caret
-  size_t keep_before = std::min<size_t>(caret, 2 * kMaxSourceColumns);
-  size_t first_column = caret - keep_before;
-  // Byte offset of first_column, then of the column kMaxSourceColumns * 2
-  // past the caret (or the end of the line).
-  size_t begin = 0, c = 0, i = 0;
-  for (; i < line.size(); ++i) {
-    if (!starts_column(i)) continue;
-    if (c == first_column) break;
-    ++c;
-  }
-  begin = i;
-  size_t end = begin;
-  size_t columns_kept = 0, limit = keep_before + 2 * kMaxSourceColumns;
-  for (end = begin; end < line.size(); ++end) {
-    if (starts_column(end) && columns_kept++ == limit) break;
-  }
-  return QuoteWindow(line.substr(begin, end - begin), static_cast<uint32_t>(keep_before + 1), length,
-                     begin > 0, end < line.size());
 }
 
 // At most max_bytes of text, cut at a code point boundary with "...".

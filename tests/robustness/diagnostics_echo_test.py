@@ -5,7 +5,7 @@ is capped.
 Inputs holding ESC, BEL, NUL, CR or newlines (in the rules file, a values
 file, a --set value, a file name) must come out escaped (`\\x1b`) in messages
 and in the quoted source line, so that no terminal escape sequence reaches
-the terminal; a 1 MB YAML key (the values-file limit), a 10 MB identifier or a 1 MB source line must
+the terminal; a 10 MB YAML key, a 10 MB identifier or a 1 MB source line must
 not turn into megabytes of stderr.
 
 usage: diagnostics_echo_test.py NETPOLC
@@ -62,7 +62,7 @@ def main():
             ("ESC and a newline in a file name",
              ["build", write("bad\x1b[2J\nname.netpol", b"component {"), "--target", "ir"],
               [b"\\x1b", b"\\x0a"]),
-            # Values files are limited to 1 MiB: the longest key that fits.
+            # (A values file holds at most 1 MiB.)
             ("a 1 MB YAML key",
              ["build", rules, "--target", "ir", "--values",
               write("big.yaml", big_key[:(1 << 20) - 16] + b": 1\n")],
@@ -70,12 +70,12 @@ def main():
             ("a 10 MB identifier",
              ["build", write("id.netpol", RULES.replace(b"from anywhere", b"from " + big_key)),
               "--target", "ir"], [b"kkkk"]),
-            # Lists are limited to 10,000 items: the line is made long by a
-            # comment before the error instead.
             ("an error at the end of a 1 MB line",
              ["build", write("line.netpol", RULES.replace(
                  b"ingress 80 from anywhere;",
-                 b"ingress 80 from /* " + b"x" * 1000000 + b" */ nowhere;")), "--target", "ir"],
+                 # (A list holds at most 10,000 items: a comment makes up the rest.)
+                 b"ingress 80 from " + b"anywhere, " * 9000 + b"/* " + b"c" * 910000 +
+                 b" */ nowhere;")), "--target", "ir"],
              [b"nowhere"]),
         ]
         for name, args, expected in cases:

@@ -41,7 +41,7 @@ CASES = [
      r"values\.yaml:2:78: error: the values file nests more than 64 levels deep "
      r"\[values-nesting-too-deep\]", 2),
     ("deep block nesting", "tls: true\nclient_peers:\n" +
-     "".join("  " * i + "- \n" for i in range(1, 200)),
+     "".join("  " * i + "- \n" for i in range(1, 500)),  # (under the 1 MiB limit)
      r"values\.yaml:66:129: error: the values file nests more than 64 levels deep "
      r"\[values-nesting-too-deep\]", 2),
     ("a quoted true", 'tls: "true"\n',
