@@ -63,6 +63,10 @@ GOOD = [
     ("one document with an end marker", "tls: true\n...\n"),
     ("brackets inside strings and comments", "# [[[[ {{{{\ninstance: 'a[b{c'\n"),
     ("moderate nesting", "client_peers:\n  - podSelector:\n      matchLabels: {app: x}\n"),
+    ("a block scalar indented ever deeper",
+     "instance: |\n" + "".join(" " * (i + 1) + "x\n" for i in range(100))),
+    ("brackets in a quoted scalar over several lines",
+     "instance: \"" + "[" * 100 + "\n  " + "{" * 100 + "\"\n"),
 ]
 
 
