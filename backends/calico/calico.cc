@@ -142,14 +142,17 @@ class CalicoBackend : public Backend {
     const std::vector<std::string>& pod_networks = input.policies->pod_networks;
     if (pod_networks.empty()) {
       // Once, at the first rule writing address blocks; the others as notes.
-      std::vector<SourceLoc> rules = AddressBlockRules(input.module, input.config, *input.policies);
+      std::vector<SourceLoc> rules =
+          AddressBlockRules(input.module, input.config, *input.policies);
       for (size_t i = 0; i < rules.size(); ++i) {
         if (i == 0) {
-          std::string which = rules.size() == 1 ? "this rule also admits" : "this rule and those noted below also admit";
+          std::string which = rules.size() == 1 ? "this rule also admits"
+                                                : "this rule and those noted below also admit";
           diagnostics.Emit(DiagnosticKind::kAddressBlockAdmitsPods, rules[i], "calico",
                            "Calico's nets match pod addresses, so " + which);
         } else {
-          diagnostics.Emit(DiagnosticKind::kRelatedRule, rules[i], "another rule with address blocks");
+          diagnostics.Emit(DiagnosticKind::kRelatedRule, rules[i],
+                           "another rule with address blocks");
         }
       }
     }

@@ -264,8 +264,12 @@ std::vector<ir::PortRange> Subtract(const std::vector<ir::PortRange>& a,
           next.push_back(piece);
           continue;
         }
-        if (y.first > piece.first) next.push_back({x.protocol, piece.first, static_cast<uint16_t>(y.first - 1)});
-        if (y.last < piece.last) next.push_back({x.protocol, static_cast<uint16_t>(y.last + 1), piece.last});
+        if (y.first > piece.first) {
+          next.push_back({x.protocol, piece.first, static_cast<uint16_t>(y.first - 1)});
+        }
+        if (y.last < piece.last) {
+          next.push_back({x.protocol, static_cast<uint16_t>(y.last + 1), piece.last});
+        }
       }
       pieces = std::move(next);
     }
