@@ -15,6 +15,7 @@
 #include "compiler/k8s_names.h"
 #include "compiler/lower.h"
 #include "compiler/parse.h"
+#include "compiler/pod_networks.h"
 
 namespace netpolc {
 namespace {
@@ -387,6 +388,42 @@ class ValuesReader {
           return;
         }
         if (diagnostics_.error_count() == errors) out.peers = std::move(peers);
+        return;
+      }
+      case ir::ParamType::kCidrs: {
+        // A list of CIDRs, or one string in the --set syntax ("a/n, b/m").
+        std::vector<std::string> cidrs;
+        if (value.IsScalar() && value.Tag() != "!") {
+          std::string error;
+          std::optional<std::vector<std::string>> list = ParseCidrList(value.Scalar(), error);
+          if (!list) {
+            diagnostics_.Emit(DiagnosticKind::kInvalidCidrList, Loc(value), param.name, error);
+            return;
+          }
+          cidrs = std::move(*list);
+        } else if (value.IsSequence() && value.size() > 0 && value.size() <= kMaxCidrList) {
+          for (const YAML::Node& item : value) {
+            if (!item.IsScalar()) {
+              WrongType(item, "parameter", param.name, "a list of CIDRs");
+              return;
+            }
+            std::string error;
+            std::optional<Cidr> cidr = ParseCidr(item.Scalar(), error);
+            if (!cidr) {
+              diagnostics_.Emit(DiagnosticKind::kInvalidCidr, Loc(item), item.Scalar(), error);
+              return;
+            }
+            cidrs.push_back(cidr->text);
+          }
+          cidrs = NormaliseCidrList(std::move(cidrs));
+        } else {
+          WrongType(value, "parameter", param.name,
+                    "a non-empty list of CIDRs, or a string of comma-separated CIDRs");
+          return;
+        }
+        out.cidrs = std::move(cidrs);
+        out.text.clear();
+        for (const std::string& c : out.cidrs) out.text += (out.text.empty() ? "" : ",") + c;
         return;
       }
     }

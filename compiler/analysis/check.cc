@@ -8,6 +8,8 @@
 #include <set>
 #include <tuple>
 
+#include "compiler/pod_networks.h"
+
 namespace netpolc::analysis {
 namespace {
 
@@ -602,6 +604,8 @@ class Checker {
       if (c.ns) value(*c.ns);
       for (const ir::Rule& r : c.rules) peers(r.peers);
     }
+    // The pod networks are used by every address block (and by the targets).
+    if (std::optional<uint32_t> pod_networks = PodNetworksParam(module)) used[*pod_networks] = true;
     for (size_t i = 0; i < module.params.size(); ++i) {
       if (!used[i]) Emit(DiagnosticKind::kUnusedParam, module.params[i].loc, "", module.params[i].name);
     }
