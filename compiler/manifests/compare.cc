@@ -135,12 +135,57 @@ class UniverseBuilder {
     AddPod(ns + "/pods{" + LabelText(labels) + "}", std::move(w));
   }
 
-  static std::string PodIp(size_t i) {
+  // Pods take their addresses from the cluster's pod networks, as they do
+  // in a cluster: from the rules' `pod_networks` when declared (so that an
+  // ipBlock of the manifests that excepts them is compared exactly), else
+  // from 10.244.0.0/16 and fd00:10:244::/64.
+  std::string PodIp(size_t i) const {
+    const std::vector<std::string>& networks = rules_.pod_networks;
+    if (!networks.empty()) {
+      const std::string& network = networks[i % networks.size()];
+      if (std::optional<std::string> ip = AddressIn(network, 0x10 + i / networks.size())) return *ip;
+    }
     if (i % 3 == 2) return fmt::format("fd00:10:244::{:x}", 0x8000 + i);
     return fmt::format("10.244.{}.{}", 128 + i / 250, 1 + i % 250);
   }
 
+  bool InPodNetwork(const std::string& ip) const {
+    if (rules_.pod_networks.empty()) {
+      return ip.rfind("10.244.", 0) == 0 || ip.rfind("fd00:10:244::", 0) == 0;
+    }
+    return InAny(ip, rules_.pod_networks);
+  }
+
+  // The address `offset` past the start of `cidr`, when the block holds it.
+  static std::optional<std::string> AddressIn(const std::string& cidr, unsigned __int128 offset) {
+    size_t slash = cidr.find('/');
+    if (slash == std::string::npos) return std::nullopt;
+    std::string address = cidr.substr(0, slash);
+    int prefix = std::atoi(cidr.c_str() + slash + 1);
+    bool v6 = address.find(':') != std::string::npos;
+    unsigned char bytes[16] = {};
+    if (inet_pton(v6 ? AF_INET6 : AF_INET, address.c_str(), bytes) != 1) return std::nullopt;
+    int bits = v6 ? 128 : 32;
+    if (prefix < 0 || prefix > bits) return std::nullopt;
+    using U128 = unsigned __int128;
+    U128 base = 0;
+    for (int i = 0; i < bits / 8; ++i) base = (base << 8) | bytes[i];
+    int host_bits = bits - prefix;
+    U128 span = host_bits >= 127 ? ~U128{0} : (U128{1} << host_bits) - 1;
+    if (offset > span) return std::nullopt;
+    U128 value = (base & ~span) + offset;
+    unsigned char out[16] = {};
+    for (int i = bits / 8 - 1; i >= 0; --i) {
+      out[i] = static_cast<unsigned char>(value & 0xFF);
+      value >>= 8;
+    }
+    char text[INET6_ADDRSTRLEN] = {};
+    inet_ntop(v6 ? AF_INET6 : AF_INET, out, text, sizeof text);
+    return std::string(text);
+  }
+
   void AddExternal(const std::string& ip) {
+    if (InPodNetwork(ip)) return;  // an address of a pod, not outside
     if (ips_.insert(ip).second) externals_.push_back(ip);
   }
 
@@ -161,35 +206,10 @@ class UniverseBuilder {
   }
 
   void AddExternalIn(const std::string& cidr, const std::vector<std::string>& except) {
-    size_t slash = cidr.find('/');
-    if (slash == std::string::npos) return;
-    std::string address = cidr.substr(0, slash);
-    int prefix = std::atoi(cidr.c_str() + slash + 1);
-    bool v6 = address.find(':') != std::string::npos;
-    unsigned char bytes[16] = {};
-    if (inet_pton(v6 ? AF_INET6 : AF_INET, address.c_str(), bytes) != 1) return;
-    int bits = v6 ? 128 : 32;
-    if (prefix < 0 || prefix > bits) return;
-    using U128 = unsigned __int128;
-    U128 base = 0;
-    for (int i = 0; i < bits / 8; ++i) base = (base << 8) | bytes[i];
-    int host_bits = bits - prefix;
-    U128 span = host_bits >= 127 ? ~U128{0} : (U128{1} << host_bits) - 1;
-    base &= ~span;
-    for (U128 offset : {U128{9}, U128{10}, U128{11}, U128{0x3f1}, U128{1}, U128{0}}) {
-      if (offset > span) continue;
-      U128 value = base + offset;
-      unsigned char out[16] = {};
-      for (int i = bits / 8 - 1; i >= 0; --i) {
-        out[i] = static_cast<unsigned char>(value & 0xFF);
-        value >>= 8;
-      }
-      char text[INET6_ADDRSTRLEN] = {};
-      inet_ntop(v6 ? AF_INET6 : AF_INET, out, text, sizeof text);
-      std::string ip = text;
-      if (ip.rfind("10.244.", 0) == 0 || ip.rfind("fd00:10:244::", 0) == 0) continue;
-      if (InAny(ip, except)) continue;
-      AddExternal(ip);
+    for (unsigned offset : {9u, 10u, 11u, 0x3f1u, 1u, 0u}) {
+      std::optional<std::string> ip = AddressIn(cidr, offset);
+      if (!ip || InPodNetwork(*ip) || InAny(*ip, except)) continue;
+      AddExternal(*ip);
       return;
     }
   }
