@@ -6,6 +6,8 @@
 #include <cctype>
 #include <string_view>
 
+#include "compiler/parse_pieces.h"
+#include "compiler/parse_stream.h"
 #include "grammar/NetpolLexer.h"
 #include "grammar/NetpolParser.h"
 
@@ -15,6 +17,25 @@ namespace {
 using netpolc_grammar::NetpolLexer;
 using netpolc_grammar::NetpolParser;
 using P = NetpolParser;
+
+// The grammar's lexer, optionally dropping whitespace and comments (the
+// hidden channel) as it meets them instead of making tokens of them: the
+// parser never sees them, and only the formatter needs them.
+class RulesLexer : public NetpolLexer {
+ public:
+  RulesLexer(antlr4::CharStream* input, bool keep_hidden)
+      : NetpolLexer(input), keep_hidden_(keep_hidden) {}
+  void setChannel(size_t channel) override {
+    if (!keep_hidden_ && channel == antlr4::Token::HIDDEN_CHANNEL) {
+      skip();
+    } else {
+      NetpolLexer::setChannel(channel);
+    }
+  }
+
+ private:
+  bool keep_hidden_;
+};
 
 // Returns the byte offset of the first invalid UTF-8 sequence, or npos.
 size_t FindInvalidUtf8(std::string_view s) {
@@ -706,8 +727,8 @@ auto Parse(const SourceManager& sources, uint32_t file_id,
     diagnostics.Emit(DiagnosticKind::kInvalidUtf8, LocOfOffset(file_id, file.text, bad));
     return std::nullopt;
   }
-  antlr4::ANTLRInputStream input(file.text);
-  NetpolLexer lexer(&input);
+  Utf8CharStream input(file.text);
+  RulesLexer lexer(&input, /*keep_hidden=*/false);
   lexer.removeErrorListeners();
   antlr4::CommonTokenStream tokens(&lexer);
   std::optional<Bracket> unclosed;
@@ -740,10 +761,54 @@ auto Parse(const SourceManager& sources, uint32_t file_id,
   return build(builder, tree);
 }
 
+// Parses one piece of a file (parse_pieces.h) that is known to be valid
+// UTF-8 and not too large. Returns nullopt on any problem, reporting nothing:
+// the whole file is then parsed again to report it.
+std::optional<ast::File> ParsePiece(const SourceFile& file, uint32_t file_id,
+                                    const SourcePiece& piece) {
+  try {
+    Utf8CharStream input(std::string_view(file.text).substr(piece.begin, piece.end - piece.begin));
+    RulesLexer lexer(&input, /*keep_hidden=*/false);
+    lexer.removeErrorListeners();
+    lexer.setLine(piece.line);
+    lexer.setCharPositionInLine(piece.column - 1);
+    antlr4::CommonTokenStream tokens(&lexer);
+    Diagnostics diagnostics;
+    std::optional<Bracket> unclosed;
+    if (!CheckTokens(tokens, file_id, diagnostics, unclosed) || !diagnostics.all().empty()) {
+      return std::nullopt;
+    }
+    P parser(&tokens);
+    parser.removeErrorListeners();
+    parser.getInterpreter<antlr4::atn::ParserATNSimulator>()->setPredictionMode(
+        antlr4::atn::PredictionMode::SLL);
+    parser.setErrorHandler(std::make_shared<antlr4::BailErrorStrategy>());
+    P::FileContext* tree = parser.file();
+    Builder builder(file_id, diagnostics);
+    ast::File ast = builder.BuildFile(tree);
+    if (!diagnostics.all().empty()) return std::nullopt;
+    return ast;
+  } catch (...) {
+    // A syntax error (the bail strategy throws) or anything unexpected.
+    return std::nullopt;
+  }
+}
+
 }  // namespace
 
 std::optional<ast::File> ParseFile(const SourceManager& sources,
                                    uint32_t file_id, Diagnostics& diagnostics) {
+  const SourceFile& source = sources.file(file_id);
+  if (source.text.size() <= kMaxSourceBytes &&
+      FindInvalidUtf8(source.text) == std::string_view::npos) {
+    // Declaration by declaration, in parallel; a file with any problem is
+    // parsed again as a whole below, which reports it.
+    std::optional<ast::File> file =
+        ParseByPieces(source.text, file_id, [&](const SourcePiece& piece) {
+          return ParsePiece(source, file_id, piece);
+        });
+    if (file) return file;
+  }
   size_t errors_before = diagnostics.error_count();
   auto file = Parse(
       sources, file_id, diagnostics, [](P& parser) { return parser.file(); },
@@ -780,8 +845,8 @@ std::optional<std::vector<LexedToken>> LexFile(const SourceManager& sources, uin
     diagnostics.Emit(DiagnosticKind::kInvalidUtf8, LocOfOffset(file_id, file.text, bad));
     return std::nullopt;
   }
-  antlr4::ANTLRInputStream input(file.text);
-  NetpolLexer lexer(&input);
+  Utf8CharStream input(file.text);
+  RulesLexer lexer(&input, /*keep_hidden=*/true);
   lexer.removeErrorListeners();
   antlr4::CommonTokenStream tokens(&lexer);
   std::optional<Bracket> unclosed;
