@@ -1,6 +1,7 @@
 #include "compiler/parse_pieces.h"
 
 #include <atomic>
+#include <cstdlib>
 #include <iterator>
 #include <vector>
 
@@ -33,9 +34,22 @@ void AppendDeclarations(ast::File& into, ast::File&& from) {
   AppendAll(into.components, std::move(from.components));
 }
 
+size_t PieceBytes() {
+  const char* env = std::getenv("NETPOLC_PIECE_BYTES");
+  if (env == nullptr || *env == '\0') return kPieceBytes;
+  size_t n = 0;
+  for (const char* c = env; *c != '\0'; ++c) {
+    if (*c < '0' || *c > '9' || n > (size_t{1} << 40)) return kPieceBytes;
+    n = n * 10 + static_cast<size_t>(*c - '0');
+  }
+  return n;
+}
+
 std::optional<ast::File> ParseByPieces(std::string_view text, uint32_t file_id,
                                        const PieceParser& parse_piece) {
-  std::vector<SourcePiece> pieces = SplitDeclarations(text, kPieceBytes);
+  size_t piece_bytes = PieceBytes();
+  if (piece_bytes == 0) return std::nullopt;  // parse the whole file at once
+  std::vector<SourcePiece> pieces = SplitDeclarations(text, piece_bytes);
   std::vector<std::optional<ast::File>> results(pieces.size());
   std::atomic<bool> failed{false};
   ParallelFor(pieces.size(), [&](size_t i) {

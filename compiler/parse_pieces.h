@@ -18,14 +18,18 @@ namespace netpolc {
 // parser is negligible, small enough to spread over threads and keep memory low.
 inline constexpr size_t kPieceBytes = 64 * 1024;
 
+// kPieceBytes, or NETPOLC_PIECE_BYTES when set to a number (for tests: 1 cuts
+// between every two declarations, 0 parses every file as a whole).
+size_t PieceBytes();
+
 // Parses one piece of the file: its AST (file_id set), or nullopt when the
 // piece has any problem at all (lexical, syntax, or any diagnostic).
 using PieceParser = std::function<std::optional<ast::File>(const SourcePiece&)>;
 
 // Splits `text` into pieces and parses them with `parse_piece` on the thread
 // pool (parallel.h); returns the file's AST, the pieces' declarations in file
-// order, or nullopt when a piece failed (the caller then parses the whole file
-// to report the problems exactly as a whole-file parse does).
+// order, or nullopt when a piece failed or PieceBytes() is 0 (the caller then
+// parses the whole file, which reports problems exactly as before).
 std::optional<ast::File> ParseByPieces(std::string_view text, uint32_t file_id,
                                        const PieceParser& parse_piece);
 
