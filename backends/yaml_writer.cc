@@ -211,6 +211,14 @@ void AppendDocuments(size_t n, std::string& out,
     size_t count = std::min(batch, n - first);
     texts.assign(count, std::string());
     ParallelFor(count, [&](size_t i) { render(first + i, texts[i]); });
+    if (first == 0 && count < n) {
+      // Room for the rest, estimated from the first batch with a margin, so
+      // that `out` is not copied as it grows: pages reserved but never
+      // written cost no memory.
+      size_t bytes = 0;
+      for (const std::string& text : texts) bytes += text.size();
+      out.reserve(out.size() + bytes + bytes / count * (n - count) * 5 / 4);
+    }
     for (const std::string& text : texts) out += text;
   }
 }
