@@ -4,8 +4,10 @@
 
 #include <algorithm>
 #include <cctype>
+#include <iterator>
 #include <string_view>
 
+#include "compiler/parallel.h"
 #include "compiler/parse_pieces.h"
 #include "compiler/parse_stream.h"
 #include "grammar/NetpolLexer.h"
@@ -794,6 +796,110 @@ std::optional<ast::File> ParsePiece(const SourceFile& file, uint32_t file_id,
   }
 }
 
+// Appends the tokens of `tokens` (filled) to `out`, with the final EOF token
+// when `with_eof`.
+void AppendLexedTokens(antlr4::CommonTokenStream& tokens, bool with_eof,
+                       std::vector<LexedToken>& out) {
+  using Kind = LexedToken::Kind;
+  for (antlr4::Token* token : tokens.getTokens()) {
+    if (token->getType() == antlr4::Token::EOF && !with_eof) break;
+    LexedToken t;
+    t.line = static_cast<uint32_t>(token->getLine());
+    t.column = static_cast<uint32_t>(token->getCharPositionInLine()) + 1;
+    t.channel = token->getChannel() == antlr4::Token::DEFAULT_CHANNEL
+                    ? LexedToken::Channel::kDefault
+                    : LexedToken::Channel::kHidden;
+    switch (token->getType()) {
+      case antlr4::Token::EOF:
+        t.kind = Kind::kEof;
+        break;
+      case NetpolLexer::IDENT:
+        t.kind = Kind::kIdent;
+        break;
+      case NetpolLexer::PARAM:
+        t.kind = Kind::kParam;
+        break;
+      case NetpolLexer::INT:
+        t.kind = Kind::kInt;
+        break;
+      case NetpolLexer::STRING:
+        t.kind = Kind::kString;
+        break;
+      case NetpolLexer::LINE_COMMENT:
+        t.kind = Kind::kLineComment;
+        break;
+      case NetpolLexer::BLOCK_COMMENT:
+        t.kind = Kind::kBlockComment;
+        break;
+      case NetpolLexer::WS:
+        t.kind = Kind::kWhitespace;
+        break;
+      default:
+        // The literal tokens of the grammar: reserved words and punctuation
+        // (told apart below, from the text).
+        t.kind = Kind::kPunctuation;
+        break;
+    }
+    if (t.kind != Kind::kEof) t.text = token->getText();
+    if (t.kind == Kind::kPunctuation && !t.text.empty() &&
+        std::isalpha(static_cast<unsigned char>(t.text[0]))) {
+      t.kind = Kind::kKeyword;
+    }
+    out.push_back(std::move(t));
+  }
+}
+
+// Lexes one piece of a file (parse_split.h), whitespace and comments
+// included; nullopt on any problem (the whole file is then lexed again to
+// report it).
+std::optional<std::vector<LexedToken>> LexPiece(const SourceFile& file, uint32_t file_id,
+                                                const SourcePiece& piece, bool last) {
+  try {
+    Utf8CharStream input(std::string_view(file.text).substr(piece.begin, piece.end - piece.begin));
+    RulesLexer lexer(&input, /*keep_hidden=*/true);
+    lexer.removeErrorListeners();
+    lexer.setLine(piece.line);
+    lexer.setCharPositionInLine(piece.column - 1);
+    antlr4::CommonTokenStream tokens(&lexer);
+    Diagnostics diagnostics;
+    std::optional<Bracket> unclosed;
+    if (!CheckTokens(tokens, file_id, diagnostics, unclosed) || !diagnostics.all().empty()) {
+      return std::nullopt;
+    }
+    std::vector<LexedToken> out;
+    out.reserve(tokens.getTokens().size());
+    AppendLexedTokens(tokens, last, out);
+    return out;
+  } catch (...) {
+    return std::nullopt;
+  }
+}
+
+// Lexes the file piece by piece on the thread pool, a few pieces at a time
+// so that only those pieces' ANTLR tokens exist at once; nullopt when a piece
+// has a problem.
+std::optional<std::vector<LexedToken>> LexByPieces(const SourceFile& file, uint32_t file_id) {
+  size_t piece_bytes = PieceBytes();
+  if (piece_bytes == 0) return std::nullopt;
+  std::vector<SourcePiece> pieces = SplitDeclarations(file.text, piece_bytes);
+  std::vector<LexedToken> out;
+  const size_t batch = 2 * ThreadCount();
+  std::vector<std::optional<std::vector<LexedToken>>> lexed;
+  for (size_t first = 0; first < pieces.size(); first += batch) {
+    size_t count = std::min(batch, pieces.size() - first);
+    lexed.assign(count, std::nullopt);
+    ParallelFor(count, [&](size_t i) {
+      lexed[i] = LexPiece(file, file_id, pieces[first + i], first + i + 1 == pieces.size());
+    });
+    for (std::optional<std::vector<LexedToken>>& piece : lexed) {
+      if (!piece) return std::nullopt;
+      out.insert(out.end(), std::make_move_iterator(piece->begin()),
+                 std::make_move_iterator(piece->end()));
+    }
+  }
+  return out;
+}
+
 }  // namespace
 
 std::optional<ast::File> ParseFile(const SourceManager& sources,
@@ -845,6 +951,7 @@ std::optional<std::vector<LexedToken>> LexFile(const SourceManager& sources, uin
     diagnostics.Emit(DiagnosticKind::kInvalidUtf8, LocOfOffset(file_id, file.text, bad));
     return std::nullopt;
   }
+  if (std::optional<std::vector<LexedToken>> pieces = LexByPieces(file, file_id)) return pieces;
   Utf8CharStream input(file.text);
   RulesLexer lexer(&input, /*keep_hidden=*/true);
   lexer.removeErrorListeners();
@@ -852,54 +959,9 @@ std::optional<std::vector<LexedToken>> LexFile(const SourceManager& sources, uin
   std::optional<Bracket> unclosed;
   if (!CheckTokens(tokens, file_id, diagnostics, unclosed)) return std::nullopt;
 
-  using Kind = LexedToken::Kind;
   std::vector<LexedToken> out;
   out.reserve(tokens.getTokens().size());
-  for (antlr4::Token* token : tokens.getTokens()) {
-    LexedToken t;
-    t.line = static_cast<uint32_t>(token->getLine());
-    t.column = static_cast<uint32_t>(token->getCharPositionInLine()) + 1;
-    t.channel = token->getChannel() == antlr4::Token::DEFAULT_CHANNEL
-                    ? LexedToken::Channel::kDefault
-                    : LexedToken::Channel::kHidden;
-    switch (token->getType()) {
-      case antlr4::Token::EOF:
-        t.kind = Kind::kEof;
-        break;
-      case NetpolLexer::IDENT:
-        t.kind = Kind::kIdent;
-        break;
-      case NetpolLexer::PARAM:
-        t.kind = Kind::kParam;
-        break;
-      case NetpolLexer::INT:
-        t.kind = Kind::kInt;
-        break;
-      case NetpolLexer::STRING:
-        t.kind = Kind::kString;
-        break;
-      case NetpolLexer::LINE_COMMENT:
-        t.kind = Kind::kLineComment;
-        break;
-      case NetpolLexer::BLOCK_COMMENT:
-        t.kind = Kind::kBlockComment;
-        break;
-      case NetpolLexer::WS:
-        t.kind = Kind::kWhitespace;
-        break;
-      default:
-        // The literal tokens of the grammar: reserved words and punctuation
-        // (told apart below, from the text).
-        t.kind = Kind::kPunctuation;
-        break;
-    }
-    if (t.kind != Kind::kEof) t.text = token->getText();
-    if (t.kind == Kind::kPunctuation && !t.text.empty() &&
-        std::isalpha(static_cast<unsigned char>(t.text[0]))) {
-      t.kind = Kind::kKeyword;
-    }
-    out.push_back(std::move(t));
-  }
+  AppendLexedTokens(tokens, /*with_eof=*/true, out);
   return out;
 }
 
