@@ -885,8 +885,11 @@ std::optional<std::vector<LexedToken>> LexByPieces(const SourceFile& file, uint3
   std::vector<LexedToken> out;
   const size_t batch = 2 * ThreadCount();
   std::vector<std::optional<std::vector<LexedToken>>> lexed;
-  for (size_t first = 0; first < pieces.size(); first += batch) {
-    size_t count = std::min(batch, pieces.size() - first);
+  size_t count = 0;
+  for (size_t first = 0; first < pieces.size(); first += count) {
+    // The first piece alone, as in ParseByPieces: ANTLR's shared DFA caches
+    // are then filled mostly by one thread.
+    count = first == 0 ? 1 : std::min(batch, pieces.size() - first);
     lexed.assign(count, std::nullopt);
     ParallelFor(count, [&](size_t i) {
       lexed[i] = LexPiece(file, file_id, pieces[first + i], first + i + 1 == pieces.size());

@@ -51,9 +51,15 @@ std::optional<ast::File> ParseByPieces(std::string_view text, uint32_t file_id,
   if (piece_bytes == 0) return std::nullopt;  // parse the whole file at once
   std::vector<SourcePiece> pieces = SplitDeclarations(text, piece_bytes);
   std::vector<std::optional<ast::File>> results(pieces.size());
+  // The first piece alone: ANTLR fills its shared DFA caches mostly while
+  // meeting the grammar's constructs for the first time, which is then done
+  // by one thread.
+  results[0] = parse_piece(pieces[0]);
+  if (!results[0]) return std::nullopt;
   std::atomic<bool> failed{false};
-  ParallelFor(pieces.size(), [&](size_t i) {
+  ParallelFor(pieces.size() - 1, [&](size_t k) {
     if (failed.load(std::memory_order_relaxed)) return;  // the whole file is parsed again
+    size_t i = k + 1;
     results[i] = parse_piece(pieces[i]);
     if (!results[i]) failed.store(true, std::memory_order_relaxed);
   });
