@@ -54,7 +54,7 @@ settings=("1 1" "2 1" "8 1" "2 default" "8 default")
 # A generated file of several pieces of the default size, with comments and
 # non-ASCII text so that positions after the cuts are exercised.
 big=$dir/big.netpol
-python3 "$gen" 20000 > "$big"
+python3 "$gen" 8000 > "$big"
 printf '// Größe: after the last declaration\n' >> "$big"
 size=$(wc -c < "$big")
 [ "$size" -gt 200000 ] || { echo "FAIL: generated file too small ($size bytes)"; exit 1; }
