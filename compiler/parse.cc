@@ -3,6 +3,7 @@
 #include <antlr4-runtime.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cctype>
 #include <iterator>
 #include <string_view>
@@ -30,13 +31,17 @@ class RulesLexer : public NetpolLexer {
   void setChannel(size_t channel) override {
     if (!keep_hidden_ && channel == antlr4::Token::HIDDEN_CHANNEL) {
       skip();
+      ++skipped_;
     } else {
       NetpolLexer::setChannel(channel);
     }
   }
+  // The hidden tokens dropped so far.
+  size_t skipped() const { return skipped_; }
 
  private:
   bool keep_hidden_;
+  size_t skipped_ = 0;
 };
 
 // Returns the byte offset of the first invalid UTF-8 sequence, or npos.
@@ -77,11 +82,12 @@ size_t FindInvalidUtf8(std::string_view s) {
   return std::string_view::npos;
 }
 
-// The line and column (in code points) of a byte offset.
+// The line and column (in code points) of a byte offset. Lines end at LF,
+// CRLF or a lone CR, as in SourceFile.
 SourceLoc LocOfOffset(uint32_t file, std::string_view text, size_t offset) {
   SourceLoc loc{file, 1, 1, 1};
   for (size_t i = 0; i < offset && i < text.size(); ++i) {
-    if (text[i] == '\n') {
+    if (IsLineEnd(text, i)) {
       ++loc.line;
       loc.column = 1;
     } else if ((static_cast<unsigned char>(text[i]) & 0xC0) != 0x80) {
@@ -647,63 +653,146 @@ class Builder {
   Diagnostics& diagnostics_;
 };
 
-// +1 for an opening bracket token type, -1 for a closing one, else 0. The
-// table is computed once from the grammar's vocabulary, so the check costs
-// no string work per token.
-int BracketOf(size_t type, antlr4::TokenSource* source) {
-  static const std::vector<int8_t> table = [source] {
-    const antlr4::dfa::Vocabulary& vocab =
-        static_cast<NetpolLexer*>(source)->getVocabulary();
-    std::vector<int8_t> t(vocab.getMaxTokenType() + 1, 0);
+// What a token type means to the checks on tokens. The table is computed
+// once from the grammar's vocabulary, so the check costs no string work per
+// token.
+enum class Role : int8_t {
+  kNone,
+  kOpen,       // ( { [
+  kClose,      // ) } ]
+  kSeparator,  // , between the items of a list
+  kListEnd,    // ; and the words that start another item: no list goes past them
+};
+
+Role RoleOf(size_t type, const antlr4::dfa::Vocabulary& vocab) {
+  static const std::vector<Role> table = [&vocab] {
+    std::vector<Role> t(vocab.getMaxTokenType() + 1, Role::kNone);
     for (size_t i = 0; i < t.size(); ++i) {
       std::string literal = vocab.getLiteralName(i);
-      if (literal == "'('" || literal == "'{'" || literal == "'['") t[i] = 1;
-      if (literal == "')'" || literal == "'}'" || literal == "']'") t[i] = -1;
+      if (literal == "'('" || literal == "'{'" || literal == "'['") t[i] = Role::kOpen;
+      if (literal == "')'" || literal == "'}'" || literal == "']'") t[i] = Role::kClose;
+      if (literal == "','") t[i] = Role::kSeparator;
+      for (const char* end : {"';'", "'ingress'", "'egress'", "'component'", "'param'",
+                              "'flag'", "'dns'", "'note'", "'scope'", "'labels'", "'when'"}) {
+        if (literal == end) t[i] = Role::kListEnd;
+      }
     }
     return t;
   }();
-  return type < table.size() ? table[type] : 0;
+  return type < table.size() ? table[type] : Role::kNone;
 }
 
-// Lexes the whole input and reports lexical problems and excessive nesting
-// before the parser runs (the parser recurses on nesting).
-bool CheckTokens(antlr4::CommonTokenStream& tokens, uint32_t file,
+// A token stream that lexes in blocks, so that the checks below can stop
+// before a hostile input has been lexed (and held in memory) to its end.
+class BoundedTokenStream : public antlr4::CommonTokenStream {
+ public:
+  using antlr4::CommonTokenStream::CommonTokenStream;
+  // Lexes up to `n` more tokens; returns how many were added (fewer than
+  // `n` once the end of the input is reached).
+  size_t FetchMore(size_t n) {
+    lazyInit();
+    return fetch(n);
+  }
+};
+
+// Reports control characters (U+0000-U+001F but tab, U+007F-U+009F) written
+// as they are inside a string literal: they may only appear as escapes.
+bool CheckStringCharacters(const antlr4::Token* token, uint32_t file,
+                           Diagnostics& diagnostics) {
+  std::string text = token->getText();
+  uint32_t column = static_cast<uint32_t>(token->getCharPositionInLine()) + 1;
+  bool ok = true;
+  for (size_t i = 0; i < text.size(); ++i) {
+    unsigned char c = static_cast<unsigned char>(text[i]);
+    uint32_t code = UINT32_MAX;
+    if ((c < 0x20 && c != '\t') || c == 0x7f) {
+      code = c;
+    } else if (c == 0xc2 && i + 1 < text.size() &&
+               static_cast<unsigned char>(text[i + 1]) >= 0x80 &&
+               static_cast<unsigned char>(text[i + 1]) <= 0x9f) {
+      code = static_cast<unsigned char>(text[i + 1]);
+    }
+    if (code != UINT32_MAX) {
+      diagnostics.Emit(DiagnosticKind::kControlCharacter,
+                       SourceLoc{file, static_cast<uint32_t>(token->getLine()), column, 1},
+                       code);
+      ok = false;
+    }
+    if ((c & 0xC0) != 0x80) ++column;
+  }
+  return ok;
+}
+
+// Lexes the input in blocks and reports lexical problems, excessive nesting
+// (the parser recurses on nesting), overlong lists and too many tokens
+// before the parser runs. Stops lexing at the first limit passed.
+bool CheckTokens(BoundedTokenStream& tokens, uint32_t file,
                  Diagnostics& diagnostics, std::optional<Bracket>& unclosed) {
-  tokens.fill();
+  const antlr4::dfa::Vocabulary& vocab =
+      static_cast<NetpolLexer*>(tokens.getTokenSource())->getVocabulary();
   bool ok = true;
   int depth = 0;
   std::vector<Bracket> open;  // at most kMaxNesting entries
-  for (antlr4::Token* token : tokens.getTokens()) {
-    switch (token->getType()) {
-      case NetpolLexer::UNEXPECTED_CHAR:
-        diagnostics.Emit(DiagnosticKind::kUnexpectedCharacter,
-                         LocOf(file, token), token->getText());
-        ok = false;
-        break;
-      case NetpolLexer::UNTERMINATED_STRING:
-        diagnostics.Emit(DiagnosticKind::kUnterminatedString,
-                         SourceLoc{file, static_cast<uint32_t>(token->getLine()),
-                                   static_cast<uint32_t>(token->getCharPositionInLine()) + 1, 1});
-        ok = false;
-        break;
-      case NetpolLexer::UNTERMINATED_COMMENT:
-        diagnostics.Emit(DiagnosticKind::kUnterminatedComment,
-                         SourceLoc{file, static_cast<uint32_t>(token->getLine()),
-                                   static_cast<uint32_t>(token->getCharPositionInLine()) + 1, 2});
-        ok = false;
-        break;
-      default: {
-        int bracket = BracketOf(token->getType(), tokens.getTokenSource());
-        if (bracket > 0) {
-          if (++depth > kMaxNesting) {
-            diagnostics.Emit(DiagnosticKind::kNestingTooDeep,
-                             LocOf(file, token), kMaxNesting);
-            return false;
+  // Per bracket depth, the separators seen since the list began.
+  std::vector<size_t> separators(1, 0);
+  constexpr size_t kBlock = 4096;
+  size_t checked = 0;
+  bool at_end = false;
+  while (!at_end) {
+    at_end = tokens.FetchMore(kBlock) < kBlock;
+    // (getTokens() would copy the whole buffer: tokens are read one by one.)
+    const size_t fetched = tokens.size();
+    if (fetched > kMaxTokens) {
+      diagnostics.Emit(DiagnosticKind::kTooManyTokens, LocOf(file, tokens.get(kMaxTokens)),
+                       kMaxTokens);
+      return false;
+    }
+    for (; checked < fetched; ++checked) {
+      antlr4::Token* token = tokens.get(checked);
+      switch (token->getType()) {
+        case NetpolLexer::UNEXPECTED_CHAR:
+          diagnostics.Emit(DiagnosticKind::kUnexpectedCharacter,
+                           LocOf(file, token), token->getText());
+          ok = false;
+          break;
+        case NetpolLexer::UNTERMINATED_STRING:
+          diagnostics.Emit(DiagnosticKind::kUnterminatedString,
+                           SourceLoc{file, static_cast<uint32_t>(token->getLine()),
+                                     static_cast<uint32_t>(token->getCharPositionInLine()) + 1, 1});
+          CheckStringCharacters(token, file, diagnostics);
+          ok = false;
+          break;
+        case NetpolLexer::STRING:
+          if (!CheckStringCharacters(token, file, diagnostics)) ok = false;
+          break;
+        case NetpolLexer::UNTERMINATED_COMMENT:
+          diagnostics.Emit(DiagnosticKind::kUnterminatedComment,
+                           SourceLoc{file, static_cast<uint32_t>(token->getLine()),
+                                     static_cast<uint32_t>(token->getCharPositionInLine()) + 1, 2});
+          ok = false;
+          break;
+        default: {
+          Role role = RoleOf(token->getType(), vocab);
+          if (role == Role::kOpen) {
+            if (++depth > kMaxNesting) {
+              diagnostics.Emit(DiagnosticKind::kNestingTooDeep,
+                               LocOf(file, token), kMaxNesting);
+              return false;
+            }
+            open.push_back({LocOf(file, token), token->getText()});
+            separators.push_back(0);
+          } else if (role == Role::kClose) {
+            if (depth > 0) --depth;
+            if (!open.empty()) open.pop_back();
+            if (separators.size() > 1) separators.pop_back();
+          } else if (role == Role::kSeparator) {
+            if (++separators.back() >= kMaxListItems) {
+              diagnostics.Emit(DiagnosticKind::kListTooLong, LocOf(file, token), kMaxListItems);
+              return false;
+            }
+          } else if (role == Role::kListEnd) {
+            separators.back() = 0;
           }
-          open.push_back({LocOf(file, token), token->getText()});
-        } else if (bracket < 0) {
-          if (depth > 0) --depth;
-          if (!open.empty()) open.pop_back();
         }
       }
     }
@@ -730,9 +819,10 @@ auto Parse(const SourceManager& sources, uint32_t file_id,
     return std::nullopt;
   }
   Utf8CharStream input(file.text);
-  RulesLexer lexer(&input, /*keep_hidden=*/false);
+  // Hidden tokens kept: the limit on tokens counts them.
+  RulesLexer lexer(&input, /*keep_hidden=*/true);
   lexer.removeErrorListeners();
-  antlr4::CommonTokenStream tokens(&lexer);
+  BoundedTokenStream tokens(&lexer);
   std::optional<Bracket> unclosed;
   if (!CheckTokens(tokens, file_id, diagnostics, unclosed)) return std::nullopt;
 
@@ -766,18 +856,24 @@ auto Parse(const SourceManager& sources, uint32_t file_id,
 // Parses one piece of a file (parse_pieces.h) that is known to be valid
 // UTF-8 and not too large. Returns nullopt on any problem, reporting nothing:
 // the whole file is then parsed again to report it.
+// Adds the piece's tokens, hidden ones and not its EOF, to `token_count`.
 std::optional<ast::File> ParsePiece(const SourceFile& file, uint32_t file_id,
-                                    const SourcePiece& piece) {
+                                    const SourcePiece& piece, std::atomic<size_t>& token_count) {
   try {
     Utf8CharStream input(std::string_view(file.text).substr(piece.begin, piece.end - piece.begin));
     RulesLexer lexer(&input, /*keep_hidden=*/false);
     lexer.removeErrorListeners();
     lexer.setLine(piece.line);
     lexer.setCharPositionInLine(piece.column - 1);
-    antlr4::CommonTokenStream tokens(&lexer);
+    BoundedTokenStream tokens(&lexer);
     Diagnostics diagnostics;
     std::optional<Bracket> unclosed;
     if (!CheckTokens(tokens, file_id, diagnostics, unclosed) || !diagnostics.all().empty()) {
+      return std::nullopt;
+    }
+    // Past the limit on tokens, this and every later piece fail: the whole
+    // file is then lexed, up to the limit, to report it.
+    if ((token_count += tokens.size() - 1 + lexer.skipped()) + 1 > kMaxTokens) {
       return std::nullopt;
     }
     P parser(&tokens);
@@ -840,6 +936,8 @@ void AppendLexedTokens(antlr4::CommonTokenStream& tokens, bool with_eof,
         t.kind = Kind::kPunctuation;
         break;
     }
+    // The text exactly as in the file (Utf8CharStream gives the bytes, lone
+    // CRs included, though the lexer saw LFs in their place).
     if (t.kind != Kind::kEof) t.text = token->getText();
     if (t.kind == Kind::kPunctuation && !t.text.empty() &&
         std::isalpha(static_cast<unsigned char>(t.text[0]))) {
@@ -860,7 +958,7 @@ std::optional<std::vector<LexedToken>> LexPiece(const SourceFile& file, uint32_t
     lexer.removeErrorListeners();
     lexer.setLine(piece.line);
     lexer.setCharPositionInLine(piece.column - 1);
-    antlr4::CommonTokenStream tokens(&lexer);
+    BoundedTokenStream tokens(&lexer);
     Diagnostics diagnostics;
     std::optional<Bracket> unclosed;
     if (!CheckTokens(tokens, file_id, diagnostics, unclosed) || !diagnostics.all().empty()) {
@@ -899,6 +997,8 @@ std::optional<std::vector<LexedToken>> LexByPieces(const SourceFile& file, uint3
       out.insert(out.end(), std::make_move_iterator(piece->begin()),
                  std::make_move_iterator(piece->end()));
     }
+    // Over the limit on tokens, the whole file is lexed to report it.
+    if (out.size() > kMaxTokens) return std::nullopt;
   }
   return out;
 }
@@ -912,11 +1012,14 @@ std::optional<ast::File> ParseFile(const SourceManager& sources,
       FindInvalidUtf8(source.text) == std::string_view::npos) {
     // Declaration by declaration, in parallel; a file with any problem is
     // parsed again as a whole below, which reports it.
+    std::atomic<size_t> token_count{0};
     std::optional<ast::File> file =
         ParseByPieces(source.text, file_id, [&](const SourcePiece& piece) {
-          return ParsePiece(source, file_id, piece);
+          return ParsePiece(source, file_id, piece, token_count);
         });
-    if (file) return file;
+    // Over the limit on tokens (counted with the EOF), the whole file is
+    // parsed to report it.
+    if (file && token_count.load() + 1 <= kMaxTokens) return file;
   }
   size_t errors_before = diagnostics.error_count();
   auto file = Parse(
@@ -958,7 +1061,7 @@ std::optional<std::vector<LexedToken>> LexFile(const SourceManager& sources, uin
   Utf8CharStream input(file.text);
   RulesLexer lexer(&input, /*keep_hidden=*/true);
   lexer.removeErrorListeners();
-  antlr4::CommonTokenStream tokens(&lexer);
+  BoundedTokenStream tokens(&lexer);
   std::optional<Bracket> unclosed;
   if (!CheckTokens(tokens, file_id, diagnostics, unclosed)) return std::nullopt;
 

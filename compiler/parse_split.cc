@@ -85,7 +85,8 @@ std::vector<SourcePiece> SplitDeclarations(std::string_view text, size_t min_byt
   auto advance_to = [&](size_t offset) {
     for (; at < offset; ++at) {
       unsigned char c = static_cast<unsigned char>(text[at]);
-      if (c == '\n') {
+      // Lines end at LF, CRLF or a lone CR, as for the lexer.
+      if (c == '\n' || (c == '\r' && (at + 1 == text.size() || text[at + 1] != '\n'))) {
         ++line;
         column = 1;
       } else if ((c & 0xC0) != 0x80) {

@@ -79,6 +79,17 @@ TEST_CASE("SplitDeclarations gives the line and column of every piece") {
   CHECK(pieces[2].column == 12);
 }
 
+TEST_CASE("SplitDeclarations ends lines at LF, CRLF and a lone CR") {
+  std::vector<SourcePiece> pieces = SplitDeclarations("flag a;\rflag b;\r\nflag c;\n flag d;", 1);
+  REQUIRE(pieces.size() == 4);
+  CHECK(pieces[1].line == 1);
+  CHECK(pieces[1].column == 8);
+  CHECK(pieces[2].line == 2);
+  CHECK(pieces[2].column == 8);
+  CHECK(pieces[3].line == 3);
+  CHECK(pieces[3].column == 8);
+}
+
 TEST_CASE("SplitDeclarations survives broken input") {
   // Unterminated strings and comments, stray closers: pieces still cover
   // the text (the caller parses the whole file to report the errors).

@@ -66,9 +66,14 @@ size_t Utf8CharStream::LA(ssize_t i) {
   }
   ssize_t target = position + i - 1;
   if (target >= static_cast<ssize_t>(size_)) return antlr4::IntStream::EOF;
-  if (ascii_) return static_cast<unsigned char>(text_[static_cast<size_t>(target)]);
-  if (target == position) return Decode(offset_);
-  return Decode(OffsetOf(static_cast<size_t>(target)));
+  size_t offset = ascii_ ? static_cast<size_t>(target)
+                  : target == position ? offset_
+                                       : OffsetOf(static_cast<size_t>(target));
+  unsigned char byte = static_cast<unsigned char>(text_[offset]);
+  // A lone CR ends a line as LF and CRLF do (see IsLineEnd in source.h): the
+  // lexer sees an LF in its place, so that its line numbers agree.
+  if (byte == '\r' && (offset + 1 == text_.size() || text_[offset + 1] != '\n')) return '\n';
+  return ascii_ ? byte : Decode(offset);
 }
 
 void Utf8CharStream::seek(size_t index) {

@@ -1,7 +1,9 @@
 // An ANTLR character stream over UTF-8 text, read in place: ANTLR's own
 // ANTLRInputStream copies the text into UTF-32 (four bytes per character).
 // Indices count code points, as ANTLRInputStream's do, so token positions and
-// lengths are the same. Part of the parse library: only the parser sees ANTLR.
+// lengths are the same. A lone CR reads as LF (lines end at LF, CRLF or a
+// lone CR); getText gives the bytes as they are. Part of the parse library:
+// only the parser sees ANTLR.
 #pragma once
 
 #include <antlr4-runtime.h>

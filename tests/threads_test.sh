@@ -55,7 +55,7 @@ settings=("1 1" "2 1" "8 1" "2 default" "8 default")
 # non-ASCII text so that positions after the cuts are exercised.
 big=$dir/big.netpol
 python3 "$gen" 8000 > "$big"
-printf '// Größe: after the last declaration\n' >> "$big"
+printf '// Größe: after the last declaration\r\n/* lone CR line ends */\rflag cr_a;\rflag cr_b;\n' >> "$big"
 size=$(wc -c < "$big")
 [ "$size" -gt 200000 ] || { echo "FAIL: generated file too small ($size bytes)"; exit 1; }
 for target in $("$netpolc" targets | awk '{print $1}'); do
