@@ -1,6 +1,10 @@
 #include "backends/yaml_writer.h"
 
+#include <algorithm>
 #include <cstdio>
+#include <vector>
+
+#include "compiler/parallel.h"
 
 namespace netpolc::backends {
 namespace {
@@ -9,10 +13,14 @@ bool LooksSpecial(std::string_view s) {
   // Words that YAML 1.1 or 1.2 readers turn into booleans or null.
   static constexpr std::string_view kWords[] = {
       "y", "n", "yes", "no", "true", "false", "on", "off", "null", "~"};
-  std::string lower;
-  for (char c : s) lower.push_back(static_cast<char>(c >= 'A' && c <= 'Z' ? c + 32 : c));
   for (std::string_view w : kWords) {
-    if (lower == w) return true;
+    if (s.size() != w.size()) continue;
+    bool same = true;
+    for (size_t i = 0; i < s.size() && same; ++i) {
+      char c = s[i];
+      same = static_cast<char>(c >= 'A' && c <= 'Z' ? c + 32 : c) == w[i];
+    }
+    if (same) return true;
   }
   // Anything that could read as a number (ints, floats, hex, octal, .inf).
   char c = s.front();
@@ -191,6 +199,27 @@ void YamlNode::WriteSeqItems(std::string& out, int indent) const {
         }
         break;
     }
+  }
+}
+
+void AppendDocuments(size_t n, std::string& out,
+                     const std::function<void(size_t, std::string&)>& render) {
+  // Batches bound the memory held by documents rendered but not yet appended.
+  const size_t batch = 64 * ThreadCount();
+  std::vector<std::string> texts;
+  for (size_t first = 0; first < n; first += batch) {
+    size_t count = std::min(batch, n - first);
+    texts.assign(count, std::string());
+    ParallelFor(count, [&](size_t i) { render(first + i, texts[i]); });
+    if (first == 0 && count < n) {
+      // Room for the rest, estimated from the first batch with a margin, so
+      // that `out` is not copied as it grows: pages reserved but never
+      // written cost no memory.
+      size_t bytes = 0;
+      for (const std::string& text : texts) bytes += text.size();
+      out.reserve(out.size() + bytes + bytes / count * (n - count) * 5 / 4);
+    }
+    for (const std::string& text : texts) out += text;
   }
 }
 

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -44,5 +45,12 @@ class YamlNode {
 
 // The scalar as YAML: plain when unambiguous, else double-quoted.
 std::string YamlScalar(std::string_view s);
+
+// Appends documents 0..n-1 to `out` in order, each rendered by render(i, text)
+// into its own empty `text`. The documents are rendered in parallel (see
+// compiler/parallel.h), so `render` must only read shared state; the output
+// is the same for any number of threads.
+void AppendDocuments(size_t n, std::string& out,
+                     const std::function<void(size_t, std::string&)>& render);
 
 }  // namespace netpolc::backends

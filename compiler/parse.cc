@@ -3,9 +3,14 @@
 #include <antlr4-runtime.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cctype>
+#include <iterator>
 #include <string_view>
 
+#include "compiler/parallel.h"
+#include "compiler/parse_pieces.h"
+#include "compiler/parse_stream.h"
 #include "grammar/NetpolLexer.h"
 #include "grammar/NetpolParser.h"
 
@@ -15,6 +20,29 @@ namespace {
 using netpolc_grammar::NetpolLexer;
 using netpolc_grammar::NetpolParser;
 using P = NetpolParser;
+
+// The grammar's lexer, optionally dropping whitespace and comments (the
+// hidden channel) as it meets them instead of making tokens of them: the
+// parser never sees them, and only the formatter needs them.
+class RulesLexer : public NetpolLexer {
+ public:
+  RulesLexer(antlr4::CharStream* input, bool keep_hidden)
+      : NetpolLexer(input), keep_hidden_(keep_hidden) {}
+  void setChannel(size_t channel) override {
+    if (!keep_hidden_ && channel == antlr4::Token::HIDDEN_CHANNEL) {
+      skip();
+      ++skipped_;
+    } else {
+      NetpolLexer::setChannel(channel);
+    }
+  }
+  // The hidden tokens dropped so far.
+  size_t skipped() const { return skipped_; }
+
+ private:
+  bool keep_hidden_;
+  size_t skipped_ = 0;
+};
 
 // Returns the byte offset of the first invalid UTF-8 sequence, or npos.
 size_t FindInvalidUtf8(std::string_view s) {
@@ -667,20 +695,6 @@ class BoundedTokenStream : public antlr4::CommonTokenStream {
   }
 };
 
-// The input ANTLR lexes: the text with each lone CR turned into LF (same
-// length, same code points), so that ANTLR's line numbers count CR, LF and
-// CRLF line ends as SourceFile does. Returns nullptr when the text has no
-// lone CR (the text is lexed as it is).
-std::unique_ptr<std::string> WithLoneCrAsLf(const std::string& text) {
-  std::unique_ptr<std::string> copy;
-  for (size_t i = text.find('\r'); i != std::string::npos; i = text.find('\r', i + 1)) {
-    if (i + 1 < text.size() && text[i + 1] == '\n') continue;
-    if (!copy) copy = std::make_unique<std::string>(text);
-    (*copy)[i] = '\n';
-  }
-  return copy;
-}
-
 // Reports control characters (U+0000-U+001F but tab, U+007F-U+009F) written
 // as they are inside a string literal: they may only appear as escapes.
 bool CheckStringCharacters(const antlr4::Token* token, uint32_t file,
@@ -804,10 +818,9 @@ auto Parse(const SourceManager& sources, uint32_t file_id,
     diagnostics.Emit(DiagnosticKind::kInvalidUtf8, LocOfOffset(file_id, file.text, bad));
     return std::nullopt;
   }
-  std::unique_ptr<std::string> lexed = WithLoneCrAsLf(file.text);
-  antlr4::ANTLRInputStream input(lexed ? *lexed : file.text);
-  lexed.reset();
-  NetpolLexer lexer(&input);
+  Utf8CharStream input(file.text);
+  // Hidden tokens kept: the limit on tokens counts them.
+  RulesLexer lexer(&input, /*keep_hidden=*/true);
   lexer.removeErrorListeners();
   BoundedTokenStream tokens(&lexer);
   std::optional<Bracket> unclosed;
@@ -840,61 +853,52 @@ auto Parse(const SourceManager& sources, uint32_t file_id,
   return build(builder, tree);
 }
 
-}  // namespace
-
-std::optional<ast::File> ParseFile(const SourceManager& sources,
-                                   uint32_t file_id, Diagnostics& diagnostics) {
-  size_t errors_before = diagnostics.error_count();
-  auto file = Parse(
-      sources, file_id, diagnostics, [](P& parser) { return parser.file(); },
-      [](Builder& builder, P::FileContext* tree) {
-        return builder.BuildFile(tree);
-      });
-  if (diagnostics.error_count() > errors_before) return std::nullopt;
-  return file;
-}
-
-std::optional<std::vector<ast::Peer>> ParsePeerList(
-    const SourceManager& sources, uint32_t file_id, Diagnostics& diagnostics) {
-  size_t errors_before = diagnostics.error_count();
-  auto peers = Parse(
-      sources, file_id, diagnostics,
-      [](P& parser) { return parser.peerListOnly(); },
-      [](Builder& builder, P::PeerListOnlyContext* tree) {
-        return builder.BuildPeerList(tree->peerList());
-      });
-  if (diagnostics.error_count() > errors_before) return std::nullopt;
-  return peers;
-}
-
-
-std::optional<std::vector<LexedToken>> LexFile(const SourceManager& sources, uint32_t file_id,
-                                               Diagnostics& diagnostics) {
-  const SourceFile& file = sources.file(file_id);
-  if (file.text.size() > kMaxSourceBytes) {
-    diagnostics.Emit(DiagnosticKind::kFileTooLarge, SourceLoc{file_id, 1, 1, 1},
-                     kMaxSourceBytes);
+// Parses one piece of a file (parse_pieces.h) that is known to be valid
+// UTF-8 and not too large. Returns nullopt on any problem, reporting nothing:
+// the whole file is then parsed again to report it.
+// Adds the piece's tokens, hidden ones and not its EOF, to `token_count`.
+std::optional<ast::File> ParsePiece(const SourceFile& file, uint32_t file_id,
+                                    const SourcePiece& piece, std::atomic<size_t>& token_count) {
+  try {
+    Utf8CharStream input(std::string_view(file.text).substr(piece.begin, piece.end - piece.begin));
+    RulesLexer lexer(&input, /*keep_hidden=*/false);
+    lexer.removeErrorListeners();
+    lexer.setLine(piece.line);
+    lexer.setCharPositionInLine(piece.column - 1);
+    BoundedTokenStream tokens(&lexer);
+    Diagnostics diagnostics;
+    std::optional<Bracket> unclosed;
+    if (!CheckTokens(tokens, file_id, diagnostics, unclosed) || !diagnostics.all().empty()) {
+      return std::nullopt;
+    }
+    // Past the limit on tokens, this and every later piece fail: the whole
+    // file is then lexed, up to the limit, to report it.
+    if ((token_count += tokens.size() - 1 + lexer.skipped()) + 1 > kMaxTokens) {
+      return std::nullopt;
+    }
+    P parser(&tokens);
+    parser.removeErrorListeners();
+    parser.getInterpreter<antlr4::atn::ParserATNSimulator>()->setPredictionMode(
+        antlr4::atn::PredictionMode::SLL);
+    parser.setErrorHandler(std::make_shared<antlr4::BailErrorStrategy>());
+    P::FileContext* tree = parser.file();
+    Builder builder(file_id, diagnostics);
+    ast::File ast = builder.BuildFile(tree);
+    if (!diagnostics.all().empty()) return std::nullopt;
+    return ast;
+  } catch (...) {
+    // A syntax error (the bail strategy throws) or anything unexpected.
     return std::nullopt;
   }
-  if (size_t bad = FindInvalidUtf8(file.text); bad != std::string_view::npos) {
-    diagnostics.Emit(DiagnosticKind::kInvalidUtf8, LocOfOffset(file_id, file.text, bad));
-    return std::nullopt;
-  }
-  std::unique_ptr<std::string> lexed = WithLoneCrAsLf(file.text);
-  const bool crs_replaced = lexed != nullptr;
-  antlr4::ANTLRInputStream input(lexed ? *lexed : file.text);
-  lexed.reset();
-  NetpolLexer lexer(&input);
-  lexer.removeErrorListeners();
-  BoundedTokenStream tokens(&lexer);
-  std::optional<Bracket> unclosed;
-  if (!CheckTokens(tokens, file_id, diagnostics, unclosed)) return std::nullopt;
+}
 
+// Appends the tokens of `tokens` (filled) to `out`, with the final EOF token
+// when `with_eof`.
+void AppendLexedTokens(antlr4::CommonTokenStream& tokens, bool with_eof,
+                       std::vector<LexedToken>& out) {
   using Kind = LexedToken::Kind;
-  size_t offset = 0;  // of the token in file.text, in bytes
-  std::vector<LexedToken> out;
-  out.reserve(tokens.getTokens().size());
   for (antlr4::Token* token : tokens.getTokens()) {
+    if (token->getType() == antlr4::Token::EOF && !with_eof) break;
     LexedToken t;
     t.line = static_cast<uint32_t>(token->getLine());
     t.column = static_cast<uint32_t>(token->getCharPositionInLine()) + 1;
@@ -932,19 +936,138 @@ std::optional<std::vector<LexedToken>> LexFile(const SourceManager& sources, uin
         t.kind = Kind::kPunctuation;
         break;
     }
-    if (t.kind != Kind::kEof) {
-      t.text = token->getText();
-      // The text exactly as in the file: with its lone CRs, not the LFs
-      // lexed in their place.
-      if (crs_replaced) t.text = file.text.substr(offset, t.text.size());
-      offset += t.text.size();
-    }
+    // The text exactly as in the file (Utf8CharStream gives the bytes, lone
+    // CRs included, though the lexer saw LFs in their place).
+    if (t.kind != Kind::kEof) t.text = token->getText();
     if (t.kind == Kind::kPunctuation && !t.text.empty() &&
         std::isalpha(static_cast<unsigned char>(t.text[0]))) {
       t.kind = Kind::kKeyword;
     }
     out.push_back(std::move(t));
   }
+}
+
+// Lexes one piece of a file (parse_split.h), whitespace and comments
+// included; nullopt on any problem (the whole file is then lexed again to
+// report it).
+std::optional<std::vector<LexedToken>> LexPiece(const SourceFile& file, uint32_t file_id,
+                                                const SourcePiece& piece, bool last) {
+  try {
+    Utf8CharStream input(std::string_view(file.text).substr(piece.begin, piece.end - piece.begin));
+    RulesLexer lexer(&input, /*keep_hidden=*/true);
+    lexer.removeErrorListeners();
+    lexer.setLine(piece.line);
+    lexer.setCharPositionInLine(piece.column - 1);
+    BoundedTokenStream tokens(&lexer);
+    Diagnostics diagnostics;
+    std::optional<Bracket> unclosed;
+    if (!CheckTokens(tokens, file_id, diagnostics, unclosed) || !diagnostics.all().empty()) {
+      return std::nullopt;
+    }
+    std::vector<LexedToken> out;
+    out.reserve(tokens.getTokens().size());
+    AppendLexedTokens(tokens, last, out);
+    return out;
+  } catch (...) {
+    return std::nullopt;
+  }
+}
+
+// Lexes the file piece by piece on the thread pool, a few pieces at a time
+// so that only those pieces' ANTLR tokens exist at once; nullopt when a piece
+// has a problem.
+std::optional<std::vector<LexedToken>> LexByPieces(const SourceFile& file, uint32_t file_id) {
+  size_t piece_bytes = PieceBytes();
+  if (piece_bytes == 0) return std::nullopt;
+  std::vector<SourcePiece> pieces = SplitDeclarations(file.text, piece_bytes);
+  std::vector<LexedToken> out;
+  const size_t batch = 2 * ThreadCount();
+  std::vector<std::optional<std::vector<LexedToken>>> lexed;
+  size_t count = 0;
+  for (size_t first = 0; first < pieces.size(); first += count) {
+    // The first piece alone, as in ParseByPieces: ANTLR's shared DFA caches
+    // are then filled mostly by one thread.
+    count = first == 0 ? 1 : std::min(batch, pieces.size() - first);
+    lexed.assign(count, std::nullopt);
+    ParallelFor(count, [&](size_t i) {
+      lexed[i] = LexPiece(file, file_id, pieces[first + i], first + i + 1 == pieces.size());
+    });
+    for (std::optional<std::vector<LexedToken>>& piece : lexed) {
+      if (!piece) return std::nullopt;
+      out.insert(out.end(), std::make_move_iterator(piece->begin()),
+                 std::make_move_iterator(piece->end()));
+    }
+    // Over the limit on tokens, the whole file is lexed to report it.
+    if (out.size() > kMaxTokens) return std::nullopt;
+  }
+  return out;
+}
+
+}  // namespace
+
+std::optional<ast::File> ParseFile(const SourceManager& sources,
+                                   uint32_t file_id, Diagnostics& diagnostics) {
+  const SourceFile& source = sources.file(file_id);
+  if (source.text.size() <= kMaxSourceBytes &&
+      FindInvalidUtf8(source.text) == std::string_view::npos) {
+    // Declaration by declaration, in parallel; a file with any problem is
+    // parsed again as a whole below, which reports it.
+    std::atomic<size_t> token_count{0};
+    std::optional<ast::File> file =
+        ParseByPieces(source.text, file_id, [&](const SourcePiece& piece) {
+          return ParsePiece(source, file_id, piece, token_count);
+        });
+    // Over the limit on tokens (counted with the EOF), the whole file is
+    // parsed to report it.
+    if (file && token_count.load() + 1 <= kMaxTokens) return file;
+  }
+  size_t errors_before = diagnostics.error_count();
+  auto file = Parse(
+      sources, file_id, diagnostics, [](P& parser) { return parser.file(); },
+      [](Builder& builder, P::FileContext* tree) {
+        return builder.BuildFile(tree);
+      });
+  if (diagnostics.error_count() > errors_before) return std::nullopt;
+  return file;
+}
+
+std::optional<std::vector<ast::Peer>> ParsePeerList(
+    const SourceManager& sources, uint32_t file_id, Diagnostics& diagnostics) {
+  size_t errors_before = diagnostics.error_count();
+  auto peers = Parse(
+      sources, file_id, diagnostics,
+      [](P& parser) { return parser.peerListOnly(); },
+      [](Builder& builder, P::PeerListOnlyContext* tree) {
+        return builder.BuildPeerList(tree->peerList());
+      });
+  if (diagnostics.error_count() > errors_before) return std::nullopt;
+  return peers;
+}
+
+
+std::optional<std::vector<LexedToken>> LexFile(const SourceManager& sources, uint32_t file_id,
+                                               Diagnostics& diagnostics) {
+  const SourceFile& file = sources.file(file_id);
+  if (file.text.size() > kMaxSourceBytes) {
+    diagnostics.Emit(DiagnosticKind::kFileTooLarge, SourceLoc{file_id, 1, 1, 1},
+                     kMaxSourceBytes);
+    return std::nullopt;
+  }
+  if (size_t bad = FindInvalidUtf8(file.text); bad != std::string_view::npos) {
+    diagnostics.Emit(DiagnosticKind::kInvalidUtf8, LocOfOffset(file_id, file.text, bad));
+    return std::nullopt;
+  }
+  if (std::optional<std::vector<LexedToken>> pieces = LexByPieces(file, file_id)) return pieces;
+  Utf8CharStream input(file.text);
+  RulesLexer lexer(&input, /*keep_hidden=*/true);
+  lexer.removeErrorListeners();
+  BoundedTokenStream tokens(&lexer);
+  std::optional<Bracket> unclosed;
+  if (!CheckTokens(tokens, file_id, diagnostics, unclosed)) return std::nullopt;
+
+  std::vector<LexedToken> out;
+  out.reserve(tokens.getTokens().size());
+  AppendLexedTokens(tokens, /*with_eof=*/true, out);
   return out;
 }
 

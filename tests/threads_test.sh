@@ -1,0 +1,73 @@
+#!/usr/bin/env bash
+# Output never depends on the number of threads nor on how a rules file is cut
+# into pieces parsed in parallel: every golden input and a generated file give
+# byte-identical stdout, stderr and exit status with NETPOLC_THREADS=1, 2 and 8,
+# parsed as a whole (NETPOLC_PIECE_BYTES=0), cut between every two
+# declarations (1) and cut as by default.
+# usage: threads_test.sh NETPOLC GEN_RULES_PY INPUT.netpol...
+set -uo pipefail
+netpolc=$1
+gen=$2
+shift 2
+dir=${TEST_TMPDIR:-$(mktemp -d)}
+failures=0
+runs=0
+
+# run NAME THREADS PIECES ARGS...: writes NAME.out (stdout, stderr, status).
+run() {
+  local name=$1 threads=$2 pieces=$3
+  shift 3
+  if [ "$pieces" = default ]; then
+    NETPOLC_THREADS=$threads "$netpolc" "$@" >"$dir/$name.out" 2>"$dir/$name.err"
+  else
+    NETPOLC_THREADS=$threads NETPOLC_PIECE_BYTES=$pieces "$netpolc" "$@" \
+      >"$dir/$name.out" 2>"$dir/$name.err"
+  fi
+  echo "exit $?" >>"$dir/$name.err"
+}
+
+# compare ARGS...: the command under every setting of $settings against one
+# thread, whole file.
+compare() {
+  run base 1 0 "$@"
+  for setting in "${settings[@]}"; do
+    # shellcheck disable=SC2086
+    run other $setting "$@"
+    runs=$((runs + 1))
+    if ! cmp -s "$dir/base.out" "$dir/other.out" || ! cmp -s "$dir/base.err" "$dir/other.err"; then
+      echo "FAIL: netpolc $* differs with threads/pieces $setting"
+      diff "$dir/base.err" "$dir/other.err" | head -5
+      failures=$((failures + 1))
+    fi
+  done
+}
+
+# Golden inputs are small: one piece by default, so only cuts between every
+# two declarations change anything.
+settings=("1 1" "8 1")
+for input in "$@"; do
+  compare build "$input" --target k8s
+  compare check "$input"
+done
+settings=("1 1" "2 1" "8 1" "2 default" "8 default")
+
+# A generated file of several pieces of the default size, with comments and
+# non-ASCII text so that positions after the cuts are exercised.
+big=$dir/big.netpol
+python3 "$gen" 8000 > "$big"
+printf '// Größe: after the last declaration\r\n/* lone CR line ends */\rflag cr_a;\rflag cr_b;\n' >> "$big"
+size=$(wc -c < "$big")
+[ "$size" -gt 200000 ] || { echo "FAIL: generated file too small ($size bytes)"; exit 1; }
+for target in $("$netpolc" targets | awk '{print $1}'); do
+  compare build "$big" --target "$target"
+done
+compare check "$big"
+compare fmt "$big"
+# An error after the cuts is reported as in a whole-file parse.
+printf 'component broken {\n  ingress 80 from nowhere_at_all;\n}\n' >> "$big"
+compare build "$big" --target k8s
+printf 'component "x" {}\n' >> "$big"
+compare build "$big" --target k8s
+
+echo "$runs comparisons, $failures failures"
+[ "$failures" -eq 0 ]
