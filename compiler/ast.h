@@ -57,6 +57,8 @@ struct Peer {
     kPods,
     kParam,
     kComponent,
+    kKubeApiserver,  // the Kubernetes API server
+    kNodes,          // the cluster's nodes and host-network pods
   };
   enum class Namespace : uint8_t { kDefault, kAny, kNamed, kLabels };
   Kind kind = Kind::kAnywhere;
@@ -106,7 +108,7 @@ struct Component {
   std::optional<Condition> when;
   std::optional<LabelMap> labels;
   std::vector<LabelMap> extra_labels;  // repeated `labels` items (an error)
-  enum class Scope : uint8_t { kInstance, kCluster };
+  enum class Scope : uint8_t { kInstance, kCluster, kNamespace };
   std::optional<Scope> scope;
   SourceLoc scope_loc;
   std::vector<Value> namespaces;  // more than one is an error
@@ -114,6 +116,20 @@ struct Component {
   std::vector<Note> notes;
   std::vector<Property> properties;
   SourceLoc loc;
+  // `policy ["name"] [when COND];` items (more than one is an error).
+  struct PolicyItem {
+    std::optional<Value> name;
+    std::optional<Condition> when;
+    SourceLoc loc;
+  };
+  std::vector<PolicyItem> policies;
+  // `isolate ingress|egress [when COND];` items.
+  struct Isolate {
+    Direction direction = Direction::kIngress;
+    std::optional<Condition> when;
+    SourceLoc loc;
+  };
+  std::vector<Isolate> isolates;
 };
 
 struct Param {
@@ -157,6 +173,15 @@ struct File {
   std::vector<Instance> instances;  // more than one is an error
   std::vector<Dns> dns;             // more than one is an error
   std::vector<Component> components;
+  // `import "path";` (resolved by the front end, which merges the files).
+  std::vector<Text> imports;
+  // `kube_apiserver = PEERS;` / `nodes = PEERS;`
+  struct EntityPeers {
+    Peer::Kind entity = Peer::Kind::kKubeApiserver;  // kKubeApiserver or kNodes
+    std::vector<Peer> peers;
+    SourceLoc loc;
+  };
+  std::vector<EntityPeers> entity_peers;
 };
 
 }  // namespace netpolc::ast

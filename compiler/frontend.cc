@@ -2,8 +2,12 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdlib>
+#include <set>
+
+#include "compiler/file_io.h"
 
 #include "compiler/lower.h"
 #include "compiler/parse.h"
@@ -75,6 +79,167 @@ bool ApplySetting(const std::string& setting, const ir::Module& module, ir::Conf
   return false;
 }
 
+// Resolves `import "path";` declarations: reads, parses and merges every
+// imported file into the importing file's AST, depth first in the order
+// written, each file once. Paths are relative to the importing file and
+// confined to the directory of the file named on the command line (the
+// root): absolute paths, and paths that climb (with `..`) above the root's
+// directory, are refused; the path must name a `.netpol` file. Imports
+// nest at most kMaxDepth deep and at most kMaxFiles files are read.
+class Importer {
+ public:
+  static constexpr size_t kMaxDepth = 16;
+  static constexpr size_t kMaxFiles = 64;
+
+  Importer(Compilation& compilation, const std::string& root_path)
+      : compilation_(compilation) {
+    root_dir_ = Normalise(Dir(root_path)).value_or("");
+    if (!root_dir_.empty() && root_dir_ != "/") root_dir_ += "/";
+    stack_.push_back(Normalise(root_path).value_or(root_path));
+    seen_.insert(stack_.back());
+  }
+
+  bool Run(ast::File& root) {
+    size_t errors_before = compilation_.diagnostics.error_count();
+    std::vector<ast::Text> imports = std::move(root.imports);
+    root.imports.clear();
+    ImportAll(imports, stack_.back(), root);
+    return compilation_.diagnostics.error_count() == errors_before;
+  }
+
+ private:
+  // The directory part of a path ("" for a bare name), with a trailing '/'.
+  static std::string Dir(const std::string& path) {
+    size_t slash = path.rfind('/');
+    return slash == std::string::npos ? std::string() : path.substr(0, slash + 1);
+  }
+
+  // Lexically normalised: "." and empty parts dropped, ".." taken back
+  // (kept at the start of a relative path that climbs).
+  static std::optional<std::string> Normalise(const std::string& path) {
+    std::vector<std::string> parts;
+    size_t leading_up = 0;
+    bool absolute = !path.empty() && path[0] == '/';
+    size_t start = 0;
+    while (start <= path.size()) {
+      size_t end = path.find('/', start);
+      if (end == std::string::npos) end = path.size();
+      std::string part = path.substr(start, end - start);
+      if (part == "..") {
+        if (!parts.empty()) {
+          parts.pop_back();
+        } else if (absolute) {
+          // "/.." is "/"
+        } else {
+          ++leading_up;
+        }
+      } else if (!part.empty() && part != ".") {
+        parts.push_back(part);
+      }
+      start = end + 1;
+    }
+    std::string out = absolute ? "/" : "";
+    for (size_t i = 0; i < leading_up; ++i) out += "../";
+    for (size_t i = 0; i < parts.size(); ++i) {
+      if (i > 0) out += "/";
+      out += parts[i];
+    }
+    return out;
+  }
+
+  void ImportAll(const std::vector<ast::Text>& imports, const std::string& importer,
+                 ast::File& into) {
+    for (const ast::Text& import : imports) ImportOne(import, importer, into);
+  }
+
+  void ImportOne(const ast::Text& import, const std::string& importer, ast::File& into) {
+    Diagnostics& diagnostics = compilation_.diagnostics;
+    const std::string& text = import.value;
+    if (text.empty()) {
+      diagnostics.Emit(DiagnosticKind::kImportOutside, import.loc, text, "is empty");
+      return;
+    }
+    if (text[0] == '/') {
+      diagnostics.Emit(DiagnosticKind::kImportOutside, import.loc, text,
+                       "is absolute; imports are relative to the importing file");
+      return;
+    }
+    if (text.find('\0') != std::string::npos || text.find('\\') != std::string::npos) {
+      diagnostics.Emit(DiagnosticKind::kImportOutside, import.loc, text,
+                       "contains a NUL character or a backslash");
+      return;
+    }
+    if (text.size() < 8 || text.compare(text.size() - 7, 7, ".netpol") != 0) {
+      diagnostics.Emit(DiagnosticKind::kImportOutside, import.loc, text,
+                       "does not name a .netpol file");
+      return;
+    }
+    std::optional<std::string> path = Normalise(Dir(importer) + text);
+    // Inside the root's directory: the normalised path starts with it and
+    // does not climb out of it.
+    bool inside = path && path->compare(0, root_dir_.size(), root_dir_) == 0 &&
+                  path->compare(root_dir_.size(), 3, "../") != 0;
+    if (!inside) {
+      diagnostics.Emit(DiagnosticKind::kImportOutside, import.loc, text,
+                       "leads outside the directory of the file being compiled; imports may "
+                       "not climb above it with '..'");
+      return;
+    }
+    if (std::find(stack_.begin(), stack_.end(), *path) != stack_.end()) {
+      std::string chain;
+      bool on = false;
+      for (const std::string& p : stack_) {
+        if (p == *path) on = true;
+        if (on) chain += p + " -> ";
+      }
+      chain += *path;
+      diagnostics.Emit(DiagnosticKind::kImportCycle, import.loc, chain);
+      return;
+    }
+    if (!seen_.insert(*path).second) return;  // already imported: each file once
+    if (stack_.size() > kMaxDepth) {
+      diagnostics.Emit(DiagnosticKind::kImportTooDeep, import.loc, kMaxDepth);
+      return;
+    }
+    if (++files_ > kMaxFiles) {
+      if (files_ == kMaxFiles + 1) diagnostics.Emit(DiagnosticKind::kTooManyImports, import.loc, kMaxFiles);
+      return;
+    }
+    std::string error;
+    std::optional<std::string> contents = ReadFile(*path, error);
+    if (!contents) {
+      diagnostics.Emit(DiagnosticKind::kImportNotFound, import.loc, text, error);
+      return;
+    }
+    uint32_t file = compilation_.sources.Add(*path, std::move(*contents));
+    std::optional<ast::File> ast = ParseFile(compilation_.sources, file, diagnostics);
+    if (!ast) return;
+    stack_.push_back(*path);
+    std::vector<ast::Text> nested = std::move(ast->imports);
+    ImportAll(nested, *path, into);
+    stack_.pop_back();
+    Append(std::move(*ast), into);
+  }
+
+  static void Append(ast::File&& from, ast::File& into) {
+    auto move_all = [](auto& src, auto& dst) {
+      for (auto& item : src) dst.push_back(std::move(item));
+    };
+    move_all(from.params, into.params);
+    move_all(from.flags, into.flags);
+    move_all(from.instances, into.instances);
+    move_all(from.dns, into.dns);
+    move_all(from.components, into.components);
+    move_all(from.entity_peers, into.entity_peers);
+  }
+
+  Compilation& compilation_;
+  std::string root_dir_;
+  std::vector<std::string> stack_;
+  std::set<std::string> seen_;
+  size_t files_ = 0;
+};
+
 }  // namespace
 
 std::optional<ir::Module> CompileModule(Compilation& compilation, const std::string& path,
@@ -82,6 +247,10 @@ std::optional<ir::Module> CompileModule(Compilation& compilation, const std::str
   uint32_t file = compilation.sources.Add(path, std::move(text));
   std::optional<ast::File> ast = ParseFile(compilation.sources, file, compilation.diagnostics);
   if (!ast) return std::nullopt;
+  if (!ast->imports.empty()) {
+    Importer importer(compilation, path);
+    if (!importer.Run(*ast)) return std::nullopt;
+  }
   return Lower(*ast, compilation.diagnostics);
 }
 

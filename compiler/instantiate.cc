@@ -50,24 +50,37 @@ class Instantiator {
     ir::PolicySet set;
     for (uint32_t i = 0; i < module_.components.size(); ++i) {
       const ir::Component& c = module_.components[i];
-      if (!enabled_[i] || c.rules.empty()) continue;
+      // A policy exists when the pods exist, the policy is deployed and it
+      // isolates a side (a component without rules or `isolate` has none).
+      if (!enabled_[i] || !c.HasPolicy(config_.flags)) continue;
       ir::Policy policy;
       std::string id = c.id;
       std::replace(id.begin(), id.end(), '_', '-');
       policy.name = prefix.empty() ? id : prefix + "-" + id;
+      SourceLoc name_loc = c.loc;
+      if (!c.policy_name.empty()) {
+        policy.name = ExpandPolicyName(c.policy_name);
+        name_loc = c.policy_name_loc;
+      }
       std::string error = CheckDns1123Subdomain(policy.name);
       if (!error.empty()) {
-        diagnostics_.Emit(DiagnosticKind::kInvalidPolicyName, c.loc, policy.name, c.id, error);
+        diagnostics_.Emit(DiagnosticKind::kInvalidPolicyName, name_loc, policy.name, c.id, error);
       }
       policy.ns = resolver_.NamespaceOf(i);
       policy.component = c.id;
       policy.selector = resolver_.Selector(i);
       policy.loc = c.loc;
-      policy.isolate_ingress = true;
-      policy.isolate_egress = c.has_egress();
+      policy.isolate_ingress = c.IsolatesIngress(config_.flags);
+      policy.isolate_egress = c.IsolatesEgress(config_.flags);
       std::vector<ir::PolicyRule> ingress, egress;
       for (const ir::Rule& rule : c.rules) {
         if (!rule.when.Evaluate(config_.flags)) continue;
+        // Rules of a side the policy does not isolate would admit nothing
+        // more than everything: they are left out.
+        if (!(rule.direction == ir::Direction::kIngress ? policy.isolate_ingress
+                                                        : policy.isolate_egress)) {
+          continue;
+        }
         ir::PolicyRule out;
         out.ports = rule.ports;
         out.sources = {rule.loc};
@@ -98,11 +111,73 @@ class Instantiator {
               [](const ir::Policy& a, const ir::Policy& b) {
                 return std::tie(a.ns, a.name) < std::tie(b.ns, b.name);
               });
+    for (size_t k = 1; k < set.policies.size(); ++k) {
+      const ir::Policy& a = set.policies[k - 1];
+      const ir::Policy& b = set.policies[k];
+      if (a.ns == b.ns && a.name == b.name) {
+        const ir::Policy& later = a.loc < b.loc ? b : a;
+        const ir::Policy& earlier = a.loc < b.loc ? a : b;
+        std::optional<uint32_t> index = module_.FindComponent(later.component);
+        SourceLoc loc = later.loc;
+        if (index && module_.components[*index].policy_name_loc.valid()) {
+          loc = module_.components[*index].policy_name_loc;
+        }
+        diagnostics_.Emit(DiagnosticKind::kDuplicatePolicyName, loc, later.name, later.ns,
+                          earlier.component);
+      }
+    }
+    set.kube_apiserver_peers = EntityPeers(module_.kube_apiserver, "kube_apiserver");
+    set.nodes_peers = EntityPeers(module_.nodes, "nodes");
     if (diagnostics_.error_count() > errors_before) return std::nullopt;
     return set;
   }
 
  private:
+  // A policy-name template with each {param} replaced by its value.
+  std::string ExpandPolicyName(const std::string& name) const {
+    std::string out;
+    for (size_t k = 0; k < name.size(); ++k) {
+      if (name[k] != '{') {
+        out += name[k];
+        continue;
+      }
+      size_t close = name.find('}', k);
+      if (close == std::string::npos) return out + name.substr(k);  // checked when lowered
+      std::optional<uint32_t> param = module_.FindParam(name.substr(k + 1, close - k - 1));
+      if (param && *param < config_.params.size()) out += config_.params[*param].text;
+      k = close;
+    }
+    return out;
+  }
+
+  // The peers of `kube_apiserver = ...;` or `nodes = ...;` in this
+  // configuration, canonical; nullopt when not declared.
+  std::optional<std::vector<ir::Peer>> EntityPeers(const ir::Module::EntityPeers& entity,
+                                                   std::string_view name) {
+    if (!entity.declared) return std::nullopt;
+    std::vector<ir::Peer> out;
+    for (const PeerRef& ref : entity.peers) {
+      if (ref.kind != PeerRef::Kind::kParam) {
+        resolver_.AppendPeers(ref, out);
+        continue;
+      }
+      if (ref.index >= config_.params.size()) continue;
+      for (const PeerRef& inner : config_.params[ref.index].peers) {
+        if (inner.kind == PeerRef::Kind::kCidr || inner.kind == PeerRef::Kind::kPods) {
+          resolver_.AppendPeers(inner, out);
+        } else {
+          diagnostics_.Emit(DiagnosticKind::kInvalidEntityPeer, ref.loc, name,
+                            "a parameter value with other peers (from parameter '" +
+                                module_.params[ref.index].name + "')");
+          return std::nullopt;
+        }
+      }
+    }
+    std::sort(out.begin(), out.end());
+    out.erase(std::unique(out.begin(), out.end()), out.end());
+    return out;
+  }
+
   // Values from parameters are checked where they are used, once per use.
   void CheckValue(const ir::ValueRef& ref, const std::string& value, Resolver::Use use) {
     std::string error = use == Resolver::Use::kNamespace ? CheckDns1123Label(value)

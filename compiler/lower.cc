@@ -107,6 +107,7 @@ class Lowerer {
     LowerInstance(file);
     LowerParamDefaults(file);
     LowerDns(file);
+    LowerEntityPeers(file);
     for (size_t i = 0; i < file.components.size(); ++i) {
       if (component_ast_index_[i] >= 0) {
         LowerComponent(file.components[i], module_.components[component_ast_index_[i]]);
@@ -324,6 +325,7 @@ class Lowerer {
     }
     if (c.scope) out.scope = *c.scope == ast::Component::Scope::kCluster ? ir::Scope::kCluster
                                                                          : ir::Scope::kInstance;
+    if (c.scope && *c.scope == ast::Component::Scope::kNamespace) out.scope = ir::Scope::kNamespace;
     for (size_t i = 0; i < c.namespaces.size(); ++i) {
       if (i > 0) {
         Error(DiagnosticKind::kDuplicateSetting, c.namespaces[i].loc, "namespace", "component");
@@ -333,16 +335,20 @@ class Lowerer {
     }
     if (!c.labels || c.labels->entries.empty()) {
       Error(DiagnosticKind::kEmptySelector, c.name.loc, c.name.value,
-            out.scope == ir::Scope::kInstance ? " of the instance" : " in every namespace");
+            out.scope == ir::Scope::kInstance    ? " of the instance"
+            : out.scope == ir::Scope::kNamespace ? " of its namespace"
+                                                 : " in every namespace");
     } else if (out.scope == ir::Scope::kInstance) {
       for (const ir::LabelRef& own : out.labels) {
         for (const ir::LabelRef& shared : module_.instance.labels) {
           if (own.key == shared.key) {
-            Error(DiagnosticKind::kDuplicateLabel, own.loc, own.key);
+            Error(DiagnosticKind::kInstanceLabelClash, own.loc, own.key);
+            Error(DiagnosticKind::kInstanceLabelHere, shared.loc, shared.key);
           }
         }
       }
     }
+    LowerPolicyItems(c, out);
     PropertyReader props(*this, "a component", {"name"});
     for (const ast::Property& p : c.properties) {
       if (std::string* slot = props.Slot(p, {&out.name})) *slot = p.value.value;
@@ -440,6 +446,10 @@ class Lowerer {
         return "$" + p.name.value;
       case ast::Peer::Kind::kComponent:
         return "c:" + p.name.value;
+      case ast::Peer::Kind::kKubeApiserver:
+        return "kube_apiserver";
+      case ast::Peer::Kind::kNodes:
+        return "nodes";
     }
     return {};
   }
@@ -598,8 +608,128 @@ class Lowerer {
         peer.index = it->second;
         break;
       }
+      case ast::Peer::Kind::kKubeApiserver:
+        peer.kind = PeerRef::Kind::kKubeApiserver;
+        peer.loc.length = 14;
+        break;
+      case ast::Peer::Kind::kNodes:
+        peer.kind = PeerRef::Kind::kNodes;
+        peer.loc.length = 5;
+        break;
     }
     return peer;
+  }
+
+  // --- Entities, policies, isolation -------------------------------------
+
+  void LowerEntityPeers(const ast::File& file) {
+    for (const ast::File::EntityPeers& e : file.entity_peers) {
+      bool nodes = e.entity == ast::Peer::Kind::kNodes;
+      const char* name = nodes ? "nodes" : "kube_apiserver";
+      ir::Module::EntityPeers& out = nodes ? module_.nodes : module_.kube_apiserver;
+      if (out.declared) {
+        Error(DiagnosticKind::kDuplicateDeclaration, e.loc, name);
+        Previous(out.loc);
+        continue;
+      }
+      out.declared = true;
+      out.loc = e.loc;
+      out.loc.length = nodes ? 5 : 14;
+      for (const ast::Peer& p : e.peers) {
+        std::string_view what;
+        switch (p.kind) {
+          case ast::Peer::Kind::kCidr:
+          case ast::Peer::Kind::kPods:
+          case ast::Peer::Kind::kParam:
+            break;
+          case ast::Peer::Kind::kAnywhere:
+            what = "'anywhere'";
+            break;
+          case ast::Peer::Kind::kInstance:
+            what = "'instance'";
+            break;
+          case ast::Peer::Kind::kExternal:
+            what = "'external'";
+            break;
+          case ast::Peer::Kind::kComponent:
+            what = "a component";
+            break;
+          case ast::Peer::Kind::kKubeApiserver:
+          case ast::Peer::Kind::kNodes:
+            what = "another such peer";
+            break;
+        }
+        if (!what.empty()) {
+          Error(DiagnosticKind::kInvalidEntityPeer, p.kind == ast::Peer::Kind::kComponent ? p.name.loc : p.loc,
+                name, what);
+          continue;
+        }
+        if (std::optional<PeerRef> peer = LowerPeer(p, /*in_default=*/false)) {
+          out.peers.push_back(std::move(*peer));
+        }
+      }
+    }
+  }
+
+  void LowerPolicyItems(const ast::Component& c, ir::Component& out) {
+    for (size_t i = 0; i < c.policies.size(); ++i) {
+      const ast::Component::PolicyItem& p = c.policies[i];
+      if (i > 0) {
+        Error(DiagnosticKind::kDuplicateSetting, p.loc, "policy", "component");
+        continue;
+      }
+      if (p.when) out.policy_when = LowerCondition(*p.when);
+      if (!p.name) continue;
+      out.policy_name_loc = p.name->loc;
+      if (p.name->kind != ast::Value::Kind::kString) {
+        Error(DiagnosticKind::kParamTypeMismatch, p.name->loc, "policy", "string",
+              ValueKindName(p.name->kind));
+        continue;
+      }
+      // Check the template: {param} names a string or int parameter.
+      const std::string& text = p.name->text;
+      bool ok = true;
+      for (size_t k = 0; k < text.size() && ok; ++k) {
+        if (text[k] == '}') {
+          Error(DiagnosticKind::kInvalidPolicyTemplate, p.name->loc, text, "'}' without '{'");
+          ok = false;
+        } else if (text[k] == '{') {
+          size_t close = text.find('}', k);
+          if (close == std::string::npos) {
+            Error(DiagnosticKind::kInvalidPolicyTemplate, p.name->loc, text, "'{' without '}'");
+            ok = false;
+            break;
+          }
+          std::string name = text.substr(k + 1, close - k - 1);
+          auto it = params_.find(name);
+          if (it == params_.end()) {
+            Error(DiagnosticKind::kUnknownParam, p.name->loc, name, Suggest(name, params_));
+            ok = false;
+          } else if (module_.params[it->second].type == ir::ParamType::kPeers) {
+            Error(DiagnosticKind::kParamNotScalar, p.name->loc, name);
+            ok = false;
+          }
+          k = close;
+        }
+      }
+      if (ok) out.policy_name = text;
+    }
+    for (const ast::Component::Isolate& iso : c.isolates) {
+      std::optional<ir::Condition>& slot =
+          iso.direction == ast::Direction::kEgress ? out.isolate_egress : out.isolate_ingress;
+      if (slot) {
+        Error(DiagnosticKind::kDuplicateSetting, iso.loc,
+              iso.direction == ast::Direction::kEgress ? "isolate egress" : "isolate ingress",
+              "component");
+        continue;
+      }
+      if (iso.when) {
+        slot = LowerCondition(*iso.when);
+      } else {
+        slot = ir::Condition{};
+        slot->loc = iso.loc;
+      }
+    }
   }
 
   ir::Condition LowerCondition(const ast::Condition& c) {

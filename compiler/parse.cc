@@ -153,7 +153,7 @@ class ErrorListener : public antlr4::BaseErrorListener {
       if (wants_name && offending != nullptr && IsKeyword(offending->getType(), *parser)) {
         keyword_hint = " ('" + offending->getText() + "' is a reserved word)";
       }
-      if (!types.empty() && types.size() <= 6) {
+      if (!types.empty() && types.size() <= 9) {
         message += "; expected ";
         for (size_t i = 0; i < types.size(); ++i) {
           if (i > 0) message += i + 1 == types.size() ? " or " : ", ";
@@ -208,6 +208,15 @@ class Builder {
         file.dns.push_back(BuildDns(c));
       } else if (auto* c = decl->componentDecl()) {
         file.components.push_back(BuildComponent(c));
+      } else if (auto* c = decl->importDecl()) {
+        file.imports.push_back(String(c->STRING()));
+      } else if (auto* c = decl->entityDecl()) {
+        ast::File::EntityPeers entity;
+        entity.entity = c->nodes != nullptr ? ast::Peer::Kind::kNodes
+                                            : ast::Peer::Kind::kKubeApiserver;
+        entity.peers = BuildPeerList(c->peerList());
+        entity.loc = Loc(c);
+        file.entity_peers.push_back(std::move(entity));
       }
     }
     return file;
@@ -446,6 +455,10 @@ class Builder {
     } else if (auto* c = dynamic_cast<P::ComponentPeerContext*>(ctx)) {
       peer.kind = ast::Peer::Kind::kComponent;
       peer.name = Ident(c->IDENT()->getSymbol());
+    } else if (dynamic_cast<P::KubeApiserverPeerContext*>(ctx)) {
+      peer.kind = ast::Peer::Kind::kKubeApiserver;
+    } else if (dynamic_cast<P::NodesPeerContext*>(ctx)) {
+      peer.kind = ast::Peer::Kind::kNodes;
     }
     return peer;
   }
@@ -593,6 +606,7 @@ class Builder {
         component.scope = c->scopeCluster != nullptr
                               ? ast::Component::Scope::kCluster
                               : ast::Component::Scope::kInstance;
+        if (c->scopeNamespace != nullptr) component.scope = ast::Component::Scope::kNamespace;
         component.scope_loc = Loc(c);
       } else if (auto* c = dynamic_cast<P::ComponentNamespaceContext*>(item)) {
         component.namespaces.push_back(BuildValue(c->value()));
@@ -615,6 +629,19 @@ class Builder {
                                             c->ruleTail()));
       } else if (auto* c = dynamic_cast<P::ComponentPropertyContext*>(item)) {
         component.properties.push_back(BuildProperty(c->property()));
+      } else if (auto* c = dynamic_cast<P::ComponentPolicyContext*>(item)) {
+        ast::Component::PolicyItem policy;
+        if (c->value() != nullptr) policy.name = BuildValue(c->value());
+        if (c->condition() != nullptr) policy.when = BuildCondition(c->condition());
+        policy.loc = Loc(c->getStart());
+        component.policies.push_back(std::move(policy));
+      } else if (auto* c = dynamic_cast<P::ComponentIsolateContext*>(item)) {
+        ast::Component::Isolate isolate;
+        isolate.direction = c->isolateEgress != nullptr ? ast::Direction::kEgress
+                                                        : ast::Direction::kIngress;
+        if (c->condition() != nullptr) isolate.when = BuildCondition(c->condition());
+        isolate.loc = Loc(c->getStart());
+        component.isolates.push_back(std::move(isolate));
       }
     }
     return component;

@@ -115,6 +115,14 @@ void Resolver::AppendPeers(const PeerRef& ref, std::vector<ir::Peer>& out) const
     }
     case PeerRef::Kind::kParam:
       return;
+    case PeerRef::Kind::kKubeApiserver:
+      peer.kind = ir::Peer::Kind::kKubeApiserver;
+      out.push_back(std::move(peer));
+      return;
+    case PeerRef::Kind::kNodes:
+      peer.kind = ir::Peer::Kind::kNodes;
+      out.push_back(std::move(peer));
+      return;
   }
 }
 

@@ -12,6 +12,8 @@ decl
     | instanceDecl
     | dnsDecl
     | componentDecl
+    | importDecl
+    | entityDecl
     ;
 
 // param NAME: TYPE = VALUE;   (referred to as $NAME, so keywords are fine names)
@@ -21,6 +23,7 @@ paramName
     | 'egress' | 'except' | 'external' | 'flag' | 'from' | 'in' | 'ingress'
     | 'instance' | 'labels' | 'namespace' | 'namespaces' | 'note' | 'off'
     | 'param' | 'pods' | 'scope' | 'sctp' | 'tcp' | 'to' | 'udp' | 'when'
+    | 'import' | 'isolate' | 'kube_apiserver' | 'nodes' | 'policy'
     ;
 paramDefault : value | peerList ;
 
@@ -45,12 +48,14 @@ dnsDecl
 componentDecl : 'component' name=IDENT ('when' condition)? '{' componentItem* '}' ;
 componentItem
     : 'labels' labelMap ';'?                            # componentLabels
-    | 'scope' (scopeInstance='instance' | scopeCluster='cluster') ';'  # componentScope
+    | 'scope' (scopeInstance='instance' | scopeCluster='cluster' | scopeNamespace='namespace') ';'  # componentScope
     | 'namespace' value ';'                             # componentNamespace
     | 'note' (noteIngress='ingress' | noteEgress='egress') STRING ';'  # componentNote
     | 'ingress' portList 'from' peerList ('when' condition)? ruleTail  # ingressRule
     | 'egress' portList 'to' peerList ('when' condition)? ruleTail     # egressRule
     | property                                          # componentProperty
+    | 'policy' value? ('when' condition)? ';'           # componentPolicy
+    | 'isolate' (isolateIngress='ingress' | isolateEgress='egress') ('when' condition)? ';'  # componentIsolate
     ;
 ruleTail : propertyBlock | ';' ;
 
@@ -70,6 +75,8 @@ peer
     | 'pods' labelMap namespaceScope?                   # podsPeer
     | PARAM                                             # paramPeer
     | IDENT                                             # componentPeer
+    | 'kube_apiserver'                                  # kubeApiserverPeer
+    | 'nodes'                                           # nodesPeer
     ;
 namespaceScope
     : 'in' 'any' 'namespace'                            # anyNamespace
@@ -91,6 +98,13 @@ atomCondition
     | IDENT                                             # flagCondition
     | '(' condition ')'                                 # parenCondition
     ;
+
+// import "common.netpol";   (relative to the importing file)
+importDecl : 'import' STRING ';' ;
+
+// kube_apiserver = PEERS;   nodes = PEERS;   how targets without these
+// identities (k8s, calico) select them.
+entityDecl : (kubeApiserver='kube_apiserver' | nodes='nodes') '=' peerList ';' ;
 
 // Entry point for a peer list given on the command line (--set NAME=PEERS).
 peerListOnly : peerList EOF ;

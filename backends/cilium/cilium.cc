@@ -17,7 +17,12 @@
 //   the `Exists` requirement: the documentation says namespace labels do not
 //   lift the confinement in a CNP, while recent agents do lift it; with the
 //   explicit namespace requirement both readings select the same pods.
-// - Entities: `all` is every endpoint in or outside the cluster (`anywhere`).
+// - Entities: `all` is every endpoint in or outside the cluster (`anywhere`);
+//   `kube-apiserver` the Kubernetes API server, in or outside the cluster;
+//   `host` the local node and `remote-node` every other node, and with them
+//   the pods on their host network, which have the node's identity
+//   (policy/language "Entities based"). The `kube_apiserver` and `nodes`
+//   peers are written with them.
 // - CIDR rules (`fromCIDRSet` / `toCIDRSet`) match only peers that are not
 //   Cilium-managed endpoints: "CIDR-based selectors do not match in-cluster
 //   entities (pods or nodes)" (layer3 "IP/CIDR based"). The IR's ipBlock,
@@ -166,6 +171,9 @@ struct RuleInfo {
   bool all_pods = false;  // admits every pod through a pod peer
   bool has_blocks = false;
   AddressSet blocks;
+  // Entities for the API server and node peers: kube-apiserver; host and
+  // remote-node (the local node and the others, host-network pods included).
+  std::vector<std::string> entities;
 };
 
 RuleInfo Analyse(const ir::PolicyRule& rule) {
@@ -184,8 +192,17 @@ RuleInfo Analyse(const ir::PolicyRule& rule) {
         info.has_blocks = true;
         AddBlock(peer, info.blocks);
         break;
+      case ir::Peer::Kind::kKubeApiserver:
+        info.entities.push_back("kube-apiserver");
+        break;
+      case ir::Peer::Kind::kNodes:
+        info.entities.push_back("host");
+        info.entities.push_back("remote-node");
+        break;
     }
   }
+  std::sort(info.entities.begin(), info.entities.end());
+  info.entities.erase(std::unique(info.entities.begin(), info.entities.end()), info.entities.end());
   if (!info.all && info.has_blocks && CoversEverything(info.blocks)) info.all = true;
   return info;
 }
@@ -534,6 +551,12 @@ void AddRules(YamlNode& side, const std::vector<ir::PolicyRule>& rules,
     if (!blocks.empty()) {
       YamlNode& node = side.Push(YamlNode::Map());
       node.Add(keys.cidr_set, std::move(blocks));
+      node.Add("toPorts", ToPorts(rule.ports, rule.dns));
+    }
+    if (!infos[i].entities.empty()) {
+      YamlNode& node = side.Push(YamlNode::Map());
+      YamlNode& entities = node.Add(keys.entities, YamlNode::Seq());
+      for (const std::string& e : infos[i].entities) entities.Push(YamlNode::String(e));
       node.Add("toPorts", ToPorts(rule.ports, rule.dns));
     }
   }

@@ -33,7 +33,12 @@ std::string PeerText(const ir::Peer& peer) {
         case ir::NamespaceMatch::kLabels:
           return out + " in namespaces " + Labels(peer.ns_labels);
       }
+      return out;
     }
+    case ir::Peer::Kind::kKubeApiserver:
+      return "kube-apiserver";
+    case ir::Peer::Kind::kNodes:
+      return "nodes";
   }
   return {};
 }
@@ -80,6 +85,14 @@ class IrTextBackend : public Backend {
                          policy.isolate_egress ? " egress" : "");
       WriteRules(out, "ingress", "from", policy.ingress);
       WriteRules(out, "egress", "to", policy.egress);
+    }
+    // What targets without these identities write for them.
+    for (const auto& [name, peers] :
+         {std::pair{"kube-apiserver", &input.policies->kube_apiserver_peers},
+          std::pair{"nodes", &input.policies->nodes_peers}}) {
+      if (!peers->has_value()) continue;
+      out += fmt::format("{} elsewhere\n", name);
+      for (const ir::Peer& peer : **peers) out += fmt::format("  is {}\n", PeerText(peer));
     }
     return true;
   }

@@ -87,10 +87,20 @@ class Renderer {
     for (size_t i = 0; i < module.components.size(); ++i) {
       if (!enabled_[i]) continue;
       Block block{&module.components[i], {}};
+      // The rules are in force when the policy is deployed and isolates
+      // this side (`policy when`, `isolate`): their rows say so.
+      ir::Condition side = ir::SideCondition(*block.component, direction);
+      if (!input_.all_configurations && !side.Evaluate(input_.config.flags)) continue;
       for (const ir::Rule& rule : block.component->rules) {
         if (rule.direction != direction) continue;
         if (!input_.all_configurations && !rule.when.Evaluate(input_.config.flags)) continue;
-        AddRows(rule, block.rows);
+        if (side.always()) {
+          AddRows(rule, block.rows);
+        } else {
+          ir::Rule in_force = rule;
+          in_force.when = ir::AndConditions(side, rule.when);
+          AddRows(in_force, block.rows);
+        }
       }
       if (block.rows.empty()) continue;
       for (const Row& row : block.rows) conditional = conditional || row.conditional;

@@ -236,6 +236,10 @@ std::string PeerWording::PeerPhrase(const ir::PeerRef& peer) const {
     case ir::PeerRef::Kind::kComponent:
     case ir::PeerRef::Kind::kParam:
       break;  // handled by Word
+    case ir::PeerRef::Kind::kKubeApiserver:
+      return "the Kubernetes API server";
+    case ir::PeerRef::Kind::kNodes:
+      return "cluster nodes and host-network pods";
   }
   return {};
 }

@@ -573,10 +573,20 @@ class Checker {
     if (module.instance.prefix) value(*module.instance.prefix);
     labels(module.instance.labels);
     peers(module.dns.peers);
+    peers(module.kube_apiserver.peers);
+    peers(module.nodes.peers);
     for (const ir::Component& c : module.components) {
       labels(c.labels);
       if (c.ns) value(*c.ns);
       for (const ir::Rule& r : c.rules) peers(r.peers);
+      // {param} in a policy-name template.
+      for (size_t k = c.policy_name.find('{'); k != std::string::npos;
+           k = c.policy_name.find('{', k + 1)) {
+        size_t close = c.policy_name.find('}', k);
+        if (close == std::string::npos) break;
+        std::optional<uint32_t> param = module.FindParam(c.policy_name.substr(k + 1, close - k - 1));
+        if (param) used[*param] = true;
+      }
     }
     for (size_t i = 0; i < module.params.size(); ++i) {
       if (!used[i]) Emit(DiagnosticKind::kUnusedParam, module.params[i].loc, "", module.params[i].name);

@@ -122,7 +122,12 @@ std::string PeerText(const ir::Peer& peer) {
         case ir::NamespaceMatch::kLabels:
           return out + " in namespaces " + LabelsText(peer.ns_labels);
       }
+      return out;
     }
+    case ir::Peer::Kind::kKubeApiserver:
+      return "kube_apiserver";
+    case ir::Peer::Kind::kNodes:
+      return "nodes";
   }
   return {};
 }
@@ -130,6 +135,9 @@ std::string PeerText(const ir::Peer& peer) {
 bool PeerCovers(const ir::Peer& outer, const ir::Peer& inner) {
   if (outer.kind == ir::Peer::Kind::kAnywhere) return true;
   if (inner.kind == ir::Peer::Kind::kAnywhere || outer.kind != inner.kind) return false;
+  if (outer.kind == ir::Peer::Kind::kKubeApiserver || outer.kind == ir::Peer::Kind::kNodes) {
+    return true;  // the same entity
+  }
   if (outer.kind == ir::Peer::Kind::kIpBlock) {
     std::optional<Cidr> o = ParseBlock(outer.cidr), i = ParseBlock(inner.cidr);
     if (!o || !i || !BlockContains(*o, *i)) return false;
@@ -204,6 +212,8 @@ Model::Model(const ir::Module& module, const ir::Config& config, Bdd& bdd,
   for (uint32_t i = 0; i < n; ++i) {
     const ir::Component& c = module_.components[i];
     enabled_[i] = ConditionRef(c.when);
+    ingress_isolation_.push_back(ConditionRef(ir::SideCondition(c, ir::Direction::kIngress)));
+    egress_isolation_.push_back(ConditionRef(ir::SideCondition(c, ir::Direction::kEgress)));
     for (const ir::Label& label : resolver_.Selector(i)) label_index_[label].push_back(i);
   }
   for (uint32_t i = 0; i < n; ++i) {
@@ -317,6 +327,12 @@ void Model::Expand(const PeerRef& ref, SourceLoc loc, std::optional<uint32_t> pa
       break;
     case PeerRef::Kind::kParam:
       return;  // expanded above
+    case PeerRef::Kind::kKubeApiserver:
+      term.text = "kube_apiserver";
+      break;
+    case PeerRef::Kind::kNodes:
+      term.text = "nodes";
+      break;
   }
   out.push_back(std::move(term));
 }
@@ -409,6 +425,11 @@ void Model::AddDnsCuts(const ir::PortRange& range, std::vector<uint16_t>& cuts) 
 
 bool Model::PeerSelects(const ir::Peer& peer, const Endpoint& e) const {
   if (peer.kind == ir::Peer::Kind::kAnywhere) return true;
+  // The API server and the nodes are neither components nor the addresses
+  // this model reasons about.
+  if (peer.kind == ir::Peer::Kind::kKubeApiserver || peer.kind == ir::Peer::Kind::kNodes) {
+    return false;
+  }
   if (!e.is_component()) {
     if (peer.kind != ir::Peer::Kind::kIpBlock) return false;
     std::optional<Cidr> address = AddressBlock(e.address), block = ParseBlock(peer.cidr);
@@ -439,7 +460,10 @@ bool Model::PeerSelects(const ir::Peer& peer, const Endpoint& e) const {
 
 std::vector<uint32_t> Model::Selected(const ir::Peer& peer) const {
   std::vector<uint32_t> out;
-  if (peer.kind == ir::Peer::Kind::kIpBlock) return out;
+  if (peer.kind == ir::Peer::Kind::kIpBlock || peer.kind == ir::Peer::Kind::kKubeApiserver ||
+      peer.kind == ir::Peer::Kind::kNodes) {
+    return out;
+  }
   const std::vector<uint32_t>* candidates = nullptr;
   std::vector<uint32_t> all;
   if (peer.kind == ir::Peer::Kind::kPods && !peer.pod_labels.empty()) {
@@ -496,7 +520,8 @@ Ref Model::IngressSide(const Endpoint& src, const Endpoint& dst, ir::Protocol pr
   for (uint32_t id : RulesAt(dst.component, ir::Direction::kIngress, protocol, port)) {
     r = bdd_.Or(r, bdd_.And(rules_[id].when, RuleAdmits(id, src)));
   }
-  return r;
+  // Where no policy isolates the side, it admits everything.
+  return bdd_.Or(bdd_.Not(IngressIsolation(dst.component)), r);
 }
 
 Ref Model::EgressSide(const Endpoint& src, const Endpoint& dst, ir::Protocol protocol,
@@ -509,7 +534,7 @@ Ref Model::EgressSide(const Endpoint& src, const Endpoint& dst, ir::Protocol pro
   if (dns_rule_ && PortsInclude(rules_[*dns_rule_].ports, {{protocol, port, port}})) {
     r = bdd_.Or(r, RuleAdmits(*dns_rule_, dst));
   }
-  return r;
+  return bdd_.Or(bdd_.Not(EgressIsolation(src.component)), r);
 }
 
 Ref Model::Allowed(const Endpoint& src, const Endpoint& dst, ir::Protocol protocol,

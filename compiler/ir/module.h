@@ -50,6 +50,16 @@ struct Condition {
   bool Evaluate(const std::vector<bool>& flags) const;
 };
 
+// `a and b` (either may be `true`, the empty condition).
+Condition AndConditions(const Condition& a, const Condition& b);
+
+// When a component's policy is deployed and isolates the side `direction`
+// (so that its rules of that direction are in force): `policy when` and the
+// side's `isolate` condition (without one, `true` when the component has
+// rules of that direction, else `false`). Its own `when` is not included.
+struct Component;
+Condition SideCondition(const Component& component, Direction direction);
+
 // A peer as written: resolved to components and parameters, not yet to
 // selectors.
 struct PeerRef {
@@ -61,6 +71,8 @@ struct PeerRef {
     kPods,       // pods by labels, in a namespace scope
     kComponent,  // a component of this module
     kParam,      // a peers parameter
+    kKubeApiserver,  // the Kubernetes API server
+    kNodes,          // the cluster's nodes and the pods on their host network
   };
   enum class Namespace : uint8_t {
     kInstance,  // the instance's namespace (default for kPods)
@@ -98,6 +110,7 @@ struct Note {
 enum class Scope : uint8_t {
   kInstance,  // part of the instance: carries the instance labels, lives in its namespace
   kCluster,   // one per cluster, may run in any namespace
+  kNamespace,  // outside the instance: its own labels only, in its namespace
 };
 
 struct Component {
@@ -112,6 +125,25 @@ struct Component {
   SourceLoc loc;
   bool has_ingress() const;
   bool has_egress() const;
+  // `policy "NAME" when COND;`: the policy's name (a template in which
+  // {param} stands for a string parameter's value; empty for PREFIX-ID) and
+  // the configurations in which the policy is deployed (the pods exist
+  // whatever it says).
+  std::string policy_name;
+  SourceLoc policy_name_loc;
+  Condition policy_when;
+  // `isolate ingress|egress [when COND];`: when the policy isolates each
+  // side. Without it a side is isolated when the component has rules of
+  // that direction.
+  std::optional<Condition> isolate_ingress;
+  std::optional<Condition> isolate_egress;
+  // Whether the policy isolates each side, and whether it exists at all
+  // (it does when it isolates a side and policy_when holds), for flag
+  // values indexed like Module::flags. The component's own `when` is not
+  // included.
+  bool IsolatesIngress(const std::vector<bool>& flags) const;
+  bool IsolatesEgress(const std::vector<bool>& flags) const;
+  bool HasPolicy(const std::vector<bool>& flags) const;
 };
 
 struct Flag {
@@ -160,6 +192,15 @@ struct Module {
   Instance instance;
   Dns dns;
   std::vector<Component> components;
+  // `kube_apiserver = PEERS;` and `nodes = PEERS;`: what targets without
+  // these identities (k8s, calico) write for them.
+  struct EntityPeers {
+    bool declared = false;
+    std::vector<PeerRef> peers;
+    SourceLoc loc;
+  };
+  EntityPeers kube_apiserver;
+  EntityPeers nodes;
 
   std::optional<uint32_t> FindParam(std::string_view name) const;
   std::optional<uint32_t> FindFlag(std::string_view name) const;

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -24,6 +25,8 @@ struct Peer {
     kAnywhere,  // every endpoint, in or outside the cluster
     kPods,      // pods carrying pod_labels (all pods if empty) in ns_match
     kIpBlock,   // addresses in cidr, minus except
+    kKubeApiserver,  // the Kubernetes API server
+    kNodes,          // the cluster's nodes and the pods on their host network
   };
   Kind kind = Kind::kAnywhere;
   NamespaceMatch ns_match = NamespaceMatch::kNamed;
@@ -59,6 +62,12 @@ struct Policy {
 
 struct PolicySet {
   std::vector<Policy> policies;  // sorted by (ns, name)
+  // How targets without API-server and node identities (k8s, calico) write
+  // the kKubeApiserver and kNodes peers: the peers of `kube_apiserver = ...;`
+  // and `nodes = ...;` in this configuration (canonical: sorted, unique), or
+  // nullopt when the file declares none (those targets then refuse the rule).
+  std::optional<std::vector<Peer>> kube_apiserver_peers;
+  std::optional<std::vector<Peer>> nodes_peers;
 };
 
 }  // namespace netpolc::ir

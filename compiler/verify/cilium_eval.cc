@@ -462,18 +462,24 @@ PortSet CiliumEvaluator::Allowed(Side side, size_t subject, size_t peer) const {
 
   const bool peer_is_pod = universe_.is_pod(peer);
   const std::optional<IpAddress>& peer_ip = universe_.ip(peer);
+  const Endpoint::Role role = universe_.endpoint(peer).role;
+  // Nodes (and the pods on their host network) are in the cluster: CIDR
+  // rules and `world` do not match them.
+  const bool in_cluster = peer_is_pod || role == Endpoint::Role::kNode;
   auto peer_matches = [&](const CiliumRule& rule) {
     if (!rule.has_peers) return true;
     for (const CiliumSelector& s : rule.endpoints) {
       if (peer_is_pod && s.Matches(identities_[peer].labels)) return true;
     }
     for (const CiliumBlock& b : rule.blocks) {
-      if (!peer_is_pod && peer_ip && BlockMatches(b, *peer_ip)) return true;
+      if (!in_cluster && peer_ip && BlockMatches(b, *peer_ip)) return true;
     }
     for (const std::string& entity : rule.entities) {
       if (entity == "all") return true;
-      if (entity == "world" && !peer_is_pod) return true;
-      if (entity == "cluster" && peer_is_pod) return true;
+      if (entity == "world" && !in_cluster) return true;
+      if (entity == "cluster" && in_cluster) return true;
+      if (entity == "remote-node" && role == Endpoint::Role::kNode) return true;
+      if (entity == "kube-apiserver" && role == Endpoint::Role::kApiServer) return true;
     }
     return false;
   };

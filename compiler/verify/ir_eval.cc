@@ -93,6 +93,11 @@ bool IrEvaluator::PeerMatches(const ir::Peer& peer, size_t endpoint) const {
         case ir::NamespaceMatch::kLabels:
           return HasLabels(universe_.namespace_labels(endpoint), peer.ns_labels);
       }
+      return false;
+    case ir::Peer::Kind::kKubeApiserver:
+      return ep.role == Endpoint::Role::kApiServer;
+    case ir::Peer::Kind::kNodes:
+      return ep.role == Endpoint::Role::kNode;
   }
   return false;
 }

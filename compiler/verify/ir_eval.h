@@ -21,6 +21,8 @@
 //    reading of Kubernetes' ipBlock that k8s_eval takes, and Calico's `nets`.
 //    (Cilium's CIDR rules never match pods: the cilium target compensates or
 //    reports an error.)
+//    kKubeApiserver matches the endpoints of role kApiServer, kNodes those of
+//    role kNode (nodes and the pods on their host network).
 #pragma once
 
 #include <array>

@@ -205,6 +205,13 @@ struct Endpoint {
   Labels labels;               // Pods only.
   std::string ip;  // Required for externals; optional for pods (an empty IP
                    // matches no ipBlock).
+  // What an external endpoint is, for evaluators that give it an identity
+  // (Kubernetes matches it by address only): a node of the cluster (the
+  // pods on a node's host network share its address and identity), or the
+  // Kubernetes API server (here: a control plane outside the pod network,
+  // as managed clusters run it).
+  enum class Role { kNone, kNode, kApiServer };
+  Role role = Role::kNone;
 };
 
 // Holds namespaces, endpoints and policies. Adding things is not thread-safe;

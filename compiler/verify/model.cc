@@ -148,6 +148,9 @@ void Universe::AddEndpoint(Endpoint endpoint) {
     }
     if (!ip) throw Error(fmt::format("endpoint '{}': an external endpoint needs an IP", id));
   }
+  if (endpoint.role != Endpoint::Role::kNone && endpoint.kind != Endpoint::Kind::kExternal) {
+    throw Error(fmt::format("endpoint '{}': only an external endpoint is a node or the API server", id));
+  }
   endpoint_index_.emplace(id, endpoints_.size());
   endpoints_.push_back(std::move(endpoint));
   ips_.push_back(ip);

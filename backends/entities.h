@@ -1,0 +1,23 @@
+// The API server and node peers (ir::Peer::kKubeApiserver, kNodes) on
+// targets that have no identity for them (Kubernetes NetworkPolicy, Calico):
+// they are written as the peers the rules file declares for them
+// (`kube_apiserver = PEERS;`, `nodes = PEERS;`), or refused.
+#pragma once
+
+#include <optional>
+#include <string_view>
+
+#include "backends/backend.h"
+
+namespace netpolc::backends {
+
+// The policies of `input` with every API-server or node peer replaced by the
+// declared peers (each rule keeps its ports, so the replacement is exact
+// when the declared peers select exactly the API server or the nodes).
+// When a rule needs a declaration the file does not make, reports
+// [target-cannot-express] at the rule, saying what to write, and returns
+// nullopt.
+std::optional<ir::PolicySet> ExpandEntityPeers(const Input& input, std::string_view target,
+                                               Diagnostics& diagnostics);
+
+}  // namespace netpolc::backends
