@@ -103,7 +103,8 @@ class Importer {
     size_t errors_before = compilation_.diagnostics.error_count();
     std::vector<ast::Text> imports = std::move(root.imports);
     root.imports.clear();
-    ImportAll(imports, stack_.back(), root);
+    const std::string root_path = stack_.back();  // a copy: the stack grows
+    ImportAll(imports, root_path, root);
     return compilation_.diagnostics.error_count() == errors_before;
   }
 

@@ -546,6 +546,9 @@ class Checker {
     for (const ir::Component& c : module.components) {
       mark(c.when);
       for (const ir::Rule& r : c.rules) mark(r.when);
+      mark(c.policy_when);
+      if (c.isolate_ingress) mark(*c.isolate_ingress);
+      if (c.isolate_egress) mark(*c.isolate_egress);
     }
     for (size_t i = 0; i < module.flags.size(); ++i) {
       if (!used[i]) Emit(DiagnosticKind::kUnusedFlag, module.flags[i].loc, "", module.flags[i].name);
