@@ -682,8 +682,8 @@ class Lowerer {
       if (!p.name) continue;
       out.policy_name_loc = p.name->loc;
       if (p.name->kind != ast::Value::Kind::kString) {
-        Error(DiagnosticKind::kParamTypeMismatch, p.name->loc, "policy", "string",
-              ValueKindName(p.name->kind));
+        Error(DiagnosticKind::kInvalidPolicyTemplate, p.name->loc, p.name->text,
+              "a policy name is a string, in which {param} stands for a parameter's value");
         continue;
       }
       // Check the template: {param} names a string or int parameter.
