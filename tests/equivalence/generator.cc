@@ -109,7 +109,16 @@ std::string PodsPeer(Random& r, bool friendly) {
   return "pods { " + labels + " }" + r.Pick(kNamespaceScopes);
 }
 
+// In an "entities" case the file declares what selects the API server and
+// the nodes on k8s and Calico (address blocks of 100.64.0.0/16 and
+// fd00:64::/32), and rules may name them. Its address peers then cover every
+// address: Cilium's CIDR rules never match nodes, so a narrower block
+// containing a node's address is not exact there (a universe has nodes only
+// in entities cases).
+bool entities_case = false;
+
 std::string Addresses(Random& r, bool friendly) {
+  if (entities_case) return r.Chance(50) ? "external" : "cidr \"0.0.0.0/0\", cidr \"::/0\"";
   if (!friendly) return r.Chance(30) ? "external" : r.Pick(kCidrs);
   switch (r.Below(3)) {
     case 0:
@@ -132,6 +141,7 @@ std::string Peer(Random& r, size_t components, bool friendly) {
     case 4:
       return Addresses(r, friendly);
     case 5:
+      if (entities_case && r.Chance(50)) return r.Chance(50) ? "kube_apiserver" : "nodes";
       return "$clients";
     case 6:
     case 7:
@@ -159,9 +169,15 @@ GeneratedCase Generate(uint64_t seed) {
   const size_t flags = 3;
   const size_t components = 2 + r.Below(4);
   const bool friendly = r.Chance(50);
+  entities_case = r.Chance(25);
   std::string& t = out.text;
   t += fmt::format("// Random rules for the equivalence tests, seed {}.\n\n", seed);
   t += "param namespace: string = \"apps\";\n";
+  if (entities_case) {
+    t += "param node_addresses: peers = cidr \"100.64.0.0/24\", cidr \"fd00:64::/64\";\n";
+    t += "kube_apiserver = cidr \"100.64.1.10/32\";\n";
+    t += "nodes = $node_addresses;\n";
+  }
   // A peers parameter without itself referring to parameters.
   std::string clients;
   do {
@@ -182,7 +198,7 @@ GeneratedCase Generate(uint64_t seed) {
        "  labels { \"app.kubernetes.io/instance\": \"inst\" }\n}\n\n";
   switch (r.Below(6)) {
     case 3:
-      if (friendly) break;
+      if (friendly || entities_case) break;
       t += "dns udp 53 to cidr \"10.96.0.10/32\";\n\n";
       break;
     case 0:
@@ -210,7 +226,16 @@ GeneratedCase Generate(uint64_t seed) {
     if (r.Chance(20)) {
       t += "  scope cluster;\n";
       if (r.Chance(60)) t += "  namespace \"ops\";\n";
+    } else if (r.Chance(15)) {
+      // Outside the instance: own labels only, in one namespace.
+      t += "  scope namespace;\n";
+      if (r.Chance(50)) t += "  namespace \"ops\";\n";
     }
+    // Policy names and deployment, per-side isolation.
+    if (r.Chance(15)) t += fmt::format("  policy \"pol-{{namespace}}-c{}\"{};\n", c, Condition(r, flags));
+    else if (r.Chance(15)) t += "  policy" + Condition(r, flags) + ";\n";
+    if (r.Chance(15)) t += "  isolate ingress" + Condition(r, flags) + ";\n";
+    if (r.Chance(20)) t += "  isolate egress" + Condition(r, flags) + ";\n";
     size_t rules = r.Below(5);
     for (size_t i = 0; i < rules; ++i) {
       bool ingress = r.Chance(60);

@@ -9,6 +9,7 @@
 #include <set>
 
 #include "backends/registry.h"
+#include "compiler/frontend.h"
 #include "compiler/instantiate.h"
 #include "compiler/lower.h"
 #include "compiler/parse.h"
@@ -29,6 +30,25 @@ std::unique_ptr<Program> Load(std::string path, std::string text, std::string& e
     errors = RenderAll(diagnostics, program->sources);
     return nullptr;
   }
+  program->module = std::move(*module);
+  return program;
+}
+
+std::unique_ptr<Program> LoadFile(const std::string& path, std::string& errors) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    errors = "cannot read " + path;
+    return nullptr;
+  }
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  Compilation compilation;
+  std::optional<ir::Module> module = CompileModule(compilation, path, std::move(text));
+  if (!module) {
+    errors = RenderAll(compilation.diagnostics, compilation.sources);
+    return nullptr;
+  }
+  auto program = std::make_unique<Program>();
+  program->sources = std::move(compilation.sources);
   program->module = std::move(*module);
   return program;
 }
@@ -131,8 +151,22 @@ class UniverseBuilder {
       }
       for (const ir::Rule& rule : c.rules) AddPeers(rule.peers);
     }
-    for (const ir::Param& p : module_.params) AddPeers(p.default_value.peers);
-    for (const ir::ParamValue& v : config_.params) AddPeers(v.peers);
+    // Parameters that say what selects the API server or the nodes add no
+    // pods: pods in namespaces a declaration selects would be host-network
+    // pods, which the universe does not model (a declaration by pod
+    // selectors is checked by golden tests only).
+    std::set<uint32_t> declaring;
+    for (const auto* entity : {&module_.kube_apiserver, &module_.nodes}) {
+      for (const ir::PeerRef& p : entity->peers) {
+        if (p.kind == ir::PeerRef::Kind::kParam) declaring.insert(p.index);
+      }
+    }
+    for (uint32_t i = 0; i < module_.params.size(); ++i) {
+      if (declaring.count(i) == 0) AddPeers(module_.params[i].default_value.peers);
+    }
+    for (uint32_t i = 0; i < config_.params.size(); ++i) {
+      if (declaring.count(i) == 0) AddPeers(config_.params[i].peers);
+    }
     AddPeers(module_.dns.peers);
 
     // Fixed external addresses, then one inside every block and hole.
@@ -144,6 +178,11 @@ class UniverseBuilder {
       AddExternalIn(cidr, except);
       for (const std::string& hole : except) AddExternalIn(hole, {});
     }
+    // The API server and the nodes: inside the address blocks the file
+    // declares for them (what such a declaration asserts), one endpoint
+    // per block. A declaration by pod selectors adds none.
+    AddRoles(module_.kube_apiserver, verify::Endpoint::Role::kApiServer);
+    AddRoles(module_.nodes, verify::Endpoint::Role::kNode);
 
     verify::Universe u;
     for (const auto& [name, labels] : namespaces_) u.AddNamespace({name, labels});
@@ -161,7 +200,12 @@ class UniverseBuilder {
       u.AddEndpoint({id, verify::Endpoint::Kind::kPod, ns, labels, ip});
     }
     for (const std::string& ip : externals_) {
-      u.AddEndpoint({"external/" + ip, verify::Endpoint::Kind::kExternal, "", {}, ip});
+      verify::Endpoint e{"external/" + ip, verify::Endpoint::Kind::kExternal, "", {}, ip};
+      if (auto it = roles_.find(ip); it != roles_.end()) {
+        e.role = it->second;
+        e.id = (e.role == verify::Endpoint::Role::kNode ? "node/" : "apiserver/") + ip;
+      }
+      u.AddEndpoint(std::move(e));
     }
     return u;
   }
@@ -235,6 +279,23 @@ class UniverseBuilder {
     }
   }
 
+  void AddRoles(const ir::Module::EntityPeers& entity, verify::Endpoint::Role role) {
+    if (!entity.declared) return;
+    std::vector<const ir::PeerRef*> peers;
+    for (const ir::PeerRef& p : entity.peers) {
+      if (p.kind != ir::PeerRef::Kind::kParam) {
+        peers.push_back(&p);
+      } else if (p.index < config_.params.size()) {
+        for (const ir::PeerRef& inner : config_.params[p.index].peers) peers.push_back(&inner);
+      }
+    }
+    for (const ir::PeerRef* p : peers) {
+      if (p->kind != ir::PeerRef::Kind::kCidr) continue;
+      std::string ip = AddExternalIn(p->cidr, p->except);
+      if (!ip.empty()) roles_[ip] = role;
+    }
+  }
+
   static std::string PodIp(size_t i) {
     if (i % 3 == 2) return fmt::format("fd00:10:244::{:x}", 0x8000 + i);
     return fmt::format("10.244.{}.{}", 128 + i / 250, 1 + i % 250);
@@ -244,15 +305,16 @@ class UniverseBuilder {
     if (used_ips_.insert(ip).second) externals_.push_back(ip);
   }
 
-  // Adds an external address inside `cidr` and outside every `except`.
-  void AddExternalIn(const std::string& cidr, const std::vector<std::string>& except) {
+  // Adds an external address inside `cidr` and outside every `except`;
+  // returns it (it may have been added before), or "" when there is none.
+  std::string AddExternalIn(const std::string& cidr, const std::vector<std::string>& except) {
     size_t slash = cidr.find('/');
-    if (slash == std::string::npos) return;
+    if (slash == std::string::npos) return {};
     std::string address = cidr.substr(0, slash);
     int prefix = std::atoi(cidr.c_str() + slash + 1);
     bool v6 = address.find(':') != std::string::npos;
     unsigned char bytes[16] = {};
-    if (inet_pton(v6 ? AF_INET6 : AF_INET, address.c_str(), bytes) != 1) return;
+    if (inet_pton(v6 ? AF_INET6 : AF_INET, address.c_str(), bytes) != 1) return {};
     int bits = v6 ? 128 : 32;
     U128 base = 0;
     for (int i = 0; i < bits / 8; ++i) base = (base << 8) | bytes[i];
@@ -273,8 +335,9 @@ class UniverseBuilder {
       std::string ip = text;
       if (LooksLikePod(ip) || InAny(ip, except)) continue;
       AddExternal(ip);
-      return;
+      return ip;
     }
+    return {};
   }
 
   static bool LooksLikePod(const std::string& ip) {
@@ -298,6 +361,7 @@ class UniverseBuilder {
   std::vector<std::pair<std::string, verify::Labels>> pods_;
   std::set<std::pair<std::string, verify::Labels>> pod_keys_;
   std::map<std::string, std::vector<std::string>> blocks_;
+  std::map<std::string, verify::Endpoint::Role> roles_;  // by external address
   std::vector<std::string> externals_;
   std::set<std::string> used_ips_;
   int labelled_ = 0;
