@@ -70,6 +70,10 @@ struct Peer {
   Value ns_name;              // kPods, Namespace::kNamed
   LabelMap ns_labels;         // kPods, Namespace::kLabels
   SourceLoc loc;
+  // The product (`import ... as NAME`) whose instance a kInstance peer, or
+  // a kPods peer in the instance's namespace, means: "" for the file being
+  // compiled, else the alias path with a trailing dot ("gw.").
+  std::string product;
 };
 
 // A condition: `flag`, `not c`, `a and b`, `a or b`, `true`, `false`.
@@ -130,6 +134,7 @@ struct Component {
     SourceLoc loc;
   };
   std::vector<Isolate> isolates;
+  std::string product;  // see Peer::product
 };
 
 struct Param {
@@ -157,6 +162,7 @@ struct Instance {
   std::vector<LabelMap> labels;
   std::vector<Setting> settings;  // prefix $instance; name "...";
   SourceLoc loc;
+  std::string product;  // see Peer::product
 };
 
 struct Dns {
@@ -175,6 +181,7 @@ struct File {
   std::vector<Component> components;
   // `import "path";` (resolved by the front end, which merges the files).
   std::vector<Text> imports;
+  std::vector<Text> import_aliases;  // parallel to imports; empty value: none
   // `kube_apiserver = PEERS;` / `nodes = PEERS;`
   struct EntityPeers {
     Peer::Kind entity = Peer::Kind::kKubeApiserver;  // kKubeApiserver or kNodes

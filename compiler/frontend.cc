@@ -96,15 +96,17 @@ class Importer {
     root_dir_ = Normalise(Dir(root_path)).value_or("");
     if (!root_dir_.empty() && root_dir_ != "/") root_dir_ += "/";
     stack_.push_back(Normalise(root_path).value_or(root_path));
-    seen_.insert(stack_.back());
+    seen_.insert("|" + stack_.back());
   }
 
   bool Run(ast::File& root) {
     size_t errors_before = compilation_.diagnostics.error_count();
     std::vector<ast::Text> imports = std::move(root.imports);
+    std::vector<ast::Text> aliases = std::move(root.import_aliases);
     root.imports.clear();
+    root.import_aliases.clear();
     const std::string root_path = stack_.back();  // a copy: the stack grows
-    ImportAll(imports, root_path, root);
+    ImportAll(imports, aliases, root_path, "", root);
     return compilation_.diagnostics.error_count() == errors_before;
   }
 
@@ -148,12 +150,19 @@ class Importer {
     return out;
   }
 
-  void ImportAll(const std::vector<ast::Text>& imports, const std::string& importer,
-                 ast::File& into) {
-    for (const ast::Text& import : imports) ImportOne(import, importer, into);
+  // `prefix` is the product of the importing file ("" for the file being
+  // compiled, "gw." for one imported `as gw`).
+  void ImportAll(const std::vector<ast::Text>& imports, const std::vector<ast::Text>& aliases,
+                 const std::string& importer, const std::string& prefix, ast::File& into) {
+    for (size_t i = 0; i < imports.size(); ++i) {
+      std::string product = prefix;
+      if (i < aliases.size() && !aliases[i].value.empty()) product += aliases[i].value + ".";
+      ImportOne(imports[i], importer, product, into);
+    }
   }
 
-  void ImportOne(const ast::Text& import, const std::string& importer, ast::File& into) {
+  void ImportOne(const ast::Text& import, const std::string& importer, const std::string& product,
+                 ast::File& into) {
     Diagnostics& diagnostics = compilation_.diagnostics;
     const std::string& text = import.value;
     if (text.empty()) {
@@ -197,7 +206,9 @@ class Importer {
       diagnostics.Emit(DiagnosticKind::kImportCycle, import.loc, chain);
       return;
     }
-    if (!seen_.insert(*path).second) return;  // already imported: each file once
+    // Each file is read once per product (a file imported `as` a name is
+    // another product, even when the same file is also imported plainly).
+    if (!seen_.insert(product + "|" + *path).second) return;
     if (stack_.size() > kMaxDepth) {
       diagnostics.Emit(DiagnosticKind::kImportTooDeep, import.loc, kMaxDepth);
       return;
@@ -217,9 +228,90 @@ class Importer {
     if (!ast) return;
     stack_.push_back(*path);
     std::vector<ast::Text> nested = std::move(ast->imports);
-    ImportAll(nested, *path, into);
+    std::vector<ast::Text> nested_aliases = std::move(ast->import_aliases);
+    ImportAll(nested, nested_aliases, *path, product, into);
     stack_.pop_back();
+    if (!product.empty()) Qualify(*ast, product);
     Append(std::move(*ast), into);
+  }
+
+  // Renames every declaration of a file imported `as NAME` to NAME.x, and
+  // every reference in it, so that products keep their names apart.
+  static void Qualify(ast::File& f, const std::string& p) {
+    auto value = [&](ast::Value& v) {
+      if (v.kind == ast::Value::Kind::kParam) v.text = p + v.text;
+    };
+    auto labels = [&](ast::LabelMap& m) {
+      for (ast::LabelEntry& e : m.entries) value(e.value);
+    };
+    auto peers = [&](std::vector<ast::Peer>& list) {
+      for (ast::Peer& peer : list) {
+        switch (peer.kind) {
+          case ast::Peer::Kind::kParam:
+          case ast::Peer::Kind::kComponent:
+            peer.name.value = p + peer.name.value;
+            break;
+          case ast::Peer::Kind::kInstance:
+            peer.product = p + peer.product;
+            break;
+          case ast::Peer::Kind::kPods:
+            labels(peer.pods);
+            labels(peer.ns_labels);
+            value(peer.ns_name);
+            peer.product = p + peer.product;
+            break;
+          default:
+            break;
+        }
+      }
+    };
+    for (ast::Param& param : f.params) {
+      param.name.value = p + param.name.value;
+      if (param.default_value) value(*param.default_value);
+      if (param.default_peers) peers(*param.default_peers);
+    }
+    for (ast::Flag& flag : f.flags) flag.name.value = p + flag.name.value;
+    for (ast::Instance& instance : f.instances) {
+      instance.product = p + instance.product;
+      for (ast::Value& v : instance.namespaces) value(v);
+      for (ast::LabelMap& m : instance.labels) labels(m);
+      for (ast::Setting& setting : instance.settings) value(setting.value);
+    }
+    for (ast::Dns& dns : f.dns) peers(dns.peers);
+    for (ast::File::EntityPeers& entity : f.entity_peers) peers(entity.peers);
+    for (ast::Component& c : f.components) {
+      c.name.value = p + c.name.value;
+      c.product = p + c.product;
+      if (c.when) QualifyCondition(*c.when, p);
+      if (c.labels) labels(*c.labels);
+      for (ast::LabelMap& m : c.extra_labels) labels(m);
+      for (ast::Value& v : c.namespaces) value(v);
+      for (ast::Rule& rule : c.rules) {
+        peers(rule.peers);
+        if (rule.when) QualifyCondition(*rule.when, p);
+      }
+      for (ast::Component::PolicyItem& policy : c.policies) {
+        if (policy.when) QualifyCondition(*policy.when, p);
+        if (policy.name && policy.name->kind == ast::Value::Kind::kString) {
+          // {param} in the name refers to this product's parameters.
+          std::string out;
+          for (char ch : policy.name->text) {
+            out += ch;
+            if (ch == '{') out += p;
+          }
+          policy.name->text = out;
+        }
+      }
+      for (ast::Component::Isolate& isolate : c.isolates) {
+        if (isolate.when) QualifyCondition(*isolate.when, p);
+      }
+    }
+  }
+
+  // Bounded by the parser's nesting limit.
+  static void QualifyCondition(ast::Condition& c, const std::string& p) {
+    if (c.kind == ast::Condition::Kind::kFlag) c.flag.value = p + c.flag.value;
+    for (ast::Condition& operand : c.operands) QualifyCondition(operand, p);
   }
 
   static void Append(ast::File&& from, ast::File& into) {

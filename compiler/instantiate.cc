@@ -55,8 +55,16 @@ class Instantiator {
       if (!enabled_[i] || !c.HasPolicy(config_.flags)) continue;
       ir::Policy policy;
       std::string id = c.id;
+      std::string policy_prefix = prefix;
+      if (c.product != 0 && c.product <= module_.products.size()) {
+        // A component of a product imported `as NAME` is named NAME.id: its
+        // policy takes that product's prefix and its own id.
+        const ir::Module::Product& product = module_.products[c.product - 1];
+        id = id.substr(std::min(id.size(), product.name.size() + 1));
+        policy_prefix = product.instance.prefix ? resolver_.Value(*product.instance.prefix) : "";
+      }
       std::replace(id.begin(), id.end(), '_', '-');
-      policy.name = prefix.empty() ? id : prefix + "-" + id;
+      policy.name = policy_prefix.empty() ? id : policy_prefix + "-" + id;
       SourceLoc name_loc = c.loc;
       if (!c.policy_name.empty()) {
         policy.name = ExpandPolicyName(c.policy_name);

@@ -1,6 +1,7 @@
 #include "compiler/lower.h"
 
 #include <algorithm>
+#include <map>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -239,18 +240,36 @@ class Lowerer {
       component.id = c.name.value;
       component.name = c.name.value;
       component.loc = c.name.loc;
+      component.product = ProductIndex(c.product);
       module_.components.push_back(std::move(component));
     }
   }
 
+  // The index of a product ("" for the file being compiled, "gw." for one
+  // imported `as gw`), created when first seen.
+  uint32_t ProductIndex(const std::string& key) {
+    if (key.empty()) return 0;
+    auto [it, inserted] = products_.emplace(key, static_cast<uint32_t>(module_.products.size() + 1));
+    if (inserted) module_.products.push_back({key.substr(0, key.size() - 1), {}});
+    return it->second;
+  }
+
   void LowerInstance(const ast::File& file) {
-    for (size_t i = 1; i < file.instances.size(); ++i) {
-      Error(DiagnosticKind::kDuplicateDeclaration, file.instances[i].loc, "instance");
-      Previous(file.instances[0].loc);
+    // One instance per product: the file's own, and one for each product
+    // imported `as` a name.
+    std::map<std::string, std::vector<const ast::Instance*>> by_product;
+    for (const ast::Instance& in : file.instances) by_product[in.product].push_back(&in);
+    for (const auto& [product, list] : by_product) {
+      for (size_t i = 1; i < list.size(); ++i) {
+        Error(DiagnosticKind::kDuplicateDeclaration, list[i]->loc, "instance");
+        Previous(list[0]->loc);
+      }
+      uint32_t p = ProductIndex(product);
+      LowerOneInstance(*list[0], p == 0 ? module_.instance : module_.products[p - 1].instance);
     }
-    if (file.instances.empty()) return;
-    const ast::Instance& in = file.instances[0];
-    ir::Instance& out = module_.instance;
+  }
+
+  void LowerOneInstance(const ast::Instance& in, ir::Instance& out) {
     out.loc = in.loc;
     for (size_t i = 0; i < in.namespaces.size(); ++i) {
       if (i > 0) {
@@ -340,7 +359,7 @@ class Lowerer {
                                                  : " in every namespace");
     } else if (out.scope == ir::Scope::kInstance) {
       for (const ir::LabelRef& own : out.labels) {
-        for (const ir::LabelRef& shared : module_.instance.labels) {
+        for (const ir::LabelRef& shared : module_.InstanceOf(out.product).labels) {
           if (own.key == shared.key) {
             Error(DiagnosticKind::kInstanceLabelClash, own.loc, own.key);
             Error(DiagnosticKind::kInstanceLabelHere, shared.loc, shared.key);
@@ -522,7 +541,9 @@ class Lowerer {
       case ast::Peer::Kind::kInstance:
         peer.kind = PeerRef::Kind::kInstance;
         peer.loc.length = 8;
-        if (module_.instance.labels.empty()) {
+        peer.product = ProductIndex(p.product);
+        if (!p.product.empty()) peer.loc.length = static_cast<uint32_t>(p.product.size()) + 8;
+        if (module_.InstanceOf(peer.product).labels.empty()) {
           Error(DiagnosticKind::kInstanceWithoutLabels, peer.loc);
           return std::nullopt;
         }
@@ -556,6 +577,7 @@ class Lowerer {
       }
       case ast::Peer::Kind::kPods:
         peer.kind = PeerRef::Kind::kPods;
+        peer.product = ProductIndex(p.product);
         peer.pod_labels = LowerLabels(p.pods);
         switch (p.ns) {
           case ast::Peer::Namespace::kDefault:
@@ -880,7 +902,7 @@ class Lowerer {
 
   Diagnostics& diagnostics_;
   ir::Module module_;
-  std::unordered_map<std::string, uint32_t> params_, flags_, components_;
+  std::unordered_map<std::string, uint32_t> params_, flags_, components_, products_;
   std::vector<int64_t> component_ast_index_;
   bool in_setting_ = false;  // lowering a --set value
 };

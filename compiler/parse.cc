@@ -210,6 +210,7 @@ class Builder {
         file.components.push_back(BuildComponent(c));
       } else if (auto* c = decl->importDecl()) {
         file.imports.push_back(String(c->STRING()));
+        file.import_aliases.push_back(c->alias != nullptr ? Ident(c->alias) : ast::Text{});
       } else if (auto* c = decl->entityDecl()) {
         ast::File::EntityPeers entity;
         entity.entity = c->nodes != nullptr ? ast::Peer::Kind::kNodes
@@ -239,6 +240,16 @@ class Builder {
 
   ast::Text Ident(const antlr4::Token* token) {
     return ast::Text{token->getText(), Loc(token)};
+  }
+
+  // PRODUCT.NAME as one name, located from PRODUCT to the end of NAME.
+  ast::Text Qualified(const antlr4::Token* product, const antlr4::Token* name) {
+    ast::Text text{product->getText() + "." + name->getText(), Loc(product)};
+    SourceLoc end = Loc(name);
+    if (end.line == text.loc.line && end.column > text.loc.column) {
+      text.loc.length = end.column + end.length - text.loc.column;
+    }
+    return text;
   }
 
   // Decodes a string literal token, reporting invalid escapes.
@@ -459,6 +470,13 @@ class Builder {
       peer.kind = ast::Peer::Kind::kKubeApiserver;
     } else if (dynamic_cast<P::NodesPeerContext*>(ctx)) {
       peer.kind = ast::Peer::Kind::kNodes;
+    } else if (auto* c = dynamic_cast<P::QualifiedComponentPeerContext*>(ctx)) {
+      // gw.gateway: a component of the product imported as gw.
+      peer.kind = ast::Peer::Kind::kComponent;
+      peer.name = Qualified(c->product, c->name);
+    } else if (auto* c = dynamic_cast<P::QualifiedInstancePeerContext*>(ctx)) {
+      peer.kind = ast::Peer::Kind::kInstance;
+      peer.product = c->product->getText() + ".";
     }
     return peer;
   }
@@ -508,6 +526,13 @@ class Builder {
       out.flag = Ident(c->IDENT()->getSymbol());
       out.loc = out.flag.loc;
       return out;
+    }
+    if (auto* c = dynamic_cast<P::QualifiedFlagConditionContext*>(ctx)) {
+      ast::Condition flag;
+      flag.kind = ast::Condition::Kind::kFlag;
+      flag.flag = Qualified(c->product, c->name);
+      flag.loc = flag.flag.loc;
+      return flag;
     }
     auto* c = dynamic_cast<P::ParenConditionContext*>(ctx);
     return BuildCondition(c->condition());

@@ -10,6 +10,12 @@ Resolver::Resolver(const ir::Module& module, const ir::Config& config, Check che
     : module_(module), config_(config), check_(std::move(check)) {
   instance_ns_ = module_.instance.ns ? Namespace(*module_.instance.ns) : "default";
   instance_labels_ = Labels(module_.instance.labels);
+  product_ns_.push_back(instance_ns_);
+  product_labels_.push_back(instance_labels_);
+  for (const ir::Module::Product& product : module_.products) {
+    product_ns_.push_back(product.instance.ns ? Namespace(*product.instance.ns) : "default");
+    product_labels_.push_back(Labels(product.instance.labels));
+  }
   size_t n = module_.components.size();
   selectors_.resize(n);
   namespaces_.resize(n);
@@ -17,10 +23,11 @@ Resolver::Resolver(const ir::Module& module, const ir::Config& config, Check che
     const ir::Component& c = module_.components[i];
     selectors_[i] = Labels(c.labels);
     if (c.scope == ir::Scope::kInstance) {
-      selectors_[i].insert(selectors_[i].end(), instance_labels_.begin(), instance_labels_.end());
+      const std::vector<ir::Label>& shared = ProductLabels(c.product);
+      selectors_[i].insert(selectors_[i].end(), shared.begin(), shared.end());
       std::sort(selectors_[i].begin(), selectors_[i].end());
     }
-    namespaces_[i] = c.ns ? Namespace(*c.ns) : instance_ns_;
+    namespaces_[i] = c.ns ? Namespace(*c.ns) : ProductNamespace(c.product);
   }
 }
 
@@ -60,8 +67,8 @@ void Resolver::AppendPeers(const PeerRef& ref, std::vector<ir::Peer>& out) const
     case PeerRef::Kind::kInstance:
       peer.kind = ir::Peer::Kind::kPods;
       peer.ns_match = ir::NamespaceMatch::kNamed;
-      peer.ns = instance_ns_;
-      peer.pod_labels = instance_labels_;
+      peer.ns = ProductNamespace(ref.product);
+      peer.pod_labels = ProductLabels(ref.product);
       out.push_back(std::move(peer));
       return;
     case PeerRef::Kind::kExternal:
@@ -84,7 +91,7 @@ void Resolver::AppendPeers(const PeerRef& ref, std::vector<ir::Peer>& out) const
       switch (ref.ns) {
         case PeerRef::Namespace::kInstance:
           peer.ns_match = ir::NamespaceMatch::kNamed;
-          peer.ns = instance_ns_;
+          peer.ns = ProductNamespace(ref.product);
           break;
         case PeerRef::Namespace::kNamed:
           peer.ns_match = ir::NamespaceMatch::kNamed;

@@ -29,6 +29,13 @@ class Resolver {
 
   const std::string& instance_namespace() const { return instance_ns_; }
   const std::vector<ir::Label>& instance_labels() const { return instance_labels_; }
+  // The namespace and labels of a product's instance (0: the file's own).
+  const std::string& ProductNamespace(uint32_t product) const {
+    return product < product_ns_.size() ? product_ns_[product] : instance_ns_;
+  }
+  const std::vector<ir::Label>& ProductLabels(uint32_t product) const {
+    return product < product_labels_.size() ? product_labels_[product] : instance_labels_;
+  }
   // A component's pod selector: its labels, plus the instance's labels when
   // it is part of the instance. Sorted by key.
   const std::vector<ir::Label>& Selector(uint32_t component) const { return selectors_[component]; }
@@ -51,6 +58,9 @@ class Resolver {
   std::vector<ir::Label> instance_labels_;
   std::vector<std::vector<ir::Label>> selectors_;
   std::vector<std::string> namespaces_;
+  // Per product (index 0: the file's own instance, as above).
+  std::vector<std::string> product_ns_;
+  std::vector<std::vector<ir::Label>> product_labels_;
 };
 
 }  // namespace netpolc

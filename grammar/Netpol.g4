@@ -23,7 +23,7 @@ paramName
     | 'egress' | 'except' | 'external' | 'flag' | 'from' | 'in' | 'ingress'
     | 'instance' | 'labels' | 'namespace' | 'namespaces' | 'note' | 'off'
     | 'param' | 'pods' | 'scope' | 'sctp' | 'tcp' | 'to' | 'udp' | 'when'
-    | 'import' | 'isolate' | 'kube_apiserver' | 'nodes' | 'policy'
+    | 'import' | 'isolate' | 'kube_apiserver' | 'nodes' | 'policy' | 'as'
     ;
 paramDefault : value | peerList ;
 
@@ -77,6 +77,8 @@ peer
     | IDENT                                             # componentPeer
     | 'kube_apiserver'                                  # kubeApiserverPeer
     | 'nodes'                                           # nodesPeer
+    | product=IDENT '.' name=IDENT                      # qualifiedComponentPeer
+    | product=IDENT '.' 'instance'                      # qualifiedInstancePeer
     ;
 namespaceScope
     : 'in' 'any' 'namespace'                            # anyNamespace
@@ -97,10 +99,12 @@ atomCondition
     : boolLit                                           # constantCondition
     | IDENT                                             # flagCondition
     | '(' condition ')'                                 # parenCondition
+    | product=IDENT '.' name=IDENT                      # qualifiedFlagCondition
     ;
 
 // import "common.netpol";   (relative to the importing file)
-importDecl : 'import' STRING ';' ;
+// import "gateway.netpol" as gw;   (another product: its names are gw.NAME)
+importDecl : 'import' STRING ('as' alias=IDENT)? ';' ;
 
 // kube_apiserver = PEERS;   nodes = PEERS;   how targets without these
 // identities (k8s, calico) select them.

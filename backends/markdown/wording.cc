@@ -201,6 +201,12 @@ std::string PeerWording::PeerPhrase(const ir::PeerRef& peer) const {
     case ir::PeerRef::Kind::kAnywhere:
       return "anywhere";
     case ir::PeerRef::Kind::kInstance:
+      if (peer.product != 0) {
+        // The instance of a product imported `as NAME`.
+        const ir::Instance& instance = module_.InstanceOf(peer.product);
+        if (!instance.name.empty()) return "any pod in " + instance.name + " instance";
+        return "any pod in the " + module_.products[peer.product - 1].name + " instance";
+      }
       return InstancePhrase();
     case ir::PeerRef::Kind::kExternal:
       return "any IP address";
@@ -282,7 +288,9 @@ PeerWording::Words PeerWording::Word(const ir::Rule& rule) const {
         break;
       case ir::PeerRef::Kind::kInstance:
         phrases.push_back(PeerPhrase(*peer));
-        if (!module_.instance.labels.empty()) labels.push_back(LabelList(module_.instance.labels));
+        if (!module_.InstanceOf(peer->product).labels.empty()) {
+          labels.push_back(LabelList(module_.InstanceOf(peer->product).labels));
+        }
         break;
       default:
         phrases.push_back(PeerPhrase(*peer));

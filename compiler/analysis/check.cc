@@ -575,6 +575,11 @@ class Checker {
     if (module.instance.ns) value(*module.instance.ns);
     if (module.instance.prefix) value(*module.instance.prefix);
     labels(module.instance.labels);
+    for (const ir::Module::Product& product : module.products) {
+      if (product.instance.ns) value(*product.instance.ns);
+      if (product.instance.prefix) value(*product.instance.prefix);
+      labels(product.instance.labels);
+    }
     peers(module.dns.peers);
     peers(module.kube_apiserver.peers);
     peers(module.nodes.peers);

@@ -89,6 +89,10 @@ struct PeerRef {
   ValueRef ns_name;
   std::vector<LabelRef> ns_labels;
   SourceLoc loc;
+  // The product whose instance kInstance means, and whose namespace kPods
+  // with Namespace::kInstance means: 0 for the file being compiled, i for
+  // Module::products[i - 1].
+  uint32_t product = 0;
 };
 
 struct Rule {
@@ -137,6 +141,9 @@ struct Component {
   // that direction.
   std::optional<Condition> isolate_ingress;
   std::optional<Condition> isolate_egress;
+  // The product it belongs to (see PeerRef::product): its instance's labels,
+  // namespace and policy-name prefix apply.
+  uint32_t product = 0;
   // Whether the policy isolates each side, and whether it exists at all
   // (it does when it isolates a side and policy_when holds), for flag
   // values indexed like Module::flags. The component's own `when` is not
@@ -201,6 +208,17 @@ struct Module {
   };
   EntityPeers kube_apiserver;
   EntityPeers nodes;
+  // Products imported `as NAME`: their declarations are named NAME.x; each
+  // has its own instance.
+  struct Product {
+    std::string name;  // "gw" (nested: "gw.sub")
+    Instance instance;
+  };
+  std::vector<Product> products;
+  // The instance of product `p` (0: the file being compiled).
+  const Instance& InstanceOf(uint32_t p) const {
+    return p == 0 || p > products.size() ? instance : products[p - 1].instance;
+  }
 
   std::optional<uint32_t> FindParam(std::string_view name) const;
   std::optional<uint32_t> FindFlag(std::string_view name) const;

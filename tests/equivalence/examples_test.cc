@@ -26,6 +26,8 @@ const Example kExamples[] = {
      {{"apiserver", "cidr \"10.0.0.1/32\", cidr \"10.0.0.2/32\""}}},
     {"rules/examples/gateway-egress.netpol", {}},
     {"rules/examples/streams/streams.netpol", {{"apiserver", "cidr \"172.20.0.0/28\""}}},
+    {"rules/examples/platform/platform.netpol", {}},
+    {"rules/examples/platform/gateway.netpol", {}},
 };
 
 size_t CheckAll(Program& program, const std::string& path, const std::string& setting) {

@@ -134,13 +134,28 @@ class UniverseBuilder {
       AddPod(instance_ns_, instance_labels_);
       AddPod(instance_ns_, SecondInstance(instance_labels_));
     }
+    // Products imported `as NAME`: their instances, as for the file's own.
+    for (const ir::Module::Product& product : module_.products) {
+      std::string ns = product.instance.ns ? Resolve(*product.instance.ns) : "default";
+      verify::Labels labels = Labels(product.instance.labels);
+      product_ns_.push_back(ns);
+      product_labels_.push_back(labels);
+      AddPod(ns, {});
+      if (!labels.empty()) {
+        AddPod(ns, labels);
+        AddPod(ns, SecondInstance(labels));
+      }
+    }
     for (const ir::Component& c : module_.components) {
       verify::Labels own = Labels(c.labels);
-      std::string ns = c.ns ? Resolve(*c.ns) : instance_ns_;
+      const bool other = c.product != 0 && c.product <= product_ns_.size();
+      const std::string& product_ns = other ? product_ns_[c.product - 1] : instance_ns_;
+      const verify::Labels& product_labels = other ? product_labels_[c.product - 1] : instance_labels_;
+      std::string ns = c.ns ? Resolve(*c.ns) : product_ns;
       AddNamespace(ns, {});
       if (c.scope == ir::Scope::kInstance) {
         verify::Labels both = own;
-        for (const auto& [k, v] : instance_labels_) both[k] = v;
+        for (const auto& [k, v] : product_labels) both[k] = v;
         AddPod(ns, both);
         AddPod(ns, SecondInstance(both));
         AddPod(ns, own);          // the component's labels without the instance's
@@ -251,7 +266,9 @@ class UniverseBuilder {
           verify::Labels labels = Labels(p.pod_labels);
           switch (p.ns) {
             case ir::PeerRef::Namespace::kInstance:
-              AddPod(instance_ns_, labels);
+              AddPod(p.product != 0 && p.product <= product_ns_.size() ? product_ns_[p.product - 1]
+                                                                       : instance_ns_,
+                     labels);
               break;
             case ir::PeerRef::Namespace::kNamed:
               AddPod(Resolve(p.ns_name), labels);
@@ -362,6 +379,8 @@ class UniverseBuilder {
   std::set<std::pair<std::string, verify::Labels>> pod_keys_;
   std::map<std::string, std::vector<std::string>> blocks_;
   std::map<std::string, verify::Endpoint::Role> roles_;  // by external address
+  std::vector<std::string> product_ns_;          // Module::products[i]
+  std::vector<verify::Labels> product_labels_;
   std::vector<std::string> externals_;
   std::set<std::string> used_ips_;
   int labelled_ = 0;
