@@ -16,6 +16,8 @@ SideExplanation ExplainSide(Model& model, const Endpoint& owner, const Endpoint&
   side.restricted = direction == ir::Direction::kIngress ? model.IngressIsolated(c)
                                                          : model.EgressIsolated(c);
   if (!side.restricted) return side;
+  side.isolated = direction == ir::Direction::kIngress ? model.IngressIsolation(c)
+                                                       : model.EgressIsolation(c);
   const std::vector<uint32_t>& at_port = model.RulesAt(c, direction, protocol, port);
   for (uint32_t id : model.RulesOf(c, direction)) {
     bool on_port = std::find(at_port.begin(), at_port.end(), id) != at_port.end();
@@ -120,13 +122,19 @@ std::string RenderExplanation(Model& model, const Explanation& e, const SourceMa
       return;
     }
     if (!s.restricted) {
-      out += fmt::format("not restricted ({} has no {} rules)\n", name, what);
+      bool has_rules = !model.RulesOf(owner.component, direction).empty();
+      out += has_rules ? fmt::format("not restricted (no policy isolates the {} of {})\n", what, name)
+                       : fmt::format("not restricted ({} has no {} rules)\n", name, what);
       return;
     }
     if (s.allows == Bdd::kFalse) {
       out += "blocked " + bdd.Describe(Bdd::kTrue) + "\n";
     } else {
       out += "allowed " + bdd.Describe(s.allows) + "\n";
+    }
+    if (s.isolated != Bdd::kTrue) {
+      out += fmt::format("  not restricted {}: no policy isolates the {} of {} then\n",
+                         bdd.Describe(bdd.Not(s.isolated)), what, name);
     }
     if (s.rules.empty()) {
       out += fmt::format("  no {} rule of {} is on {} {} or names {}\n", what, name,

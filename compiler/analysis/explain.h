@@ -25,6 +25,9 @@ struct SideExplanation {
   bool restricted = false;      // a policy isolates this side
   Ref allows = Bdd::kTrue;      // when this side allows the connection
   std::vector<RuleVerdict> rules;  // in rule order (the DNS rule last)
+  // When a policy isolates this side (`policy when`, `isolate ... when`):
+  // elsewhere it admits everything.
+  Ref isolated = Bdd::kTrue;
 };
 
 struct Explanation {
