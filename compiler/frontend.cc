@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <sys/stat.h>
+
 #include <algorithm>
 #include <cerrno>
 #include <cstdlib>
@@ -215,6 +217,16 @@ class Importer {
     }
     if (++files_ > kMaxFiles) {
       if (files_ == kMaxFiles + 1) diagnostics.Emit(DiagnosticKind::kTooManyImports, import.loc, kMaxFiles);
+      return;
+    }
+    // Only regular files, no larger than a rules file may be: a path that
+    // leads (through a symbolic link) to a device or a pipe is not read.
+    struct stat info;
+    if (stat(ResolvePath(*path).c_str(), &info) == 0 &&
+        (!S_ISREG(info.st_mode) || static_cast<uint64_t>(info.st_size) > kMaxSourceBytes)) {
+      diagnostics.Emit(DiagnosticKind::kImportNotFound, import.loc, text,
+                       S_ISREG(info.st_mode) ? "it is larger than a rules file may be"
+                                             : "it is not a regular file");
       return;
     }
     std::string error;
