@@ -11,16 +11,14 @@ namespace netpolc::backends {
 namespace {
 
 constexpr std::string_view kApiserverAdvice =
-    "Kubernetes NetworkPolicy and Calico have no selector for the Kubernetes API server (Cilium "
-    "has the entity kube-apiserver); declare what selects it on this platform, e.g. its "
-    "addresses, `kube_apiserver = cidr \"192.0.2.10/32\";`, or a peers parameter set at deploy "
-    "time, `kube_apiserver = $apiserver_addresses;`";
+    "Kubernetes NetworkPolicy and Calico cannot select the API server (Cilium has the entity "
+    "kube-apiserver); declare what selects it here, e.g. `kube_apiserver = cidr "
+    "\"192.0.2.10/32\";` or a peers parameter set at deploy time, `kube_apiserver = $apiserver;`";
 constexpr std::string_view kNodesAdvice =
-    "Kubernetes NetworkPolicy and Calico have no selector for nodes and host-network pods "
-    "(Cilium has the entities host and remote-node); declare what selects them on this "
-    "platform, e.g. the node addresses, `nodes = cidr \"10.0.0.0/24\";` or `nodes = "
-    "$node_addresses;`, or on OpenShift the host-network namespaces, `nodes = pods {} in "
-    "namespaces { \"policy-group.network.openshift.io/host-network\": \"\" };`";
+    "Kubernetes NetworkPolicy and Calico cannot select nodes and host-network pods (Cilium has "
+    "the entities host and remote-node); declare what selects them here, e.g. `nodes = cidr "
+    "\"10.0.0.0/24\";`, or on OpenShift `nodes = pods {} in namespaces "
+    "{ \"policy-group.network.openshift.io/host-network\": \"\" };`";
 
 void Expand(const Input& input, const ir::Policy& policy, std::vector<ir::PolicyRule>& rules,
             std::string_view target, std::set<SourceLoc>& reported,
@@ -50,8 +48,8 @@ void Expand(const Input& input, const ir::Policy& policy, std::vector<ir::Policy
       if (locs.empty()) locs.push_back(policy.loc);
       for (SourceLoc loc : locs) {
         if (reported.insert(loc).second) {
-          pending.emplace_back(loc, fmt::format("in the policy of component '{}': {}",
-                                                policy.component, advice));
+          pending.emplace_back(loc, fmt::format("in the policy of '{}': {}", policy.component,
+                                                advice));
         }
       }
     }

@@ -368,9 +368,9 @@ class Lowerer {
       }
     }
     LowerPolicyItems(c, out);
-    PropertyReader props(*this, "a component", {"name"});
+    PropertyReader props(*this, "a component", {"name", "pod_label"});
     for (const ast::Property& p : c.properties) {
-      if (std::string* slot = props.Slot(p, {&out.name})) *slot = p.value.value;
+      if (std::string* slot = props.Slot(p, {&out.name, &out.pod_label})) *slot = p.value.value;
     }
     for (const ast::Note& n : c.notes) {
       out.notes.push_back({n.direction == ast::Direction::kEgress ? Direction::kEgress
@@ -404,9 +404,18 @@ class Lowerer {
     rule.ports = LowerPorts(r.ports);
     rule.peers = LowerPeerList(r.peers, /*in_default=*/false);
     if (r.when) rule.when = LowerCondition(*r.when);
-    PropertyReader props(*this, "a rule", {"reason", "doc"});
+    // Documentation cells: `origin` for an ingress rule, `destination` and
+    // `pod_label` for an egress rule (docs/markdown.md).
+    bool ingress = rule.direction == Direction::kIngress;
+    PropertyReader props(*this, ingress ? "an ingress rule" : "an egress rule",
+                         ingress ? std::vector<std::string_view>{"reason", "doc", "origin"}
+                                 : std::vector<std::string_view>{"reason", "doc", "destination",
+                                                                 "pod_label"});
     for (const ast::Property& p : r.properties) {
-      if (std::string* slot = props.Slot(p, {&rule.reason, &rule.doc})) *slot = p.value.value;
+      if (std::string* slot = props.Slot(p, {&rule.reason, &rule.doc, &rule.peer_cell,
+                                             &rule.label_cell})) {
+        *slot = p.value.value;
+      }
     }
     return rule;
   }

@@ -15,6 +15,9 @@ const Command kCommands[] = {
     {"diff", "list the connections added and removed between two rules files", RunDiff},
     {"graph", "draw the allowed connections (Mermaid or Graphviz)", RunGraph},
     {"fmt", "lay rules files out in the canonical layout", RunFmt},
+    {"connlist", "list the connections that existing Kubernetes manifests allow", RunConnlist},
+    {"import", "turn existing NetworkPolicies into a rules file", RunImport},
+    {"verify", "compare what existing manifests admit with what a rules file admits", RunVerify},
 };
 
 }  // namespace
@@ -28,6 +31,14 @@ int UsageError(std::string& err, std::string_view command, const std::string& me
   } else {
     err += fmt::format("Run 'netpolc {} --help' for usage.\n", command);
   }
+  return kExitUsage;
+}
+
+int OutputIsInputError(std::string& err, const std::string& output, const std::string& input) {
+  err += fmt::format(
+      "netpolc: error: the output '{}' is also an input ('{}'); writing it would destroy "
+      "the input\n",
+      output, input == "-" ? "<stdin>" : input);
   return kExitUsage;
 }
 

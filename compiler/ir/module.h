@@ -103,6 +103,10 @@ struct Rule {
   std::string reason;  // documentation: why the connection exists
   std::string doc;     // documentation: wording of the peers, overriding the default
   SourceLoc loc;
+  // Documentation: the whole Origin (ingress) or Destination (egress) cell,
+  // and the Pod Label cell (egress), overriding the layout's wording.
+  std::string peer_cell;
+  std::string label_cell;
 };
 
 struct Note {
@@ -127,6 +131,9 @@ struct Component {
   std::vector<Rule> rules;
   std::vector<Note> notes;
   SourceLoc loc;
+  // Documentation: how the component's pods read in Pod Label cells (default:
+  // its first label, key=value).
+  std::string pod_label;
   bool has_ingress() const;
   bool has_egress() const;
   // `policy "NAME" when COND;`: the policy's name (a template in which
