@@ -67,6 +67,21 @@ void Expand(const Input& input, const ir::Policy& policy, std::vector<ir::Policy
 
 }  // namespace
 
+bool HasEntityPeers(const ir::PolicySet& policies) {
+  for (const ir::Policy& policy : policies.policies) {
+    for (const auto* side : {&policy.ingress, &policy.egress}) {
+      for (const ir::PolicyRule& rule : *side) {
+        for (const ir::Peer& peer : rule.peers) {
+          if (peer.kind == ir::Peer::Kind::kKubeApiserver || peer.kind == ir::Peer::Kind::kNodes) {
+            return true;
+          }
+        }
+      }
+    }
+  }
+  return false;
+}
+
 std::optional<ir::PolicySet> ExpandEntityPeers(const Input& input, std::string_view target,
                                                Diagnostics& diagnostics) {
   ir::PolicySet out = *input.policies;

@@ -20,4 +20,8 @@ namespace netpolc::backends {
 std::optional<ir::PolicySet> ExpandEntityPeers(const Input& input, std::string_view target,
                                                Diagnostics& diagnostics);
 
+// Whether some rule names the API server or the nodes (when none does, the
+// policies are rendered as they are, without a copy).
+bool HasEntityPeers(const ir::PolicySet& policies);
+
 }  // namespace netpolc::backends
