@@ -55,6 +55,7 @@ bool ApplySetting(const std::string& setting, const ir::Module& module, ir::Conf
       }
       out.integer = n;
       out.text = std::to_string(n);
+      out.missing = false;
       return true;
     }
     case ir::ParamType::kPeers: {

@@ -155,7 +155,11 @@ class Lowerer {
       } else {
         Error(DiagnosticKind::kUnknownParamType, p.type.loc, p.type.value);
       }
-      if (!p.default_value && !p.default_peers) {
+      if (!p.default_value && !p.default_peers && param.type == ir::ParamType::kInt) {
+        // A deploy-time value (a port the user chooses): using it without
+        // --set or --values is an error where it is used.
+        param.default_value.missing = true;
+      } else if (!p.default_value && !p.default_peers) {
         Error(DiagnosticKind::kParamWithoutDefault, p.name.loc, p.name.value);
       } else if (p.default_value && param.type != ir::ParamType::kPeers &&
                  p.default_value->kind != ast::Value::Kind::kParam) {
@@ -309,6 +313,7 @@ class Lowerer {
     dns.enabled = !in.off;
     if (in.off) return;
     dns.ports = LowerPorts(in.ports);
+    LowerPortExtras(in.ports, dns.port_refs, dns.named_ports);
     dns.peers = LowerPeerList(in.peers, /*in_default=*/false);
   }
 
@@ -356,7 +361,7 @@ class Lowerer {
     for (const ast::Rule& r : c.rules) {
       ir::Rule rule = LowerRule(r);
       // Rules with errors in their ports or peers are not compared.
-      if (rule.ports.size() != r.ports.size() || rule.peers.size() != r.peers.size()) {
+      if (rule.ports.size() + rule.port_refs.size() + rule.named_ports.size() != r.ports.size() || rule.peers.size() != r.peers.size()) {
         out.rules.push_back(std::move(rule));
         continue;
       }
@@ -377,11 +382,14 @@ class Lowerer {
     rule.loc = r.loc;
     rule.loc.length = rule.direction == Direction::kIngress ? 7 : 6;
     rule.ports = LowerPorts(r.ports);
+    LowerPortExtras(r.ports, rule.port_refs, rule.named_ports);
     rule.peers = LowerPeerList(r.peers, /*in_default=*/false);
     if (r.when) rule.when = LowerCondition(*r.when);
-    PropertyReader props(*this, "a rule", {"reason", "doc"});
+    PropertyReader props(*this, "a rule", {"reason", "doc", "port_doc"});
     for (const ast::Property& p : r.properties) {
-      if (std::string* slot = props.Slot(p, {&rule.reason, &rule.doc})) *slot = p.value.value;
+      if (std::string* slot = props.Slot(p, {&rule.reason, &rule.doc, &rule.port_doc})) {
+        *slot = p.value.value;
+      }
     }
     return rule;
   }
@@ -394,6 +402,19 @@ class Lowerer {
       key += std::to_string(static_cast<int>(p.protocol)) + ":" + std::to_string(p.first) +
              "-" + std::to_string(p.last) + ",";
     }
+    std::vector<std::string> extras;
+    for (const ir::PortRef& p : rule.port_refs) {
+      auto end = [](const ir::ValueRef& v) {
+        return v.kind == ir::ValueRef::Kind::kParam ? "$" + std::to_string(v.param) : v.literal;
+      };
+      extras.push_back(std::to_string(static_cast<int>(p.protocol)) + ":" + end(p.first) + "-" +
+                       end(p.last));
+    }
+    for (const ir::NamedPort& p : rule.named_ports) {
+      extras.push_back(std::to_string(static_cast<int>(p.protocol)) + ":'" + p.name);
+    }
+    std::sort(extras.begin(), extras.end());
+    for (const std::string& e : extras) key += e + ",";
     key += "|";
     std::vector<std::string> peers;
     for (const ast::Peer& p : r.peers) peers.push_back(PeerKey(p));
@@ -408,6 +429,18 @@ class Lowerer {
   static std::string LabelMapKey(const ast::LabelMap& map) {
     std::vector<std::string> entries;
     for (const auto& e : map.entries) {
+      if (e.op != ast::LabelEntry::Op::kEquals) {
+        std::vector<std::string> values;
+        for (const ast::Value& v : e.values) {
+          values.push_back((v.kind == ast::Value::Kind::kParam ? "$" : "") + v.text);
+        }
+        std::sort(values.begin(), values.end());
+        values.erase(std::unique(values.begin(), values.end()), values.end());
+        std::string entry = e.key.value + "?" + std::to_string(static_cast<int>(e.op));
+        for (const std::string& v : values) entry += "'" + v;
+        entries.push_back(std::move(entry));
+        continue;
+      }
       entries.push_back(e.key.value + "=" + (e.value.kind == ast::Value::Kind::kParam ? "$" : "") +
                         e.value.text);
     }
@@ -470,6 +503,7 @@ class Lowerer {
   std::vector<ir::PortRange> LowerPorts(const std::vector<ast::PortItem>& items) {
     std::vector<ir::PortRange> ports;
     for (const ast::PortItem& item : items) {
+      if (item.name || item.first_param || item.last_param) continue;  // LowerPortExtras
       bool ok = true;
       if (item.first < 1 || item.first > 65535) {
         Error(DiagnosticKind::kPortOutOfRange, item.first_loc, item.first_text);
@@ -490,6 +524,57 @@ class Lowerer {
       }
     }
     return ports;
+  }
+
+  // The ports of `items` that are named or use parameters.
+  void LowerPortExtras(const std::vector<ast::PortItem>& items, std::vector<ir::PortRef>& refs,
+                       std::vector<ir::NamedPort>& named) {
+    for (const ast::PortItem& item : items) {
+      if (item.name) {
+        std::string error = CheckPortName(item.name->value);
+        if (!error.empty()) {
+          Error(DiagnosticKind::kInvalidPortName, item.name->loc, item.name->value, error);
+          continue;
+        }
+        ir::NamedPort port{ProtocolOf(item.protocol), item.name->value};
+        if (std::find(named.begin(), named.end(), port) == named.end()) named.push_back(port);
+        continue;
+      }
+      if (!item.first_param && !item.last_param) continue;  // LowerPorts
+      ir::PortRef ref;
+      ref.protocol = ProtocolOf(item.protocol);
+      ref.loc = item.loc;
+      bool ok = true;
+      auto end = [&](bool is_param, const std::string& text, uint64_t number, SourceLoc loc) {
+        ir::ValueRef v;
+        v.loc = loc;
+        if (!is_param) {
+          if (number < 1 || number > 65535) {
+            Error(DiagnosticKind::kPortOutOfRange, loc, text);
+            ok = false;
+          }
+          v.literal = text;
+          return v;
+        }
+        v.kind = ir::ValueRef::Kind::kParam;
+        auto it = params_.find(text);
+        if (it == params_.end()) {
+          Error(DiagnosticKind::kUnknownParam, loc, text, Suggest(text, params_));
+          ok = false;
+        } else if (module_.params[it->second].type != ir::ParamType::kInt) {
+          Error(DiagnosticKind::kParamNotPort, loc, text,
+                ParamTypeName(module_.params[it->second].type));
+          ok = false;
+        } else {
+          v.param = it->second;
+        }
+        return v;
+      };
+      ref.first = end(item.first_param, item.first_text, item.first, item.first_loc);
+      bool single = item.last_loc == item.first_loc;  // no range written
+      ref.last = single ? ref.first : end(item.last_param, item.last_text, item.last, item.last_loc);
+      if (ok) refs.push_back(std::move(ref));
+    }
   }
 
   std::vector<PeerRef> LowerPeerList(const std::vector<ast::Peer>& peers, bool in_default) {
@@ -546,7 +631,8 @@ class Lowerer {
       }
       case ast::Peer::Kind::kPods:
         peer.kind = PeerRef::Kind::kPods;
-        peer.pod_labels = LowerLabels(p.pods);
+        peer.pod_labels = LowerLabels(p.pods, /*selector=*/true);
+        peer.pod_exprs = LowerRequirements(p.pods, in_default);
         switch (p.ns) {
           case ast::Peer::Namespace::kDefault:
             peer.ns = PeerRef::Namespace::kInstance;
@@ -561,7 +647,8 @@ class Lowerer {
             break;
           case ast::Peer::Namespace::kLabels:
             peer.ns = PeerRef::Namespace::kLabels;
-            peer.ns_labels = LowerLabels(p.ns_labels);
+            peer.ns_labels = LowerLabels(p.ns_labels, /*selector=*/true);
+            peer.ns_exprs = LowerRequirements(p.ns_labels, in_default);
             break;
         }
         break;
@@ -645,7 +732,26 @@ class Lowerer {
     return static_cast<uint32_t>(out.nodes.size() - 1);
   }
 
-  std::vector<ir::LabelRef> LowerLabels(const ast::LabelMap& map) {
+  static std::string_view RequirementText(ast::LabelEntry::Op op) {
+    switch (op) {
+      case ast::LabelEntry::Op::kIn:
+        return "in";
+      case ast::LabelEntry::Op::kNotIn:
+        return "not in";
+      case ast::LabelEntry::Op::kExists:
+        return "exists";
+      case ast::LabelEntry::Op::kDoesNotExist:
+        return "not exists";
+      case ast::LabelEntry::Op::kEquals:
+        break;
+    }
+    return "";
+  }
+
+  // The `key: value` entries of a label map. With `selector` (the map selects
+  // pods or namespaces of a peer) requirement entries are left to
+  // LowerRequirements; elsewhere they are errors.
+  std::vector<ir::LabelRef> LowerLabels(const ast::LabelMap& map, bool selector = false) {
     std::vector<ir::LabelRef> labels;
     std::unordered_set<std::string_view> keys;
     for (const ast::LabelEntry& e : map.entries) {
@@ -656,6 +762,13 @@ class Lowerer {
       }
       if (!keys.insert(e.key.value).second) {
         Error(DiagnosticKind::kDuplicateLabel, e.key.loc, e.key.value);
+        continue;
+      }
+      if (e.op != ast::LabelEntry::Op::kEquals) {
+        if (!selector) {
+          Error(DiagnosticKind::kRequirementNotAllowed, e.op_loc, RequirementText(e.op),
+                "component and instance");
+        }
         continue;
       }
       ir::LabelRef label;
@@ -672,6 +785,52 @@ class Lowerer {
       labels.push_back(std::move(label));
     }
     return labels;
+  }
+
+  // The requirement entries of a peer's label map (keys are checked by
+  // LowerLabels). Values are label values, literal or from string parameters
+  // (not in parameter defaults or --set values).
+  std::vector<ir::RequirementRef> LowerRequirements(const ast::LabelMap& map, bool in_default) {
+    std::vector<ir::RequirementRef> out;
+    for (const ast::LabelEntry& e : map.entries) {
+      if (e.op == ast::LabelEntry::Op::kEquals || !CheckLabelKey(e.key.value).empty()) continue;
+      ir::RequirementRef r;
+      r.key = e.key.value;
+      r.loc = e.key.loc;
+      switch (e.op) {
+        case ast::LabelEntry::Op::kIn:
+          r.op = ir::Requirement::Op::kIn;
+          break;
+        case ast::LabelEntry::Op::kNotIn:
+          r.op = ir::Requirement::Op::kNotIn;
+          break;
+        case ast::LabelEntry::Op::kExists:
+          r.op = ir::Requirement::Op::kExists;
+          break;
+        default:
+          r.op = ir::Requirement::Op::kDoesNotExist;
+          break;
+      }
+      for (const ast::Value& v : e.values) {
+        if (v.kind == ast::Value::Kind::kParam && in_default) {
+          SourceLoc loc = v.loc;
+          loc.length = static_cast<uint32_t>(v.text.size()) + 1;
+          Error(in_setting_ ? DiagnosticKind::kParamInSetting : DiagnosticKind::kParamInDefault, loc,
+                v.text);
+          continue;
+        }
+        if (v.kind != ast::Value::Kind::kParam) {
+          std::string error = CheckLabelValue(v.text);
+          if (!error.empty()) {
+            Error(DiagnosticKind::kInvalidLabelValue, v.loc, v.text, error);
+            continue;
+          }
+        }
+        r.values.push_back(LowerScalar(v));
+      }
+      out.push_back(std::move(r));
+    }
+    return out;
   }
 
   // A string, number, boolean or string/int parameter.

@@ -26,6 +26,12 @@
 // - `nets` match packets by address, pods included (as Kubernetes' ipBlock on
 //   most plugins, and the IR); `notNets` writes ipBlock `except`. IPv4 and
 //   IPv6 CIDRs are not mixed in one rule.
+// - Selector requirements: `k in {...}`, `k not in {...}` (which, like
+//   Kubernetes' NotIn, matches endpoints without the label), `has(k)`,
+//   `!has(k)`.
+// - A named port in `ports` matches the destination endpoint's port of that
+//   name and protocol (a workload endpoint's ports are its pod's container
+//   ports); an address that is not a workload endpoint has no named port.
 // One IR rule becomes one Calico rule per peer and protocol.
 #include "backends/calico/calico.h"
 
@@ -50,6 +56,36 @@ std::string LabelsSelector(const std::vector<ir::Label>& labels, bool pods) {
     out += label.key + " == " + Quote(label.value);
   }
   return out.empty() ? "all()" : out;
+}
+
+// The labels and requirements: `k in {'a', 'b'}`, `k not in {...}` (true
+// without the label, like NotIn), `has(k)`, `!has(k)`.
+std::string Selector(const std::vector<ir::Label>& labels,
+                     const std::vector<ir::Requirement>& requirements, bool pods) {
+  std::string out = LabelsSelector(labels, pods);
+  if (requirements.empty()) return out;
+  if (out == "all()") out.clear();
+  for (const ir::Requirement& r : requirements) {
+    if (!out.empty()) out += " && ";
+    switch (r.op) {
+      case ir::Requirement::Op::kIn:
+      case ir::Requirement::Op::kNotIn: {
+        out += r.key + (r.op == ir::Requirement::Op::kIn ? " in {" : " not in {");
+        for (size_t i = 0; i < r.values.size(); ++i) {
+          out += (i > 0 ? ", " : "") + Quote(r.values[i]);
+        }
+        out += "}";
+        break;
+      }
+      case ir::Requirement::Op::kExists:
+        out += "has(" + r.key + ")";
+        break;
+      case ir::Requirement::Op::kDoesNotExist:
+        out += "!has(" + r.key + ")";
+        break;
+    }
+  }
+  return out;
 }
 
 // Adds the criteria selecting `peer` to an entity rule (source/destination).
@@ -77,10 +113,11 @@ void AddPeer(YamlNode& entity, const ir::Peer& peer, const std::string& policy_n
           entity.Add("namespaceSelector", YamlNode::String("all()"));
           break;
         case ir::NamespaceMatch::kLabels:
-          entity.Add("namespaceSelector", YamlNode::String(LabelsSelector(peer.ns_labels, false)));
+          entity.Add("namespaceSelector",
+                     YamlNode::String(Selector(peer.ns_labels, peer.ns_exprs, false)));
           break;
       }
-      entity.Add("selector", YamlNode::String(LabelsSelector(peer.pod_labels, true)));
+      entity.Add("selector", YamlNode::String(Selector(peer.pod_labels, peer.pod_exprs, true)));
       return;
   }
 }
@@ -95,6 +132,11 @@ void AddRules(YamlNode& side, const std::vector<ir::PolicyRule>& rules, bool ing
   for (const ir::PolicyRule& rule : rules) {
     std::map<ir::Protocol, std::vector<ir::PortRange>> by_protocol;
     for (const ir::PortRange& r : rule.ports) by_protocol[r.protocol].push_back(r);
+    std::map<ir::Protocol, std::vector<std::string>> names_by_protocol;
+    for (const ir::NamedPort& p : rule.named_ports) {
+      names_by_protocol[p.protocol].push_back(p.name);
+      by_protocol[p.protocol];  // a rule per protocol, numbers or names
+    }
     std::vector<const ir::Peer*> peers;
     bool anywhere = false;
     for (const ir::Peer& peer : rule.peers) {
@@ -112,6 +154,7 @@ void AddRules(YamlNode& side, const std::vector<ir::PolicyRule>& rules, bool ing
         AddPeer(peer_entity, *peer, policy_ns);
         YamlNode ports = YamlNode::Seq();
         for (const ir::PortRange& r : ranges) ports.Push(PortValue(r));
+        for (const std::string& name : names_by_protocol[protocol]) ports.Push(YamlNode::String(name));
         if (ingress) {
           if (!peer_entity.empty()) node.Add("source", std::move(peer_entity));
           node.Add("destination", YamlNode::Map()).Add("ports", std::move(ports));

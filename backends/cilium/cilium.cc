@@ -35,6 +35,12 @@
 // - The DNS rule carries `rules: dns: [{matchPattern: "*"}]` on its single
 //   TCP/UDP ports so that Cilium's DNS proxy keeps name visibility (DNS L7
 //   rules do not support port ranges, so ranges are written without it).
+// - Selector requirements (matchExpressions In, NotIn, Exists,
+//   DoesNotExist) are those of Kubernetes label selectors; on namespace
+//   labels they use the key io.cilium.k8s.namespace.labels.<key>.
+// - Named ports: `port: "https"` in an ingress rule is resolved on the
+//   policy's own pods, as in Kubernetes; egress rules and rules with address
+//   peers cannot use them exactly (see CheckNamedPorts).
 // - Pod labels that Cilium's default identity-relevant label filter drops
 //   (operations/performance/scalability/identity-relevant-labels) cannot be
 //   selected: they are reported as errors.
@@ -382,8 +388,70 @@ bool CheckLabels(const Input& input, const ir::Policy& policy, std::set<SourceLo
           if (!IgnoredByCilium(label.key)) continue;
           for (SourceLoc loc : LabelSources(input, policy, rule)) report(loc, label.key);
         }
+        // A requirement on such a key would see no label at all: `not in`
+        // and `not exists` would match pods that carry it.
+        for (const ir::Requirement& requirement : peer.pod_exprs) {
+          if (!IgnoredByCilium(requirement.key)) continue;
+          for (SourceLoc loc : LabelSources(input, policy, rule)) report(loc, requirement.key);
+        }
       }
     }
+  }
+  return ok;
+}
+
+// Named ports. Cilium resolves a named port of an ingress rule on the pod the
+// policy selects (its own container ports), as Kubernetes does. In an egress
+// rule it resolves the name through one cluster-wide map from port names to
+// numbers, not through the destination pod's own ports: a name that two pods
+// give different numbers is not resolved (cilium/cilium#24779, #30003), and a
+// destination without a port of that name is still admitted on the number.
+// Address peers (CIDR rules) do not match pods, whose ports the name refers to.
+bool CheckNamedPorts(const Input& input, const ir::Policy& policy, std::set<SourceLoc>& reported,
+                     Pending& pending) {
+  bool ok = true;
+  auto report = [&](const ir::PolicyRule& rule, const std::string& message) {
+    ok = false;
+    // The source rules that wrote port names (rules merged into this one may
+    // not have).
+    std::vector<SourceLoc> at;
+    for (SourceLoc loc : LabelSources(input, policy, rule)) {
+      const ir::Rule* source = FindRule(input.module, policy.component, loc);
+      if (source == nullptr || !source->named_ports.empty()) at.push_back(loc);
+    }
+    if (at.empty()) at = LabelSources(input, policy, rule);
+    for (SourceLoc loc : at) {
+      if (reported.insert(loc).second) pending.emplace_back(loc, message);
+    }
+  };
+  auto names = [](const ir::PolicyRule& rule) {
+    std::string out;
+    for (const ir::NamedPort& p : rule.named_ports) {
+      if (!out.empty()) out += ", ";
+      out += fmt::format("{} {}", ir::ProtocolName(p.protocol), p.name);
+    }
+    return out;
+  };
+  for (const ir::PolicyRule& rule : policy.egress) {
+    if (rule.named_ports.empty()) continue;
+    report(rule, fmt::format(
+                     "the named port{} {} of an egress rule: Cilium resolves a port name in an "
+                     "egress rule through one cluster-wide map of port names, not through the "
+                     "destination pod's own container ports as Kubernetes does (a name that "
+                     "pods number differently is not resolved, and pods without the name are "
+                     "admitted on its number); write the port number instead",
+                     rule.named_ports.size() == 1 ? "" : "s", names(rule)));
+  }
+  for (const ir::PolicyRule& rule : policy.ingress) {
+    if (rule.named_ports.empty()) continue;
+    RuleInfo info = Analyse(rule);
+    if (!info.has_blocks || info.all) continue;
+    report(rule, fmt::format(
+                     "the named port{} {} beside the address peers {}: Cilium's CIDR rules never "
+                     "match pods, while the IR admits the pods whose address is in the blocks on "
+                     "the port of that name; give the address peers numbered ports in a rule of "
+                     "their own",
+                     rule.named_ports.size() == 1 ? "" : "s", names(rule), BlockList(rule)));
   }
   return ok;
 }
@@ -412,11 +480,33 @@ YamlNode PodSelector(const std::vector<ir::Label>& pod_labels, const ir::Peer* p
     }
   }
   if (!labels.empty()) selector.Add("matchLabels", std::move(labels));
-  if (any_namespace) {
+  // Requirements on pod labels, then on namespace labels (through the
+  // identity labels io.cilium.k8s.namespace.labels.<key>).
+  std::vector<std::pair<std::string, const ir::Requirement*>> requirements;
+  if (peer != nullptr) {
+    for (const ir::Requirement& r : peer->pod_exprs) requirements.emplace_back(r.key, &r);
+    if (peer->ns_match == ir::NamespaceMatch::kLabels) {
+      for (const ir::Requirement& r : peer->ns_exprs) {
+        requirements.emplace_back(std::string(kNamespaceLabelPrefix) + r.key, &r);
+      }
+    }
+  }
+  if (any_namespace || !requirements.empty()) {
     YamlNode& expressions = selector.Add("matchExpressions", YamlNode::Seq());
-    YamlNode& requirement = expressions.Push(YamlNode::Map());
-    requirement.Add("key", YamlNode::String(kNamespaceKey));
-    requirement.Add("operator", YamlNode::String("Exists"));
+    for (const auto& [key, r] : requirements) {
+      YamlNode& node = expressions.Push(YamlNode::Map());
+      node.Add("key", YamlNode::String(key));
+      node.Add("operator", YamlNode::String(ir::RequirementOpName(r->op)));
+      if (r->op == ir::Requirement::Op::kIn || r->op == ir::Requirement::Op::kNotIn) {
+        YamlNode& values = node.Add("values", YamlNode::Seq());
+        for (const std::string& v : r->values) values.Push(YamlNode::String(v));
+      }
+    }
+    if (any_namespace) {
+      YamlNode& requirement = expressions.Push(YamlNode::Map());
+      requirement.Add("key", YamlNode::String(kNamespaceKey));
+      requirement.Add("operator", YamlNode::String("Exists"));
+    }
   }
   return selector;
 }
@@ -451,12 +541,19 @@ void AddPortEntries(YamlNode& to_ports, const std::vector<YamlNode>& ports, bool
   }
 }
 
-YamlNode ToPorts(const std::vector<ir::PortRange>& ranges, bool dns) {
+YamlNode ToPorts(const std::vector<ir::PortRange>& ranges, bool dns,
+                 const std::vector<ir::NamedPort>& named = {}) {
   std::vector<YamlNode> with_dns, plain;
   for (const ir::PortRange& r : ranges) {
     bool l7 = dns && r.first == r.last &&
               (r.protocol == ir::Protocol::kTcp || r.protocol == ir::Protocol::kUdp);
     (l7 ? with_dns : plain).push_back(PortNode(r.protocol, r.first, r.last));
+  }
+  for (const ir::NamedPort& p : named) {
+    YamlNode port = YamlNode::Map();
+    port.Add("port", YamlNode::String(p.name));
+    port.Add("protocol", YamlNode::String(ir::ProtocolName(p.protocol)));
+    plain.push_back(std::move(port));
   }
   YamlNode to_ports = YamlNode::Seq();
   AddPortEntries(to_ports, with_dns, true);
@@ -507,7 +604,7 @@ void AddRules(YamlNode& side, const std::vector<ir::PolicyRule>& rules,
     if (infos[i].all) {
       YamlNode& node = side.Push(YamlNode::Map());
       node.Add(keys.entities, YamlNode::Seq()).Push(YamlNode::String("all"));
-      node.Add("toPorts", ToPorts(rule.ports, rule.dns));
+      node.Add("toPorts", ToPorts(rule.ports, rule.dns, rule.named_ports));
       continue;
     }
     YamlNode endpoints = YamlNode::Seq();
@@ -529,12 +626,12 @@ void AddRules(YamlNode& side, const std::vector<ir::PolicyRule>& rules,
     if (!endpoints.empty()) {
       YamlNode& node = side.Push(YamlNode::Map());
       node.Add(keys.endpoints, std::move(endpoints));
-      node.Add("toPorts", ToPorts(rule.ports, rule.dns));
+      node.Add("toPorts", ToPorts(rule.ports, rule.dns, rule.named_ports));
     }
     if (!blocks.empty()) {
       YamlNode& node = side.Push(YamlNode::Map());
       node.Add(keys.cidr_set, std::move(blocks));
-      node.Add("toPorts", ToPorts(rule.ports, rule.dns));
+      node.Add("toPorts", ToPorts(rule.ports, rule.dns, rule.named_ports));
     }
   }
   if (!extra_all_pods.empty()) {
@@ -560,6 +657,7 @@ class CiliumBackend : public Backend {
     for (const ir::Policy& policy : input.policies->policies) {
       if (!policy.isolate_ingress && !policy.isolate_egress) continue;  // selects nothing
       ok = CheckLabels(input, policy, reported, pending) && ok;
+      ok = CheckNamedPorts(input, policy, reported, pending) && ok;
       std::vector<RuleInfo> in_infos, out_infos;
       for (const ir::PolicyRule& r : policy.ingress) in_infos.push_back(Analyse(r));
       for (const ir::PolicyRule& r : policy.egress) out_infos.push_back(Analyse(r));

@@ -8,7 +8,10 @@
 //   `namespaceSelector` matches every namespace;
 // - every namespace carries the immutable label kubernetes.io/metadata.name,
 //   which selects one namespace by name;
-// - `ports` entries are protocol + port, with `endPort` for a range.
+// - `ports` entries are protocol + port, with `endPort` for a range; `port`
+//   may be the name of a container port of the destination pod;
+// - a selector's `matchExpressions` (In, NotIn, Exists, DoesNotExist) are
+//   ANDed with its `matchLabels`.
 // Each IR rule is peers x ports, so one IR rule becomes one policy rule.
 #include "backends/k8s/k8s.h"
 
@@ -22,6 +25,24 @@ YamlNode MatchLabels(const std::vector<ir::Label>& labels) {
   if (labels.empty()) return selector;
   YamlNode& match = selector.Add("matchLabels", YamlNode::Map());
   for (const ir::Label& label : labels) match.Add(label.key, YamlNode::String(label.value));
+  return selector;
+}
+
+// matchLabels and matchExpressions (requirements sorted by key).
+YamlNode Selector(const std::vector<ir::Label>& labels,
+                  const std::vector<ir::Requirement>& requirements) {
+  YamlNode selector = MatchLabels(labels);
+  if (requirements.empty()) return selector;
+  YamlNode& expressions = selector.Add("matchExpressions", YamlNode::Seq());
+  for (const ir::Requirement& r : requirements) {
+    YamlNode& node = expressions.Push(YamlNode::Map());
+    node.Add("key", YamlNode::String(r.key));
+    node.Add("operator", YamlNode::String(ir::RequirementOpName(r.op)));
+    if (r.op == ir::Requirement::Op::kIn || r.op == ir::Requirement::Op::kNotIn) {
+      YamlNode& values = node.Add("values", YamlNode::Seq());
+      for (const std::string& v : r.values) values.Push(YamlNode::String(v));
+    }
+  }
   return selector;
 }
 
@@ -49,10 +70,10 @@ YamlNode PeerNode(const ir::Peer& peer, const std::string& policy_ns) {
           node.Add("namespaceSelector", YamlNode::Map());
           break;
         case ir::NamespaceMatch::kLabels:
-          node.Add("namespaceSelector", MatchLabels(peer.ns_labels));
+          node.Add("namespaceSelector", Selector(peer.ns_labels, peer.ns_exprs));
           break;
       }
-      node.Add("podSelector", MatchLabels(peer.pod_labels));
+      node.Add("podSelector", Selector(peer.pod_labels, peer.pod_exprs));
       return node;
     case ir::Peer::Kind::kAnywhere:
       break;  // handled by the caller: the rule has no peer list
@@ -77,6 +98,13 @@ YamlNode RuleNode(const ir::PolicyRule& rule, const std::string& policy_ns, cons
     port.Add("protocol", YamlNode::String(ir::ProtocolName(range.protocol)));
     port.Add("port", YamlNode::Number(range.first));
     if (range.last != range.first) port.Add("endPort", YamlNode::Number(range.last));
+  }
+  // A named port is resolved on the destination pod: the policy's pod for
+  // ingress, the peer for egress.
+  for (const ir::NamedPort& named : rule.named_ports) {
+    YamlNode& port = ports.Push(YamlNode::Map());
+    port.Add("protocol", YamlNode::String(ir::ProtocolName(named.protocol)));
+    port.Add("port", YamlNode::String(named.name));
   }
   return node;
 }

@@ -116,6 +116,20 @@ class Checker {
 
   // --- Egress without ingress, ingress without egress ------------------------
 
+  // Whether a rule of (c, d) on named ports may admit `other`: the model does
+  // not know which numbers the names stand for, so a finding that such a
+  // rule could contradict is not reported.
+  bool NamedPortsMayAdmit(uint32_t c, Direction d, uint32_t other) const {
+    for (uint32_t id : m_.RulesOf(c, d)) {
+      const RuleInfo& r = m_.rule(id);
+      if (r.named_ports.empty() || r.active == Bdd::kFalse) continue;
+      for (const Term& term : r.terms) {
+        if (m_.TermSelects(term, Endpoint::Component(other))) return true;
+      }
+    }
+    return false;
+  }
+
   void BlockedEgress() {
     for (uint32_t a = 0; a < m_.component_count(); ++a) {
       for (uint32_t id : m_.RulesOf(a, Direction::kEgress)) {
@@ -125,6 +139,7 @@ class Checker {
           if (!term.is_explicit) continue;
           for (uint32_t b : m_.TermTargets(term)) {
             if (!m_.IngressIsolated(b)) continue;
+            if (NamedPortsMayAdmit(b, Direction::kIngress, a)) continue;
             Ref applies = b_.And(b_.And(rule.active, term.guard), m_.Enabled(b));
             if (applies == Bdd::kFalse) continue;
             std::map<Ref, std::vector<ir::PortRange>> blocked;
@@ -155,6 +170,7 @@ class Checker {
           if (!term.is_explicit) continue;
           for (uint32_t a : m_.TermTargets(term)) {
             if (!m_.EgressIsolated(a)) continue;
+            if (NamedPortsMayAdmit(a, Direction::kEgress, b)) continue;
             Ref applies = b_.And(b_.And(rule.active, term.guard), m_.Enabled(a));
             if (applies == Bdd::kFalse) continue;
             std::map<Ref, std::vector<ir::PortRange>> blocked;
@@ -567,16 +583,31 @@ class Checker {
         labels(p.pod_labels);
         labels(p.ns_labels);
         if (p.ns == ir::PeerRef::Namespace::kNamed) value(p.ns_name);
+        for (const auto* exprs : {&p.pod_exprs, &p.ns_exprs}) {
+          for (const ir::RequirementRef& r : *exprs) {
+            for (const ir::ValueRef& v : r.values) value(v);
+          }
+        }
+      }
+    };
+    auto ports = [&](const std::vector<ir::PortRef>& list) {
+      for (const ir::PortRef& p : list) {
+        value(p.first);
+        value(p.last);
       }
     };
     if (module.instance.ns) value(*module.instance.ns);
     if (module.instance.prefix) value(*module.instance.prefix);
     labels(module.instance.labels);
     peers(module.dns.peers);
+    ports(module.dns.port_refs);
     for (const ir::Component& c : module.components) {
       labels(c.labels);
       if (c.ns) value(*c.ns);
-      for (const ir::Rule& r : c.rules) peers(r.peers);
+      for (const ir::Rule& r : c.rules) {
+        peers(r.peers);
+        ports(r.port_refs);
+      }
     }
     for (size_t i = 0; i < module.params.size(); ++i) {
       if (!used[i]) Emit(DiagnosticKind::kUnusedParam, module.params[i].loc, "", module.params[i].name);

@@ -62,6 +62,9 @@ struct RuleInfo {
   Ref when = Bdd::kTrue;    // the rule's own condition
   Ref active = Bdd::kTrue;  // its component exists and its condition holds
   SourceLoc loc;
+  // Container port names. The model does not know pods' container ports, so
+  // these admit no numbered port here (docs/analysis.md).
+  std::vector<ir::NamedPort> named_ports;
 };
 
 // Where a connection starts or ends: a component's pods, or an address

@@ -32,6 +32,23 @@ struct LabelRef {
   SourceLoc loc;
 };
 
+// A selector requirement as written: `"key": in ["a", $b]`.
+struct RequirementRef {
+  std::string key;
+  Requirement::Op op = Requirement::Op::kExists;
+  std::vector<ValueRef> values;
+  SourceLoc loc;
+};
+
+// A port or range given (at least in part) by int parameters: `$port`,
+// `$first-$last`, `8000-$last`. Literal ends hold their digits.
+struct PortRef {
+  Protocol protocol = Protocol::kTcp;
+  ValueRef first;
+  ValueRef last;
+  SourceLoc loc;
+};
+
 // A boolean expression over flags, stored as a flat list of nodes; operands
 // precede the nodes that use them and the root is the last node. An empty
 // condition is `true`.
@@ -77,6 +94,8 @@ struct PeerRef {
   ValueRef ns_name;
   std::vector<LabelRef> ns_labels;
   SourceLoc loc;
+  std::vector<RequirementRef> pod_exprs;  // kPods: requirements beside pod_labels
+  std::vector<RequirementRef> ns_exprs;   // kPods, Namespace::kLabels
 };
 
 struct Rule {
@@ -87,6 +106,9 @@ struct Rule {
   std::string reason;  // documentation: why the connection exists
   std::string doc;     // documentation: wording of the peers, overriding the default
   SourceLoc loc;
+  std::vector<PortRef> port_refs;      // ports from parameters, resolved per configuration
+  std::vector<NamedPort> named_ports;  // container port names
+  std::string port_doc;  // documentation: wording of the ports (e.g. "User Supplied")
 };
 
 struct Note {
@@ -130,6 +152,9 @@ struct ParamValue {
   std::string text;  // kString; kInt in decimal
   int64_t integer = 0;
   std::vector<PeerRef> peers;  // kPeers
+  // No value: an int parameter declared without a default and not set. Using
+  // it is an error (param-not-set).
+  bool missing = false;
 };
 
 struct Param {
@@ -152,6 +177,8 @@ struct Dns {
   std::vector<PortRange> ports;
   std::vector<PeerRef> peers;
   SourceLoc loc;  // invalid for the built-in default
+  std::vector<PortRef> port_refs;
+  std::vector<NamedPort> named_ports;
 };
 
 struct Module {

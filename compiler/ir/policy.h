@@ -32,6 +32,8 @@ struct Peer {
   std::vector<Label> pod_labels;  // sorted by key
   std::string cidr;
   std::vector<std::string> except;  // sorted
+  std::vector<Requirement> pod_exprs;  // kPods: requirements beside pod_labels, sorted
+  std::vector<Requirement> ns_exprs;   // kPods, kLabels: beside ns_labels, sorted
   friend bool operator==(const Peer&, const Peer&) = default;
   friend auto operator<=>(const Peer&, const Peer&) = default;
 };
@@ -43,6 +45,9 @@ struct PolicyRule {
   std::vector<PortRange> ports;  // sorted, merged, non-empty
   bool dns = false;              // the built-in name-resolution rule
   std::vector<SourceLoc> sources;  // the rules this came from, sorted
+  // Container ports by name, beside `ports` (which may then be empty): a rule
+  // has at least one of the two. Sorted, unique.
+  std::vector<NamedPort> named_ports;
 };
 
 struct Policy {

@@ -84,14 +84,18 @@ bool IrEvaluator::PeerMatches(const ir::Peer& peer, size_t endpoint) const {
                           [&](const Cidr& c) { return c.Contains(*ip); });
     }
     case ir::Peer::Kind::kPods:
-      if (ep.kind != Endpoint::Kind::kPod || !HasLabels(ep.labels, peer.pod_labels)) return false;
+      if (ep.kind != Endpoint::Kind::kPod || !HasLabels(ep.labels, peer.pod_labels) ||
+          !ir::SatisfiesAll(ep.labels, peer.pod_exprs)) {
+        return false;
+      }
       switch (peer.ns_match) {
         case ir::NamespaceMatch::kNamed:
           return ep.namespace_name == peer.ns;
         case ir::NamespaceMatch::kAny:
           return true;
         case ir::NamespaceMatch::kLabels:
-          return HasLabels(universe_.namespace_labels(endpoint), peer.ns_labels);
+          return HasLabels(universe_.namespace_labels(endpoint), peer.ns_labels) &&
+                 ir::SatisfiesAll(universe_.namespace_labels(endpoint), peer.ns_exprs);
       }
   }
   return false;
@@ -109,6 +113,17 @@ PortSet IrEvaluator::Allowed(Side side, size_t subject, size_t peer) const {
         continue;
       }
       for (const ir::PortRange& r : rule.ports) out.Add(ToProtocol(r.protocol), r.first, r.last);
+      // A named port is the container port of that name and protocol of the
+      // pod that receives the connection.
+      const Endpoint& destination = universe_.endpoint(side == Side::kIngress ? subject : peer);
+      if (destination.kind != Endpoint::Kind::kPod) continue;
+      for (const ir::NamedPort& named : rule.named_ports) {
+        for (const ContainerPort& cp : destination.ports) {
+          if (cp.name == named.name && cp.protocol == ToProtocol(named.protocol)) {
+            out.Add(cp.protocol, cp.port, cp.port);
+          }
+        }
+      }
     }
   }
   return out;

@@ -53,6 +53,12 @@ const std::vector<std::string> kPodLabels = {
     "\"tier\": \"back\"",
     "\"app.kubernetes.io/instance\": \"inst\"",
     "\"pod-template-hash\": \"7d4b9\"",  // ignored by Cilium's identity label filter
+    // Selector requirements and an empty value.
+    "\"tier\": in [\"front\", \"back\"]",
+    "\"role\": not in [\"client\"], \"app\": \"c1\"",
+    "\"debug\": not exists, \"app\": \"c0\"",
+    "\"tier\": exists",
+    "\"policy-group.network.openshift.io/host-network\": \"\"",
 };
 
 const std::vector<std::string> kNamespaceScopes = {
@@ -64,6 +70,8 @@ const std::vector<std::string> kNamespaceScopes = {
     " in any namespace",
     " in namespaces { \"team\": \"blue\" }",
     " in namespaces { \"team\": \"other\" }",
+    " in namespaces { \"team\": in [\"blue\", \"other\"] }",
+    " in namespaces { \"team\": not exists }",
 };
 
 std::string Ports(Random& r) {
@@ -77,6 +85,13 @@ std::string Ports(Random& r) {
     std::string protocol;
     size_t p = r.Below(10);
     if (p >= 7) protocol = p == 9 ? "sctp " : "udp ";  // TCP is the default
+    if (r.Chance(12)) {
+      // Ports from an int parameter, and container port names.
+      static const std::vector<std::string> extras = {"$port_a", "$port_a-9500", "8000-$port_b",
+                                                      "https", "metrics", "udp \"dns-udp\""};
+      items.insert(r.Pick(extras));
+      continue;
+    }
     items.insert(protocol + (r.Chance(70) ? r.Pick(singles) : r.Pick(ranges)));
   }
   std::string out;
@@ -162,6 +177,7 @@ GeneratedCase Generate(uint64_t seed) {
   std::string& t = out.text;
   t += fmt::format("// Random rules for the equivalence tests, seed {}.\n\n", seed);
   t += "param namespace: string = \"apps\";\n";
+  t += "param port_a: int = 9404;\nparam port_b: int = 8443;\n";
   // A peers parameter without itself referring to parameters.
   std::string clients;
   do {

@@ -134,6 +134,11 @@ class UniverseBuilder {
     for (const ir::Param& p : module_.params) AddPeers(p.default_value.peers);
     for (const ir::ParamValue& v : config_.params) AddPeers(v.peers);
     AddPeers(module_.dns.peers);
+    // The port names the rules use, each with its first protocol.
+    for (const ir::Component& c : module_.components) {
+      for (const ir::Rule& rule : c.rules) AddPortNames(rule.named_ports);
+    }
+    AddPortNames(module_.dns.named_ports);
 
     // Fixed external addresses, then one inside every block and hole.
     for (const char* ip : {"192.0.2.10", "198.51.100.20", "10.1.2.3", "172.16.5.5", "8.8.8.8",
@@ -158,7 +163,9 @@ class UniverseBuilder {
         id += (first ? "" : ",") + k + "=" + v;
         first = false;
       }
-      u.AddEndpoint({id, verify::Endpoint::Kind::kPod, ns, labels, ip});
+      verify::Endpoint pod{id, verify::Endpoint::Kind::kPod, ns, labels, ip};
+      pod.ports = ContainerPorts(i - 1);
+      u.AddEndpoint(std::move(pod));
     }
     for (const std::string& ip : externals_) {
       u.AddEndpoint({"external/" + ip, verify::Endpoint::Kind::kExternal, "", {}, ip});
@@ -168,6 +175,97 @@ class UniverseBuilder {
 
  private:
   static constexpr const char* kOther = "netpolc-other";
+
+  void AddPortNames(const std::vector<ir::NamedPort>& named) {
+    for (const ir::NamedPort& p : named) {
+      if (std::none_of(port_names_.begin(), port_names_.end(),
+                       [&](const auto& n) { return n.first == p.name; })) {
+        port_names_.emplace_back(p.name, verify::ToProtocol(p.protocol));
+      }
+    }
+  }
+
+  // Pod i's container ports: for each name the rules use, in turn no port of
+  // that name, the name on one number, the name with another protocol, and
+  // the name on another number (so pods number a name differently).
+  std::vector<verify::ContainerPort> ContainerPorts(size_t i) const {
+    std::vector<verify::ContainerPort> out;
+    for (size_t k = 0; k < port_names_.size(); ++k) {
+      const auto& [name, protocol] = port_names_[k];
+      int base = 7000 + 10 * static_cast<int>(k);
+      switch ((i + k) % 4) {
+        case 0:
+          break;
+        case 1:
+          out.push_back({name, protocol, base});
+          break;
+        case 2:
+          out.push_back({name, protocol == verify::Protocol::kUDP ? verify::Protocol::kTCP
+                                                                  : verify::Protocol::kUDP,
+                         base});
+          break;
+        default:
+          out.push_back({name, protocol, base + 100 + static_cast<int>(i % 3)});
+          break;
+      }
+    }
+    return out;
+  }
+
+  // Label sets around the requirements: one satisfying them all, and for
+  // each requirement ones that break it alone. Values from parameters are
+  // resolved.
+  std::vector<verify::Labels> Variants(const verify::Labels& base,
+                                       const std::vector<ir::RequirementRef>& requirements) const {
+    verify::Labels good = base;
+    for (const ir::RequirementRef& r : requirements) {
+      switch (r.op) {
+        case ir::Requirement::Op::kIn:
+          if (!r.values.empty()) good[r.key] = Resolve(r.values.front());
+          break;
+        case ir::Requirement::Op::kExists:
+          good[r.key] = "x";
+          break;
+        default:
+          good.erase(r.key);
+          break;
+      }
+    }
+    std::vector<verify::Labels> out = {good};
+    for (const ir::RequirementRef& r : requirements) {
+      verify::Labels bad = good;
+      switch (r.op) {
+        case ir::Requirement::Op::kIn:
+          bad[r.key] = "zz-other";
+          out.push_back(bad);
+          bad.erase(r.key);
+          out.push_back(bad);
+          for (const ir::ValueRef& v : r.values) {  // every listed value matches
+            verify::Labels other = good;
+            other[r.key] = Resolve(v);
+            out.push_back(other);
+          }
+          break;
+        case ir::Requirement::Op::kNotIn:
+          for (const ir::ValueRef& v : r.values) {
+            bad[r.key] = Resolve(v);
+            out.push_back(bad);
+          }
+          bad[r.key] = "zz-other";  // another value matches
+          out.push_back(bad);
+          break;
+        case ir::Requirement::Op::kExists:
+          bad.erase(r.key);
+          out.push_back(bad);
+          break;
+        case ir::Requirement::Op::kDoesNotExist:
+          bad[r.key] = "";
+          out.push_back(bad);
+          break;
+      }
+    }
+    return out;
+  }
 
   std::string Resolve(const ir::ValueRef& value) const {
     if (value.kind == ir::ValueRef::Kind::kLiteral) return value.literal;
@@ -204,23 +302,26 @@ class UniverseBuilder {
     for (const ir::PeerRef& p : peers) {
       switch (p.kind) {
         case ir::PeerRef::Kind::kPods: {
-          verify::Labels labels = Labels(p.pod_labels);
-          switch (p.ns) {
-            case ir::PeerRef::Namespace::kInstance:
-              AddPod(instance_ns_, labels);
-              break;
-            case ir::PeerRef::Namespace::kNamed:
-              AddPod(Resolve(p.ns_name), labels);
-              break;
-            case ir::PeerRef::Namespace::kAny:
-              AddPod(instance_ns_, labels);
-              break;
-            case ir::PeerRef::Namespace::kLabels: {
-              verify::Labels ns_labels = Labels(p.ns_labels);
+          std::vector<verify::Labels> variants = Variants(Labels(p.pod_labels), p.pod_exprs);
+          const verify::Labels& labels = variants.front();
+          for (const verify::Labels& v : variants) {
+            switch (p.ns) {
+              case ir::PeerRef::Namespace::kInstance:
+              case ir::PeerRef::Namespace::kAny:
+                AddPod(instance_ns_, v);
+                break;
+              case ir::PeerRef::Namespace::kNamed:
+                AddPod(Resolve(p.ns_name), v);
+                break;
+              case ir::PeerRef::Namespace::kLabels:
+                break;
+            }
+          }
+          if (p.ns == ir::PeerRef::Namespace::kLabels) {
+            for (const verify::Labels& ns_labels : Variants(Labels(p.ns_labels), p.ns_exprs)) {
               std::string name = fmt::format("netpolc-labelled-{}", labelled_++);
               AddNamespace(name, ns_labels);
               AddPod(name, labels);
-              break;
             }
           }
           AddPod(kOther, labels);
@@ -301,6 +402,7 @@ class UniverseBuilder {
   std::vector<std::string> externals_;
   std::set<std::string> used_ips_;
   int labelled_ = 0;
+  std::vector<std::pair<std::string, verify::Protocol>> port_names_;
 };
 
 }  // namespace

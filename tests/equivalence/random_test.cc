@@ -27,6 +27,9 @@ std::string TempDir() {
 
 bool WritesAddressesOrIgnoredLabels(const ir::PolicySet& policies) {
   for (const ir::Policy& policy : policies.policies) {
+    for (const ir::PolicyRule& rule : policy.egress) {
+      if (!rule.named_ports.empty()) return true;  // named ports in egress rules
+    }
     for (const auto& label : policy.selector) {
       if (label.key == "pod-template-hash") return true;
     }
@@ -96,7 +99,14 @@ TEST_CASE("random rule sets: every target equals the IR") {
           CHECK(d.loc.valid());
           std::string line = LineAt(*program, d);
           bool addresses = d.message.find("address peer") != std::string::npos;
-          if (addresses) {
+          bool named = d.message.find("named port") != std::string::npos;
+          if (named) {
+            // The rule (or DNS declaration) writes a container port's name.
+            bool names_port = line.find("https") != std::string::npos ||
+                              line.find("metrics") != std::string::npos ||
+                              line.find("dns-udp") != std::string::npos;
+            CHECK(names_port);
+          } else if (addresses) {
             // The rule writes addresses, itself or through the parameter
             // (whose value may come from --set).
             bool names_addresses = line.find("cidr") != std::string::npos ||
