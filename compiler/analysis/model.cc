@@ -257,7 +257,19 @@ Model::Model(const ir::Module& module, const ir::Config& config, Bdd& bdd,
       for (const ir::PortRef& ref : rule.port_refs) {
         if (std::optional<ir::PortRange> range = resolver_.Port(ref)) info.ports.push_back(*range);
       }
-      if (!rule.port_refs.empty()) std::sort(info.ports.begin(), info.ports.end());
+      if (!rule.port_refs.empty()) {
+        // Sorted, overlapping ranges merged, as in the policies.
+        std::sort(info.ports.begin(), info.ports.end());
+        std::vector<ir::PortRange> merged;
+        for (const ir::PortRange& p : info.ports) {
+          if (!merged.empty() && merged.back().protocol == p.protocol && merged.back().last >= p.first) {
+            merged.back().last = std::max(merged.back().last, p.last);
+          } else {
+            merged.push_back(p);
+          }
+        }
+        info.ports = std::move(merged);
+      }
       info.named_ports = rule.named_ports;
       info.when = ConditionRef(rule.when);
       info.active = bdd_.And(enabled_[i], info.when);
