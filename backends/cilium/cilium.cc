@@ -445,7 +445,10 @@ bool CheckNamedPorts(const Input& input, const ir::Policy& policy, std::set<Sour
   for (const ir::PolicyRule& rule : policy.ingress) {
     if (rule.named_ports.empty()) continue;
     RuleInfo info = Analyse(rule);
-    if (!info.has_blocks || info.all) continue;
+    // With every endpoint (entity all) or every pod beside the blocks, the
+    // pods are admitted on the names anyway; addresses outside the cluster
+    // have no named ports.
+    if (!info.has_blocks || info.all || info.all_pods) continue;
     report(rule, fmt::format(
                      "the named port{} {} beside the address peers {}: Cilium's CIDR rules never "
                      "match pods, while the IR admits the pods whose address is in the blocks on "
