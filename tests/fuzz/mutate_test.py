@@ -23,7 +23,9 @@ SNIPPETS = [b"{", b"}", b"(", b")", b";", b",", b"\"", b"\\", b"/*", b"*/", b"//
             b"when", b"not", b"and", b"or", b"from", b"to", b"ingress", b"egress",
             b"component", b"instance", b"anywhere", b"cidr \"::/0\"", b"99999999999",
             b"0", b"-", b"\xff", b"\xc3", b"\x00", b"\n", b"pods {}", b"in any namespace",
-            b"$instance", b"dns off;", b"labels {}", b"\"\\u0000\""]
+            b"$instance", b"dns off;", b"labels {}", b"\"\\u0000\"",
+            b"\"k\": in [", b"]", b"exists", b"not in", b"not exists", b"$p-$q",
+            b"https", b"\"http-x\"", b"port_doc \"x\";", b"param p: int;"]
 
 
 def mutate(rnd, data):
