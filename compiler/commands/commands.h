@@ -24,4 +24,11 @@ std::string DiffUsage();
 int RunGraph(const std::vector<std::string>& args, std::string& out, std::string& err);
 std::string GraphUsage();
 
+int RunConnlist(const std::vector<std::string>& args, std::string& out, std::string& err);
+std::string ConnlistUsage();
+int RunVerify(const std::vector<std::string>& args, std::string& out, std::string& err);
+std::string VerifyUsage();
+int RunImport(const std::vector<std::string>& args, std::string& out, std::string& err);
+std::string ImportUsage();
+
 }  // namespace netpolc

@@ -15,6 +15,9 @@ const Command kCommands[] = {
     {"diff", "list the connections added and removed between two rules files", RunDiff},
     {"graph", "draw the allowed connections (Mermaid or Graphviz)", RunGraph},
     {"fmt", "lay rules files out in the canonical layout", RunFmt},
+    {"connlist", "list the connections that existing Kubernetes manifests allow", RunConnlist},
+    {"import", "turn existing NetworkPolicies into a rules file", RunImport},
+    {"verify", "compare what existing manifests admit with what a rules file admits", RunVerify},
 };
 
 }  // namespace
