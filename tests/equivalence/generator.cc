@@ -177,7 +177,6 @@ GeneratedCase Generate(uint64_t seed) {
   std::string& t = out.text;
   t += fmt::format("// Random rules for the equivalence tests, seed {}.\n\n", seed);
   t += "param namespace: string = \"apps\";\n";
-  t += "param port_a: int = 9404;\nparam port_b: int = 8443;\n";
   // A peers parameter without itself referring to parameters.
   std::string clients;
   do {
@@ -194,6 +193,8 @@ GeneratedCase Generate(uint64_t seed) {
     t += fmt::format("flag f{} = {};\n", f, value ? "true" : "false");
     out.flags.emplace_back(fmt::format("f{}", f), r.Chance(50));
   }
+  // Int parameters used as ports (Ports below).
+  t += "param port_a: int = 9404;\nparam port_b: int = 8443;\n";
   t += "\ninstance {\n  namespace $namespace;\n  prefix \"r\";\n"
        "  labels { \"app.kubernetes.io/instance\": \"inst\" }\n}\n\n";
   switch (r.Below(6)) {

@@ -299,29 +299,27 @@ class UniverseBuilder {
   }
 
   void AddPeers(const std::vector<ir::PeerRef>& peers) {
+    AddRequirementPods(peers);
     for (const ir::PeerRef& p : peers) {
       switch (p.kind) {
         case ir::PeerRef::Kind::kPods: {
-          std::vector<verify::Labels> variants = Variants(Labels(p.pod_labels), p.pod_exprs);
-          const verify::Labels& labels = variants.front();
-          for (const verify::Labels& v : variants) {
-            switch (p.ns) {
-              case ir::PeerRef::Namespace::kInstance:
-              case ir::PeerRef::Namespace::kAny:
-                AddPod(instance_ns_, v);
-                break;
-              case ir::PeerRef::Namespace::kNamed:
-                AddPod(Resolve(p.ns_name), v);
-                break;
-              case ir::PeerRef::Namespace::kLabels:
-                break;
-            }
-          }
-          if (p.ns == ir::PeerRef::Namespace::kLabels) {
-            for (const verify::Labels& ns_labels : Variants(Labels(p.ns_labels), p.ns_exprs)) {
+          verify::Labels labels = Labels(p.pod_labels);
+          switch (p.ns) {
+            case ir::PeerRef::Namespace::kInstance:
+              AddPod(instance_ns_, labels);
+              break;
+            case ir::PeerRef::Namespace::kNamed:
+              AddPod(Resolve(p.ns_name), labels);
+              break;
+            case ir::PeerRef::Namespace::kAny:
+              AddPod(instance_ns_, labels);
+              break;
+            case ir::PeerRef::Namespace::kLabels: {
+              verify::Labels ns_labels = Labels(p.ns_labels);
               std::string name = fmt::format("netpolc-labelled-{}", labelled_++);
               AddNamespace(name, ns_labels);
               AddPod(name, labels);
+              break;
             }
           }
           AddPod(kOther, labels);
@@ -333,6 +331,37 @@ class UniverseBuilder {
         default:
           break;
       }
+    }
+  }
+
+  // For pod peers with requirements: pods (and namespaces) around them, one
+  // satisfying every requirement and others breaking one each (Variants).
+  void AddRequirementPods(const std::vector<ir::PeerRef>& peers) {
+    for (const ir::PeerRef& p : peers) {
+      if (p.kind != ir::PeerRef::Kind::kPods || (p.pod_exprs.empty() && p.ns_exprs.empty())) continue;
+      std::vector<verify::Labels> variants = Variants(Labels(p.pod_labels), p.pod_exprs);
+      const verify::Labels& good = variants.front();
+      for (const verify::Labels& v : variants) {
+        switch (p.ns) {
+          case ir::PeerRef::Namespace::kInstance:
+          case ir::PeerRef::Namespace::kAny:
+            AddPod(instance_ns_, v);
+            break;
+          case ir::PeerRef::Namespace::kNamed:
+            AddPod(Resolve(p.ns_name), v);
+            break;
+          case ir::PeerRef::Namespace::kLabels:
+            break;
+        }
+      }
+      if (p.ns == ir::PeerRef::Namespace::kLabels) {
+        for (const verify::Labels& ns_labels : Variants(Labels(p.ns_labels), p.ns_exprs)) {
+          std::string name = fmt::format("netpolc-labelled-{}", labelled_++);
+          AddNamespace(name, ns_labels);
+          AddPod(name, good);
+        }
+      }
+      AddPod(kOther, good);
     }
   }
 
