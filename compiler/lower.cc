@@ -587,6 +587,7 @@ class Lowerer {
   }
 
   std::optional<PeerRef> LowerPeer(const ast::Peer& p, bool in_default) {
+    SelectorScope selector(in_peer_);  // label maps here may hold requirements
     PeerRef peer;
     peer.loc = p.loc;
     switch (p.kind) {
@@ -631,8 +632,7 @@ class Lowerer {
       }
       case ast::Peer::Kind::kPods:
         peer.kind = PeerRef::Kind::kPods;
-        peer.pod_labels = LowerLabels(p.pods, /*selector=*/true);
-        peer.pod_exprs = LowerRequirements(p.pods, in_default);
+        peer.pod_labels = LowerLabels(p.pods);
         switch (p.ns) {
           case ast::Peer::Namespace::kDefault:
             peer.ns = PeerRef::Namespace::kInstance;
@@ -647,10 +647,11 @@ class Lowerer {
             break;
           case ast::Peer::Namespace::kLabels:
             peer.ns = PeerRef::Namespace::kLabels;
-            peer.ns_labels = LowerLabels(p.ns_labels, /*selector=*/true);
+            peer.ns_labels = LowerLabels(p.ns_labels);
             peer.ns_exprs = LowerRequirements(p.ns_labels, in_default);
             break;
         }
+        peer.pod_exprs = LowerRequirements(p.pods, in_default);
         break;
       case ast::Peer::Kind::kParam: {
         peer.kind = PeerRef::Kind::kParam;
@@ -748,10 +749,19 @@ class Lowerer {
     return "";
   }
 
-  // The `key: value` entries of a label map. With `selector` (the map selects
-  // pods or namespaces of a peer) requirement entries are left to
-  // LowerRequirements; elsewhere they are errors.
-  std::vector<ir::LabelRef> LowerLabels(const ast::LabelMap& map, bool selector = false) {
+  // Set while lowering a peer, whose label maps select pods or namespaces
+  // and so may hold requirements.
+  struct SelectorScope {
+    explicit SelectorScope(bool& flag) : flag_(flag), saved_(flag) { flag_ = true; }
+    ~SelectorScope() { flag_ = saved_; }
+    bool& flag_;
+    bool saved_;
+  };
+
+  // The `key: value` entries of a label map. In a peer's selectors,
+  // requirement entries are left to LowerRequirements; elsewhere (the labels
+  // pods carry) they are errors.
+  std::vector<ir::LabelRef> LowerLabels(const ast::LabelMap& map) {
     std::vector<ir::LabelRef> labels;
     std::unordered_set<std::string_view> keys;
     for (const ast::LabelEntry& e : map.entries) {
@@ -765,7 +775,7 @@ class Lowerer {
         continue;
       }
       if (e.op != ast::LabelEntry::Op::kEquals) {
-        if (!selector) {
+        if (!in_peer_) {
           Error(DiagnosticKind::kRequirementNotAllowed, e.op_loc, RequirementText(e.op),
                 "component and instance");
         }
@@ -912,6 +922,7 @@ class Lowerer {
   std::unordered_map<std::string, uint32_t> params_, flags_, components_;
   std::vector<int64_t> component_ast_index_;
   bool in_setting_ = false;  // lowering a --set value
+  bool in_peer_ = false;     // lowering a peer (SelectorScope)
 };
 
 }  // namespace
