@@ -600,14 +600,14 @@ class Checker {
     if (module.instance.prefix) value(*module.instance.prefix);
     labels(module.instance.labels);
     peers(module.dns.peers);
-    ports(module.dns.port_refs);
     for (const ir::Component& c : module.components) {
       labels(c.labels);
       if (c.ns) value(*c.ns);
-      for (const ir::Rule& r : c.rules) {
-        peers(r.peers);
-        ports(r.port_refs);
-      }
+      for (const ir::Rule& r : c.rules) peers(r.peers);
+    }
+    ports(module.dns.port_refs);
+    for (const ir::Component& c : module.components) {
+      for (const ir::Rule& r : c.rules) ports(r.port_refs);
     }
     for (size_t i = 0; i < module.params.size(); ++i) {
       if (!used[i]) Emit(DiagnosticKind::kUnusedParam, module.params[i].loc, "", module.params[i].name);

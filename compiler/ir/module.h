@@ -93,9 +93,9 @@ struct PeerRef {
   Namespace ns = Namespace::kInstance;
   ValueRef ns_name;
   std::vector<LabelRef> ns_labels;
-  SourceLoc loc;
   std::vector<RequirementRef> pod_exprs;  // kPods: requirements beside pod_labels
   std::vector<RequirementRef> ns_exprs;   // kPods, Namespace::kLabels
+  SourceLoc loc;
 };
 
 struct Rule {
