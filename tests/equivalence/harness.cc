@@ -272,6 +272,37 @@ class UniverseBuilder {
     return value.param < config_.params.size() ? config_.params[value.param].text : "";
   }
 
+  // For pod peers with requirements: pods (and namespaces) around them, one
+  // satisfying every requirement and others breaking one each (Variants).
+  void AddRequirementPods(const std::vector<ir::PeerRef>& peers) {
+    for (const ir::PeerRef& p : peers) {
+      if (p.kind != ir::PeerRef::Kind::kPods || (p.pod_exprs.empty() && p.ns_exprs.empty())) continue;
+      std::vector<verify::Labels> variants = Variants(Labels(p.pod_labels), p.pod_exprs);
+      const verify::Labels& good = variants.front();
+      for (const verify::Labels& v : variants) {
+        switch (p.ns) {
+          case ir::PeerRef::Namespace::kInstance:
+          case ir::PeerRef::Namespace::kAny:
+            AddPod(instance_ns_, v);
+            break;
+          case ir::PeerRef::Namespace::kNamed:
+            AddPod(Resolve(p.ns_name), v);
+            break;
+          case ir::PeerRef::Namespace::kLabels:
+            break;
+        }
+      }
+      if (p.ns == ir::PeerRef::Namespace::kLabels) {
+        for (const verify::Labels& ns_labels : Variants(Labels(p.ns_labels), p.ns_exprs)) {
+          std::string name = fmt::format("netpolc-labelled-{}", labelled_++);
+          AddNamespace(name, ns_labels);
+          AddPod(name, good);
+        }
+      }
+      AddPod(kOther, good);
+    }
+  }
+
   verify::Labels Labels(const std::vector<ir::LabelRef>& refs) const {
     verify::Labels out;
     for (const ir::LabelRef& r : refs) out[r.key] = Resolve(r.value);
@@ -331,37 +362,6 @@ class UniverseBuilder {
         default:
           break;
       }
-    }
-  }
-
-  // For pod peers with requirements: pods (and namespaces) around them, one
-  // satisfying every requirement and others breaking one each (Variants).
-  void AddRequirementPods(const std::vector<ir::PeerRef>& peers) {
-    for (const ir::PeerRef& p : peers) {
-      if (p.kind != ir::PeerRef::Kind::kPods || (p.pod_exprs.empty() && p.ns_exprs.empty())) continue;
-      std::vector<verify::Labels> variants = Variants(Labels(p.pod_labels), p.pod_exprs);
-      const verify::Labels& good = variants.front();
-      for (const verify::Labels& v : variants) {
-        switch (p.ns) {
-          case ir::PeerRef::Namespace::kInstance:
-          case ir::PeerRef::Namespace::kAny:
-            AddPod(instance_ns_, v);
-            break;
-          case ir::PeerRef::Namespace::kNamed:
-            AddPod(Resolve(p.ns_name), v);
-            break;
-          case ir::PeerRef::Namespace::kLabels:
-            break;
-        }
-      }
-      if (p.ns == ir::PeerRef::Namespace::kLabels) {
-        for (const verify::Labels& ns_labels : Variants(Labels(p.ns_labels), p.ns_exprs)) {
-          std::string name = fmt::format("netpolc-labelled-{}", labelled_++);
-          AddNamespace(name, ns_labels);
-          AddPod(name, good);
-        }
-      }
-      AddPod(kOther, good);
     }
   }
 
