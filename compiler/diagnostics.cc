@@ -1,6 +1,8 @@
 #include "compiler/diagnostics.h"
 
+#include <algorithm>
 #include <array>
+#include <optional>
 
 namespace netpolc {
 namespace {
@@ -24,20 +26,189 @@ std::string_view SeverityName(Severity severity) {
   return "error";
 }
 
-// Byte offset of the 1-based code-point column in a UTF-8 line.
-size_t ByteOffsetOfColumn(std::string_view line, uint32_t column) {
-  size_t offset = 0;
-  for (uint32_t c = 1; c < column && offset < line.size(); ++c) {
-    ++offset;
-    while (offset < line.size() &&
-           (static_cast<unsigned char>(line[offset]) & 0xC0) == 0x80) {
-      ++offset;
+// One code point of a line (or one byte that is not UTF-8), as shown.
+struct Unit {
+  std::string text;  // what is shown: the bytes, or an escape
+  size_t width;      // columns it takes (tab: 1, it is kept as a tab)
+};
+
+// The code point at text[i] (its length in `length`), or nullopt when the
+// bytes there are not UTF-8.
+std::optional<uint32_t> DecodeAt(std::string_view text, size_t i, size_t& length) {
+  unsigned char lead = static_cast<unsigned char>(text[i]);
+  length = 1;
+  if (lead < 0x80) return lead;
+  uint32_t cp;
+  size_t n;
+  if (lead >= 0xC2 && lead <= 0xDF) {
+    cp = lead & 0x1F;
+    n = 2;
+  } else if (lead >= 0xE0 && lead <= 0xEF) {
+    cp = lead & 0x0F;
+    n = 3;
+  } else if (lead >= 0xF0 && lead <= 0xF4) {
+    cp = lead & 0x07;
+    n = 4;
+  } else {
+    return std::nullopt;
+  }
+  if (i + n > text.size()) return std::nullopt;
+  for (size_t k = 1; k < n; ++k) {
+    unsigned char c = static_cast<unsigned char>(text[i + k]);
+    if ((c & 0xC0) != 0x80) return std::nullopt;
+    cp = (cp << 6) | (c & 0x3F);
+  }
+  if ((n == 3 && (cp < 0x800 || (cp >= 0xD800 && cp <= 0xDFFF))) || (n == 4 && (cp < 0x10000 || cp > 0x10FFFF))) {
+    return std::nullopt;
+  }
+  length = n;
+  return cp;
+}
+
+bool MustEscape(uint32_t cp) {
+  return cp < 0x20 || (cp >= 0x7F && cp <= 0x9F) || cp == 0x2028 || cp == 0x2029 ||
+         (cp >= 0x200E && cp <= 0x200F) || (cp >= 0x202A && cp <= 0x202E) ||
+         (cp >= 0x2066 && cp <= 0x2069);
+}
+
+// Splits text into units; in a source line (`keep_tabs`), tabs stay tabs.
+template <typename Fn>
+void ForEachUnit(std::string_view text, bool keep_tabs, Fn fn) {
+  for (size_t i = 0; i < text.size();) {
+    size_t length;
+    std::optional<uint32_t> cp = DecodeAt(text, i, length);
+    if (!cp) {
+      fn(Unit{fmt::format("\\x{:02x}", static_cast<unsigned char>(text[i])), 4});
+      // A lead byte's continuation bytes belong to the same column.
+      size_t j = i + 1;
+      while (j < text.size() && j < i + 4 && (static_cast<unsigned char>(text[j]) & 0xC0) == 0x80) {
+        fn(Unit{fmt::format("\\x{:02x}", static_cast<unsigned char>(text[j])), 0});
+        ++j;
+      }
+      i = j;
+      continue;
+    }
+    if (*cp == '\t' && keep_tabs) {
+      fn(Unit{"\t", 1});
+    } else if (MustEscape(*cp)) {
+      std::string e = *cp < 0x80 ? fmt::format("\\x{:02x}", *cp) : fmt::format("\\u{:04x}", *cp);
+      size_t width = e.size();
+      fn(Unit{std::move(e), width});
+    } else {
+      fn(Unit{std::string(text.substr(i, length)), 1});
+    }
+    i += length;
+  }
+}
+
+// The source line and the caret line under the 1-based column `column`,
+// underlining `length` columns, in a window around the caret when the line
+// is long.
+std::string QuoteLine(std::string_view line, uint32_t column, uint32_t length) {
+  // Units; a unit of width 0 continues the column before it.
+  std::vector<Unit> units;
+  std::vector<size_t> column_start;  // index into units of each column
+  ForEachUnit(line, true, [&](Unit u) {
+    if (u.width > 0 || units.empty()) column_start.push_back(units.size());
+    units.push_back(std::move(u));
+  });
+  size_t columns = column_start.size();
+  auto column_width = [&](size_t c) {
+    size_t end = c + 1 < columns ? column_start[c + 1] : units.size();
+    size_t w = 0;
+    for (size_t u = column_start[c]; u < end; ++u) w += u == column_start[c] ? units[u].width : 4;
+    return w;
+  };
+  size_t caret = column > 0 ? std::min<size_t>(column - 1, columns) : 0;
+  size_t underline = length > 1 ? length - 1 : 0;
+  if (columns > caret && underline > columns - caret - 1) underline = columns - caret - 1;
+  if (columns <= caret) underline = 0;
+  // The window: whole line when it fits, else from some columns before the
+  // caret, as many as fit.
+  size_t first = 0, last = columns;  // columns [first, last)
+  size_t total = 0;
+  for (size_t c = 0; c < columns; ++c) total += column_width(c);
+  if (total > kMaxSourceColumns) {
+    size_t before = 0;
+    first = caret;
+    while (first > 0 && before + column_width(first - 1) <= kMaxSourceColumns / 3) {
+      before += column_width(--first);
+    }
+    size_t width = before;
+    last = first + (caret - first);
+    while (last < columns && width + column_width(last) <= kMaxSourceColumns) width += column_width(last++);
+  }
+  std::string shown, marker;
+  if (first > 0) {
+    shown += "...";
+    marker += "   ";
+  }
+  for (size_t c = first; c < last; ++c) {
+    size_t end = c + 1 < columns ? column_start[c + 1] : units.size();
+    for (size_t u = column_start[c]; u < end; ++u) shown += units[u].text;
+    if (c < caret) {
+      if (units[column_start[c]].text == "\t") {
+        marker += '\t';
+      } else {
+        marker.append(column_width(c), ' ');
+      }
     }
   }
-  return offset;
+  if (last < columns) shown += "...";
+  marker += '^';
+  size_t tildes = 0;
+  for (size_t c = caret; c < caret + underline + 1 && c < last; ++c) tildes += column_width(c);
+  if (tildes > 1) marker.append(tildes - 1, '~');
+  return shown + "\n" + marker + "\n";
+}
+
+// At most max_bytes of text, cut at a code point boundary with "...".
+std::string Cap(std::string text, size_t max_bytes) {
+  if (text.size() <= max_bytes) return text;
+  size_t cut = max_bytes;
+  while (cut > 0 && (static_cast<unsigned char>(text[cut]) & 0xC0) == 0x80) --cut;
+  text.resize(cut);
+  return text + "...";
 }
 
 }  // namespace
+
+std::string EscapeControls(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  ForEachUnit(text, false, [&](const Unit& u) { out += u.text; });
+  return out;
+}
+
+std::string EscapeControlsKeepLines(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  for (size_t start = 0; start <= text.size();) {
+    size_t end = text.find('\n', start);
+    if (end == std::string_view::npos) end = text.size();
+    ForEachUnit(text.substr(start, end - start), true, [&](const Unit& u) { out += u.text; });
+    if (end < text.size()) out += '\n';
+    start = end + 1;
+  }
+  return out;
+}
+
+std::string Echo(std::string_view text, size_t max_chars) {
+  std::string out;
+  size_t chars = 0;
+  bool cut = false;
+  ForEachUnit(text, false, [&](const Unit& u) {
+    if (cut) return;
+    if (u.width > 0 && chars == max_chars) {
+      cut = true;
+      return;
+    }
+    if (u.width > 0) ++chars;
+    out += u.text;
+  });
+  if (cut) out += "...";
+  return out;
+}
 
 const DiagnosticInfo& InfoOf(DiagnosticKind kind) {
   return kInfos[static_cast<size_t>(kind)];
@@ -60,38 +231,16 @@ void Diagnostics::Add(DiagnosticKind kind, Severity severity, SourceLoc loc,
 }
 
 std::string Render(const Diagnostic& d, const SourceManager& sources) {
-  std::string out;
   std::string_view name = InfoOf(d.kind).name;
+  std::string message = Cap(EscapeControls(d.message), kMaxMessageBytes);
   if (!d.loc.valid() || d.loc.file >= sources.size()) {
-    return fmt::format("netpolc: {}: {} [{}]\n", SeverityName(d.severity),
-                       d.message, name);
+    return fmt::format("netpolc: {}: {} [{}]\n", SeverityName(d.severity), message, name);
   }
   const SourceFile& file = sources.file(d.loc.file);
-  out = fmt::format("{}:{}:{}: {}: {} [{}]\n", file.path, d.loc.line,
-                    d.loc.column, SeverityName(d.severity), d.message, name);
-  std::string_view line = file.Line(d.loc.line);
+  std::string out = fmt::format("{}:{}:{}: {}: {} [{}]\n", EscapeControls(file.path), d.loc.line,
+                                d.loc.column, SeverityName(d.severity), message, name);
   if (d.loc.line == 0) return out;
-  out.append(line);
-  out.push_back('\n');
-  // Caret line: keep tabs so the caret lines up under the source.
-  size_t caret_at = ByteOffsetOfColumn(line, d.loc.column);
-  std::string marker;
-  for (size_t i = 0; i < caret_at && i < line.size();) {
-    marker.push_back(line[i] == '\t' ? '\t' : ' ');
-    ++i;
-    while (i < line.size() && (static_cast<unsigned char>(line[i]) & 0xC0) == 0x80) ++i;
-  }
-  marker.push_back('^');
-  // Underline the rest of the token, but not past the end of the line.
-  size_t remaining = 0;  // code points from the caret to the end of the line
-  for (size_t i = caret_at; i < line.size(); ++i) {
-    if ((static_cast<unsigned char>(line[i]) & 0xC0) != 0x80) ++remaining;
-  }
-  size_t underline = d.loc.length > 1 ? d.loc.length - 1 : 0;
-  if (remaining > 0 && underline > remaining - 1) underline = remaining - 1;
-  marker.append(underline, '~');
-  out.append(marker);
-  out.push_back('\n');
+  out += QuoteLine(file.Line(d.loc.line), d.loc.column, d.loc.length);
   return out;
 }
 

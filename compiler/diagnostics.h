@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <vector>
 
 #include "compiler/source.h"
@@ -30,6 +31,38 @@ struct DiagnosticInfo {
 
 const DiagnosticInfo& InfoOf(DiagnosticKind kind);
 
+// Echoed text (names, values, keys, file names, source lines) is shown
+// escaped and capped, so that hostile input can neither drive the terminal
+// nor flood stderr.
+//
+// Control characters (C0, DEL, C1), line and paragraph separators and
+// bidirectional formatting characters become \xNN or \uNNNN; so do bytes
+// that are not UTF-8. Tabs too, except in quoted source lines.
+std::string EscapeControls(std::string_view text);
+// EscapeControls keeping newlines and tabs: for whole messages already laid
+// out in lines (what a command prints on stderr).
+std::string EscapeControlsKeepLines(std::string_view text);
+// EscapeControls, cut after `max_chars` code points with "...".
+constexpr size_t kMaxEchoedChars = 120;
+std::string Echo(std::string_view text, size_t max_chars = kMaxEchoedChars);
+// Each string argument of a diagnostic's message is capped at this (it may
+// be a whole sentence that already quotes a value); a message as a whole at
+// kMaxMessageBytes; a quoted source line is shown in a window of
+// kMaxSourceColumns columns around the caret.
+constexpr size_t kMaxEchoedArgChars = 400;
+constexpr size_t kMaxMessageBytes = 2000;
+constexpr size_t kMaxSourceColumns = 200;
+
+// What Diagnostics::Emit formats: strings echoed (Echo), other values as is.
+template <typename T>
+decltype(auto) EchoArg(const T& arg) {
+  if constexpr (std::is_convertible_v<const T&, std::string_view>) {
+    return Echo(std::string_view(arg), kMaxEchoedArgChars);
+  } else {
+    return (arg);
+  }
+}
+
 struct Diagnostic {
   DiagnosticKind kind;
   Severity severity;
@@ -48,7 +81,7 @@ class Diagnostics {
   void Emit(DiagnosticKind kind, SourceLoc loc, const Args&... args) {
     const DiagnosticInfo& info = InfoOf(kind);
     Add(kind, info.severity, loc,
-        fmt::format(fmt::runtime(info.format), args...));
+        fmt::format(fmt::runtime(info.format), EchoArg(args)...));
   }
 
   size_t error_count() const { return error_count_; }
@@ -66,7 +99,9 @@ class Diagnostics {
 };
 
 // Renders one diagnostic: location, severity, message and [kind], then the
-// source line and a caret under the location (when it is in a file).
+// source line and a caret under the location (when it is in a file). The
+// file name, the message and the line are escaped (EscapeControls); a long
+// line is shown around the caret, cut with "...".
 std::string Render(const Diagnostic& diagnostic, const SourceManager& sources);
 std::string RenderAll(const Diagnostics& diagnostics,
                       const SourceManager& sources);

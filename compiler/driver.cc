@@ -1,4 +1,5 @@
 #include "compiler/driver.h"
+#include "compiler/diagnostics.h"
 
 #include <fmt/format.h>
 
@@ -24,7 +25,8 @@ std::string Usage() {
       "Example: netpolc build rules/eventstreams.netpol --target k8s -o policies.yaml\n"
       "\n"
       "Exit status: 0 success; 1 errors in the input; 2 usage errors or files that\n"
-      "cannot be read or written. Diagnostics go to stderr as\n"
+      "cannot be read or written (stdout included); 3 out of memory. Diagnostics go\n"
+      "to stderr as\n"
       "file:line:col: error: message [kind], with the source line and a caret.\n";
   return out;
 }
@@ -47,10 +49,15 @@ int RunDriver(const std::vector<std::string>& args, std::string& out, std::strin
   }
   for (const Command& command : AllCommands()) {
     if (command.name == name) {
-      return command.run(std::vector<std::string>(args.begin() + 1, args.end()), out, err);
+      // Messages are escaped where they are made; this is the backstop for
+      // any that echo a value raw (a terminal escape sequence in a name).
+      std::string messages;
+      int status = command.run(std::vector<std::string>(args.begin() + 1, args.end()), out, messages);
+      err += EscapeControlsKeepLines(messages);
+      return status;
     }
   }
-  return UsageError(err, "", fmt::format("unknown command '{}'", name));
+  return UsageError(err, "", fmt::format("unknown command '{}'", Echo(name)));
 }
 
 }  // namespace netpolc

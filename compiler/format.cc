@@ -4,6 +4,8 @@
 #include <string_view>
 #include <utility>
 
+#include "compiler/source.h"
+
 namespace netpolc {
 namespace {
 
@@ -60,7 +62,7 @@ std::vector<Tok> Collect(const std::vector<LexedToken>& tokens) {
   for (const LexedToken& t : tokens) {
     switch (t.kind) {
       case Kind::kWhitespace:
-        newlines += static_cast<int>(std::count(t.text.begin(), t.text.end(), '\n'));
+        newlines += static_cast<int>(CountLineEnds(t.text));
         break;
       case Kind::kLineComment:
       case Kind::kBlockComment:

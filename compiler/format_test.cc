@@ -90,7 +90,7 @@ std::string Jiggle(const std::string& text, std::mt19937& rng) {
   for (const LexedToken& t : Lex(text)) {
     if (t.kind == LexedToken::Kind::kWhitespace) {
       std::string ws;
-      size_t newlines = static_cast<size_t>(std::count(t.text.begin(), t.text.end(), '\n'));
+      size_t newlines = CountLineEnds(t.text);  // LF, CRLF or a lone CR
       if (newlines == 0) {
         ws = blanks(1);
       } else {

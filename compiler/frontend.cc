@@ -16,15 +16,17 @@ bool ApplySetting(const std::string& setting, const ir::Module& module, ir::Conf
                   SourceManager& sources, std::string& err, std::vector<bool>* given_flags) {
   size_t eq = setting.find('=');
   if (eq == std::string::npos || eq == 0) {
-    err += fmt::format("netpolc: error: --set {}: expected NAME=VALUE\n", setting);
+    err += fmt::format("netpolc: error: --set {}: expected NAME=VALUE\n", Echo(setting));
     return false;
   }
   std::string name = setting.substr(0, eq);
   std::string value = setting.substr(eq + 1);
+  // For messages: the setting and the name, escaped and capped.
+  const std::string shown = Echo(setting), shown_name = Echo(name);
   if (std::optional<uint32_t> flag = module.FindFlag(name)) {
     if (value != "true" && value != "false") {
-      err += fmt::format("netpolc: error: --set {}: flag '{}' takes true or false\n", setting,
-                         name);
+      err += fmt::format("netpolc: error: --set {}: flag '{}' takes true or false\n", shown,
+                         shown_name);
       return false;
     }
     config.flags[*flag] = value == "true";
@@ -34,8 +36,8 @@ bool ApplySetting(const std::string& setting, const ir::Module& module, ir::Conf
   std::optional<uint32_t> index = module.FindParam(name);
   if (!index) {
     err += fmt::format(
-        "netpolc: error: --set {}: the rules file declares no flag or parameter '{}'\n", setting,
-        name);
+        "netpolc: error: --set {}: the rules file declares no flag or parameter '{}'\n", shown,
+        shown_name);
     return false;
   }
   const ir::Param& param = module.params[*index];
@@ -49,8 +51,8 @@ bool ApplySetting(const std::string& setting, const ir::Module& module, ir::Conf
       errno = 0;
       long long n = value.empty() ? 0 : std::strtoll(value.c_str(), &end, 10);
       if (value.empty() || *end != '\0' || errno != 0) {
-        err += fmt::format("netpolc: error: --set {}: parameter '{}' takes an integer\n",
-                           setting, name);
+        err += fmt::format("netpolc: error: --set {}: parameter '{}' takes an integer\n", shown,
+                           shown_name);
         return false;
       }
       out.integer = n;

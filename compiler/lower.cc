@@ -348,9 +348,9 @@ class Lowerer {
         }
       }
     }
-    PropertyReader props(*this, "a component", {"name"});
+    PropertyReader props(*this, "a component", {"name", "pod_label"});
     for (const ast::Property& p : c.properties) {
-      if (std::string* slot = props.Slot(p, {&out.name})) *slot = p.value.value;
+      if (std::string* slot = props.Slot(p, {&out.name, &out.pod_label})) *slot = p.value.value;
     }
     for (const ast::Note& n : c.notes) {
       out.notes.push_back({n.direction == ast::Direction::kEgress ? Direction::kEgress
@@ -385,9 +385,20 @@ class Lowerer {
     LowerPortExtras(r.ports, rule.port_refs, rule.named_ports);
     rule.peers = LowerPeerList(r.peers, /*in_default=*/false);
     if (r.when) rule.when = LowerCondition(*r.when);
-    PropertyReader props(*this, "a rule", {"reason", "doc", "port_doc"});
+    // Documentation cells: `origin` for an ingress rule, `destination` and
+    // `pod_label` for an egress rule (docs/markdown.md); `port_doc` words the
+    // ports of either.
+    bool ingress = rule.direction == Direction::kIngress;
+    PropertyReader props(*this, ingress ? "an ingress rule" : "an egress rule",
+                         ingress ? std::vector<std::string_view>{"reason", "doc", "origin", "port_doc"}
+                                 : std::vector<std::string_view>{"reason", "doc", "destination",
+                                                                 "pod_label", "port_doc"});
+    std::vector<std::string*> slots =
+        ingress ? std::vector<std::string*>{&rule.reason, &rule.doc, &rule.peer_cell, &rule.port_doc}
+                : std::vector<std::string*>{&rule.reason, &rule.doc, &rule.peer_cell, &rule.label_cell,
+                                            &rule.port_doc};
     for (const ast::Property& p : r.properties) {
-      if (std::string* slot = props.Slot(p, {&rule.reason, &rule.doc, &rule.port_doc})) {
+      if (std::string* slot = props.Slot(p, slots)) {
         *slot = p.value.value;
       }
     }

@@ -54,11 +54,12 @@ size_t FindInvalidUtf8(std::string_view s) {
   return std::string_view::npos;
 }
 
-// The line and column (in code points) of a byte offset.
+// The line and column (in code points) of a byte offset. Lines end at LF,
+// CRLF or a lone CR, as in SourceFile.
 SourceLoc LocOfOffset(uint32_t file, std::string_view text, size_t offset) {
   SourceLoc loc{file, 1, 1, 1};
   for (size_t i = 0; i < offset && i < text.size(); ++i) {
-    if (text[i] == '\n') {
+    if (IsLineEnd(text, i)) {
       ++loc.line;
       loc.column = 1;
     } else if ((static_cast<unsigned char>(text[i]) & 0xC0) != 0x80) {
@@ -671,63 +672,160 @@ class Builder {
   Diagnostics& diagnostics_;
 };
 
-// +1 for an opening bracket token type, -1 for a closing one, else 0. The
-// table is computed once from the grammar's vocabulary, so the check costs
-// no string work per token.
-int BracketOf(size_t type, antlr4::TokenSource* source) {
-  static const std::vector<int8_t> table = [source] {
-    const antlr4::dfa::Vocabulary& vocab =
-        static_cast<NetpolLexer*>(source)->getVocabulary();
-    std::vector<int8_t> t(vocab.getMaxTokenType() + 1, 0);
+// What a token type means to the checks on tokens. The table is computed
+// once from the grammar's vocabulary, so the check costs no string work per
+// token.
+enum class Role : int8_t {
+  kNone,
+  kOpen,       // ( { [
+  kClose,      // ) } ]
+  kSeparator,  // , between the items of a list
+  kListEnd,    // ; and the words that start another item: no list goes past them
+};
+
+Role RoleOf(size_t type, const antlr4::dfa::Vocabulary& vocab) {
+  static const std::vector<Role> table = [&vocab] {
+    std::vector<Role> t(vocab.getMaxTokenType() + 1, Role::kNone);
     for (size_t i = 0; i < t.size(); ++i) {
       std::string literal = vocab.getLiteralName(i);
-      if (literal == "'('" || literal == "'{'" || literal == "'['") t[i] = 1;
-      if (literal == "')'" || literal == "'}'" || literal == "']'") t[i] = -1;
+      if (literal == "'('" || literal == "'{'" || literal == "'['") t[i] = Role::kOpen;
+      if (literal == "')'" || literal == "'}'" || literal == "']'") t[i] = Role::kClose;
+      if (literal == "','") t[i] = Role::kSeparator;
+      for (const char* end : {"';'", "'ingress'", "'egress'", "'component'", "'param'",
+                              "'flag'", "'dns'", "'note'", "'scope'", "'labels'", "'when'"}) {
+        if (literal == end) t[i] = Role::kListEnd;
+      }
     }
     return t;
   }();
-  return type < table.size() ? table[type] : 0;
+  return type < table.size() ? table[type] : Role::kNone;
 }
 
-// Lexes the whole input and reports lexical problems and excessive nesting
-// before the parser runs (the parser recurses on nesting).
-bool CheckTokens(antlr4::CommonTokenStream& tokens, uint32_t file,
+// A token stream that lexes in blocks, so that the checks below can stop
+// before a hostile input has been lexed (and held in memory) to its end.
+class BoundedTokenStream : public antlr4::CommonTokenStream {
+ public:
+  using antlr4::CommonTokenStream::CommonTokenStream;
+  // Lexes up to `n` more tokens; returns how many were added (fewer than
+  // `n` once the end of the input is reached).
+  size_t FetchMore(size_t n) {
+    lazyInit();
+    return fetch(n);
+  }
+};
+
+// The input ANTLR lexes: the text with each lone CR turned into LF (same
+// length, same code points), so that ANTLR's line numbers count CR, LF and
+// CRLF line ends as SourceFile does. Returns nullptr when the text has no
+// lone CR (the text is lexed as it is).
+std::unique_ptr<std::string> WithLoneCrAsLf(const std::string& text) {
+  std::unique_ptr<std::string> copy;
+  for (size_t i = text.find('\r'); i != std::string::npos; i = text.find('\r', i + 1)) {
+    if (i + 1 < text.size() && text[i + 1] == '\n') continue;
+    if (!copy) copy = std::make_unique<std::string>(text);
+    (*copy)[i] = '\n';
+  }
+  return copy;
+}
+
+// Reports control characters (U+0000-U+001F but tab, U+007F-U+009F) written
+// as they are inside a string literal: they may only appear as escapes.
+bool CheckStringCharacters(const antlr4::Token* token, uint32_t file,
+                           Diagnostics& diagnostics) {
+  std::string text = token->getText();
+  uint32_t column = static_cast<uint32_t>(token->getCharPositionInLine()) + 1;
+  bool ok = true;
+  for (size_t i = 0; i < text.size(); ++i) {
+    unsigned char c = static_cast<unsigned char>(text[i]);
+    uint32_t code = UINT32_MAX;
+    if ((c < 0x20 && c != '\t') || c == 0x7f) {
+      code = c;
+    } else if (c == 0xc2 && i + 1 < text.size() &&
+               static_cast<unsigned char>(text[i + 1]) >= 0x80 &&
+               static_cast<unsigned char>(text[i + 1]) <= 0x9f) {
+      code = static_cast<unsigned char>(text[i + 1]);
+    }
+    if (code != UINT32_MAX) {
+      diagnostics.Emit(DiagnosticKind::kControlCharacter,
+                       SourceLoc{file, static_cast<uint32_t>(token->getLine()), column, 1},
+                       code);
+      ok = false;
+    }
+    if ((c & 0xC0) != 0x80) ++column;
+  }
+  return ok;
+}
+
+// Lexes the input in blocks and reports lexical problems, excessive nesting
+// (the parser recurses on nesting), overlong lists and too many tokens
+// before the parser runs. Stops lexing at the first limit passed.
+bool CheckTokens(BoundedTokenStream& tokens, uint32_t file,
                  Diagnostics& diagnostics, std::optional<Bracket>& unclosed) {
-  tokens.fill();
+  const antlr4::dfa::Vocabulary& vocab =
+      static_cast<NetpolLexer*>(tokens.getTokenSource())->getVocabulary();
   bool ok = true;
   int depth = 0;
   std::vector<Bracket> open;  // at most kMaxNesting entries
-  for (antlr4::Token* token : tokens.getTokens()) {
-    switch (token->getType()) {
-      case NetpolLexer::UNEXPECTED_CHAR:
-        diagnostics.Emit(DiagnosticKind::kUnexpectedCharacter,
-                         LocOf(file, token), token->getText());
-        ok = false;
-        break;
-      case NetpolLexer::UNTERMINATED_STRING:
-        diagnostics.Emit(DiagnosticKind::kUnterminatedString,
-                         SourceLoc{file, static_cast<uint32_t>(token->getLine()),
-                                   static_cast<uint32_t>(token->getCharPositionInLine()) + 1, 1});
-        ok = false;
-        break;
-      case NetpolLexer::UNTERMINATED_COMMENT:
-        diagnostics.Emit(DiagnosticKind::kUnterminatedComment,
-                         SourceLoc{file, static_cast<uint32_t>(token->getLine()),
-                                   static_cast<uint32_t>(token->getCharPositionInLine()) + 1, 2});
-        ok = false;
-        break;
-      default: {
-        int bracket = BracketOf(token->getType(), tokens.getTokenSource());
-        if (bracket > 0) {
-          if (++depth > kMaxNesting) {
-            diagnostics.Emit(DiagnosticKind::kNestingTooDeep,
-                             LocOf(file, token), kMaxNesting);
-            return false;
+  // Per bracket depth, the separators seen since the list began.
+  std::vector<size_t> separators(1, 0);
+  constexpr size_t kBlock = 4096;
+  size_t checked = 0;
+  bool at_end = false;
+  while (!at_end) {
+    at_end = tokens.FetchMore(kBlock) < kBlock;
+    // (getTokens() would copy the whole buffer: tokens are read one by one.)
+    const size_t fetched = tokens.size();
+    if (fetched > kMaxTokens) {
+      diagnostics.Emit(DiagnosticKind::kTooManyTokens, LocOf(file, tokens.get(kMaxTokens)),
+                       kMaxTokens);
+      return false;
+    }
+    for (; checked < fetched; ++checked) {
+      antlr4::Token* token = tokens.get(checked);
+      switch (token->getType()) {
+        case NetpolLexer::UNEXPECTED_CHAR:
+          diagnostics.Emit(DiagnosticKind::kUnexpectedCharacter,
+                           LocOf(file, token), token->getText());
+          ok = false;
+          break;
+        case NetpolLexer::UNTERMINATED_STRING:
+          diagnostics.Emit(DiagnosticKind::kUnterminatedString,
+                           SourceLoc{file, static_cast<uint32_t>(token->getLine()),
+                                     static_cast<uint32_t>(token->getCharPositionInLine()) + 1, 1});
+          CheckStringCharacters(token, file, diagnostics);
+          ok = false;
+          break;
+        case NetpolLexer::STRING:
+          if (!CheckStringCharacters(token, file, diagnostics)) ok = false;
+          break;
+        case NetpolLexer::UNTERMINATED_COMMENT:
+          diagnostics.Emit(DiagnosticKind::kUnterminatedComment,
+                           SourceLoc{file, static_cast<uint32_t>(token->getLine()),
+                                     static_cast<uint32_t>(token->getCharPositionInLine()) + 1, 2});
+          ok = false;
+          break;
+        default: {
+          Role role = RoleOf(token->getType(), vocab);
+          if (role == Role::kOpen) {
+            if (++depth > kMaxNesting) {
+              diagnostics.Emit(DiagnosticKind::kNestingTooDeep,
+                               LocOf(file, token), kMaxNesting);
+              return false;
+            }
+            open.push_back({LocOf(file, token), token->getText()});
+            separators.push_back(0);
+          } else if (role == Role::kClose) {
+            if (depth > 0) --depth;
+            if (!open.empty()) open.pop_back();
+            if (separators.size() > 1) separators.pop_back();
+          } else if (role == Role::kSeparator) {
+            if (++separators.back() >= kMaxListItems) {
+              diagnostics.Emit(DiagnosticKind::kListTooLong, LocOf(file, token), kMaxListItems);
+              return false;
+            }
+          } else if (role == Role::kListEnd) {
+            separators.back() = 0;
           }
-          open.push_back({LocOf(file, token), token->getText()});
-        } else if (bracket < 0) {
-          if (depth > 0) --depth;
-          if (!open.empty()) open.pop_back();
         }
       }
     }
@@ -753,10 +851,12 @@ auto Parse(const SourceManager& sources, uint32_t file_id,
     diagnostics.Emit(DiagnosticKind::kInvalidUtf8, LocOfOffset(file_id, file.text, bad));
     return std::nullopt;
   }
-  antlr4::ANTLRInputStream input(file.text);
+  std::unique_ptr<std::string> lexed = WithLoneCrAsLf(file.text);
+  antlr4::ANTLRInputStream input(lexed ? *lexed : file.text);
+  lexed.reset();
   NetpolLexer lexer(&input);
   lexer.removeErrorListeners();
-  antlr4::CommonTokenStream tokens(&lexer);
+  BoundedTokenStream tokens(&lexer);
   std::optional<Bracket> unclosed;
   if (!CheckTokens(tokens, file_id, diagnostics, unclosed)) return std::nullopt;
 
@@ -827,14 +927,18 @@ std::optional<std::vector<LexedToken>> LexFile(const SourceManager& sources, uin
     diagnostics.Emit(DiagnosticKind::kInvalidUtf8, LocOfOffset(file_id, file.text, bad));
     return std::nullopt;
   }
-  antlr4::ANTLRInputStream input(file.text);
+  std::unique_ptr<std::string> lexed = WithLoneCrAsLf(file.text);
+  const bool crs_replaced = lexed != nullptr;
+  antlr4::ANTLRInputStream input(lexed ? *lexed : file.text);
+  lexed.reset();
   NetpolLexer lexer(&input);
   lexer.removeErrorListeners();
-  antlr4::CommonTokenStream tokens(&lexer);
+  BoundedTokenStream tokens(&lexer);
   std::optional<Bracket> unclosed;
   if (!CheckTokens(tokens, file_id, diagnostics, unclosed)) return std::nullopt;
 
   using Kind = LexedToken::Kind;
+  size_t offset = 0;  // of the token in file.text, in bytes
   std::vector<LexedToken> out;
   out.reserve(tokens.getTokens().size());
   for (antlr4::Token* token : tokens.getTokens()) {
@@ -875,7 +979,13 @@ std::optional<std::vector<LexedToken>> LexFile(const SourceManager& sources, uin
         t.kind = Kind::kPunctuation;
         break;
     }
-    if (t.kind != Kind::kEof) t.text = token->getText();
+    if (t.kind != Kind::kEof) {
+      t.text = token->getText();
+      // The text exactly as in the file: with its lone CRs, not the LFs
+      // lexed in their place.
+      if (crs_replaced) t.text = file.text.substr(offset, t.text.size());
+      offset += t.text.size();
+    }
     if (t.kind == Kind::kPunctuation && !t.text.empty() &&
         std::isalpha(static_cast<unsigned char>(t.text[0]))) {
       t.kind = Kind::kKeyword;

@@ -16,6 +16,13 @@ namespace netpolc {
 // Limits that keep every input path bounded (fuzzing, hostile input).
 inline constexpr size_t kMaxSourceBytes = 64 * 1024 * 1024;
 inline constexpr int kMaxNesting = 64;
+// Items of one comma-separated list (peers, ports, labels, except blocks).
+inline constexpr size_t kMaxListItems = 10000;
+// Tokens of one file, whitespace and comments included (a rules file has
+// about one token per 3 bytes). Bounds the memory the front end holds per
+// file: up to some 700 bytes per token in token objects, parse tree and AST
+// today, so about 6 GB at worst; to be raised as the front end holds less.
+inline constexpr size_t kMaxTokens = size_t{1} << 23;
 
 // Parses the file `file_id` of `sources`. Returns nullopt when there were
 // lexical or syntax errors (reported to `diagnostics`).

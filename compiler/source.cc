@@ -6,8 +6,15 @@ SourceFile::SourceFile(std::string path_in, std::string text_in)
     : path(std::move(path_in)), text(std::move(text_in)) {
   line_starts.push_back(0);
   for (uint32_t i = 0; i < text.size(); ++i) {
-    if (text[i] == '\n') line_starts.push_back(i + 1);
+    if (IsLineEnd(text, i)) line_starts.push_back(i + 1);
   }
+}
+
+std::string LoneCrToLf(std::string text) {
+  for (size_t i = text.find('\r'); i != std::string::npos; i = text.find('\r', i + 1)) {
+    if (i + 1 == text.size() || text[i + 1] != '\n') text[i] = '\n';
+  }
+  return text;
 }
 
 std::string_view SourceFile::Line(uint32_t line) const {

@@ -23,6 +23,23 @@ struct SourceLoc {
   friend auto operator<=>(const SourceLoc&, const SourceLoc&) = default;
 };
 
+// Lines end at LF, CRLF or a lone CR, wherever positions are computed.
+// Whether text[i] ends a line (the LF of a CRLF does; its CR does not).
+inline bool IsLineEnd(std::string_view text, size_t i) {
+  return text[i] == '\n' || (text[i] == '\r' && (i + 1 == text.size() || text[i + 1] != '\n'));
+}
+
+// The number of line ends in `text`.
+inline size_t CountLineEnds(std::string_view text) {
+  size_t n = 0;
+  for (size_t i = 0; i < text.size(); ++i) n += IsLineEnd(text, i) ? 1 : 0;
+  return n;
+}
+
+// `text` with every lone CR turned into LF (same length, same positions),
+// for readers that know only LF and CRLF (yaml-cpp).
+std::string LoneCrToLf(std::string text);
+
 struct SourceFile {
   std::string path;  // as the user named it; shown in diagnostics
   std::string text;  // UTF-8

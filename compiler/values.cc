@@ -1,12 +1,14 @@
 #include "compiler/values.h"
 
 #include <fmt/format.h>
+#include <yaml-cpp/depthguard.h>
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
 #include <cerrno>
 #include <cstdlib>
 #include <map>
+#include <optional>
 
 #include "compiler/diagnostics.h"
 #include "compiler/file_io.h"
@@ -29,13 +31,27 @@ class ValuesReader {
         given_flags_(given_flags) {}
 
   bool Run(std::string& err) {
+    const std::string& text = sources_.file(file_).text;
     YAML::Node root;
-    try {
-      root = YAML::Load(sources_.file(file_).text);
-    } catch (const YAML::ParserException& e) {
-      diagnostics_.Emit(DiagnosticKind::kValuesSyntax, Loc(e.mark, 1), e.msg);
-    } catch (const YAML::Exception& e) {
-      diagnostics_.Emit(DiagnosticKind::kValuesSyntax, Loc(e.mark, 1), e.msg);
+    if (std::optional<SourceLoc> deep = TooDeep(text)) {
+      diagnostics_.Emit(DiagnosticKind::kValuesNestingTooDeep, *deep, kMaxValuesNesting);
+    } else {
+      try {
+        std::vector<YAML::Node> documents = YAML::LoadAll(text);
+        if (documents.size() > 1) {
+          diagnostics_.Emit(DiagnosticKind::kValuesMultipleDocuments, SecondDocument(documents[1]));
+        } else if (documents.size() == 1) {
+          root = documents[0];
+        }
+      } catch (const YAML::DeepRecursion& e) {
+        // Not reached when TooDeep counts as yaml-cpp does; kept for any
+        // nesting it does not see.
+        diagnostics_.Emit(DiagnosticKind::kValuesNestingTooDeep, Loc(e.mark, 1), kMaxValuesNesting);
+      } catch (const YAML::ParserException& e) {
+        diagnostics_.Emit(DiagnosticKind::kValuesSyntax, Loc(e.mark, 1), e.msg);
+      } catch (const YAML::Exception& e) {
+        diagnostics_.Emit(DiagnosticKind::kValuesSyntax, Loc(e.mark, 1), e.msg);
+      }
     }
     if (!diagnostics_.has_errors()) Apply(root);
     err += RenderAll(diagnostics_, sources_);
@@ -43,6 +59,87 @@ class ValuesReader {
   }
 
  private:
+  // Where a second document starts: its `---` line (after the first
+  // document's content), else its first node.
+  SourceLoc SecondDocument(const YAML::Node& second) const {
+    const SourceFile& file = sources_.file(file_);
+    bool content = false;
+    for (uint32_t line = 1; line < file.line_starts.size() + 1; ++line) {
+      std::string_view text = file.Line(line);
+      bool marker = text.substr(0, 3) == "---" && (text.size() == 3 || text[3] == ' ' || text[3] == '\t');
+      if (marker && content) return SourceLoc{file_, line, 1, 3};
+      size_t first = text.find_first_not_of(" \t");
+      if (first != std::string_view::npos && text[first] != '#' && text[first] != '%' &&
+          text.substr(0, 3) != "...") {
+        content = true;  // `--- a: 1` is content too
+      }
+    }
+    return Loc(second.Mark(), 1);
+  }
+
+  // The first place where the file nests more than kMaxValuesNesting levels,
+  // counting block levels by indentation (and `- ` items within a line) and
+  // flow collections by their brackets, outside quoted scalars and comments.
+  // It counts real nesting only, so that it never refuses a shallow file:
+  // nesting it misses is still bounded by yaml-cpp's own limit.
+  std::optional<SourceLoc> TooDeep(std::string_view text) const {
+    std::vector<size_t> indents;  // block levels: the column of each
+    size_t flow = 0;              // open flow collections
+    uint32_t line = 1;
+    for (size_t pos = 0; pos < text.size(); ++line) {
+      size_t end = text.find('\n', pos);
+      if (end == std::string_view::npos) end = text.size();
+      std::string_view row = text.substr(pos, end - pos);
+      pos = end + 1;
+      size_t i = row.find_first_not_of(' ');
+      if (i == std::string_view::npos || row[i] == '#' || row[i] == '\r') continue;
+      auto at = [&](size_t column) { return SourceLoc{file_, line, static_cast<uint32_t>(column + 1), 1}; };
+      if (flow == 0) {
+        if (row.substr(0, 3) == "---" || row.substr(0, 3) == "...") {
+          indents.clear();
+          continue;
+        }
+        while (!indents.empty() && indents.back() >= i) indents.pop_back();
+        indents.push_back(i);
+        // `- - - a`: each item indicator opens a level.
+        while (i + 1 < row.size() && row[i] == '-' && (row[i + 1] == ' ' || row[i + 1] == '\t')) {
+          i = row.find_first_not_of(" \t", i + 1);
+          if (i == std::string_view::npos) break;
+          indents.push_back(i);
+        }
+        if (indents.size() > kMaxValuesNesting) return at(indents.back());
+        if (i == std::string_view::npos) continue;
+      }
+      // The rest of the line: flow brackets, quoted scalars, comments.
+      bool value_start = true;  // where a collection or a quoted scalar may begin
+      for (; i < row.size(); ++i) {
+        char ch = row[i];
+        if (ch == '#' && (i == 0 || row[i - 1] == ' ' || row[i - 1] == '\t')) break;
+        if ((ch == '"' || ch == '\'') && value_start) {
+          // Skip the quoted scalar (to the end of this line at most: a
+          // multi-line one only hides brackets, it never adds nesting).
+          for (++i; i < row.size() && row[i] != ch; ++i) {
+            if (ch == '"' && row[i] == '\\') ++i;
+          }
+          value_start = false;
+          continue;
+        }
+        if ((ch == '[' || ch == '{') && value_start) {
+          if (indents.size() + ++flow > kMaxValuesNesting) return at(i);
+          continue;
+        }
+        if ((ch == ']' || ch == '}') && flow > 0) {
+          --flow;
+          value_start = false;
+          continue;
+        }
+        if (ch == ' ' || ch == '\t') continue;
+        value_start = ch == ',' || ch == ':' || ch == '-' || ch == '?';
+      }
+    }
+    return std::nullopt;
+  }
+
   // yaml-cpp marks are 0-based and count bytes; locations are 1-based and
   // count code points.
   SourceLoc Loc(const YAML::Mark& mark, uint32_t length) const {
@@ -67,9 +164,10 @@ class ValuesReader {
   static std::string Describe(const YAML::Node& node) {
     switch (node.Type()) {
       case YAML::NodeType::Scalar:
-        return fmt::format("'{}'", node.Scalar());
+        // A quoted scalar is always a string, whatever it spells.
+        return (node.Tag() == "!" ? "the quoted string '" : "'") + Echo(node.Scalar()) + "'";
       case YAML::NodeType::Sequence:
-        return "a list";
+        return node.size() == 0 ? "an empty list" : "a list";
       case YAML::NodeType::Map:
         return "a mapping";
       default:
@@ -77,12 +175,15 @@ class ValuesReader {
     }
   }
 
-  // A missing value (`name:` alone) is reported at its name.
+  // A missing value (`name:` alone) is reported at its name. `unquoted_ok`:
+  // the value would do without its quotes (a quoted "true" for a flag).
   void WrongType(const YAML::Node& node, std::string_view what, const std::string& name,
-                 std::string_view expected) {
+                 std::string_view expected, bool unquoted_ok = false) {
+    std::string found = Describe(node);
+    if (unquoted_ok && node.IsScalar() && node.Tag() == "!") found += " (write it without quotes)";
     diagnostics_.Emit(DiagnosticKind::kValuesWrongType,
                       node.IsNull() || !node.IsDefined() ? current_key_ : Loc(node), what, name,
-                      expected, Describe(node));
+                      expected, found);
   }
 
   void Invalid(const YAML::Node& node, const std::string& message) {
@@ -156,20 +257,23 @@ class ValuesReader {
 
   void SetFlag(uint32_t index, const YAML::Node& value) {
     const std::string& name = module_.flags[index].name;
+    auto boolean = [](const std::string& text) -> std::optional<bool> {
+      if (text == "true" || text == "True" || text == "TRUE") return true;
+      if (text == "false" || text == "False" || text == "FALSE") return false;
+      return std::nullopt;
+    };
     if (value.IsScalar() && value.Tag() != "!") {
-      const std::string& text = value.Scalar();
-      if (text == "true" || text == "True" || text == "TRUE") {
-        config_.flags[index] = true;
-      } else if (text == "false" || text == "False" || text == "FALSE") {
-        config_.flags[index] = false;
-      } else {
+      std::optional<bool> b = boolean(value.Scalar());
+      if (!b) {
         WrongType(value, "flag", name, "true or false");
         return;
       }
+      config_.flags[index] = *b;
       if (given_flags_ != nullptr) (*given_flags_)[index] = true;
       return;
     }
-    WrongType(value, "flag", name, "true or false");
+    WrongType(value, "flag", name, "true or false",
+              value.IsScalar() && boolean(value.Scalar()).has_value());
   }
 
   void SetParam(uint32_t index, const YAML::Node& value) {
@@ -184,18 +288,24 @@ class ValuesReader {
         out.text = value.Scalar();
         return;
       case ir::ParamType::kInt: {
+        auto integer = [](const std::string& text) -> std::optional<long long> {
+          char* end = nullptr;
+          errno = 0;
+          long long n = text.empty() ? 0 : std::strtoll(text.c_str(), &end, 10);
+          if (text.empty() || *end != '\0' || errno != 0) return std::nullopt;
+          return n;
+        };
         if (!value.IsScalar() || value.Tag() == "!") {
+          WrongType(value, "parameter", param.name, "an integer",
+                    value.IsScalar() && integer(value.Scalar()).has_value());
+          return;
+        }
+        std::optional<long long> parsed = integer(value.Scalar());
+        if (!parsed) {
           WrongType(value, "parameter", param.name, "an integer");
           return;
         }
-        const std::string& text = value.Scalar();
-        char* end = nullptr;
-        errno = 0;
-        long long n = text.empty() ? 0 : std::strtoll(text.c_str(), &end, 10);
-        if (text.empty() || *end != '\0' || errno != 0) {
-          WrongType(value, "parameter", param.name, "an integer");
-          return;
-        }
+        long long n = *parsed;
         out.integer = n;
         out.text = std::to_string(n);
         out.missing = false;
@@ -377,7 +487,7 @@ class ValuesReader {
       if (key != "matchLabels") {
         Invalid(it->first, fmt::format("unknown field '{}' in {}; expected matchLabels or "
                                        "matchExpressions",
-                                       key, field));
+                                       Echo(key), field));
         ok = false;
         continue;
       }
@@ -442,7 +552,7 @@ class ValuesReader {
       } else {
         Invalid(it->first, fmt::format("unknown field '{}' in a NetworkPolicyPeer; expected "
                                        "podSelector, namespaceSelector or ipBlock",
-                                       key));
+                                       Echo(key)));
         ok = false;
       }
     }
@@ -502,7 +612,7 @@ class ValuesReader {
       } else if (key == "except") {
         except_node = it->second;
       } else {
-        Invalid(it->first, fmt::format("unknown field '{}' in ipBlock; expected cidr or except", key));
+        Invalid(it->first, fmt::format("unknown field '{}' in ipBlock; expected cidr or except", Echo(key)));
         return std::nullopt;
       }
     }
@@ -562,12 +672,14 @@ class ValuesReader {
 bool ApplyValuesFile(const std::string& path, const ir::Module& module, ir::Config& config,
                      SourceManager& sources, std::string& err, std::vector<bool>* given_flags) {
   std::string error;
-  std::optional<std::string> text = ReadFile(path, error);
+  std::optional<std::string> text = ReadFile(path, error, kMaxValuesFileBytes);
   if (!text) {
     err += fmt::format("netpolc: error: cannot read values file '{}': {}\n", path, error);
     return false;
   }
-  uint32_t file = sources.Add(path, std::move(*text));
+  // YAML's line breaks are LF, CRLF and a lone CR; yaml-cpp knows only the
+  // first two.
+  uint32_t file = sources.Add(path, LoneCrToLf(std::move(*text)));
   ValuesReader reader(path, file, module, config, sources, given_flags);
   bool ok = reader.Run(err);
   err += reader.inner_messages_;

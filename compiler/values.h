@@ -27,6 +27,10 @@
 
 namespace netpolc {
 
+// How deep a values file may nest (block levels and flow collections
+// together); a peers value needs about six.
+constexpr size_t kMaxValuesNesting = 64;
+
 // Reads the values file `path` and applies its settings to `config`,
 // marking the flags it sets in `given_flags` (if not null). On error,
 // appends the rendered diagnostics to `err` and returns false.

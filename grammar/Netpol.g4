@@ -110,7 +110,8 @@ IDENT : [a-zA-Z_] [a-zA-Z0-9_]* ;
 PARAM : '$' [a-zA-Z_] [a-zA-Z0-9_]* ;
 INT : [0-9]+ ;
 STRING : '"' ( '\\' ~[\r\n] | ~["\\\r\n] )* '"' ;
-UNTERMINATED_STRING : '"' ( '\\' ~[\r\n] | ~["\\\r\n] )* ;
+// (A backslash just before the end of the line or file belongs to it.)
+UNTERMINATED_STRING : '"' ( '\\' ~[\r\n] | ~["\\\r\n] )* '\\'? ;
 
 LINE_COMMENT : '//' ~[\r\n]* -> channel(HIDDEN) ;
 BLOCK_COMMENT : '/*' .*? '*/' -> channel(HIDDEN) ;

@@ -120,17 +120,20 @@ TEST_CASE("--set errors are usage errors with exact messages") {
   CHECK(err("nope=1") ==
         "netpolc: error: --set nope=1: the rules file declares no flag or parameter 'nope'\n");
   CHECK(err("count=x3") == "netpolc: error: --set count=x3: parameter 'count' takes an integer\n");
+  // Echoed values are escaped: no terminal escape sequence reaches stderr.
+  CHECK(err("tls=\x1b[2J\x07") ==
+        "netpolc: error: --set tls=\\x1b[2J\\x07: flag 'tls' takes true or false\n");
   CHECK(err("peers=kafak") ==
         "--set peers:1:1: error: unknown component 'kafak' (did you mean 'kafka'?) "
         "[unknown-component]\nkafak\n^~~~~\n");
   CHECK(err("peers=kafka,, anywhere") ==
         "--set peers:1:7: error: unexpected ',' [syntax-error]\nkafka,, anywhere\n      ^\n");
   CHECK(err("peers=$peers") ==
-        "--set peers:1:1: error: a value given with --set cannot refer to parameter 'peers' "
-        "[param-in-setting]\n$peers\n^~~~~~\n");
+        "--set peers:1:1: error: a value given with --set or --values cannot refer to parameter "
+        "'peers' [param-in-setting]\n$peers\n^~~~~~\n");
   CHECK(err("peers=pods {\"app\": \"x\"} in namespace $instance") ==
-        "--set peers:1:32: error: a value given with --set cannot refer to parameter 'instance' "
-        "[param-in-setting]\npods {\"app\": \"x\"} in namespace $instance\n"
+        "--set peers:1:32: error: a value given with --set or --values cannot refer to parameter "
+        "'instance' [param-in-setting]\npods {\"app\": \"x\"} in namespace $instance\n"
         "                               ^~~~~~~~~\n");
 }
 

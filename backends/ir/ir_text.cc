@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include "backends/source_name.h"
+
 namespace netpolc::backends::ir_text {
 namespace {
 
@@ -95,7 +97,7 @@ class IrTextBackend : public Backend {
   }
 
   bool Render(const Input& input, std::string& out, Diagnostics&) const override {
-    out += fmt::format("# netpolc policy IR of {}\n", input.source_name);
+    out += fmt::format("# netpolc policy IR of {}\n", SourceNameForComment(input.source_name));
     for (const ir::Policy& policy : input.policies->policies) {
       out += fmt::format("policy {}/{} (component {}, line {})\n", policy.ns, policy.name,
                          policy.component, policy.loc.line);

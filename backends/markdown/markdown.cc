@@ -5,10 +5,10 @@
 // condition is false are left out, and so are component peers that are not
 // deployed (as Instantiate drops them from the policies).
 //
-// The page is either the default one or a template whose marker lines
-//   <!-- netpolc:ingress -->   and   <!-- netpolc:egress -->
-// are replaced by the sections. Everything else in the template is copied
-// byte for byte, so Jekyll's {{ ... }} needs no escaping.
+// The page is either the default one or a template (page_template.h) whose
+// marker lines are replaced by the sections, laid out as its layout block
+// says (layout.h). Everything else in the template is copied byte for byte,
+// so Jekyll's {{ ... }} needs no escaping.
 #include "backends/markdown/markdown.h"
 
 #include <fmt/format.h>
@@ -20,38 +20,63 @@
 #include <utility>
 #include <vector>
 
+#include "backends/markdown/escape.h"
+#include "backends/markdown/layout.h"
+#include "backends/markdown/page_template.h"
 #include "backends/markdown/table.h"
 #include "backends/markdown/wording.h"
+#include "backends/source_name.h"
 
 namespace netpolc::backends::markdown {
 namespace {
 
 using ir::Direction;
 
-constexpr std::string_view kMarkerOpen = "<!--";
-constexpr std::string_view kMarkerPrefix = "netpolc:";
-constexpr std::string_view kMarkerClose = "-->";
 
+// One row of a table: the value of every column, before the layout's
+// wording.
 struct Row {
-  std::vector<std::string> cells;  // without "Enabled in policy"
+  const ir::Rule* rule = nullptr;
+  std::string type;
+  std::string peers;      // Origin (ingress) or Destination (egress)
+  std::string pod_label;
+  std::string port;       // "53, 8080", "9000-9010"
+  std::string port_words;  // "port 53", "ports 2888 and 3888"
   std::string enabled;
   bool conditional = false;
 };
 
 struct Block {
   const ir::Component* component = nullptr;
-  std::vector<Row> rows;
+  std::vector<Row> rows[2];  // by direction
+  bool any[2] = {false, false};  // the direction admits every connection
+  bool isolated[2] = {true, true};  // the component's policy restricts the direction
 };
+
+size_t Index(Direction direction) { return direction == Direction::kIngress ? 0 : 1; }
+
+std::string PortText(const ir::PortRange& range) {
+  std::string out = std::to_string(range.first);
+  if (range.last != range.first) out += "-" + std::to_string(range.last);
+  return out;
+}
 
 // "8080", "9092-9094", "53, 8080" for the ranges of one protocol.
 std::string PortsText(const std::vector<ir::PortRange>& ranges) {
   std::string out;
   for (const ir::PortRange& range : ranges) {
     if (!out.empty()) out += ", ";
-    out += std::to_string(range.first);
-    if (range.last != range.first) out += "-" + std::to_string(range.last);
+    out += PortText(range);
   }
   return out;
+}
+
+// "port 8080", "ports 9092-9094", "ports 2888 and 3888".
+std::string PortWords(const std::vector<ir::PortRange>& ranges) {
+  std::vector<std::string> items;
+  for (const ir::PortRange& range : ranges) items.push_back(PortText(range));
+  bool several = ranges.size() > 1 || (ranges.size() == 1 && ranges[0].first != ranges[0].last);
+  return (several ? "ports " : "port ") + JoinList(items, "and");
 }
 
 // Sorted (by protocol, then port) with overlapping ranges merged, as the
@@ -70,68 +95,221 @@ std::vector<ir::PortRange> SortedPorts(std::vector<ir::PortRange> ports) {
   return out;
 }
 
+// Whether the ports cover every port of every protocol.
+bool EveryPort(const std::vector<ir::PortRange>& sorted) {
+  size_t protocols = 0;
+  for (const ir::PortRange& p : sorted) {
+    if (p.first <= 1 && p.last >= 65535) ++protocols;
+  }
+  return protocols >= 3;
+}
+
 class Renderer {
  public:
-  explicit Renderer(const Input& input) : input_(input), wording_(input.module, input.config, enabled_) {
+  Renderer(const Input& input, const Layout& layout)
+      : input_(input), layout_(layout), wording_(input.module, input.config, enabled_) {
     const ir::Module& module = input.module;
     enabled_.reserve(module.components.size());
     for (const ir::Component& c : module.components) {
       enabled_.push_back(input.all_configurations || c.when.Evaluate(input.config.flags));
     }
-  }
-
-  // The section of one direction, without a final line break.
-  std::string Section(Direction direction) const {
-    std::vector<Block> blocks;
-    bool conditional = false;
-    const ir::Module& module = input_.module;
     for (size_t i = 0; i < module.components.size(); ++i) {
       if (!enabled_[i]) continue;
-      Block block{&module.components[i], {}};
+      // As in the policies (Instantiate): a component with rules has a
+      // policy, which isolates its ingress, and its egress when it has egress
+      // rules, whether or not they hold in the configuration.
+      Block block;
+      block.component = &module.components[i];
+      if (block.component->rules.empty()) continue;
+      block.isolated[1] = block.component->has_egress();
       for (const ir::Rule& rule : block.component->rules) {
-        if (rule.direction != direction) continue;
         if (!input_.all_configurations && !rule.when.Evaluate(input_.config.flags)) continue;
-        AddRows(rule, block.rows);
+        size_t d = Index(rule.direction);
+        if (AdmitsEverything(rule)) block.any[d] = true;
+        AddRows(rule, block.rows[d]);
       }
-      if (block.rows.empty()) continue;
-      for (const Row& row : block.rows) conditional = conditional || row.conditional;
-      blocks.push_back(std::move(block));
+      blocks_.push_back(std::move(block));
     }
-    if (blocks.empty()) {
-      return direction == Direction::kIngress ? "No component has ingress rules."
-                                              : "No component has egress rules.";
-    }
-    // Ingress tables always say when a row applies; egress tables only when
-    // some egress row depends on the configuration (so every egress table of
-    // the page has the same columns).
-    bool enabled_column = direction == Direction::kIngress || conditional;
-    std::vector<std::string> header =
-        direction == Direction::kIngress
-            ? std::vector<std::string>{"**Type**", "**Origin**", "**Port**", "**Reason**"}
-            : std::vector<std::string>{"**Type**", "**Destination**", "**Pod Label**", "**Port**",
-                                       "**Reason**"};
-    if (enabled_column) header.push_back("**Enabled in policy**");
+  }
 
+  // The section, without a final line break.
+  std::string Render(Section section, const std::map<std::pair<Section, std::string>,
+                                                     std::vector<std::string>>& prose) const {
+    if (section == Section::kComponents) return Components(prose);
+    Direction direction = section == Section::kIngress ? Direction::kIngress : Direction::kEgress;
+    size_t d = Index(direction);
+    std::vector<ColumnLayout> columns = Columns(direction);
     std::string out;
-    for (const Block& block : blocks) {
+    for (const Block& block : blocks_) {
+      if (block.rows[d].empty()) continue;
       if (!out.empty()) out += "\n\n";
-      out += "### " + block.component->name + " pod\n\n";
-      Table table(header);
-      for (const Row& row : block.rows) {
-        std::vector<std::string> cells = row.cells;
-        if (enabled_column) cells.push_back(row.enabled);
-        table.AddRow(std::move(cells));
-      }
-      table.Render(out);
-      out.pop_back();  // the table's last line break
-      for (const ir::Note& note : block.component->notes) {
-        if (note.direction == direction) out += "\n\n**Note:** " + note.text;
-      }
+      out += Heading(*block.component);
+      out += "\n\n";
+      out += TableText(block.rows[d], columns);
+      out += Notes(*block.component, direction);
+      out += Prose(prose, section, *block.component);
+    }
+    if (out.empty()) {
+      return OneLine(Fill(layout_.empty, [&](std::string_view name) -> std::optional<std::string> {
+        if (name == "direction") return std::string(SectionName(section));
+        return std::nullopt;
+      }));
     }
     return out;
   }
 
+  // Whether some shown rule has this direction.
+  bool HasRows(Direction direction) const {
+    for (const Block& block : blocks_) {
+      if (!block.rows[Index(direction)].empty()) return true;
+    }
+    return false;
+  }
+
  private:
+  std::string Components(const std::map<std::pair<Section, std::string>, std::vector<std::string>>&
+                             prose) const {
+    std::vector<ColumnLayout> columns[2] = {Columns(Direction::kIngress), Columns(Direction::kEgress)};
+    std::string out;
+    for (const Block& block : blocks_) {
+      if (!out.empty()) out += "\n\n";
+      out += Heading(*block.component);
+      for (Direction direction : {Direction::kIngress, Direction::kEgress}) {
+        size_t d = Index(direction);
+        out += "\n\n";
+        out += OneLine(direction == Direction::kIngress ? layout_.components_ingress
+                                                        : layout_.components_egress);
+        if (block.any[d] || (block.rows[d].empty() && !block.isolated[d])) {
+          out += " " + OneLine(layout_.any);
+        } else if (block.rows[d].empty()) {
+          out += " " + OneLine(layout_.none);
+        } else {
+          out += "\n\n";
+          out += TableText(block.rows[d], columns[d]);
+        }
+        out += Notes(*block.component, direction);
+      }
+      out += Prose(prose, Section::kComponents, *block.component);
+    }
+    if (out.empty()) {
+      return OneLine(Fill(layout_.empty, [&](std::string_view name) -> std::optional<std::string> {
+        if (name == "direction") return std::string("ingress or egress");
+        return std::nullopt;
+      }));
+    }
+    return out;
+  }
+
+  // The columns of a direction's tables on this page: an optional column only
+  // when some row of that direction depends on the configuration.
+  std::vector<ColumnLayout> Columns(Direction direction) const {
+    bool conditional = false;
+    for (const Block& block : blocks_) {
+      for (const Row& row : block.rows[Index(direction)]) conditional = conditional || row.conditional;
+    }
+    std::vector<ColumnLayout> out;
+    for (const ColumnLayout& column : layout_.table(direction).columns) {
+      if (!column.optional || conditional) out.push_back(column);
+    }
+    return out;
+  }
+
+  std::string Heading(const ir::Component& component) const {
+    auto it = layout_.headings.find(component.id);
+    const std::string& format = it != layout_.headings.end() ? it->second : layout_.heading;
+    std::string heading = OneLine(Fill(format, [&](std::string_view name) -> std::optional<std::string> {
+      if (name == "name") return OneLine(component.name);
+      if (name == "id") return component.id;
+      return std::nullopt;
+    }));
+    if (layout_.anchor.empty()) return heading;
+    std::string_view text = heading;
+    while (!text.empty() && text.front() == '#') text.remove_prefix(1);
+    std::string slug = Slug(text);
+    return heading + "\n" + OneLine(Fill(layout_.anchor, [&](std::string_view name) -> std::optional<std::string> {
+      if (name == "slug") return slug;
+      if (name == "id") return component.id;
+      return std::nullopt;
+    }));
+  }
+
+  std::string Notes(const ir::Component& component, Direction direction) const {
+    std::string out;
+    for (const ir::Note& note : component.notes) {
+      if (note.direction != direction) continue;
+      out += "\n\n";
+      out += OneLine(Fill(layout_.note, [&](std::string_view name) -> std::optional<std::string> {
+        if (name == "text") return OneLine(note.text);
+        return std::nullopt;
+      }));
+    }
+    return out;
+  }
+
+  static std::string Prose(const std::map<std::pair<Section, std::string>, std::vector<std::string>>& prose,
+                           Section section, const ir::Component& component) {
+    auto it = prose.find({section, component.id});
+    if (it == prose.end()) return {};
+    std::string out;
+    for (const std::string& line : it->second) out += "\n" + line;
+    return out;
+  }
+
+  // The table of some rows, without a final line break.
+  std::string TableText(const std::vector<Row>& rows, const std::vector<ColumnLayout>& columns) const {
+    std::vector<std::string> header;
+    header.reserve(columns.size());
+    for (const ColumnLayout& column : columns) header.push_back(EscapeCell(column.header));
+    Table table(std::move(header));
+    for (const Row& row : rows) {
+      std::vector<std::string> cells;
+      cells.reserve(columns.size());
+      for (const ColumnLayout& column : columns) cells.push_back(Cell(row, column));
+      table.AddRow(std::move(cells));
+    }
+    std::string out;
+    table.Render(out);
+    out.pop_back();  // the table's last line break
+    return out;
+  }
+
+  static std::string Cell(const Row& row, const ColumnLayout& column) {
+    auto lookup = [&](std::string_view name) -> std::optional<std::string> {
+      if (name == "type") return row.type;
+      if (name == "peers") return row.peers;
+      if (name == "pod_label") return row.pod_label;
+      if (name == "port") return row.port;
+      if (name == "port_words") return row.port_words;
+      if (name == "reason") return row.rule->reason;
+      if (name == "enabled") return row.enabled;
+      return std::nullopt;
+    };
+    // A rule's own cell replaces the layout's wording of its peer and label
+    // columns; it may use the same placeholders.
+    bool peer_column = column.column == Column::kOrigin || column.column == Column::kDestination;
+    if (peer_column && !row.rule->peer_cell.empty()) return Fill(row.rule->peer_cell, lookup);
+    if (column.column == Column::kPodLabel && !row.rule->label_cell.empty()) {
+      return Fill(row.rule->label_cell, lookup);
+    }
+    return Fill(column.cell, lookup);
+  }
+
+  // A rule that admits anywhere on every port of every protocol, whatever
+  // the configuration.
+  bool AdmitsEverything(const ir::Rule& rule) const {
+    if (input_.all_configurations && !rule.when.always()) return false;
+    if (!EveryPort(SortedPorts(rule.ports))) return false;
+    for (const ir::PeerRef& peer : rule.peers) {
+      if (peer.kind == ir::PeerRef::Kind::kAnywhere) return true;
+      if (peer.kind == ir::PeerRef::Kind::kParam && peer.index < input_.config.params.size()) {
+        for (const ir::PeerRef& inner : input_.config.params[peer.index].peers) {
+          if (inner.kind == ir::PeerRef::Kind::kAnywhere) return true;
+        }
+      }
+    }
+    return false;
+  }
+
   // One end of a port from a parameter: its value in the configuration, or
   // `$name` when it has none.
   std::optional<uint16_t> PortEnd(const ir::ValueRef& v, std::string& text) const {
@@ -151,10 +329,10 @@ class Renderer {
     return std::nullopt;
   }
 
-  // The Port cell of each protocol of a rule: numbers and ranges (from
-  // literals and parameters with values), then `$param` for parameters
-  // without a value, then container port names.
-  std::map<ir::Protocol, std::string> PortCells(const ir::Rule& rule) const {
+  // The ports of each protocol of a rule, as the Port cell and as words:
+  // numbers and ranges (from literals and parameters with values), then
+  // `$param` for parameters without a value, then container port names.
+  std::map<ir::Protocol, std::pair<std::string, std::string>> PortCells(const ir::Rule& rule) const {
     std::vector<ir::PortRange> numbered = rule.ports;
     std::map<ir::Protocol, std::vector<std::string>> extra;
     for (const ir::PortRef& ref : rule.port_refs) {
@@ -169,11 +347,21 @@ class Renderer {
     for (const ir::NamedPort& p : rule.named_ports) extra[p.protocol].push_back(p.name);
     std::map<ir::Protocol, std::vector<ir::PortRange>> by_protocol;
     for (const ir::PortRange& r : SortedPorts(numbered)) by_protocol[r.protocol].push_back(r);
-    std::map<ir::Protocol, std::string> cells;
-    for (const auto& [protocol, ranges] : by_protocol) cells[protocol] = PortsText(ranges);
-    for (const auto& [protocol, items] : extra) {
-      std::string& cell = cells[protocol];
-      for (const std::string& item : items) cell += (cell.empty() ? "" : ", ") + item;
+    for (const auto& [protocol, items] : extra) by_protocol[protocol];
+    std::map<ir::Protocol, std::pair<std::string, std::string>> cells;
+    for (const auto& [protocol, ranges] : by_protocol) {
+      const std::vector<std::string>& more = extra[protocol];
+      if (more.empty()) {
+        cells[protocol] = {PortsText(ranges), PortWords(ranges)};
+        continue;
+      }
+      std::vector<std::string> items;
+      for (const ir::PortRange& r : ranges) items.push_back(PortText(r));
+      items.insert(items.end(), more.begin(), more.end());
+      std::string text;
+      for (const std::string& item : items) text += (text.empty() ? "" : ", ") + item;
+      bool several = items.size() > 1 || (ranges.size() == 1 && ranges[0].first != ranges[0].last);
+      cells[protocol] = {text, (several ? "ports " : "port ") + JoinList(items, "and")};
     }
     return cells;
   }
@@ -187,15 +375,15 @@ class Renderer {
     std::string enabled = ConditionText(input_.module, rule.when);
     bool conditional = enabled != "Always";
     for (const auto& [protocol, cell] : PortCells(rule)) {
-      // A rule's `port_doc` replaces the Port cell ("User Supplied").
-      const std::string& ports_text = rule.port_doc.empty() ? cell : rule.port_doc;
       Row row;
-      std::string type(ir::ProtocolName(protocol));
-      if (rule.direction == Direction::kIngress) {
-        row.cells = {type, words.origin, ports_text, rule.reason};
-      } else {
-        row.cells = {type, words.destination, words.pod_label, ports_text, rule.reason};
-      }
+      row.rule = &rule;
+      row.type = std::string(ir::ProtocolName(protocol));
+      row.peers = rule.direction == Direction::kIngress ? words.origin : words.destination;
+      row.pod_label = words.pod_label;
+      // A rule's `port_doc` words its ports ("User Supplied"), in the Port
+      // cell and wherever the layout says the ports.
+      row.port = rule.port_doc.empty() ? cell.first : rule.port_doc;
+      row.port_words = rule.port_doc.empty() ? cell.second : rule.port_doc;
       row.enabled = enabled;
       row.conditional = conditional;
       rows.push_back(std::move(row));
@@ -203,106 +391,56 @@ class Renderer {
   }
 
   const Input& input_;
+  const Layout& layout_;
   std::vector<bool> enabled_;
   PeerWording wording_;
+  std::vector<Block> blocks_;
 };
 
-std::string_view Trim(std::string_view text) {
-  size_t begin = text.find_first_not_of(" \t\r");
-  if (begin == std::string_view::npos) return {};
-  size_t end = text.find_last_not_of(" \t\r");
-  return text.substr(begin, end - begin + 1);
-}
-
-// The name of a marker line ("ingress" for "<!-- netpolc:ingress -->"), or
-// nullopt when the line is no marker. Sets `malformed` when the line mentions
-// a marker but is not one.
-std::optional<std::string> MarkerName(std::string_view line, bool& malformed) {
-  malformed = false;
-  size_t open = line.find(kMarkerOpen);
-  if (open == std::string_view::npos) return std::nullopt;
-  std::string_view rest = Trim(line.substr(open + kMarkerOpen.size()));
-  if (rest.rfind(kMarkerPrefix, 0) != 0) return std::nullopt;  // an ordinary comment
-  std::string_view trimmed = Trim(line);
-  if (trimmed.rfind(kMarkerOpen, 0) != 0 || trimmed.size() < kMarkerOpen.size() + kMarkerClose.size() ||
-      trimmed.substr(trimmed.size() - kMarkerClose.size()) != kMarkerClose) {
-    malformed = true;
-    return std::nullopt;
-  }
-  std::string_view inner =
-      Trim(trimmed.substr(kMarkerOpen.size(), trimmed.size() - kMarkerOpen.size() - kMarkerClose.size()));
-  std::string_view name = Trim(inner.substr(kMarkerPrefix.size()));
-  if (name.empty() || name.find_first_of(" \t") != std::string_view::npos) {
-    malformed = true;
-    return std::nullopt;
-  }
-  return std::string(name);
-}
-
-std::string MarkerFor(std::string_view name) {
-  return "<!-- netpolc:" + std::string(name) + " -->";
-}
-
-// Replaces the marker lines of `text`. Reports every problem and returns
-// false when there is one.
-bool FillTemplate(std::string_view text, uint32_t template_file, const Renderer& renderer,
-                  std::string& out, Diagnostics& diagnostics) {
-  static constexpr std::string_view kNames[] = {"ingress", "egress"};
-  std::string result;
-  result.reserve(text.size() * 2);
-  size_t found[2] = {0, 0};
-  size_t first_line[2] = {0, 0};
+bool FillTemplate(std::string_view text, const Input& input, std::string& out,
+                  Diagnostics& diagnostics) {
+  std::optional<PageTemplate> page = ParseTemplate(text, input.template_file, diagnostics);
+  if (!page) return false;
   bool ok = true;
-  size_t line_number = 0;
-  // Errors point at the template line (1:1 for a missing marker).
-  auto error = [&](const std::string& message) {
-    SourceLoc loc{template_file, static_cast<uint32_t>(std::max<size_t>(line_number, 1)), 1, 1};
-    diagnostics.Emit(DiagnosticKind::kInvalidTemplate, loc, message);
+  auto error_at = [&](uint32_t line, const std::string& message) {
+    diagnostics.Emit(DiagnosticKind::kInvalidTemplate, SourceLoc{input.template_file, line, 1, 1},
+                     message);
     ok = false;
   };
-  for (size_t start = 0; start < text.size();) {
-    size_t newline = text.find('\n', start);
-    size_t end = newline == std::string_view::npos ? text.size() : newline + 1;
-    std::string_view line = text.substr(start, end - start);
-    std::string_view body = line.substr(0, line.size() - (newline == std::string_view::npos ? 0 : 1));
-    start = end;
-    ++line_number;
-    bool malformed = false;
-    std::optional<std::string> name = MarkerName(body, malformed);
-    if (malformed) {
-      error(fmt::format("a marker must stand alone on its line, written {} or {}",
-                        MarkerFor("ingress"), MarkerFor("egress")));
-      continue;
+  // Every rule of the rules file has a place on the page.
+  bool components = page->has[static_cast<size_t>(Section::kComponents)];
+  for (Direction direction : {Direction::kIngress, Direction::kEgress}) {
+    Section section = direction == Direction::kIngress ? Section::kIngress : Section::kEgress;
+    if (components || page->has[static_cast<size_t>(section)]) continue;
+    bool has_rules = false;
+    for (const ir::Component& c : input.module.components) {
+      has_rules = has_rules || (direction == Direction::kIngress ? c.has_ingress() : c.has_egress());
     }
-    if (!name) {
-      result.append(line);
-      continue;
+    if (has_rules) {
+      error_at(1, fmt::format("the template has no <!-- netpolc:{0} --> line, where the {0} tables go "
+                              "(or <!-- netpolc:components -->)",
+                              SectionName(section)));
     }
-    size_t which = 0;
-    while (which < 2 && kNames[which] != *name) ++which;
-    if (which == 2) {
-      error(fmt::format("unknown marker '{}'; the markers are {} and {}", *name,
-                        MarkerFor("ingress"), MarkerFor("egress")));
-      continue;
-    }
-    if (found[which]++ > 0) {
-      error(fmt::format("{} appears a second time (first on line {})", MarkerFor(*name),
-                        first_line[which]));
-      continue;
-    }
-    first_line[which] = line_number;
-    result += renderer.Section(which == 0 ? Direction::kIngress : Direction::kEgress);
-    // Keep the marker line's own ending.
-    result.append(line.substr(body.size()));
   }
-  line_number = 0;
-  for (size_t which = 0; which < 2; ++which) {
-    if (found[which] == 0) {
-      error(fmt::format("the template has no {} line, where the {} tables go", MarkerFor(kNames[which]),
-                        kNames[which]));
+  for (const auto& [key, line] : page->prose_line) {
+    if (!input.module.FindComponent(key.second)) {
+      error_at(line, fmt::format("a prose block after '{}', which is no component", key.second));
+    }
+  }
+  for (const auto& [id, heading] : page->layout.headings) {
+    if (!input.module.FindComponent(id)) {
+      error_at(page->layout.heading_lines[id],
+               fmt::format("layout: 'headings' names '{}', which is no component", id));
     }
   }
   if (!ok) return false;
+  Renderer renderer(input, page->layout);
+  std::string result;
+  result.reserve(text.size() * 2);
+  for (const PageTemplate::Piece& piece : page->pieces) {
+    if (piece.section) result += renderer.Render(*piece.section, page->prose);
+    result += piece.text;
+  }
   out += result;
   return true;
 }
@@ -312,8 +450,11 @@ std::string BaseName(std::string_view path) {
   return std::string(slash == std::string_view::npos ? path : path.substr(slash + 1));
 }
 
-void DefaultPage(const Input& input, const Renderer& renderer, std::string& out) {
-  out += "<!-- Generated by netpolc from " + BaseName(input.source_name) +
+void DefaultPage(const Input& input, std::string& out) {
+  Layout layout = DefaultLayout();
+  Renderer renderer(input, layout);
+  const std::map<std::pair<Section, std::string>, std::vector<std::string>> no_prose;
+  out += "<!-- Generated by netpolc from " + SourceNameForComment(BaseName(input.source_name)) +
          ". Do not edit: change the rules and build again. -->\n\n";
   out += "# Network policies\n\n";
   if (!input.all_configurations) {
@@ -327,9 +468,9 @@ void DefaultPage(const Input& input, const Renderer& renderer, std::string& out)
     out += "\n\n";
   }
   out += "## Inbound network connections (ingress)\n\n";
-  out += renderer.Section(Direction::kIngress);
+  out += renderer.Render(Section::kIngress, no_prose);
   out += "\n\n## Outbound network connections (egress)\n\n";
-  out += renderer.Section(Direction::kEgress);
+  out += renderer.Render(Section::kEgress, no_prose);
   out += "\n";
 }
 
@@ -343,11 +484,8 @@ class MarkdownBackend : public Backend {
   bool takes_template() const override { return true; }
 
   bool Render(const Input& input, std::string& out, Diagnostics& diagnostics) const override {
-    Renderer renderer(input);
-    if (input.template_text) {
-      return FillTemplate(*input.template_text, input.template_file, renderer, out, diagnostics);
-    }
-    DefaultPage(input, renderer, out);
+    if (input.template_text) return FillTemplate(*input.template_text, input, out, diagnostics);
+    DefaultPage(input, out);
     return true;
   }
 };

@@ -24,7 +24,7 @@ std::string EscapeCell(std::string_view text);
 
 class Table {
  public:
-  // Header cells are written as given (callers pass `**Type**`).
+  // Header cells are written as given (callers pass `**Type**`, escaped).
   explicit Table(std::vector<std::string> header);
 
   // Cells are escaped with EscapeCell; a row shorter than the header is

@@ -2,6 +2,8 @@
 
 #include <set>
 
+#include "backends/markdown/escape.h"
+
 namespace netpolc::backends::markdown {
 namespace {
 
@@ -138,7 +140,9 @@ std::string JoinList(const std::vector<std::string>& items, std::string_view wor
 }
 
 std::string FlagSentence(const ir::Flag& flag, bool enabled) {
-  std::string doc = flag.link.empty() ? flag.doc : "[" + flag.doc + "](" + flag.link + ")";
+  std::string doc = flag.link.empty()
+                        ? OneLine(flag.doc)
+                        : "[" + LinkText(flag.doc) + "](" + LinkDestination(flag.link) + ")";
   return ReplaceAll(enabled ? flag.enabled : flag.disabled, "{doc}", doc);
 }
 
@@ -332,7 +336,11 @@ PeerWording::Words PeerWording::Word(const ir::Rule& rule) const {
     const ir::Component& c = module_.components[index];
     names.push_back(c.name);
     all_cluster = all_cluster && c.scope == ir::Scope::kCluster;
-    if (!c.labels.empty()) component_labels.push_back(LabelText(c.labels.front()));
+    if (!c.pod_label.empty()) {
+      component_labels.push_back(c.pod_label);
+    } else if (!c.labels.empty()) {
+      component_labels.push_back(LabelText(c.labels.front()));
+    }
   }
   std::string names_text = JoinList(names, "and");
 

@@ -97,6 +97,8 @@ size_t CrossCheck(const ir::Module& module, const std::vector<std::vector<bool>>
   }
   size_t compared = 0;
   for (const std::vector<bool>& flags : configs) {
+    // Variables are in the model's order, not the flags'.
+    const std::vector<bool> vars = model.VarAssignment(flags);
     ir::Config config = defaults;
     config.flags = flags;
     Diagnostics diagnostics;
@@ -115,7 +117,7 @@ size_t CrossCheck(const ir::Module& module, const std::vector<std::vector<bool>>
     for (const std::string& ns : namespaces) cluster.AddNamespace({ns, {}});
     std::vector<bool> exists(model.component_count());
     for (uint32_t c = 0; c < model.component_count(); ++c) {
-      exists[c] = bdd.Eval(model.Enabled(c), flags);
+      exists[c] = bdd.Eval(model.Enabled(c), vars);
       if (!exists[c]) continue;
       verify::Labels labels;
       for (const ir::Label& l : model.Selector(c)) labels[l.key] = l.value;
@@ -133,7 +135,7 @@ size_t CrossCheck(const ir::Module& module, const std::vector<std::vector<bool>>
     for (const Query& q : queries) {
       bool present = (!q.from.is_component() || exists[q.from.component]) &&
                      (!q.to.is_component() || exists[q.to.component]);
-      bool symbolic = bdd.Eval(q.allowed, flags);
+      bool symbolic = bdd.Eval(q.allowed, vars);
       std::string mismatch;
       if (!present) {
         if (symbolic) mismatch = "allowed to or from a component that does not exist";
@@ -142,10 +144,10 @@ size_t CrossCheck(const ir::Module& module, const std::vector<std::vector<bool>>
         if (symbolic != cluster.Allowed(q.from_id, q.to_id, p, q.port)) {
           mismatch = "allowed";
         } else if (q.from.is_component() &&
-                   bdd.Eval(q.egress, flags) != cluster.EgressAllowed(q.from_id, q.to_id, p, q.port)) {
+                   bdd.Eval(q.egress, vars) != cluster.EgressAllowed(q.from_id, q.to_id, p, q.port)) {
           mismatch = "egress side";
         } else if (q.to.is_component() &&
-                   bdd.Eval(q.ingress, flags) != cluster.IngressAllowed(q.from_id, q.to_id, p, q.port)) {
+                   bdd.Eval(q.ingress, vars) != cluster.IngressAllowed(q.from_id, q.to_id, p, q.port)) {
           mismatch = "ingress side";
         }
         ++compared;
@@ -203,7 +205,7 @@ TEST_CASE("Explain answers agree with the evaluator on the Event Streams finding
   CHECK(blocked.egress.allows == Bdd::kTrue);
   CHECK(blocked.ingress.allows == Bdd::kFalse);
   Explanation tls_only = Explain(model, c("kafka"), c("admin_api"), ir::Protocol::kTcp, 7443);
-  CHECK(tls_only.ingress.allows == bdd.Var(tls));
+  CHECK(tls_only.ingress.allows == model.FlagRef(tls));
   CHECK(tls_only.egress.allows == Bdd::kFalse);  // kafka's egress is restricted
   Explanation zk = Explain(model, c("zookeeper"), c("zookeeper"), ir::Protocol::kTcp, 2888);
   CHECK(zk.allowed == Bdd::kTrue);
@@ -212,7 +214,7 @@ TEST_CASE("Explain answers agree with the evaluator on the Event Streams finding
   CHECK(zk2181.ingress.allows == Bdd::kTrue);
   uint32_t connect = *module.FindFlag("kafka_connect");
   Explanation api = Explain(model, c("admin_api"), c("kafka_connect"), ir::Protocol::kTcp, 8083);
-  CHECK(api.egress.allows == bdd.Var(connect));
+  CHECK(api.egress.allows == model.FlagRef(connect));
   CHECK(api.allowed == Bdd::kFalse);
 }
 
@@ -379,6 +381,25 @@ TEST_CASE("Sixty flags and three thousand rules: the commands stay fast") {
   CHECK(!findings.empty());
   CHECK(!connections.connections.empty());
   CHECK(seconds < 30);
+}
+
+TEST_CASE("Flags are ordered by first appearance, texts by declaration") {
+  // Declared a0, a1, a2, b0, b1, b2, unused; used pairwise.
+  std::unique_ptr<Compiled> m = Compile(
+      "flag a0; flag a1; flag a2; flag b0; flag b1; flag b2; flag unused;\n"
+      "component x when (a0 and b0) or (a1 and b1) or (a2 and b2) {\n"
+      "  labels { \"app\": \"x\" }\n"
+      "  ingress 80 from anywhere when b2 or a2;\n"
+      "}\n");
+  REQUIRE(m->module);
+  const ir::Module& module = *m->module;
+  CHECK(FlagOrder(module) == std::vector<uint32_t>{0, 3, 1, 4, 2, 5, 6});
+  ir::Config config = ir::Config::Defaults(module);
+  Bdd bdd;
+  Model model(module, config, bdd, Model::BindFlags(module, config, {}, bdd));
+  CHECK(bdd.TopVar(model.FlagRef(3)) == 1);  // b0 right after a0
+  CHECK(bdd.Compact(model.Enabled(0)) == "a0 and b0 or a1 and b1 or a2 and b2");
+  CHECK(bdd.Compact(model.rule(0).when) == "a2 or b2");
 }
 
 }  // namespace

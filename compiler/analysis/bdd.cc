@@ -10,14 +10,32 @@ constexpr uint32_t kTerminalVar = std::numeric_limits<uint32_t>::max();
 uint64_t PairKey(uint32_t a, uint32_t b) { return (static_cast<uint64_t>(a) << 32) | b; }
 }  // namespace
 
-Bdd::Bdd() {
+constexpr size_t kMaxCacheEntries = 1 << 20;
+
+template <typename Map>
+void MakeRoom(Map& cache) {
+  if (cache.size() >= kMaxCacheEntries) cache.clear();
+}
+
+Bdd::Bdd(Limits limits) : limits_(limits) {
   nodes_.push_back({kTerminalVar, kFalse, kFalse});
   nodes_.push_back({kTerminalVar, kTrue, kTrue});
 }
 
 uint32_t Bdd::NewVar(std::string name) {
+  return NewVar(std::move(name), static_cast<uint32_t>(names_.size()));
+}
+
+uint32_t Bdd::NewVar(std::string name, uint32_t display_rank) {
   names_.push_back(std::move(name));
+  ranks_.push_back(display_rank);
   return static_cast<uint32_t>(names_.size() - 1);
+}
+
+void Bdd::Step() {
+  if (++steps_ > limits_.max_steps) {
+    throw TooComplex("more than " + std::to_string(limits_.max_steps) + " steps");
+  }
 }
 
 Bdd::Ref Bdd::Make(uint32_t var, Ref lo, Ref hi) {
@@ -25,6 +43,9 @@ Bdd::Ref Bdd::Make(uint32_t var, Ref lo, Ref hi) {
   NodeKey key{var, lo, hi};
   auto it = unique_.find(key);
   if (it != unique_.end()) return it->second;
+  if (nodes_.size() - 2 >= limits_.max_nodes) {
+    throw TooComplex("more than " + std::to_string(limits_.max_nodes) + " nodes");
+  }
   Ref ref = static_cast<Ref>(nodes_.size());
   nodes_.push_back({var, lo, hi});
   unique_.emplace(key, ref);
@@ -34,67 +55,155 @@ Bdd::Ref Bdd::Make(uint32_t var, Ref lo, Ref hi) {
 Bdd::Ref Bdd::Var(uint32_t var) { return Make(var, kFalse, kTrue); }
 
 Bdd::Ref Bdd::Not(Ref f) {
-  if (f == kFalse) return kTrue;
-  if (f == kTrue) return kFalse;
-  if (auto it = not_cache_.find(f); it != not_cache_.end()) return it->second;
-  Node n = nodes_[f];
-  Ref lo = Not(n.lo);
-  Ref hi = Not(n.hi);
-  Ref r = Make(n.var, lo, hi);
-  not_cache_.emplace(f, r);
+  // Post-order over f's nodes with an explicit stack.
+  struct Frame {
+    Ref f;
+    bool expanded;
+  };
+  std::vector<Frame> stack{{f, false}};
+  std::vector<Ref> results;
+  while (!stack.empty()) {
+    Frame frame = stack.back();
+    stack.pop_back();
+    if (!frame.expanded) {
+      if (frame.f <= kTrue) {
+        results.push_back(frame.f == kTrue ? kFalse : kTrue);
+        continue;
+      }
+      if (auto it = not_cache_.find(frame.f); it != not_cache_.end()) {
+        results.push_back(it->second);
+        continue;
+      }
+      Step();
+      const Node& n = nodes_[frame.f];
+      stack.push_back({frame.f, true});
+      stack.push_back({n.hi, false});
+      stack.push_back({n.lo, false});
+      continue;
+    }
+    Ref lo = results[results.size() - 2], hi = results.back();
+    results.resize(results.size() - 2);
+    Ref r = Make(nodes_[frame.f].var, lo, hi);
+    MakeRoom(not_cache_);
+    not_cache_.emplace(frame.f, r);
+    results.push_back(r);
+  }
+  return results.back();
+}
+
+Bdd::Ref Bdd::Apply(bool is_and, Ref f, Ref g) {
+  auto terminal = [is_and](Ref f, Ref g, Ref& out) {
+    Ref absorbing = is_and ? kFalse : kTrue, neutral = is_and ? kTrue : kFalse;
+    if (f == absorbing || g == absorbing) {
+      out = absorbing;
+    } else if (f == neutral) {
+      out = g;
+    } else if (g == neutral || f == g) {
+      out = f;
+    } else {
+      return false;
+    }
+    return true;
+  };
+  auto& cache = is_and ? and_cache_ : or_cache_;
+  // Each frame is visited three times: to look it up (state 0), after its
+  // low cofactor (1) and after its high cofactor (2).
+  struct Frame {
+    Ref f, g;
+    uint32_t var;
+    uint8_t state;
+  };
+  std::vector<Frame> stack{{f, g, 0, 0}};
+  std::vector<Ref> results;
+  while (!stack.empty()) {
+    Frame& top = stack.back();
+    if (top.state == 0) {
+      Ref r;
+      if (terminal(top.f, top.g, r)) {
+        results.push_back(r);
+        stack.pop_back();
+        continue;
+      }
+      if (top.f > top.g) std::swap(top.f, top.g);
+      if (auto it = cache.find(PairKey(top.f, top.g)); it != cache.end()) {
+        results.push_back(it->second);
+        stack.pop_back();
+        continue;
+      }
+      Step();
+      top.var = std::min(VarOf(top.f), VarOf(top.g));
+      top.state = 1;
+      Frame child{Low(top.f, top.var), Low(top.g, top.var), 0, 0};
+      stack.push_back(child);
+    } else if (top.state == 1) {
+      top.state = 2;
+      Frame child{High(top.f, top.var), High(top.g, top.var), 0, 0};
+      stack.push_back(child);
+    } else {
+      Ref lo = results[results.size() - 2], hi = results.back();
+      results.resize(results.size() - 2);
+      Ref r = Make(top.var, lo, hi);
+      MakeRoom(cache);
+      cache.emplace(PairKey(top.f, top.g), r);
+      stack.pop_back();
+      results.push_back(r);
+    }
+  }
+  return results.back();
+}
+
+Bdd::Ref Bdd::And(Ref f, Ref g) { return Apply(true, f, g); }
+
+Bdd::Ref Bdd::Or(Ref f, Ref g) { return Apply(false, f, g); }
+
+Bdd::Ref Bdd::Fold(bool is_and, std::vector<Ref> operands) {
+  // Bottom variables first: each step then adds the next operand above what
+  // is built, instead of walking all of it.
+  std::stable_sort(operands.begin(), operands.end(),
+                   [&](Ref a, Ref b) { return VarOf(a) > VarOf(b); });
+  Ref r = is_and ? kTrue : kFalse;
+  for (Ref operand : operands) r = Apply(is_and, r, operand);
   return r;
 }
 
-Bdd::Ref Bdd::And(Ref f, Ref g) {
-  if (f == kFalse || g == kFalse) return kFalse;
-  if (f == kTrue) return g;
-  if (g == kTrue || f == g) return f;
-  if (f > g) std::swap(f, g);
-  uint64_t key = PairKey(f, g);
-  if (auto it = and_cache_.find(key); it != and_cache_.end()) return it->second;
-  Node a = nodes_[f], b = nodes_[g];
-  uint32_t v = std::min(a.var, b.var);
-  Ref f0 = a.var == v ? a.lo : f, f1 = a.var == v ? a.hi : f;
-  Ref g0 = b.var == v ? b.lo : g, g1 = b.var == v ? b.hi : g;
-  Ref lo = And(f0, g0);
-  Ref hi = And(f1, g1);
-  Ref r = Make(v, lo, hi);
-  and_cache_.emplace(key, r);
-  return r;
-}
+Bdd::Ref Bdd::AndAll(std::vector<Ref> operands) { return Fold(true, std::move(operands)); }
 
-Bdd::Ref Bdd::Or(Ref f, Ref g) {
-  if (f == kTrue || g == kTrue) return kTrue;
-  if (f == kFalse) return g;
-  if (g == kFalse || f == g) return f;
-  if (f > g) std::swap(f, g);
-  uint64_t key = PairKey(f, g);
-  if (auto it = or_cache_.find(key); it != or_cache_.end()) return it->second;
-  Node a = nodes_[f], b = nodes_[g];
-  uint32_t v = std::min(a.var, b.var);
-  Ref f0 = a.var == v ? a.lo : f, f1 = a.var == v ? a.hi : f;
-  Ref g0 = b.var == v ? b.lo : g, g1 = b.var == v ? b.hi : g;
-  Ref lo = Or(f0, g0);
-  Ref hi = Or(f1, g1);
-  Ref r = Make(v, lo, hi);
-  or_cache_.emplace(key, r);
-  return r;
-}
+Bdd::Ref Bdd::OrAll(std::vector<Ref> operands) { return Fold(false, std::move(operands)); }
 
 Bdd::Ref Bdd::Restrict(Ref f, uint32_t var, bool value) {
   std::unordered_map<Ref, Ref> memo;
-  auto go = [&](auto& self, Ref g) -> Ref {
-    Node n = nodes_[g];
-    if (n.var == kTerminalVar || n.var > var) return g;
-    if (n.var == var) return value ? n.hi : n.lo;
-    if (auto it = memo.find(g); it != memo.end()) return it->second;
-    Ref lo = self(self, n.lo);
-    Ref hi = self(self, n.hi);
-    Ref r = Make(n.var, lo, hi);
-    memo.emplace(g, r);
-    return r;
+  struct Frame {
+    Ref g;
+    bool expanded;
   };
-  return go(go, f);
+  std::vector<Frame> stack{{f, false}};
+  std::vector<Ref> results;
+  while (!stack.empty()) {
+    Frame frame = stack.back();
+    stack.pop_back();
+    const Node& n = nodes_[frame.g];
+    if (!frame.expanded) {
+      if (n.var == kTerminalVar || n.var > var) {
+        results.push_back(frame.g);
+      } else if (n.var == var) {
+        results.push_back(value ? n.hi : n.lo);
+      } else if (auto it = memo.find(frame.g); it != memo.end()) {
+        results.push_back(it->second);
+      } else {
+        Step();
+        stack.push_back({frame.g, true});
+        stack.push_back({n.hi, false});
+        stack.push_back({n.lo, false});
+      }
+      continue;
+    }
+    Ref lo = results[results.size() - 2], hi = results.back();
+    results.resize(results.size() - 2);
+    Ref r = Make(n.var, lo, hi);
+    memo.emplace(frame.g, r);
+    results.push_back(r);
+  }
+  return results.back();
 }
 
 Bdd::Ref Bdd::Exists(Ref f, uint32_t var) {
@@ -142,6 +251,7 @@ bool Bdd::NegativeIn(Ref f, uint32_t var) {
 Bdd::Ref Bdd::Isop(Ref lower, Ref upper, std::vector<Cube>& cubes, size_t max_cubes,
                    bool& overflow) {
   if (overflow || lower == kFalse) return kFalse;
+  Step();
   if (upper == kTrue) {
     cubes.push_back({});
     if (cubes.size() > max_cubes) overflow = true;
@@ -177,17 +287,28 @@ Bdd::Ref Bdd::Isop(Ref lower, Ref upper, std::vector<Cube>& cubes, size_t max_cu
 
 bool Bdd::Cover(Ref f, Ref dont_care, std::vector<Cube>& cubes, size_t max_cubes) {
   cubes.clear();
+  Ref lower = AndNot(f, dont_care), upper = Or(f, dont_care);
+  std::vector<uint32_t> vars = Support(lower), upper_vars = Support(upper);
+  vars.insert(vars.end(), upper_vars.begin(), upper_vars.end());
+  std::sort(vars.begin(), vars.end());
+  if (std::unique(vars.begin(), vars.end()) - vars.begin() > static_cast<ptrdiff_t>(kMaxCoverVars)) {
+    return false;
+  }
   bool overflow = false;
-  Isop(AndNot(f, dont_care), Or(f, dont_care), cubes, max_cubes, overflow);
+  Isop(lower, upper, cubes, max_cubes, overflow);
   if (overflow) {
     cubes.clear();
     return false;
   }
-  std::sort(cubes.begin(), cubes.end(), [](const Cube& a, const Cube& b) {
+  for (Cube& cube : cubes) {
+    std::sort(cube.begin(), cube.end(),
+              [&](const auto& a, const auto& b) { return RankOf(a.first) < RankOf(b.first); });
+  }
+  std::sort(cubes.begin(), cubes.end(), [&](const Cube& a, const Cube& b) {
     if (a.size() != b.size()) return a.size() < b.size();
     // Earlier variables first; for a variable, the "true" literal first.
     for (size_t i = 0; i < a.size(); ++i) {
-      if (a[i].first != b[i].first) return a[i].first < b[i].first;
+      if (a[i].first != b[i].first) return RankOf(a[i].first) < RankOf(b[i].first);
       if (a[i].second != b[i].second) return a[i].second;
     }
     return false;
@@ -220,10 +341,14 @@ std::string Bdd::Describe(Ref f, Ref dont_care) {
   if (!Cover(f, dont_care, cubes)) {
     std::string out = "in some configurations of ";
     std::vector<uint32_t> support = Support(f);
-    for (size_t i = 0; i < support.size(); ++i) {
+    std::sort(support.begin(), support.end(),
+              [&](uint32_t a, uint32_t b) { return RankOf(a) < RankOf(b); });
+    size_t shown = std::min(support.size(), kMaxNamedVars);
+    for (size_t i = 0; i < shown; ++i) {
       if (i > 0) out += ", ";
       out += names_[support[i]];
     }
+    if (shown < support.size()) out += " and " + std::to_string(support.size() - shown) + " more";
     return out;
   }
   std::string out;

@@ -7,9 +7,17 @@
 // operations are polynomial in the sizes of their operands. Only the flags a
 // condition mentions appear in its diagram: nothing here ever enumerates
 // configurations one by one.
+//
+// Every operation is iterative (an explicit stack, never recursion per
+// variable), and a manager has budgets: at most Limits::max_nodes nodes and
+// Limits::max_steps operation steps (cache misses) in its lifetime. Past
+// either, the operation throws Bdd::TooComplex and the manager stays usable
+// for what it had built; callers report the condition as too complex. Caches
+// are bounded and cleared when full.
 #pragma once
 
 #include <cstdint>
+#include <stdexcept>
 #include <string>
 #include <unordered_map>
 #include <utility>
@@ -26,10 +34,28 @@ class Bdd {
   // A conjunction of literals: (variable, value) sorted by variable.
   using Cube = std::vector<std::pair<uint32_t, bool>>;
 
-  Bdd();
+  struct Limits {
+    // About 60 bytes each with the unique table: ~60 MB at most. A rules
+    // file of 20,000 rules over 20 flags needs under 1,000.
+    size_t max_nodes = 1'000'000;
+    // Cache misses of all operations together (the same file: ~75,000).
+    uint64_t max_steps = 20'000'000;
+  };
 
-  // Declares the next variable (variables are ordered by declaration).
+  // Thrown by an operation that would pass a budget.
+  class TooComplex : public std::runtime_error {
+   public:
+    using std::runtime_error::runtime_error;
+  };
+
+  Bdd() : Bdd(Limits{}) {}
+  explicit Bdd(Limits limits);
+
+  // Declares the next variable: variables are ordered in the diagram by
+  // declaration. `display_rank` orders them in texts (Describe, Compact,
+  // Cover); by default the declaration order.
   uint32_t NewVar(std::string name);
+  uint32_t NewVar(std::string name, uint32_t display_rank);
   size_t var_count() const { return names_.size(); }
   const std::string& VarName(uint32_t var) const { return names_.at(var); }
 
@@ -39,10 +65,16 @@ class Bdd {
   Ref And(Ref f, Ref g);
   Ref Or(Ref f, Ref g);
   Ref AndNot(Ref f, Ref g) { return And(f, Not(g)); }
+  // Conjunction and disjunction of many: operands are combined bottom
+  // variables first, so a chain of n variables costs O(n), not O(n^2).
+  Ref AndAll(std::vector<Ref> operands);
+  Ref OrAll(std::vector<Ref> operands);
   Ref Restrict(Ref f, uint32_t var, bool value);  // cofactor
   Ref Exists(Ref f, uint32_t var);
 
   bool Implies(Ref f, Ref g) { return AndNot(f, g) == kFalse; }
+  // The variable tested at the root of f (f a non-constant function).
+  uint32_t TopVar(Ref f) const { return nodes_.at(f).var; }
   // Value under an assignment indexed by variable.
   bool Eval(Ref f, const std::vector<bool>& assignment) const;
   bool DependsOn(Ref f, uint32_t var) const;
@@ -54,7 +86,9 @@ class Bdd {
 
   // An irredundant sum of products covering every point of `f` and nothing
   // outside `f` or `dont_care` (Minato-Morreale ISOP). Returns false if it
-  // would need more than `max_cubes` cubes.
+  // would need more than `max_cubes` cubes, or if f and dont_care depend on
+  // more than kMaxCoverVars variables (the recursion is one level per
+  // variable). Literals and cubes are sorted by display rank.
   bool Cover(Ref f, Ref dont_care, std::vector<Cube>& cubes, size_t max_cubes = 64);
 
   // Text for the configurations in which f holds, for messages:
@@ -64,7 +98,12 @@ class Bdd {
   // Short form for labels: "a", "not a and b", "a or c"; "always", "never".
   std::string Compact(Ref f, Ref dont_care = kFalse);
 
+  static constexpr size_t kMaxCoverVars = 128;
+  // Describe's fallback names at most this many variables ("and N more").
+  static constexpr size_t kMaxNamedVars = 8;
+
   size_t node_count() const { return nodes_.size(); }
+  uint64_t step_count() const { return steps_; }
 
  private:
   struct Node {
@@ -84,11 +123,21 @@ class Bdd {
   };
 
   Ref Make(uint32_t var, Ref lo, Ref hi);
+  void Step();
+  Ref Apply(bool is_and, Ref f, Ref g);
+  Ref Fold(bool is_and, std::vector<Ref> operands);
   uint32_t VarOf(Ref f) const { return nodes_[f].var; }
+  // The cofactors of f for var (f itself when f does not test var at its top).
+  Ref Low(Ref f, uint32_t var) const { return nodes_[f].var == var ? nodes_[f].lo : f; }
+  Ref High(Ref f, uint32_t var) const { return nodes_[f].var == var ? nodes_[f].hi : f; }
+  uint32_t RankOf(uint32_t var) const { return ranks_[var]; }
   Ref Isop(Ref lower, Ref upper, std::vector<Cube>& cubes, size_t max_cubes, bool& overflow);
   std::string CubeText(const Cube& cube, bool compact) const;
 
+  Limits limits_;
+  uint64_t steps_ = 0;
   std::vector<std::string> names_;
+  std::vector<uint32_t> ranks_;  // display rank per variable
   std::vector<Node> nodes_;
   std::unordered_map<NodeKey, Ref, NodeKeyHash> unique_;
   std::unordered_map<uint64_t, Ref> and_cache_, or_cache_;

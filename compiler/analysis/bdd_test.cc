@@ -122,5 +122,65 @@ TEST_CASE("Sixty flags without enumerating configurations") {
   CHECK(cubes.size() == 30);
 }
 
+TEST_CASE("Fifty thousand variables in a chain: no recursion per variable") {
+  Bdd bdd;
+  const int n = 50000;
+  std::vector<Bdd::Ref> vars;
+  for (int i = 0; i < n; ++i) vars.push_back(bdd.Var(bdd.NewVar("f" + std::to_string(i))));
+  // Conjoined in declaration order, each step walks the whole chain built so
+  // far (quadratic, and as deep as the chain when recursive).
+  Bdd::Ref all = Bdd::kTrue;
+  for (int i = 0; i < 500; ++i) all = bdd.And(all, vars[i]);
+  CHECK(bdd.Support(all).size() == 500);
+  Bdd::Ref chain = bdd.AndAll(vars);
+  CHECK(bdd.Support(chain).size() == static_cast<size_t>(n));
+  Bdd::Ref either = bdd.OrAll(vars);
+  CHECK(bdd.Not(bdd.Not(chain)) == chain);
+  CHECK(bdd.Implies(chain, either));
+  CHECK(bdd.And(chain, bdd.Not(vars[n - 1])) == Bdd::kFalse);
+  CHECK(bdd.Or(bdd.Not(chain), vars[n - 1]) == Bdd::kTrue);
+  CHECK(bdd.Restrict(chain, n - 1, true) == bdd.AndAll({vars.begin(), vars.end() - 1}));
+  CHECK(bdd.Exists(chain, 0) == bdd.AndAll({vars.begin() + 1, vars.end()}));
+  // Too many variables for a readable cover: the text names a few.
+  std::string text = bdd.Describe(chain);
+  CHECK(text.size() < 200);
+  CHECK(text.find("and 49992 more") != std::string::npos);
+}
+
+TEST_CASE("Past the node budget, operations throw instead of growing") {
+  Bdd bdd(Bdd::Limits{10000, 1000000});
+  // (a_i and b_(n-1-i)) with the a's above the b's: 2^n nodes.
+  const int n = 30;
+  std::vector<Bdd::Ref> a, b;
+  for (int i = 0; i < n; ++i) a.push_back(bdd.Var(bdd.NewVar("a" + std::to_string(i))));
+  for (int i = 0; i < n; ++i) b.push_back(bdd.Var(bdd.NewVar("b" + std::to_string(i))));
+  auto build = [&] {
+    std::vector<Bdd::Ref> terms;
+    for (int i = 0; i < n; ++i) terms.push_back(bdd.And(a[i], b[n - 1 - i]));
+    return bdd.OrAll(terms);
+  };
+  CHECK_THROWS_AS(build(), Bdd::TooComplex);
+  CHECK(bdd.node_count() <= 10000 + 2);
+  // What was built stays usable after the error.
+  CHECK(bdd.Or(a[0], a[0]) == a[0]);
+  CHECK(bdd.And(a[0], Bdd::kTrue) == a[0]);
+}
+
+TEST_CASE("The step budget bounds the work of operations that make no node") {
+  Bdd bdd(Bdd::Limits{1000000, 5000});
+  std::vector<Bdd::Ref> vars;
+  for (int i = 0; i < 20000; ++i) vars.push_back(bdd.Var(bdd.NewVar("f" + std::to_string(i))));
+  CHECK_THROWS_AS(bdd.AndAll(vars), Bdd::TooComplex);
+}
+
+TEST_CASE("Texts list variables in their display order, not the diagram's") {
+  Bdd bdd;
+  // Diagram order b, a; declared (displayed) a first.
+  Bdd::Ref b = bdd.Var(bdd.NewVar("b", 1));
+  Bdd::Ref a = bdd.Var(bdd.NewVar("a", 0));
+  CHECK(bdd.Describe(bdd.And(a, bdd.Not(b))) == "when a is true and b is false");
+  CHECK(bdd.Compact(bdd.Or(b, a)) == "a or b");
+}
+
 }  // namespace
 }  // namespace netpolc::analysis

@@ -214,17 +214,47 @@ bool PeerCovers(const ir::Peer& outer, const ir::Peer& inner) {
   return false;
 }
 
+std::vector<uint32_t> FlagOrder(const ir::Module& module) {
+  std::vector<uint32_t> order;
+  std::vector<bool> placed(module.flags.size());
+  auto visit = [&](const ir::Condition& condition) {
+    // Nodes are stored operands first, so flags come left to right.
+    for (const ir::Condition::Node& node : condition.nodes) {
+      if (node.op == ir::Condition::Op::kFlag && node.flag < placed.size() && !placed[node.flag]) {
+        placed[node.flag] = true;
+        order.push_back(node.flag);
+      }
+    }
+  };
+  for (const ir::Component& c : module.components) {
+    visit(c.when);
+    for (const ir::Rule& r : c.rules) visit(r.when);
+  }
+  for (uint32_t i = 0; i < module.flags.size(); ++i) {
+    if (!placed[i]) order.push_back(i);
+  }
+  return order;
+}
+
 std::vector<Ref> Model::BindFlags(const ir::Module& module, const ir::Config& config,
                                   const std::vector<bool>& fixed, Bdd& bdd) {
-  std::vector<Ref> refs;
-  for (size_t i = 0; i < module.flags.size(); ++i) {
+  std::vector<Ref> refs(module.flags.size(), Bdd::kFalse);
+  for (uint32_t i : FlagOrder(module)) {
     if (i < fixed.size() && fixed[i]) {
-      refs.push_back(bdd.Constant(i < config.flags.size() && config.flags[i]));
+      refs[i] = bdd.Constant(i < config.flags.size() && config.flags[i]);
     } else {
-      refs.push_back(bdd.Var(bdd.NewVar(module.flags[i].name)));
+      refs[i] = bdd.Var(bdd.NewVar(module.flags[i].name, i));
     }
   }
   return refs;
+}
+
+std::vector<bool> Model::VarAssignment(const std::vector<bool>& flag_values) const {
+  std::vector<bool> out(bdd_.var_count());
+  for (size_t i = 0; i < flag_refs_.size() && i < flag_values.size(); ++i) {
+    if (flag_refs_[i] > Bdd::kTrue) out.at(bdd_.TopVar(flag_refs_[i])) = flag_values[i];
+  }
+  return out;
 }
 
 Model::Model(const ir::Module& module, const ir::Config& config, Bdd& bdd,
@@ -240,7 +270,7 @@ Model::Model(const ir::Module& module, const ir::Config& config, Bdd& bdd,
   egress_of_.resize(n);
   for (uint32_t i = 0; i < n; ++i) {
     const ir::Component& c = module_.components[i];
-    enabled_[i] = ConditionRef(c.when);
+    enabled_[i] = ConditionRefAt(c.when, c.loc);
     for (const ir::Label& label : resolver_.Selector(i)) label_index_[label].push_back(i);
   }
   for (uint32_t i = 0; i < n; ++i) {
@@ -271,8 +301,12 @@ Model::Model(const ir::Module& module, const ir::Config& config, Bdd& bdd,
         info.ports = std::move(merged);
       }
       info.named_ports = rule.named_ports;
-      info.when = ConditionRef(rule.when);
-      info.active = bdd_.And(enabled_[i], info.when);
+      info.when = ConditionRefAt(rule.when, rule.loc);
+      try {
+        info.active = bdd_.And(enabled_[i], info.when);
+      } catch (const Bdd::TooComplex& e) {
+        throw ConditionTooComplex{rule.when.loc.valid() ? rule.when.loc : rule.loc, e.what()};
+      }
       info.loc = rule.loc;
       for (const PeerRef& peer : rule.peers) Expand(peer, peer.loc, std::nullopt, 0, info.terms);
       AddRule(std::move(info));
@@ -300,6 +334,14 @@ Model::Model(const ir::Module& module, const ir::Config& config, Bdd& bdd,
   }
 }
 
+Ref Model::ConditionRefAt(const ir::Condition& condition, SourceLoc fallback) const {
+  try {
+    return ConditionRef(condition);
+  } catch (const Bdd::TooComplex& e) {
+    throw ConditionTooComplex{condition.loc.valid() ? condition.loc : fallback, e.what()};
+  }
+}
+
 Ref Model::ConditionRef(const ir::Condition& condition) const {
   if (condition.always()) return Bdd::kTrue;
   std::vector<Ref> values(condition.nodes.size());
@@ -318,16 +360,13 @@ Ref Model::ConditionRef(const ir::Condition& condition) const {
       case ir::Condition::Op::kNot:
         values[i] = bdd_.Not(values[node.operands.at(0)]);
         break;
-      case ir::Condition::Op::kAnd: {
-        Ref r = Bdd::kTrue;
-        for (uint32_t o : node.operands) r = bdd_.And(r, values[o]);
-        values[i] = r;
-        break;
-      }
+      case ir::Condition::Op::kAnd:
       case ir::Condition::Op::kOr: {
-        Ref r = Bdd::kFalse;
-        for (uint32_t o : node.operands) r = bdd_.Or(r, values[o]);
-        values[i] = r;
+        std::vector<Ref> operands;
+        operands.reserve(node.operands.size());
+        for (uint32_t o : node.operands) operands.push_back(values[o]);
+        values[i] = node.op == ir::Condition::Op::kAnd ? bdd_.AndAll(std::move(operands))
+                                                       : bdd_.OrAll(std::move(operands));
         break;
       }
     }
@@ -557,6 +596,7 @@ Ref Model::RuleAdmits(uint32_t id, const Endpoint& e) {
   if (e.is_component()) {
     if (auto it = admits_cache_.find(key); it != admits_cache_.end()) return it->second;
   }
+  focus_ = rules_[id].loc;
   Ref r = Bdd::kFalse;
   for (const Term& term : rules_[id].terms) {
     if (TermSelects(term, e)) r = bdd_.Or(r, term.guard);
@@ -570,7 +610,9 @@ Ref Model::IngressSide(const Endpoint& src, const Endpoint& dst, ir::Protocol pr
   if (!dst.is_component() || !IngressIsolated(dst.component)) return Bdd::kTrue;
   Ref r = Bdd::kFalse;
   for (uint32_t id : RulesAt(dst.component, ir::Direction::kIngress, protocol, port)) {
-    r = bdd_.Or(r, bdd_.And(rules_[id].when, RuleAdmits(id, src)));
+    Ref admits = RuleAdmits(id, src);
+    focus_ = rules_[id].loc;
+    r = bdd_.Or(r, bdd_.And(rules_[id].when, admits));
   }
   return r;
 }
@@ -580,7 +622,9 @@ Ref Model::EgressSide(const Endpoint& src, const Endpoint& dst, ir::Protocol pro
   if (!src.is_component() || !EgressIsolated(src.component)) return Bdd::kTrue;
   Ref r = Bdd::kFalse;
   for (uint32_t id : RulesAt(src.component, ir::Direction::kEgress, protocol, port)) {
-    r = bdd_.Or(r, bdd_.And(rules_[id].when, RuleAdmits(id, dst)));
+    Ref admits = RuleAdmits(id, dst);
+    focus_ = rules_[id].loc;
+    r = bdd_.Or(r, bdd_.And(rules_[id].when, admits));
   }
   if (dns_rule_ && PortsInclude(rules_[*dns_rule_].ports, {{protocol, port, port}})) {
     r = bdd_.Or(r, RuleAdmits(*dns_rule_, dst));
@@ -590,6 +634,11 @@ Ref Model::EgressSide(const Endpoint& src, const Endpoint& dst, ir::Protocol pro
 
 Ref Model::Allowed(const Endpoint& src, const Endpoint& dst, ir::Protocol protocol,
                    uint16_t port) {
+  if (dst.is_component()) {
+    focus_ = module_.components[dst.component].loc;
+  } else if (src.is_component()) {
+    focus_ = module_.components[src.component].loc;
+  }
   Ref exists = bdd_.And(Enabled(src), Enabled(dst));
   if (exists == Bdd::kFalse) return Bdd::kFalse;
   Ref egress = EgressSide(src, dst, protocol, port);

@@ -79,6 +79,20 @@ struct Endpoint {
   bool is_component() const { return kind == Kind::kComponent; }
 };
 
+// A condition (or the analysis of one) that passes the BDD budgets (bdd.h),
+// at the condition or the rule being analysed.
+struct ConditionTooComplex {
+  SourceLoc loc;
+  std::string reason;  // "more than N nodes"
+};
+
+// The module's flags in the order of their first appearance in conditions
+// (components in order, each before its rules; operands left to right), then
+// the flags no condition uses. Flags that appear together end up close in
+// the diagram order, which keeps `(a0 and b0) or (a1 and b1) or ...` linear
+// whatever order the flags are declared in.
+std::vector<uint32_t> FlagOrder(const ir::Module& module);
+
 // A condition per maximal port range over which it is constant.
 using PortPieces = std::vector<std::pair<ir::PortRange, Ref>>;
 
@@ -89,7 +103,11 @@ class Model {
   Model(const ir::Module& module, const ir::Config& config, Bdd& bdd, std::vector<Ref> flag_refs);
 
   // Declares a variable per flag of `module` not fixed by `fixed` (flags
-  // fixed take their value from `config`) and returns the refs for a Model.
+  // fixed take their value from `config`), in FlagOrder, and returns the
+  // refs for a Model. Texts list flags in declaration order.
+  //
+  // The constructor and the queries below throw ConditionTooComplex when a
+  // condition passes the BDD budgets.
   static std::vector<Ref> BindFlags(const ir::Module& module, const ir::Config& config,
                                     const std::vector<bool>& fixed, Bdd& bdd);
 
@@ -97,6 +115,9 @@ class Model {
   const ir::Config& config() const { return config_; }
   Bdd& bdd() const { return bdd_; }
   Ref FlagRef(uint32_t flag) const { return flag_refs_.at(flag); }
+  // The assignment of bdd()'s variables (for Bdd::Eval) given flag values
+  // indexed like Module::flags.
+  std::vector<bool> VarAssignment(const std::vector<bool>& flag_values) const;
   Ref ConditionRef(const ir::Condition& condition) const;
 
   size_t component_count() const { return module_.components.size(); }
@@ -150,7 +171,13 @@ class Model {
 
   std::string EndpointText(const Endpoint& e) const;
 
+  // What is being analysed, for ConditionTooComplex: the queries above set
+  // it to the rule or component they work on; analyses may set it too.
+  void Focus(SourceLoc loc) { focus_ = loc; }
+  SourceLoc focus() const { return focus_; }
+
  private:
+  Ref ConditionRefAt(const ir::Condition& condition, SourceLoc fallback) const;
   struct Segment {
     ir::Protocol protocol;
     uint16_t first, last;
@@ -181,6 +208,7 @@ class Model {
   std::vector<std::vector<uint32_t>> ingress_of_, egress_of_;
   std::vector<Index> ingress_index_, egress_index_;
   std::unordered_map<uint64_t, Ref> admits_cache_;
+  SourceLoc focus_;
 };
 
 // "TCP 7443", "TCP 8000-8100, UDP 53".

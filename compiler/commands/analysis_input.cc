@@ -4,6 +4,7 @@
 
 #include <algorithm>
 
+#include "compiler/analysis/model.h"
 #include "compiler/commands/command.h"
 #include "compiler/file_io.h"
 #include "compiler/instantiate.h"
@@ -33,16 +34,17 @@ std::optional<AnalysisInput> LoadAnalysisInput(const std::string& path,
                                                const std::vector<ConfigSetting>& settings,
                                                bool defaults, std::string& err, int& status) {
   std::string error;
-  std::optional<std::string> text = ReadFile(path, error);
+  std::optional<std::string> text = ReadFile(path, error, kMaxRulesFileBytes);
   if (!text) {
-    err += fmt::format("netpolc: error: cannot read '{}': {}\n", path, error);
+    err += fmt::format("netpolc: error: cannot read '{}': {}\n", DisplayName(path), error);
     status = kExitUsage;
     return std::nullopt;
   }
   AnalysisInput input;
   input.compilation = std::make_unique<Compilation>();
   Compilation& compilation = *input.compilation;
-  std::optional<ir::Module> module = CompileModule(compilation, path, std::move(*text));
+  std::optional<ir::Module> module =
+      CompileModule(compilation, DisplayName(path), std::move(*text));
   if (!module) {
     err += RenderAll(compilation.diagnostics, compilation.sources);
     status = kExitInputErrors;
@@ -66,6 +68,27 @@ std::optional<AnalysisInput> LoadAnalysisInput(const std::string& path,
   }
   err += RenderAll(compilation.diagnostics, compilation.sources);  // warnings, if any
   return input;
+}
+
+bool Analyse(const SourceManager& sources, const std::function<void()>& analyse,
+             const std::function<SourceLoc()>& focus, std::string& err) {
+  SourceLoc loc;
+  std::string reason;
+  try {
+    analyse();
+    return true;
+  } catch (const analysis::ConditionTooComplex& e) {
+    loc = e.loc;
+    reason = e.reason;
+  } catch (const analysis::Bdd::TooComplex& e) {
+    loc = focus();
+    reason = e.what();
+  }
+  const DiagnosticInfo& info = InfoOf(DiagnosticKind::kConditionTooComplex);
+  err += Render(Diagnostic{DiagnosticKind::kConditionTooComplex, info.severity, loc,
+                           fmt::format(fmt::runtime(info.format), reason)},
+                sources);
+  return false;
 }
 
 std::string JsonEscape(std::string_view text) {

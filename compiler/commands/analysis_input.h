@@ -2,6 +2,7 @@
 // rules file with its configuration, and which flags stay open.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -36,6 +37,13 @@ struct AnalysisInput {
 std::optional<AnalysisInput> LoadAnalysisInput(const std::string& path,
                                                const std::vector<ConfigSetting>& settings,
                                                bool defaults, std::string& err, int& status);
+
+// Runs `analyse`, which builds models and queries them. When a condition
+// passes the BDD budgets (analysis/bdd.h), appends a located
+// condition-too-complex error to `err` and returns false: at the condition
+// when a model was being built, else where `focus` says the analysis was.
+bool Analyse(const SourceManager& sources, const std::function<void()>& analyse,
+             const std::function<SourceLoc()>& focus, std::string& err);
 
 // Escapes a string for a JSON string literal (without the quotes).
 std::string JsonEscape(std::string_view text);

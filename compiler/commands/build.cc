@@ -62,14 +62,23 @@ int RunBuild(const std::vector<std::string>& arguments, std::string& out, std::s
   if (template_path && !backend->takes_template()) {
     return UsageError(err, "build", fmt::format("target '{}' takes no --template", *target));
   }
-  std::optional<std::string> text = ReadFile(path, error);
+  std::optional<std::string> output = args.Get("--output");
+  if (output) {
+    std::vector<std::string> inputs = {path};
+    if (template_path) inputs.push_back(*template_path);
+    for (const std::string& values : args.All("--values")) inputs.push_back(values);
+    if (std::optional<std::string> input = FindOutputAmongInputs(*output, inputs)) {
+      return OutputIsInputError(err, *output, *input);
+    }
+  }
+  std::optional<std::string> text = ReadFile(path, error, kMaxRulesFileBytes);
   if (!text) {
-    err += fmt::format("netpolc: error: cannot read '{}': {}\n", path, error);
+    err += fmt::format("netpolc: error: cannot read '{}': {}\n", DisplayName(path), error);
     return kExitUsage;
   }
   std::optional<std::string> template_text;
   if (template_path) {
-    template_text = ReadFile(*template_path, error);
+    template_text = ReadFile(*template_path, error, kMaxTemplateBytes);
     if (!template_text) {
       err += fmt::format("netpolc: error: cannot read '{}': {}\n", *template_path, error);
       return kExitUsage;
@@ -77,7 +86,8 @@ int RunBuild(const std::vector<std::string>& arguments, std::string& out, std::s
   }
 
   Compilation compilation;
-  std::optional<ir::Module> module = CompileModule(compilation, path, std::move(*text));
+  const std::string source_name = DisplayName(path);
+  std::optional<ir::Module> module = CompileModule(compilation, source_name, std::move(*text));
   if (!module) {
     err += RenderAll(compilation.diagnostics, compilation.sources);
     return kExitInputErrors;
@@ -86,18 +96,18 @@ int RunBuild(const std::vector<std::string>& arguments, std::string& out, std::s
   std::optional<ir::Config> config = MakeConfig(*module, settings, compilation.sources, err);
   if (!config) return kExitUsage;
 
-  std::optional<ir::PolicySet> policies;
-  if (backend->needs_policies()) {
-    policies = Instantiate(*module, *config, compilation.diagnostics);
-    if (!policies) {
-      err += RenderAll(compilation.diagnostics, compilation.sources);
-      return kExitInputErrors;
-    }
+  // Every target instantiates, so that flag and parameter values (defaults,
+  // --set, --values) are checked the same way whichever output is asked for;
+  // documentation targets then render the module and drop the policies.
+  std::optional<ir::PolicySet> policies = Instantiate(*module, *config, compilation.diagnostics);
+  if (!policies) {
+    err += RenderAll(compilation.diagnostics, compilation.sources);
+    return kExitInputErrors;
   }
 
   backends::Input input{*module, *config};
-  input.policies = policies ? &*policies : nullptr;
-  input.source_name = path;
+  input.policies = backend->needs_policies() ? &*policies : nullptr;
+  input.source_name = source_name;
   input.all_configurations = settings.empty();
   if (template_text) {
     input.template_file = compilation.sources.Add(*template_path, *template_text);
@@ -108,7 +118,6 @@ int RunBuild(const std::vector<std::string>& arguments, std::string& out, std::s
   err += RenderAll(compilation.diagnostics, compilation.sources);
   if (!ok || compilation.diagnostics.has_errors()) return kExitInputErrors;
 
-  std::optional<std::string> output = args.Get("--output");
   if (output && *output != "-") {
     if (!WriteFileAtomically(*output, rendered, error)) {
       err += fmt::format("netpolc: error: cannot write '{}': {}\n", *output, error);
@@ -122,10 +131,11 @@ int RunBuild(const std::vector<std::string>& arguments, std::string& out, std::s
 
 std::string BuildUsage() {
   return fmt::format(
-      "Usage: netpolc build FILE --target TARGET [--set NAME=VALUE]... [--values FILE.yaml]...\n"
+      "Usage: netpolc build FILE|- --target TARGET [--set NAME=VALUE]... [--values FILE.yaml]...\n"
       "                     [--template FILE] [-o OUT]\n"
       "\n"
-      "Compiles the rules file FILE (see docs/language.md) for one target.\n"
+      "Compiles the rules file FILE ('-' reads stdin; see docs/language.md) for one\n"
+      "target.\n"
       "\n"
       "Options:\n"
       "  --target TARGET    the output to produce (required); see below\n"
@@ -140,14 +150,17 @@ std::string BuildUsage() {
       "                     (podSelector, namespaceSelector, ipBlock). --set and --values\n"
       "                     apply in command-line order, later ones winning\n"
       "  --template FILE    the page around the generated tables (documentation targets)\n"
-      "  -o, --output OUT   write to OUT instead of stdout; OUT is replaced only when the\n"
-      "                     build succeeds, never left half-written\n"
+      "  -o, --output OUT   write to OUT instead of stdout, only when the build succeeds;\n"
+      "                     a regular OUT is replaced atomically (never half-written),\n"
+      "                     keeping its mode, owner and links; symlinks are followed;\n"
+      "                     devices, FIFOs and /dev/stdout are written directly. OUT\n"
+      "                     may not be an input, nor a read-only file\n"
       "\n"
       "Targets:\n"
       "{}"
       "\n"
       "Exit status: 0 success; 1 errors in the rules file; 2 usage errors, bad --set or\n"
-      "--values values, or files that cannot be read or written.\n",
+      "--values values, or files that cannot be read or written; 3 out of memory.\n",
       TargetList());
 }
 

@@ -2,6 +2,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <optional>
 
 #include "compiler/analysis/check.h"
 #include "compiler/args.h"
@@ -68,7 +69,9 @@ std::string CheckUsage() {
          "  --disable KIND       do not report findings of KIND (repeatable)\n"
          "\n"
          "Exit status: 0 no errors (warnings allowed unless --werror); 1 findings at error\n"
-         "level, or errors in the rules file; 2 usage errors, bad values or unreadable files.\n";
+         "level, errors in the rules file, or a condition too complex to analyse (past the\n"
+         "analysis budget, see docs/analysis.md); 2 usage errors, bad values or unreadable\n"
+         "files.\n";
 }
 
 int RunCheck(const std::vector<std::string>& arguments, std::string& out, std::string& err) {
@@ -103,18 +106,28 @@ int RunCheck(const std::vector<std::string>& arguments, std::string& out, std::s
       LoadAnalysisInput(path, ConfigSettings(args), args.Has("--defaults"), err, status);
   if (!input) return status;
 
-  analysis::Bdd bdd;
-  analysis::Model model(input->module, input->config, bdd,
-                        analysis::Model::BindFlags(input->module, input->config, input->fixed, bdd));
+  analysis::Bdd bdd, open_bdd;
+  std::optional<analysis::Model> model, open;
   std::vector<analysis::Finding> findings;
-  if (input->any_fixed()) {
-    analysis::Bdd open_bdd;
-    analysis::Model open(input->module, input->config, open_bdd,
-                         analysis::Model::BindFlags(input->module, input->config, {}, open_bdd));
-    findings = analysis::Check(model, open);
-  } else {
-    findings = analysis::Check(model, model);
-  }
+  bool analysed = Analyse(
+      input->compilation->sources,
+      [&] {
+        model.emplace(input->module, input->config, bdd,
+                      analysis::Model::BindFlags(input->module, input->config, input->fixed, bdd));
+        if (input->any_fixed()) {
+          open.emplace(input->module, input->config, open_bdd,
+                       analysis::Model::BindFlags(input->module, input->config, {}, open_bdd));
+          findings = analysis::Check(*model, *open);
+        } else {
+          findings = analysis::Check(*model, *model);
+        }
+      },
+      [&] {
+        SourceLoc loc = open ? open->focus() : SourceLoc{};
+        return loc.valid() ? loc : model ? model->focus() : SourceLoc{};
+      },
+      err);
+  if (!analysed) return kExitInputErrors;
   findings.erase(std::remove_if(findings.begin(), findings.end(),
                                 [&](const analysis::Finding& f) {
                                   std::string name(InfoOf(f.kind).name);

@@ -13,6 +13,7 @@ enum ExitCode : int {
   kExitOk = 0,
   kExitInputErrors = 1,  // the input has errors (or, for checks, findings)
   kExitUsage = 2,        // the command line is wrong, or a file cannot be read/written
+  kExitOutOfMemory = 3,  // memory ran out (an allocation failed); nothing was written
 };
 
 struct Command {
@@ -26,5 +27,8 @@ std::span<const Command> AllCommands();
 
 // "netpolc: error: MESSAGE" and a hint to --help; returns kExitUsage.
 int UsageError(std::string& err, std::string_view command, const std::string& message);
+
+// "netpolc: error: the output 'OUT' is also an input ('IN')"; returns kExitUsage.
+int OutputIsInputError(std::string& err, const std::string& output, const std::string& input);
 
 }  // namespace netpolc

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <optional>
 #include <map>
 #include <tuple>
 
@@ -29,88 +30,29 @@ std::string Display(const std::string& key) {
   return key.rfind("peer:", 0) == 0 ? key.substr(5) : key;
 }
 
-// Flags of both files share variables by name, so conditions compare.
+// Flags of both files share variables by name, so conditions compare. The
+// diagram order is the old file's FlagOrder, then the new file's flags it
+// adds; texts list them in the old file's declaration order, then the new's.
 std::vector<Ref> Bind(const AnalysisInput& input, Bdd& bdd, std::map<std::string, uint32_t>& vars) {
-  std::vector<Ref> refs;
-  for (size_t i = 0; i < input.module.flags.size(); ++i) {
+  std::vector<Ref> refs(input.module.flags.size(), Bdd::kFalse);
+  uint32_t rank_base = static_cast<uint32_t>(bdd.var_count());
+  for (uint32_t i : analysis::FlagOrder(input.module)) {
     const std::string& name = input.module.flags[i].name;
     if (input.fixed[i]) {
-      refs.push_back(bdd.Constant(input.config.flags[i]));
+      refs[i] = bdd.Constant(input.config.flags[i]);
       continue;
     }
     auto it = vars.find(name);
-    if (it == vars.end()) it = vars.emplace(name, bdd.NewVar(name)).first;
-    refs.push_back(bdd.Var(it->second));
+    if (it == vars.end()) it = vars.emplace(name, bdd.NewVar(name, rank_base + i)).first;
+    refs[i] = bdd.Var(it->second);
   }
   return refs;
 }
 
-}  // namespace
-
-std::string DiffUsage() {
-  return "Usage: netpolc diff OLD NEW [--set NAME=VALUE]... [--values FILE.yaml]...\n"
-         "                    [--old-set NAME=VALUE]... [--old-values FILE.yaml]...\n"
-         "                    [--new-set NAME=VALUE]... [--new-values FILE.yaml]...\n"
-         "                    [--defaults] [--format text|markdown]\n"
-         "\n"
-         "Lists the connections that NEW allows and OLD does not (added) and those OLD\n"
-         "allows and NEW does not (removed), as a table of source, destination, ports and\n"
-         "the configurations in which the change holds (flags not set stay open). OLD and\n"
-         "NEW may be the same file with different settings, to see what a flag does:\n"
-         "  netpolc diff rules.netpol rules.netpol --new-set internal_tls=true\n"
-         "\n"
-         "Options:\n"
-         "  --set, --values            values for both files\n"
-         "  --old-set, --old-values    values for OLD only\n"
-         "  --new-set, --new-values    values for NEW only\n"
-         "  --defaults                 flags not set keep their declared defaults\n"
-         "  --format FORMAT            text (the default) or markdown\n"
-         "\n"
-         "Exit status (as diff(1)): 0 no connection added or removed; 1 some were;\n"
-         "2 usage errors, bad values, unreadable files or errors in a rules file.\n";
-}
-
-int RunDiff(const std::vector<std::string>& arguments, std::string& out, std::string& err) {
-  Args args;
-  for (const char* option : {"--set", "--values", "--old-set", "--old-values", "--new-set",
-                             "--new-values", "--format"}) {
-    args.Value(option);
-  }
-  args.Switch("--defaults");
-  std::string error;
-  if (!args.Parse(arguments, error)) return UsageError(err, "diff", error);
-  if (args.help()) {
-    out += DiffUsage();
-    return kExitOk;
-  }
-  if (args.positional().size() != 2) {
-    return UsageError(err, "diff", "diff needs two rules files, OLD and NEW");
-  }
-  std::string format = args.Get("--format").value_or("text");
-  if (format != "text" && format != "markdown") {
-    return UsageError(err, "diff",
-                      fmt::format("unknown format '{}'; expected text or markdown", format));
-  }
-  bool defaults = args.Has("--defaults");
-  int status = kExitOk;
-  std::optional<AnalysisInput> old_input = LoadAnalysisInput(
-      args.positional()[0], ConfigSettings(args, {"--set", "--old-set"}, {"--values", "--old-values"}),
-      defaults, err, status);
-  if (!old_input) return kExitUsage;
-  std::optional<AnalysisInput> new_input = LoadAnalysisInput(
-      args.positional()[1], ConfigSettings(args, {"--set", "--new-set"}, {"--values", "--new-values"}),
-      defaults, err, status);
-  if (!new_input) return kExitUsage;
-
-  Bdd bdd;
-  std::map<std::string, uint32_t> vars;
-  std::vector<Ref> old_refs = Bind(*old_input, bdd, vars);
-  std::vector<Ref> new_refs = Bind(*new_input, bdd, vars);
-  analysis::Model old_model(old_input->module, old_input->config, bdd, std::move(old_refs));
-  analysis::Model new_model(new_input->module, new_input->config, bdd, std::move(new_refs));
-  analysis::ConnectionSet before = analysis::Connections(old_model, true);
-  analysis::ConnectionSet after = analysis::Connections(new_model, true);
-
+// The rows of connections added and removed, with the configurations in
+// which each change holds.
+std::vector<Row> Compare(const analysis::ConnectionSet& before, const analysis::ConnectionSet& after,
+                         Bdd& bdd) {
   // (from, to, protocol, dns) -> pieces of each side.
   using Key = std::tuple<std::string, std::string, ir::Protocol, bool>;
   std::map<Key, std::pair<std::vector<analysis::Connection>, std::vector<analysis::Connection>>> groups;
@@ -158,6 +100,98 @@ int RunDiff(const std::vector<std::string>& arguments, std::string& out, std::st
       if (removed != Bdd::kFalse) rows.push_back({false, from, to, range, dns, bdd.Describe(removed)});
     }
   }
+  return rows;
+}
+
+}  // namespace
+
+std::string DiffUsage() {
+  return "Usage: netpolc diff OLD NEW [--set NAME=VALUE]... [--values FILE.yaml]...\n"
+         "                    [--old-set NAME=VALUE]... [--old-values FILE.yaml]...\n"
+         "                    [--new-set NAME=VALUE]... [--new-values FILE.yaml]...\n"
+         "                    [--defaults] [--format text|markdown]\n"
+         "\n"
+         "Lists the connections that NEW allows and OLD does not (added) and those OLD\n"
+         "allows and NEW does not (removed), as a table of source, destination, ports and\n"
+         "the configurations in which the change holds (flags not set stay open). OLD and\n"
+         "NEW may be the same file with different settings, to see what a flag does:\n"
+         "  netpolc diff rules.netpol rules.netpol --new-set internal_tls=true\n"
+         "\n"
+         "Options:\n"
+         "  --set, --values            values for both files\n"
+         "  --old-set, --old-values    values for OLD only\n"
+         "  --new-set, --new-values    values for NEW only\n"
+         "  --defaults                 flags not set keep their declared defaults\n"
+         "  --format FORMAT            text (the default) or markdown\n"
+         "\n"
+         "Exit status (as diff(1)): 0 no connection added or removed; 1 some were;\n"
+         "2 usage errors, bad values, unreadable files, errors in a rules file, or a\n"
+         "condition too complex to analyse (see docs/analysis.md).\n";
+}
+
+int RunDiff(const std::vector<std::string>& arguments, std::string& out, std::string& err) {
+  Args args;
+  for (const char* option : {"--set", "--values", "--old-set", "--old-values", "--new-set",
+                             "--new-values", "--format"}) {
+    args.Value(option);
+  }
+  args.Switch("--defaults");
+  std::string error;
+  if (!args.Parse(arguments, error)) return UsageError(err, "diff", error);
+  if (args.help()) {
+    out += DiffUsage();
+    return kExitOk;
+  }
+  if (args.positional().size() != 2) {
+    return UsageError(err, "diff", "diff needs two rules files, OLD and NEW");
+  }
+  std::string format = args.Get("--format").value_or("text");
+  if (format != "text" && format != "markdown") {
+    return UsageError(err, "diff",
+                      fmt::format("unknown format '{}'; expected text or markdown", format));
+  }
+  bool defaults = args.Has("--defaults");
+  int status = kExitOk;
+  std::optional<AnalysisInput> old_input = LoadAnalysisInput(
+      args.positional()[0], ConfigSettings(args, {"--set", "--old-set"}, {"--values", "--old-values"}),
+      defaults, err, status);
+  if (!old_input) return kExitUsage;
+  std::optional<AnalysisInput> new_input = LoadAnalysisInput(
+      args.positional()[1], ConfigSettings(args, {"--set", "--new-set"}, {"--values", "--new-values"}),
+      defaults, err, status);
+  if (!new_input) return kExitUsage;
+
+  // Each file's models and connections are analysed with its own sources, so
+  // that a condition too complex to analyse is shown in its file.
+  Bdd bdd;
+  std::map<std::string, uint32_t> vars;
+  std::optional<analysis::Model> old_model, new_model;
+  analysis::ConnectionSet before, after;
+  std::vector<Row> rows;
+  const SourceManager& old_sources = old_input->compilation->sources;
+  const SourceManager& new_sources = new_input->compilation->sources;
+  auto old_focus = [&] { return old_model ? old_model->focus() : SourceLoc{}; };
+  auto new_focus = [&] { return new_model ? new_model->focus() : SourceLoc{}; };
+  std::vector<Ref> old_refs = Bind(*old_input, bdd, vars);
+  std::vector<Ref> new_refs = Bind(*new_input, bdd, vars);
+  bool analysed =
+      Analyse(
+          old_sources,
+          [&] {
+            old_model.emplace(old_input->module, old_input->config, bdd, std::move(old_refs));
+            before = analysis::Connections(*old_model, true);
+          },
+          old_focus, err) &&
+      Analyse(
+          new_sources,
+          [&] {
+            new_model.emplace(new_input->module, new_input->config, bdd, std::move(new_refs));
+            after = analysis::Connections(*new_model, true);
+            rows = Compare(before, after, bdd);
+          },
+          new_focus, err);
+  if (!analysed) return kExitUsage;
+
   // Rows for the same (change, from, to, configurations) list their ports together.
   struct Line {
     std::string change, from, to, ports, when;
@@ -189,6 +223,8 @@ int RunDiff(const std::vector<std::string>& arguments, std::string& out, std::st
     for (const Line& l : lines) {
       out += fmt::format("| {} | {} | {} | {} | {} |\n", l.change, l.from, l.to, l.ports, l.when);
     }
+    // A line right under a table is read as one more row of it.
+    out += "\n";
   } else {
     Line header{"CHANGE", "FROM", "TO", "PORTS", "CONFIGURATIONS"};
     size_t w[4] = {header.change.size(), header.from.size(), header.to.size(), header.ports.size()};

@@ -1,6 +1,8 @@
 // netpolc explain: is one connection allowed, when, and which rules decide it.
 #include <fmt/format.h>
 
+#include <optional>
+
 #include <cerrno>
 #include <cstdlib>
 
@@ -37,8 +39,9 @@ std::string ExplainUsage() {
          "  --set, --values      flag and parameter values (as for build); later ones win\n"
          "  --defaults           flags not set keep their declared defaults\n"
          "\n"
-         "Exit status: 0 answered; 1 errors in the rules file; 2 usage errors, bad values,\n"
-         "unknown components or unreadable files.\n";
+         "Exit status: 0 answered; 1 errors in the rules file, or a condition too complex\n"
+         "to analyse (see docs/analysis.md); 2 usage errors, bad values, unknown components\n"
+         "or unreadable files.\n";
 }
 
 int RunExplain(const std::vector<std::string>& arguments, std::string& out, std::string& err) {
@@ -114,11 +117,20 @@ int RunExplain(const std::vector<std::string>& arguments, std::string& out, std:
   }
 
   analysis::Bdd bdd;
-  analysis::Model model(input->module, input->config, bdd,
-                        analysis::Model::BindFlags(input->module, input->config, input->fixed, bdd));
-  analysis::Explanation explanation = analysis::Explain(model, *source, *destination, protocol,
-                                                        static_cast<uint16_t>(port));
-  out += analysis::RenderExplanation(model, explanation, input->compilation->sources);
+  std::optional<analysis::Model> model;
+  std::string rendered;
+  bool analysed = Analyse(
+      input->compilation->sources,
+      [&] {
+        model.emplace(input->module, input->config, bdd,
+                      analysis::Model::BindFlags(input->module, input->config, input->fixed, bdd));
+        analysis::Explanation explanation = analysis::Explain(
+            *model, *source, *destination, protocol, static_cast<uint16_t>(port));
+        rendered = analysis::RenderExplanation(*model, explanation, input->compilation->sources);
+      },
+      [&] { return model ? model->focus() : SourceLoc{}; }, err);
+  if (!analysed) return kExitInputErrors;
+  out += rendered;
   return kExitOk;
 }
 

@@ -1,8 +1,6 @@
 // netpolc fmt: lay rules files out in the canonical layout (compiler/format.h).
 #include <fmt/format.h>
 
-#include <iostream>
-#include <iterator>
 
 #include "compiler/args.h"
 #include "compiler/commands/commands.h"
@@ -36,21 +34,18 @@ int RunFmt(const std::vector<std::string>& arguments, std::string& out, std::str
   int status = kExitOk;
   std::vector<std::string> unformatted;
   for (const std::string& path : paths) {
-    std::optional<std::string> text;
-    if (path == "-") {
-      if (write) return UsageError(err, "fmt", "--write needs files, not '-' (stdin)");
-      text = std::string(std::istreambuf_iterator<char>(std::cin), {});
-    } else {
-      text = ReadFile(path, error);
+    if (path == "-" && write) {
+      return UsageError(err, "fmt", "--write needs files, not '-' (stdin)");
     }
+    std::optional<std::string> text = ReadFile(path, error, kMaxRulesFileBytes);
     if (!text) {
-      err += fmt::format("netpolc: error: cannot read '{}': {}\n", path, error);
+      err += fmt::format("netpolc: error: cannot read '{}': {}\n", DisplayName(path), error);
       status = std::max<int>(status, kExitUsage);
       continue;
     }
     SourceManager sources;
     Diagnostics diagnostics;
-    uint32_t id = sources.Add(path == "-" ? "<stdin>" : path, *text);
+    uint32_t id = sources.Add(DisplayName(path), *text);
     std::optional<std::string> formatted = FormatFile(sources, id, diagnostics);
     err += RenderAll(diagnostics, sources);
     if (!formatted) {
@@ -97,11 +92,13 @@ std::string FmtUsage() {
          "Options:\n"
          "  (none)         print the formatted FILE to stdout ('-' reads stdin)\n"
          "  --check        change nothing; list the files whose layout would change\n"
-         "  -w, --write    rewrite the files whose layout changes (atomically)\n"
+         "  -w, --write    rewrite the files whose layout changes, as build -o writes:\n"
+         "                 atomically, keeping mode, owner and hard links, through\n"
+         "                 symlinks; read-only files are refused\n"
          "\n"
          "Exit status: 0 success (with --check: every file formatted); 1 a file does\n"
          "not parse, or (--check) a file is not formatted; 2 usage errors, or files\n"
-         "that cannot be read or written.\n";
+         "that cannot be read or written; 3 out of memory.\n";
 }
 
 }  // namespace netpolc

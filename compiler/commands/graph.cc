@@ -2,8 +2,10 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <optional>
 #include <map>
 
+#include "backends/source_name.h"
 #include "compiler/analysis/connections.h"
 #include "compiler/args.h"
 #include "compiler/commands/analysis_input.h"
@@ -112,7 +114,8 @@ std::string DotText(std::string_view text) {
 
 std::string RenderMermaid(const Graph& graph, const std::string& source) {
   std::string out = "flowchart LR\n";
-  out += fmt::format("  %% Allowed connections of {} (netpolc graph).\n", source);
+  out += fmt::format("  %% Allowed connections of {} (netpolc graph).\n",
+                     backends::SourceNameForComment(source));
   out += "  %% Edge labels: ports (TCP unless named), with the flags they need in parentheses.\n";
   std::vector<std::string> conditional;
   for (size_t i = 0; i < graph.nodes.size(); ++i) {
@@ -146,7 +149,8 @@ std::string RenderMermaid(const Graph& graph, const std::string& source) {
 }
 
 std::string RenderDot(const Graph& graph, const std::string& source) {
-  std::string out = fmt::format("// Allowed connections of {} (netpolc graph).\n", source);
+  std::string out = fmt::format("// Allowed connections of {} (netpolc graph).\n",
+                                backends::SourceNameForComment(source));
   out += "// Edge labels: ports (TCP unless named), with the flags they need in parentheses.\n";
   out += "digraph netpol {\n  rankdir=LR;\n  node [shape=box];\n";
   for (size_t i = 0; i < graph.nodes.size(); ++i) {
@@ -193,10 +197,11 @@ std::string GraphUsage() {
          "  --set, --values      flag and parameter values (as for build); later ones win\n"
          "  --defaults           flags not set keep their declared defaults\n"
          "  --dns                include the name-resolution (DNS) edges\n"
-         "  -o, --output OUT     write to OUT instead of stdout\n"
+         "  -o, --output OUT     write to OUT instead of stdout (as build -o does)\n"
          "\n"
-         "Exit status: 0 success; 1 errors in the rules file; 2 usage errors, bad values,\n"
-         "or files that cannot be read or written.\n";
+         "Exit status: 0 success; 1 errors in the rules file, or a condition too complex\n"
+         "to analyse (see docs/analysis.md); 2 usage errors, bad values, or files that\n"
+         "cannot be read or written.\n";
 }
 
 int RunGraph(const std::vector<std::string>& arguments, std::string& out, std::string& err) {
@@ -223,18 +228,32 @@ int RunGraph(const std::vector<std::string>& arguments, std::string& out, std::s
                       fmt::format("unknown format '{}'; expected mermaid or dot", format));
   }
   const std::string& path = args.positional()[0];
+  if (std::optional<std::string> output = args.Get("--output")) {
+    std::vector<std::string> inputs = {path};
+    for (const std::string& values : args.All("--values")) inputs.push_back(values);
+    if (std::optional<std::string> input = FindOutputAmongInputs(*output, inputs)) {
+      return OutputIsInputError(err, *output, *input);
+    }
+  }
   int status = kExitOk;
   std::optional<AnalysisInput> input =
       LoadAnalysisInput(path, ConfigSettings(args), args.Has("--defaults"), err, status);
   if (!input) return status;
 
   Bdd bdd;
-  analysis::Model model(input->module, input->config, bdd,
-                        analysis::Model::BindFlags(input->module, input->config, input->fixed, bdd));
-  analysis::ConnectionSet set = analysis::Connections(model, args.Has("--dns"));
-  Graph graph = BuildGraph(model, set);
-  std::string rendered =
-      format == "dot" ? RenderDot(graph, path) : RenderMermaid(graph, path);
+  std::optional<analysis::Model> model;
+  std::string rendered;
+  bool analysed = Analyse(
+      input->compilation->sources,
+      [&] {
+        model.emplace(input->module, input->config, bdd,
+                      analysis::Model::BindFlags(input->module, input->config, input->fixed, bdd));
+        analysis::ConnectionSet set = analysis::Connections(*model, args.Has("--dns"));
+        Graph graph = BuildGraph(*model, set);
+        rendered = format == "dot" ? RenderDot(graph, path) : RenderMermaid(graph, path);
+      },
+      [&] { return model ? model->focus() : SourceLoc{}; }, err);
+  if (!analysed) return kExitInputErrors;
 
   std::optional<std::string> output = args.Get("--output");
   if (output && *output != "-") {

@@ -34,4 +34,12 @@ int UsageError(std::string& err, std::string_view command, const std::string& me
   return kExitUsage;
 }
 
+int OutputIsInputError(std::string& err, const std::string& output, const std::string& input) {
+  err += fmt::format(
+      "netpolc: error: the output '{}' is also an input ('{}'); writing it would destroy "
+      "the input\n",
+      output, input == "-" ? "<stdin>" : input);
+  return kExitUsage;
+}
+
 }  // namespace netpolc

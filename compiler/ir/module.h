@@ -106,6 +106,10 @@ struct Rule {
   std::string reason;  // documentation: why the connection exists
   std::string doc;     // documentation: wording of the peers, overriding the default
   SourceLoc loc;
+  // Documentation: the whole Origin (ingress) or Destination (egress) cell,
+  // and the Pod Label cell (egress), overriding the layout's wording.
+  std::string peer_cell;
+  std::string label_cell;
   std::vector<PortRef> port_refs;      // ports from parameters, resolved per configuration
   std::vector<NamedPort> named_ports;  // container port names
   std::string port_doc;  // documentation: wording of the ports (e.g. "User Supplied")
@@ -132,6 +136,9 @@ struct Component {
   std::vector<Rule> rules;
   std::vector<Note> notes;
   SourceLoc loc;
+  // Documentation: how the component's pods read in Pod Label cells (default:
+  // its first label, key=value).
+  std::string pod_label;
   bool has_ingress() const;
   bool has_egress() const;
 };

@@ -3,12 +3,16 @@
 
 Starts from every .netpol under tests/testdata and rules/, applies seeded
 random mutations (byte flips, deletions, duplications, splices, deep nesting,
-huge numbers, stray bytes) and runs `netpolc build --target ir` on each.
-Every run must end with exit status 0 or 1 (never a crash, a signal, a hang
-or status 2), and a failing run must print at least one diagnostic in the
-`file:line:col: error: ... [kind]` form or a `netpolc: error:` line.
+huge numbers, stray bytes, CR line ends) and runs one netpolc command on each,
+the commands taken in turn so that every one of them sees its share: build
+for every target, check, explain, diff (against the unmutated seed), graph
+and fmt. Every run must end with its command's ordinary exit status (0 or 1;
+2 too for explain and diff, which report unknown components and rules files
+with errors that way), never a crash, a signal or a hang; a failing run must
+print at least one diagnostic in the `file:line:col: error: ... [kind]` form
+or a `netpolc: error:` line.
 
-usage: mutate_test.py NETPOLC [MUTANTS]
+usage: mutate_test.py NETPOLC [MUTANTS]   ($NETPOLC_MUTANTS overrides MUTANTS)
 """
 import os
 import random
@@ -23,7 +27,8 @@ SNIPPETS = [b"{", b"}", b"(", b")", b";", b",", b"\"", b"\\", b"/*", b"*/", b"//
             b"when", b"not", b"and", b"or", b"from", b"to", b"ingress", b"egress",
             b"component", b"instance", b"anywhere", b"cidr \"::/0\"", b"99999999999",
             b"0", b"-", b"\xff", b"\xc3", b"\x00", b"\n", b"pods {}", b"in any namespace",
-            b"$instance", b"dns off;", b"labels {}", b"\"\\u0000\"",
+            b"$instance", b"dns off;", b"labels {}", b"\"\\u0000\"", b"\r", b"\r\n",
+            b"\"\x1b[2J\"", b"\"a\x00b\"", b"\"abc\\",
             b"\"k\": in [", b"]", b"exists", b"not in", b"not exists", b"$p-$q",
             b"https", b"\"http-x\"", b"port_doc \"x\";", b"param p: int;"]
 
@@ -59,9 +64,36 @@ def mutate(rnd, data):
     return bytes(data)
 
 
+COMPONENT = re.compile(rb"component\s+([A-Za-z_][A-Za-z0-9_]*)")
+
+
+def command_for(i, path, seed_path, data):
+    """The i-th command in turn: (name, arguments, allowed exit statuses)."""
+    names = [m.decode() for m in COMPONENT.findall(data)] or ["a"]
+    commands = [
+        ("build-ir", ["build", path, "--target", "ir"], (0, 1)),
+        ("build-k8s", ["build", path, "--target", "k8s"], (0, 1)),
+        ("build-cilium", ["build", path, "--target", "cilium"], (0, 1)),
+        ("build-calico", ["build", path, "--target", "calico"], (0, 1)),
+        ("build-markdown", ["build", path, "--target", "markdown"], (0, 1)),
+        ("check", ["check", path], (0, 1)),
+        ("check-json", ["check", path, "--format", "json"], (0, 1)),
+        ("explain", ["explain", path, "--from", names[0], "--to", names[-1], "--port", "443"],
+         (0, 1, 2)),
+        ("diff", ["diff", seed_path, path], (0, 1, 2)),
+        ("graph", ["graph", path], (0, 1)),
+        ("graph-dot", ["graph", path, "--format", "dot"], (0, 1)),
+        ("fmt", ["fmt", path], (0, 1)),
+    ]
+    return commands[i % len(commands)]
+
+
 def main():
     netpolc = os.path.abspath(sys.argv[1])
     mutants = int(sys.argv[2]) if len(sys.argv) > 2 else 1500
+    # A sanitizer build runs several times slower: .bazelrc's asan config
+    # sets a CI-sized count.
+    mutants = int(os.environ.get("NETPOLC_MUTANTS", mutants))
     seeds = []
     for top in ("tests/testdata", "rules"):
         for dirpath, _, files in os.walk(top):
@@ -77,28 +109,39 @@ def main():
     statuses = {}
     with tempfile.TemporaryDirectory(dir=os.environ.get("TEST_TMPDIR")) as tmp:
         path = os.path.join(tmp, "m.netpol")
+        seed_path = os.path.join(tmp, "seed.netpol")
         for i in range(mutants):
-            data = mutate(rnd, rnd.choice(seeds))
+            seed = rnd.choice(seeds)
+            data = mutate(rnd, seed)
             with open(path, "wb") as f:
                 f.write(data)
+            with open(seed_path, "wb") as f:
+                f.write(seed)
+            name, args, allowed = command_for(i, path, seed_path, data)
             try:
-                proc = subprocess.run([netpolc, "build", path, "--target", "ir"],
-                                      capture_output=True, timeout=20)
+                proc = subprocess.run([netpolc] + args, capture_output=True, timeout=20)
             except subprocess.TimeoutExpired:
-                print(f"mutant {i}: timed out")
+                print(f"mutant {i} ({name}): timed out")
                 failures += 1
                 continue
-            statuses[proc.returncode] = statuses.get(proc.returncode, 0) + 1
-            ok = proc.returncode in (0, 1)
-            if proc.returncode == 1 and not DIAG.search(proc.stderr):
+            key = (name, proc.returncode)
+            statuses[key] = statuses.get(key, 0) + 1
+            ok = proc.returncode in allowed
+            # Findings and differences are reported with status 1 too: diff
+            # lists them on stdout, check --format json as JSON on stdout.
+            reported = DIAG.search(proc.stderr) or (
+                proc.returncode == 1 and (name == "diff" or
+                                          (name == "check-json" and proc.stdout.strip())))
+            if proc.returncode != 0 and not reported:
                 ok = False
             if not ok:
                 failures += 1
-                keep = os.path.join(tmp, f"failure-{i}.netpol")
-                print(f"mutant {i}: exit status {proc.returncode}")
+                print(f"mutant {i} ({name}): exit status {proc.returncode}")
                 print(proc.stderr.decode("utf-8", "replace")[-2000:])
                 print("input:", data[:2000])
-    print(f"exit statuses: {dict(sorted(statuses.items()))}")
+    print("exit statuses (command, status): count")
+    for (name, status), count in sorted(statuses.items()):
+        print(f"  {name} {status}: {count}")
     print(f"mutate: {mutants - failures} passed, {failures} failed")
     return 1 if failures else 0
 

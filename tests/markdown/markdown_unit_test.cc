@@ -2,6 +2,8 @@
 // pages themselves are covered by the golden cases (testdata/).
 #include <string>
 
+#include "backends/markdown/escape.h"
+#include "backends/markdown/layout.h"
 #include "backends/markdown/table.h"
 #include "backends/markdown/wording.h"
 #include "third_party/catch2_main.h"
@@ -42,6 +44,44 @@ TEST_CASE("short rows are completed, cells are escaped") {
   CHECK(out == "| x    | y |\n|------|---|\n| a\\|b |   |\n");
   CHECK(EscapeCell("a\\|b") == "a\\|b");  // already escaped
   CHECK(EscapeCell("one\ntwo") == "one two");
+}
+
+TEST_CASE("names and notes stay on one line") {
+  CHECK(OneLine("A\n===") == "A ===");
+  CHECK(OneLine("a\r\n\r\nb") == "a b");
+  CHECK(OneLine("end\n") == "end ");
+  CHECK(OneLine("plain") == "plain");
+}
+
+TEST_CASE("links stay links") {
+  CHECK(LinkText("the [x] doc") == "the \\[x\\] doc");
+  CHECK(LinkDestination("https://e.com/a)b c(d") == "https://e.com/a%29b%20c%28d");
+  CHECK(LinkDestination("../x/#a-b") == "../x/#a-b");
+  CHECK(LinkDestination("a<b>|`\\\x7f") == "a%3Cb%3E%7C%60%5C%7F");
+}
+
+TEST_CASE("formats fill placeholders and keep Liquid and kramdown braces") {
+  auto lookup = [](std::string_view name) -> std::optional<std::string> {
+    if (name == "slug") return std::string("kafka-pod");
+    if (name == "port") return std::string("8080");
+    return std::nullopt;
+  };
+  CHECK(Fill("{: #{slug}}", lookup) == "{: #kafka-pod}");
+  CHECK(Fill("Port {port} {{site.data.reuse.icp_master_host}}", lookup) ==
+        "Port 8080 {{site.data.reuse.icp_master_host}}");
+  CHECK(Fill("{% if x %}{port}{% endif %}", lookup) == "{% if x %}8080{% endif %}");
+  std::vector<std::string> unknown;
+  CHECK(Fill("{slug} {nope} {Not} {", lookup, &unknown) == "kafka-pod {nope} {Not} {");
+  CHECK(unknown == std::vector<std::string>{"nope"});
+  CHECK(Fill("{{ unclosed", lookup) == "{{ unclosed");
+}
+
+TEST_CASE("slugs are kramdown's header ids") {
+  CHECK(Slug(" Kafka broker pod") == "kafka-broker-pod");
+  CHECK(Slug("Inbound network connections (ingress)") == "inbound-network-connections-ingress");
+  CHECK(Slug("12. Another one 1 here") == "another-one-1-here");
+  CHECK(Slug("Do ^& it now") == "do--it-now");
+  CHECK(Slug("123456789") == "section");
 }
 
 TEST_CASE("lists are joined with commas and a final word") {

@@ -1,0 +1,567 @@
+#!/usr/bin/env python3
+"""Hostile input and careless use, end to end: output files (symlinks, devices,
+FIFOs, hard links, modes, owners, read-only files, umask, long names), outputs
+that are inputs, write errors on stdout, unbounded inputs (/dev/zero), huge
+lists, allocation failure, line endings, and reading the rules from stdin.
+
+usage: robustness_test.py NETPOLC
+"""
+import os
+import resource
+import signal
+import stat
+import subprocess
+import sys
+import tempfile
+import threading
+import unittest
+
+NETPOLC = None
+
+RULES = """\
+flag tls = true;
+component kafka {
+  labels { "app.kubernetes.io/name": "kafka" }
+  ingress 9093 from admin when tls;
+}
+component admin {
+  labels { "app.kubernetes.io/name": "admin" }
+}
+"""
+
+# Not in the canonical layout: `fmt --write` rewrites it.
+UNFORMATTED = "component   a {\nlabels { \"app\": \"a\" }\n}\n"
+
+TEMPLATE = "# Page\n\n<!-- netpolc:components -->\n"
+
+# The address-space cap for runs that could eat the machine before a fix;
+# None when the binary cannot run under it (a sanitizer build reserves
+# terabytes of address space).
+MEMORY_CAP = None
+
+
+def limit_memory(cap):
+    def apply():
+        if cap is not None:
+            resource.setrlimit(resource.RLIMIT_AS, (cap, cap))
+    return apply
+
+
+def run(args, stdin=None, cap=None, timeout=120, **kwargs):
+    return subprocess.run([NETPOLC] + args, stdin=stdin, capture_output=True,
+                          timeout=timeout, preexec_fn=limit_memory(cap), **kwargs)
+
+
+def probe_memory_cap():
+    global MEMORY_CAP
+    cap = 4 << 30
+    try:
+        proc = run(["--version"], cap=cap, timeout=60)
+    except subprocess.TimeoutExpired:
+        return
+    if proc.returncode == 0:
+        MEMORY_CAP = cap
+
+
+class Base(unittest.TestCase):
+    def setUp(self):
+        self.tmp = tempfile.TemporaryDirectory(dir=os.environ.get("TEST_TMPDIR"))
+        self.dir = self.tmp.name
+
+    def tearDown(self):
+        self.tmp.cleanup()
+
+    def path(self, name):
+        return os.path.join(self.dir, name)
+
+    def write(self, name, text, mode=None):
+        path = self.path(name)
+        with open(path, "wb") as f:
+            f.write(text.encode() if isinstance(text, str) else text)
+        if mode is not None:
+            os.chmod(path, mode)
+        return path
+
+    def read(self, path):
+        with open(path, "rb") as f:
+            return f.read().decode()
+
+    def no_temp_files(self):
+        left = [n for n in os.listdir(self.dir) if n.startswith(".np") or "netpolc-tmp" in n]
+        self.assertEqual(left, [])
+
+
+class OutputFiles(Base):
+    """Item 1 and 4: -o and fmt --write on what exists already."""
+
+    def build_to(self, out, *extra):
+        rules = self.write("r.netpol", RULES)
+        return run(["build", rules, "--target", "ir", "-o", out] + list(extra))
+
+    def expected_ir(self):
+        return run(["build", self.write("r.netpol", RULES), "--target", "ir"]).stdout.decode()
+
+    def test_output_through_symlink(self):
+        real = self.write("real.yaml", "old\n")
+        link = self.path("link.yaml")
+        os.symlink("real.yaml", link)
+        proc = self.build_to(link)
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        self.assertTrue(os.path.islink(link), "the symlink was replaced")
+        self.assertEqual(self.read(real), self.expected_ir())
+        self.no_temp_files()
+
+    def test_output_through_dangling_symlink_creates_target(self):
+        link = self.path("link.yaml")
+        os.symlink("new.yaml", link)
+        proc = self.build_to(link)
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        self.assertTrue(os.path.islink(link))
+        self.assertEqual(self.read(self.path("new.yaml")), self.expected_ir())
+
+    def test_output_to_fifo_is_written_directly(self):
+        fifo = self.path("fifo")
+        os.mkfifo(fifo)
+        got = []
+
+        def reader():
+            with open(fifo, "rb") as f:
+                got.append(f.read())
+        thread = threading.Thread(target=reader, daemon=True)
+        thread.start()
+        try:
+            proc = self.build_to(fifo)
+        finally:
+            if thread.is_alive():
+                # Unblock the reader if netpolc never opened the FIFO.
+                try:
+                    fd = os.open(fifo, os.O_WRONLY | os.O_NONBLOCK)
+                    os.close(fd)
+                except OSError:
+                    pass
+            thread.join(10)
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        self.assertTrue(stat.S_ISFIFO(os.lstat(fifo).st_mode), "the FIFO was replaced")
+        self.assertEqual(got, [self.expected_ir().encode()])
+
+    def test_output_to_stdout_device(self):
+        # /proc/self/fd/1 is what /dev/stdout links to.
+        proc = self.build_to("/proc/self/fd/1")
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        self.assertEqual(proc.stdout.decode(), self.expected_ir())
+
+    def test_output_to_dev_stdout_appending(self):
+        # `-o /dev/stdout >> log` appends to the log: the descriptor is
+        # written, not the file it names replaced.
+        log = self.write("log.txt", "earlier\n")
+        rules = self.write("r.netpol", RULES)
+        # Where /dev is writable, a broken netpolc could replace /dev/stdout
+        # itself: /dev/fd/1 names the same descriptor.
+        name = "/dev/fd/1" if os.access("/dev", os.W_OK) else "/dev/stdout"
+        with open(log, "ab") as out:
+            proc = subprocess.run([NETPOLC, "build", rules, "--target", "ir", "-o", name],
+                                  stdout=out, stderr=subprocess.PIPE, timeout=60)
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        self.assertEqual(self.read(log), "earlier\n" + self.expected_ir())
+        self.no_temp_files()
+
+    def test_output_to_closed_descriptor(self):
+        rules = self.write("r.netpol", RULES)
+        proc = subprocess.run([NETPOLC, "build", rules, "--target", "ir", "-o", "/dev/fd/9"],
+                              capture_output=True, timeout=60)
+        self.assertEqual(proc.returncode, 2)
+        self.assertIn(b"cannot write '/dev/fd/9': Bad file descriptor", proc.stderr)
+
+    def test_output_to_dev_null(self):
+        before = os.stat("/dev/null")
+        if os.access("/dev", os.W_OK):
+            # A broken netpolc could replace the machine's /dev/null.
+            self.skipTest("/dev is writable here")
+        proc = self.build_to("/dev/null")
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        after = os.stat("/dev/null")
+        self.assertTrue(stat.S_ISCHR(after.st_mode))
+        self.assertEqual((before.st_dev, before.st_ino), (after.st_dev, after.st_ino))
+
+    def test_output_keeps_mode(self):
+        out = self.write("out.yaml", "old\n", mode=0o640)
+        proc = self.build_to(out)
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        self.assertEqual(stat.S_IMODE(os.stat(out).st_mode), 0o640)
+        self.assertEqual(self.read(out), self.expected_ir())
+
+    def test_new_output_honours_umask(self):
+        out = self.path("new.yaml")
+        rules = self.write("r.netpol", RULES)
+
+        def umask077():
+            os.umask(0o077)
+        proc = subprocess.run([NETPOLC, "build", rules, "--target", "ir", "-o", out],
+                              capture_output=True, timeout=60, preexec_fn=umask077)
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        self.assertEqual(stat.S_IMODE(os.stat(out).st_mode), 0o600)
+
+    def test_new_output_default_mode_from_umask_022(self):
+        out = self.path("new.yaml")
+        rules = self.write("r.netpol", RULES)
+
+        def umask022():
+            os.umask(0o022)
+        proc = subprocess.run([NETPOLC, "build", rules, "--target", "ir", "-o", out],
+                              capture_output=True, timeout=60, preexec_fn=umask022)
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        self.assertEqual(stat.S_IMODE(os.stat(out).st_mode), 0o644)
+
+    def test_output_directory_message(self):
+        os.mkdir(self.path("d"))
+        for target in ("d/", "d"):
+            proc = self.build_to(self.path(target))
+            self.assertEqual(proc.returncode, 2)
+            err = proc.stderr.decode()
+            self.assertIn("is a directory", err)
+            self.assertNotIn("Not a directory", err)
+        proc = self.build_to(self.path("missing/"))
+        self.assertEqual(proc.returncode, 2)
+        self.assertIn("names a directory", proc.stderr.decode())
+
+    def test_output_read_only_is_refused(self):
+        out = self.write("out.yaml", "old\n", mode=0o444)
+        proc = self.build_to(out)
+        self.assertEqual(proc.returncode, 2)
+        self.assertIn("read-only", proc.stderr.decode())
+        self.assertEqual(self.read(out), "old\n")
+
+    def test_output_long_name(self):
+        name = "o" * 250 + ".yaml"  # 255 bytes: NAME_MAX
+        proc = self.build_to(self.path(name))
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        self.assertEqual(self.read(self.path(name)), self.expected_ir())
+        self.write(name, "old\n")
+        proc = self.build_to(self.path(name))
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        self.no_temp_files()
+
+    def test_fmt_write_through_symlink(self):
+        real = self.write("real.netpol", UNFORMATTED)
+        link = self.path("link.netpol")
+        os.symlink("real.netpol", link)
+        proc = run(["fmt", "--write", link])
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        self.assertTrue(os.path.islink(link), "the symlink was replaced")
+        self.assertNotEqual(self.read(real), UNFORMATTED)
+        self.assertEqual(run(["fmt", "--check", real]).returncode, 0)
+
+    def test_fmt_write_keeps_hard_links(self):
+        a = self.write("a.netpol", UNFORMATTED)
+        b = self.path("b.netpol")
+        os.link(a, b)
+        proc = run(["fmt", "--write", a])
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        self.assertEqual(os.stat(a).st_ino, os.stat(b).st_ino, "the hard link was broken")
+        self.assertEqual(os.stat(a).st_nlink, 2)
+        self.assertNotEqual(self.read(b), UNFORMATTED)
+        self.no_temp_files()
+
+    def test_fmt_write_keeps_mode(self):
+        for mode in (0o600, 0o755, 0o640):
+            path = self.write("m.netpol", UNFORMATTED, mode=mode)
+            proc = run(["fmt", "--write", path])
+            self.assertEqual(proc.returncode, 0, proc.stderr)
+            self.assertEqual(stat.S_IMODE(os.stat(path).st_mode), mode)
+            self.assertNotEqual(self.read(path), UNFORMATTED)
+
+    def test_fmt_write_keeps_owner(self):
+        if os.geteuid() != 0:
+            self.skipTest("changing a file's owner needs root")
+        path = self.write("o.netpol", UNFORMATTED)
+        try:
+            os.chown(path, 4321, 4321)
+        except OSError as e:
+            self.skipTest(f"cannot give the file another owner here: {e}")
+        proc = run(["fmt", "--write", path])
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        info = os.stat(path)
+        self.assertEqual((info.st_uid, info.st_gid), (4321, 4321))
+        self.assertNotEqual(self.read(path), UNFORMATTED)
+
+    def test_fmt_write_refuses_read_only(self):
+        path = self.write("ro.netpol", UNFORMATTED, mode=0o444)
+        proc = run(["fmt", "--write", path])
+        self.assertEqual(proc.returncode, 2)
+        self.assertIn("read-only", proc.stderr.decode())
+        self.assertEqual(self.read(path), UNFORMATTED)
+
+    def test_fmt_write_long_name(self):
+        name = "f" * 248 + ".netpol"  # 255 bytes
+        path = self.write(name, UNFORMATTED)
+        proc = run(["fmt", "--write", path])
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        self.assertNotEqual(self.read(path), UNFORMATTED)
+        self.no_temp_files()
+
+    def test_interrupted_write_leaves_no_temp_file(self):
+        # A large output takes a while to write. The run is stopped as soon
+        # as its temporary file appears, sent SIGTERM and resumed: the
+        # temporary file must go, the old output stay.
+        lines = ["flag tls = true;"]
+        for i in range(20000):
+            lines.append(f'component c{i} {{ labels {{ "app": "c{i}" }} '
+                         f'ingress 80, 443, 8080 from c{(i + 1) % 20000} when tls; }}')
+        rules = self.write("big.netpol", "\n".join(lines) + "\n")
+        out = self.write("out.yaml", "old\n")
+
+        def temp_files():
+            return [n for n in os.listdir(self.dir)
+                    if n.startswith(".np") or "netpolc-tmp" in n]
+        caught = 0
+        for attempt in range(5):
+            proc = subprocess.Popen([NETPOLC, "build", rules, "--target", "k8s", "-o", out],
+                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            try:
+                while proc.poll() is None:
+                    if temp_files():
+                        proc.send_signal(signal.SIGSTOP)
+                        if temp_files():
+                            proc.send_signal(signal.SIGTERM)
+                            caught += 1
+                        proc.send_signal(signal.SIGCONT)
+                        break
+                proc.wait(120)
+            finally:
+                if proc.poll() is None:
+                    proc.kill()
+                    proc.wait()
+            if caught:
+                self.assertEqual(proc.returncode, -signal.SIGTERM)
+                self.assertEqual(temp_files(), [])
+                self.assertEqual(self.read(out), "old\n")
+                return
+            self.write("out.yaml", "old\n")
+        self.skipTest("the temporary file was never seen while it existed")
+
+
+class OutputIsInput(Base):
+    """Item 2: -o naming an input is refused, by device and inode."""
+
+    def test_output_is_rules_file(self):
+        rules = self.write("r.netpol", RULES)
+        for out in (rules, os.path.join(self.dir, ".", "r.netpol")):
+            proc = run(["build", rules, "--target", "ir", "-o", out])
+            self.assertEqual(proc.returncode, 2, proc.stderr)
+            self.assertIn("is also an input", proc.stderr.decode())
+            self.assertEqual(self.read(rules), RULES)
+
+    def test_output_is_rules_file_by_hard_link_and_symlink(self):
+        rules = self.write("r.netpol", RULES)
+        os.link(rules, self.path("hard.yaml"))
+        os.symlink("r.netpol", self.path("soft.yaml"))
+        for out in ("hard.yaml", "soft.yaml"):
+            proc = run(["build", rules, "--target", "ir", "-o", self.path(out)])
+            self.assertEqual(proc.returncode, 2, proc.stderr)
+            self.assertEqual(self.read(rules), RULES)
+
+    def test_output_is_template(self):
+        rules = self.write("r.netpol", RULES)
+        template = self.write("page.md", TEMPLATE)
+        proc = run(["build", rules, "--target", "markdown", "--template", template,
+                    "-o", template])
+        self.assertEqual(proc.returncode, 2, proc.stderr)
+        self.assertEqual(self.read(template), TEMPLATE)
+
+    def test_output_is_values_file(self):
+        rules = self.write("r.netpol", RULES)
+        values = self.write("v.yaml", "tls: false\n")
+        for command in (["build", rules, "--target", "ir"], ["graph", rules]):
+            proc = run(command + ["--values", values, "-o", values])
+            self.assertEqual(proc.returncode, 2, proc.stderr)
+            self.assertEqual(self.read(values), "tls: false\n")
+
+    def test_graph_output_is_rules_file(self):
+        rules = self.write("r.netpol", RULES)
+        proc = run(["graph", rules, "-o", rules])
+        self.assertEqual(proc.returncode, 2, proc.stderr)
+        self.assertEqual(self.read(rules), RULES)
+
+
+class Stdout(Base):
+    """Item 3: every write to stdout is checked."""
+
+    def test_dev_full(self):
+        if not os.path.exists("/dev/full"):
+            self.skipTest("no /dev/full")
+        rules = self.write("r.netpol", RULES)
+        for args in (["build", rules, "--target", "ir"], ["fmt", rules], ["--help"],
+                     ["graph", rules], ["check", rules, "--format", "json"]):
+            with open("/dev/full", "wb") as full:
+                proc = subprocess.run([NETPOLC] + args, stdout=full, stderr=subprocess.PIPE,
+                                      timeout=60)
+            self.assertEqual(proc.returncode, 2, args)
+            self.assertIn(b"netpolc: error: cannot write <stdout>: No space left on device",
+                          proc.stderr)
+
+    def test_closed_pipe_with_sigpipe_ignored(self):
+        rules = self.write("r.netpol", RULES)
+        read_end, write_end = os.pipe()
+        os.close(read_end)
+
+        def ignore_sigpipe():
+            signal.signal(signal.SIGPIPE, signal.SIG_IGN)
+        try:
+            proc = subprocess.run([NETPOLC, "build", rules, "--target", "ir"], stdout=write_end,
+                                  stderr=subprocess.PIPE, timeout=60, preexec_fn=ignore_sigpipe)
+        finally:
+            os.close(write_end)
+        self.assertEqual(proc.returncode, 2)
+        self.assertIn(b"netpolc: error: cannot write <stdout>: Broken pipe", proc.stderr)
+
+
+class UnboundedInput(Base):
+    """Item 10: reads stop at their limit, never reading everything first."""
+
+    def check_refused(self, args, stdin=None):
+        proc = run(args, stdin=stdin, cap=MEMORY_CAP, timeout=120)
+        self.assertEqual(proc.returncode, 2, proc.stderr[-2000:])
+        self.assertIn(b"larger than the limit", proc.stderr)
+
+    def test_rules_dev_zero(self):
+        self.check_refused(["build", "/dev/zero", "--target", "ir"])
+
+    def test_rules_stdin_dev_zero(self):
+        with open("/dev/zero", "rb") as zero:
+            self.check_refused(["fmt", "-"], stdin=zero)
+        with open("/dev/zero", "rb") as zero:
+            self.check_refused(["build", "-", "--target", "ir"], stdin=zero)
+
+    def test_values_dev_zero(self):
+        rules = self.write("r.netpol", RULES)
+        self.check_refused(["build", rules, "--target", "ir", "--values", "/dev/zero"])
+
+    def test_template_dev_zero(self):
+        rules = self.write("r.netpol", RULES)
+        self.check_refused(["build", rules, "--target", "markdown", "--template", "/dev/zero"])
+
+    def test_values_file_limit(self):
+        rules = self.write("r.netpol", RULES)
+        values = self.write("v.yaml", "# " + "x" * (1 << 20) + "\ntls: true\n")
+        proc = run(["build", rules, "--target", "ir", "--values", values])
+        self.assertEqual(proc.returncode, 2)
+        self.assertIn(b"larger than the limit of 1 MiB", proc.stderr)
+
+
+class Memory(Base):
+    """Item 11: memory per input byte is bounded; allocation failure is clean."""
+
+    def test_huge_peer_list(self):
+        # 64 MiB of `a, a, a, ...` in one peer list, within the file limit.
+        head = 'component a {\n  labels { "app": "a" }\n  ingress 80 from '
+        tail = ";\n}\n"
+        count = ((64 << 20) - len(head) - len(tail)) // 3
+        path = self.path("huge.netpol")
+        with open(path, "w") as f:
+            f.write(head)
+            f.write("a, " * (count - 1))
+            f.write("a" + tail)
+        self.assertLessEqual(os.path.getsize(path), 64 << 20)
+        proc = run(["build", path, "--target", "ir"], cap=MEMORY_CAP, timeout=300)
+        err = proc.stderr.decode()
+        self.assertEqual(proc.returncode, 1, err[-2000:])
+        self.assertIn("huge.netpol:3:", err)
+        self.assertIn("[list-too-long]", err)
+
+    def test_too_many_tokens(self):
+        # One token per byte, far below the file-size limit: lexing stops at
+        # the token limit instead of holding every token.
+        path = self.write("semis.netpol", ";" * (9 << 20))
+        proc = run(["build", path, "--target", "ir"], cap=MEMORY_CAP, timeout=300)
+        self.assertEqual(proc.returncode, 1, proc.stderr[-2000:])
+        self.assertTrue(proc.stderr.startswith(b"%s:1:8388609: error: the file has more than "
+                                               b"8388608 tokens [too-many-tokens]" %
+                                               path.encode()), proc.stderr[:300])
+
+    def test_allocation_failure_is_a_clean_error(self):
+        if MEMORY_CAP is None:
+            self.skipTest("the binary cannot run with an address-space cap")
+        lines = []
+        for i in range(20000):
+            lines.append(f'component c{i} {{ labels {{ "app": "c{i}" }} '
+                         f'ingress 80 from c{(i + 1) % 20000}; }}')
+        rules = self.write("big.netpol", "\n".join(lines) + "\n")
+        proc = run(["build", rules, "--target", "k8s"], cap=96 << 20, timeout=300)
+        self.assertEqual(proc.returncode, 3, proc.stderr[-2000:])
+        self.assertIn(b"netpolc: error: out of memory", proc.stderr)
+
+
+class Text(Base):
+    """Item 14: line endings, backslashes, control characters, stdin."""
+
+    def test_cr_only_line_endings(self):
+        path = self.write("cr.netpol", "component a {\r  labels { \"app\": \"a\" }\r"
+                          "  ingress 1 from b;\r}\r")
+        proc = run(["build", path, "--target", "ir"])
+        self.assertEqual(proc.returncode, 1)
+        self.assertIn("cr.netpol:3:18: error: unknown component 'b'", proc.stderr.decode())
+
+    def test_mixed_line_endings(self):
+        path = self.write("mixed.netpol", "component a {\r\n  labels { \"app\": \"a\" }\n\r"
+                          "  ingress 1 from b;\r}\r")
+        proc = run(["build", path, "--target", "ir"])
+        self.assertEqual(proc.returncode, 1)
+        self.assertIn("mixed.netpol:4:18: error: unknown component 'b'", proc.stderr.decode())
+
+    def test_cr_only_fmt_keeps_comments(self):
+        path = self.write("crc.netpol", "/* a\rb */\rcomponent a {\r  labels { \"app\": \"a\" }\r}\r")
+        proc = run(["fmt", path])
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        self.assertIn("/* a\rb */", proc.stdout.decode())
+
+    def test_cr_only_syntax_error_location(self):
+        path = self.write("crs.netpol", "component a {\r  labels { \"app\": \"a\" }\r  oops\r}\r")
+        proc = run(["build", path, "--target", "ir"])
+        self.assertEqual(proc.returncode, 1)
+        self.assertIn("crs.netpol:4:1: error:", proc.stderr.decode())
+
+    def test_values_file_cr_only_line_endings(self):
+        rules = self.write("v.netpol", 'flag tls = true;\nparam n: int = 1;\n'
+                           'component a { labels { "app": "a" } }\n')
+        values = self.write("v.yaml", "tls: true\r\r\rn: [1]\r")
+        proc = run(["build", rules, "--target", "ir", "--values", values])
+        self.assertEqual(proc.returncode, 2)
+        self.assertIn("v.yaml:4:4: error:", proc.stderr.decode())
+
+    def test_backslash_at_end_of_file(self):
+        path = self.write("bs.netpol", 'component a { note ingress "abc\\')
+        proc = run(["build", path, "--target", "ir"])
+        err = proc.stderr.decode()
+        self.assertEqual(proc.returncode, 1)
+        self.assertIn("[unterminated-string]", err)
+        self.assertNotIn("[unexpected-character]", err)
+
+    def test_raw_nul_in_string(self):
+        path = self.write("nul.netpol", 'component a {\n  labels { "app": "a" }\n'
+                          '  note ingress "x\x00y";\n}\n')
+        proc = run(["build", path, "--target", "ir"])
+        err = proc.stderr.decode()
+        self.assertEqual(proc.returncode, 1, err)
+        self.assertIn("nul.netpol:3:18: error:", err)
+        self.assertIn("[control-character]", err)
+
+    def test_build_reads_stdin(self):
+        rules = self.write("r.netpol", RULES)
+        expected = run(["build", rules, "--target", "ir"]).stdout
+        with open(rules, "rb") as f:
+            proc = run(["build", "-", "--target", "ir"], stdin=f)
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        # Same output but for the source name in the header.
+        self.assertEqual(proc.stdout.replace(b"<stdin>", rules.encode()), expected)
+
+    def test_build_stdin_diagnostics_name(self):
+        with open(self.write("bad.netpol", "component {"), "rb") as f:
+            proc = run(["build", "-", "--target", "ir"], stdin=f)
+        self.assertEqual(proc.returncode, 1)
+        self.assertTrue(proc.stderr.startswith(b"<stdin>:1:"), proc.stderr)
+
+
+if __name__ == "__main__":
+    NETPOLC = os.path.abspath(sys.argv.pop(1))
+    probe_memory_cap()
+    unittest.main(verbosity=2)
