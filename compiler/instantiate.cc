@@ -138,7 +138,7 @@ class Instantiator {
       }
       switch (problem.kind) {
         case Resolver::PortProblem::Kind::kMissing:
-          diagnostics_.Emit(DiagnosticKind::kParamNotSet, at, name, name);
+          if (!missing_ports_ok_) diagnostics_.Emit(DiagnosticKind::kParamNotSet, at, name, name);
           break;
         case Resolver::PortProblem::Kind::kOutOfRange:
           diagnostics_.Emit(DiagnosticKind::kPortOutOfRange, at,
@@ -182,6 +182,9 @@ class Instantiator {
   std::set<SourceLoc> reported_;  // declared before resolver_, which reports while built
   Resolver resolver_;
   std::vector<bool> enabled_;
+
+ public:
+  bool missing_ports_ok_ = false;  // InstantiateForDocumentation
 };
 
 }  // namespace
@@ -227,6 +230,14 @@ std::vector<ir::PolicyRule> CanonicalRules(std::vector<ir::PolicyRule> rules) {
 std::optional<ir::PolicySet> Instantiate(const ir::Module& module, const ir::Config& config,
                                          Diagnostics& diagnostics) {
   return Instantiator(module, config, diagnostics).Run();
+}
+
+std::optional<ir::PolicySet> InstantiateForDocumentation(const ir::Module& module,
+                                                         const ir::Config& config,
+                                                         Diagnostics& diagnostics) {
+  Instantiator instantiator(module, config, diagnostics);
+  instantiator.missing_ports_ok_ = true;
+  return instantiator.Run();
 }
 
 }  // namespace netpolc

@@ -99,7 +99,10 @@ int RunBuild(const std::vector<std::string>& arguments, std::string& out, std::s
   // Every target instantiates, so that flag and parameter values (defaults,
   // --set, --values) are checked the same way whichever output is asked for;
   // documentation targets then render the module and drop the policies.
-  std::optional<ir::PolicySet> policies = Instantiate(*module, *config, compilation.diagnostics);
+  // (A documentation target needs no value for a deploy-time port.)
+  std::optional<ir::PolicySet> policies =
+      backend->needs_policies() ? Instantiate(*module, *config, compilation.diagnostics)
+                                : InstantiateForDocumentation(*module, *config, compilation.diagnostics);
   if (!policies) {
     err += RenderAll(compilation.diagnostics, compilation.sources);
     return kExitInputErrors;
