@@ -7,6 +7,7 @@
 
 #include "compiler/lower.h"
 #include "compiler/parse.h"
+#include "compiler/pod_networks.h"
 #include "compiler/values.h"
 
 namespace netpolc {
@@ -72,6 +73,19 @@ bool ApplySetting(const std::string& setting, const ir::Module& module, ir::Conf
         return false;
       }
       out.peers = std::move(*lowered);
+      return true;
+    }
+    case ir::ParamType::kCidrs: {
+      std::string error;
+      std::optional<std::vector<std::string>> cidrs = ParseCidrList(value, error);
+      if (!cidrs) {
+        err += fmt::format(
+            "netpolc: error: --set {}: parameter '{}' takes a comma-separated list of CIDRs: {}\n",
+            setting, name, error);
+        return false;
+      }
+      out.text = value;
+      out.cidrs = std::move(*cidrs);
       return true;
     }
   }

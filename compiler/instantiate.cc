@@ -5,6 +5,7 @@
 #include <set>
 
 #include "compiler/k8s_names.h"
+#include "compiler/pod_networks.h"
 #include "compiler/resolve.h"
 
 namespace netpolc {
@@ -48,6 +49,8 @@ class Instantiator {
     std::string prefix = module_.instance.prefix ? resolver_.Value(*module_.instance.prefix) : "";
 
     ir::PolicySet set;
+    set.pod_networks = PodNetworks(module_, config_);
+    pod_networks_ = &set.pod_networks;
     for (uint32_t i = 0; i < module_.components.size(); ++i) {
       const ir::Component& c = module_.components[i];
       if (!enabled_[i] || c.rules.empty()) continue;
@@ -158,7 +161,10 @@ class Instantiator {
                           out.named_ports.end());
   }
 
-  void AppendPeers(const PeerRef& ref, std::vector<ir::Peer>& out) {
+  // `at` is where a peer taken from a parameter's value is reported: the
+  // `$param` of the rule.
+  void AppendPeers(const PeerRef& ref, std::vector<ir::Peer>& out,
+                   std::optional<SourceLoc> at = std::nullopt) {
     if (ref.kind == PeerRef::Kind::kComponent) {
       // Disabled components drop out of the rules that name them.
       if (ref.index < enabled_.size() && enabled_[ref.index]) resolver_.AppendPeers(ref, out);
@@ -169,11 +175,30 @@ class Instantiator {
       // Parameter values never refer to parameters (checked when lowered),
       // so this recursion is one level deep.
       for (const PeerRef& inner : config_.params[ref.index].peers) {
-        if (inner.kind != PeerRef::Kind::kParam) AppendPeers(inner, out);
+        if (inner.kind != PeerRef::Kind::kParam) AppendPeers(inner, out, ref.loc);
       }
       return;
     }
+    size_t first = out.size();
     resolver_.AppendPeers(ref, out);
+    // An address block inside a pod network holds no address outside the
+    // cluster: it admits nothing, on every target. Left out (a rule left
+    // with no peers is removed, never turned into "admit everyone").
+    for (size_t i = first; i < out.size();) {
+      std::optional<std::string> network;
+      if (out[i].kind == ir::Peer::Kind::kIpBlock && pod_networks_ != nullptr) {
+        network = EnclosingPodNetwork(out[i].cidr, *pod_networks_);
+      }
+      if (!network) {
+        ++i;
+        continue;
+      }
+      SourceLoc loc = at.value_or(ref.loc);
+      if (reported_blocks_.insert({loc, out[i].cidr}).second) {
+        diagnostics_.Emit(DiagnosticKind::kAddressBlockInPodNetwork, loc, out[i].cidr, *network);
+      }
+      out.erase(out.begin() + static_cast<std::ptrdiff_t>(i));
+    }
   }
 
   const ir::Module& module_;
@@ -182,6 +207,8 @@ class Instantiator {
   std::set<SourceLoc> reported_;  // declared before resolver_, which reports while built
   Resolver resolver_;
   std::vector<bool> enabled_;
+  const std::vector<std::string>* pod_networks_ = nullptr;
+  std::set<std::pair<SourceLoc, std::string>> reported_blocks_;
 
  public:
   bool missing_ports_ok_ = false;  // InstantiateForDocumentation

@@ -7,6 +7,7 @@
 #include <unordered_set>
 
 #include "compiler/k8s_names.h"
+#include "compiler/pod_networks.h"
 
 namespace netpolc {
 namespace {
@@ -57,6 +58,8 @@ std::string_view ParamTypeName(ir::ParamType type) {
       return "int";
     case ir::ParamType::kPeers:
       return "peers";
+    case ir::ParamType::kCidrs:
+      return "cidrs";
   }
   return "string";
 }
@@ -152,8 +155,13 @@ class Lowerer {
         param.type = ir::ParamType::kInt;
       } else if (p.type.value == "peers") {
         param.type = ir::ParamType::kPeers;
+      } else if (p.type.value == "cidrs") {
+        param.type = ir::ParamType::kCidrs;
       } else {
         Error(DiagnosticKind::kUnknownParamType, p.type.loc, p.type.value);
+      }
+      if (p.name.value == kPodNetworksParam && param.type != ir::ParamType::kCidrs) {
+        Error(DiagnosticKind::kPodNetworksNotCidrs, p.type.loc, ParamTypeName(param.type));
       }
       if (!p.default_value && !p.default_peers && param.type == ir::ParamType::kInt) {
         // A deploy-time value (a port the user chooses): using it without
@@ -165,12 +173,24 @@ class Lowerer {
                  p.default_value->kind != ast::Value::Kind::kParam) {
         const ast::Value& v = *p.default_value;
         bool ok = (param.type == ir::ParamType::kString && v.kind == ast::Value::Kind::kString) ||
-                  (param.type == ir::ParamType::kInt && v.kind == ast::Value::Kind::kInt);
+                  (param.type == ir::ParamType::kInt && v.kind == ast::Value::Kind::kInt) ||
+                  (param.type == ir::ParamType::kCidrs && v.kind == ast::Value::Kind::kString);
         if (!ok) {
           Error(DiagnosticKind::kParamTypeMismatch, v.loc, p.name.value,
                 ParamTypeName(param.type), ValueKindName(v.kind));
         }
         param.default_value.text = v.text;
+        if (param.type == ir::ParamType::kCidrs && ok) {
+          // A list of CIDRs is written as a string, as on the command line:
+          // "10.128.0.0/14, 192.168.0.0/16".
+          std::string error;
+          std::optional<std::vector<std::string>> cidrs = ParseCidrList(v.text, error);
+          if (cidrs) {
+            param.default_value.cidrs = std::move(*cidrs);
+          } else {
+            Error(DiagnosticKind::kInvalidCidrList, v.loc, p.name.value, error);
+          }
+        }
         if (param.type == ir::ParamType::kInt && ok) {
           param.default_value.integer = std::stoll(v.text.size() > 18 ? "0" : v.text);
         }
@@ -867,8 +887,10 @@ class Lowerer {
     auto it = params_.find(v.text);
     if (it == params_.end()) {
       Error(DiagnosticKind::kUnknownParam, out.loc, v.text, Suggest(v.text, params_));
-    } else if (module_.params[it->second].type == ir::ParamType::kPeers) {
-      Error(DiagnosticKind::kParamNotScalar, out.loc, v.text);
+    } else if (module_.params[it->second].type == ir::ParamType::kPeers ||
+               module_.params[it->second].type == ir::ParamType::kCidrs) {
+      Error(DiagnosticKind::kParamNotScalar, out.loc, v.text,
+            ParamTypeName(module_.params[it->second].type));
     } else {
       out.param = it->second;
     }

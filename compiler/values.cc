@@ -15,6 +15,7 @@
 #include "compiler/k8s_names.h"
 #include "compiler/lower.h"
 #include "compiler/parse.h"
+#include "compiler/pod_networks.h"
 
 namespace netpolc {
 namespace {
@@ -85,30 +86,82 @@ class ValuesReader {
   std::optional<SourceLoc> TooDeep(std::string_view text) const {
     std::vector<size_t> indents;  // block levels: the column of each
     size_t flow = 0;              // open flow collections
+    char quote = 0;               // the quote of a scalar still open at the line's end
+    std::optional<size_t> block_scalar;  // the indentation of a `|` or `>` scalar's parent
     uint32_t line = 1;
     for (size_t pos = 0; pos < text.size(); ++line) {
       size_t end = text.find('\n', pos);
       if (end == std::string_view::npos) end = text.size();
       std::string_view row = text.substr(pos, end - pos);
       pos = end + 1;
-      size_t i = row.find_first_not_of(' ');
-      if (i == std::string_view::npos || row[i] == '#' || row[i] == '\r') continue;
-      auto at = [&](size_t column) { return SourceLoc{file_, line, static_cast<uint32_t>(column + 1), 1}; };
-      if (flow == 0) {
-        if (row.substr(0, 3) == "---" || row.substr(0, 3) == "...") {
-          indents.clear();
-          continue;
+      auto at = [&](size_t byte) {
+        uint32_t column = 1;
+        for (size_t k = 0; k < byte && k < row.size(); ++k) {
+          if ((static_cast<unsigned char>(row[k]) & 0xC0) != 0x80) ++column;
         }
-        while (!indents.empty() && indents.back() >= i) indents.pop_back();
-        indents.push_back(i);
-        // `- - - a`: each item indicator opens a level.
-        while (i + 1 < row.size() && row[i] == '-' && (row[i + 1] == ' ' || row[i + 1] == '\t')) {
-          i = row.find_first_not_of(" \t", i + 1);
-          if (i == std::string_view::npos) break;
-          indents.push_back(i);
+        return SourceLoc{file_, line, column, 1};
+      };
+      // Skips a quoted scalar's text from `i` (just after its opening quote);
+      // returns where it closes, or npos when it goes on to the next line.
+      auto skip_quoted = [&](size_t i, char q) {
+        for (; i < row.size(); ++i) {
+          if (q == '"' && row[i] == '\\') {
+            ++i;
+          } else if (row[i] == q) {
+            if (q == '\'' && i + 1 < row.size() && row[i + 1] == '\'') {
+              ++i;  // '' inside a single-quoted scalar
+            } else {
+              return i;
+            }
+          }
         }
-        if (indents.size() > kMaxValuesNesting) return at(indents.back());
+        return std::string_view::npos;
+      };
+      size_t i = 0;
+      if (quote != 0) {
+        i = skip_quoted(0, quote);
         if (i == std::string_view::npos) continue;
+        quote = 0;
+        ++i;
+      } else {
+        i = row.find_first_not_of(' ');
+        if (i == std::string_view::npos || row[i] == '#' || row[i] == '\r') continue;
+        if (block_scalar) {
+          if (i > *block_scalar) continue;  // the block scalar's text
+          block_scalar.reset();
+        }
+        if (flow == 0) {
+          if (row.substr(0, 3) == "---" || row.substr(0, 3) == "...") {
+            indents.clear();
+            continue;
+          }
+          size_t indent = i;
+          while (!indents.empty() && indents.back() >= i) indents.pop_back();
+          indents.push_back(i);
+          // `- - - a`: each item indicator opens a level.
+          while (i + 1 < row.size() && row[i] == '-' && (row[i + 1] == ' ' || row[i + 1] == '\t')) {
+            i = row.find_first_not_of(" \t", i + 1);
+            if (i == std::string_view::npos) break;
+            indents.push_back(i);
+          }
+          if (indents.size() > kMaxValuesNesting) return at(indents.back());
+          if (i == std::string_view::npos) continue;
+          // A block scalar (`key: |`, `- >-`): its lines are text.
+          size_t last = row.find_last_not_of(" \t\r");
+          size_t comment = row.find(" #");
+          if (comment != std::string_view::npos) last = row.find_last_not_of(" \t", comment);
+          size_t indicator = last;
+          while (indicator != std::string_view::npos && indicator > 0 &&
+                 (row[indicator] == '+' || row[indicator] == '-' ||
+                  (row[indicator] >= '0' && row[indicator] <= '9'))) {
+            --indicator;
+          }
+          if (indicator != std::string_view::npos && indicator > 0 &&
+              (row[indicator] == '|' || row[indicator] == '>') &&
+              (row[indicator - 1] == ' ' || row[indicator - 1] == ':' || row[indicator - 1] == '-')) {
+            block_scalar = indent;
+          }
+        }
       }
       // The rest of the line: flow brackets, quoted scalars, comments.
       bool value_start = true;  // where a collection or a quoted scalar may begin
@@ -116,11 +169,12 @@ class ValuesReader {
         char ch = row[i];
         if (ch == '#' && (i == 0 || row[i - 1] == ' ' || row[i - 1] == '\t')) break;
         if ((ch == '"' || ch == '\'') && value_start) {
-          // Skip the quoted scalar (to the end of this line at most: a
-          // multi-line one only hides brackets, it never adds nesting).
-          for (++i; i < row.size() && row[i] != ch; ++i) {
-            if (ch == '"' && row[i] == '\\') ++i;
+          size_t close = skip_quoted(i + 1, ch);
+          if (close == std::string_view::npos) {
+            quote = ch;
+            break;
           }
+          i = close;
           value_start = false;
           continue;
         }
@@ -335,6 +389,42 @@ class ValuesReader {
           return;
         }
         if (diagnostics_.error_count() == errors) out.peers = std::move(peers);
+        return;
+      }
+      case ir::ParamType::kCidrs: {
+        // A list of CIDRs, or one string in the --set syntax ("a/n, b/m").
+        std::vector<std::string> cidrs;
+        if (value.IsScalar() && value.Tag() != "!") {
+          std::string error;
+          std::optional<std::vector<std::string>> list = ParseCidrList(value.Scalar(), error);
+          if (!list) {
+            diagnostics_.Emit(DiagnosticKind::kInvalidCidrList, Loc(value), param.name, error);
+            return;
+          }
+          cidrs = std::move(*list);
+        } else if (value.IsSequence() && value.size() > 0 && value.size() <= kMaxCidrList) {
+          for (const YAML::Node& item : value) {
+            if (!item.IsScalar()) {
+              WrongType(item, "parameter", param.name, "a list of CIDRs");
+              return;
+            }
+            std::string error;
+            std::optional<Cidr> cidr = ParseCidr(item.Scalar(), error);
+            if (!cidr) {
+              diagnostics_.Emit(DiagnosticKind::kInvalidCidr, Loc(item), item.Scalar(), error);
+              return;
+            }
+            cidrs.push_back(cidr->text);
+          }
+          cidrs = NormaliseCidrList(std::move(cidrs));
+        } else {
+          WrongType(value, "parameter", param.name,
+                    "a non-empty list of CIDRs, or a string of comma-separated CIDRs");
+          return;
+        }
+        out.cidrs = std::move(cidrs);
+        out.text.clear();
+        for (const std::string& c : out.cidrs) out.text += (out.text.empty() ? "" : ",") + c;
         return;
       }
     }

@@ -98,6 +98,11 @@ class IrTextBackend : public Backend {
 
   bool Render(const Input& input, std::string& out, Diagnostics&) const override {
     out += fmt::format("# netpolc policy IR of {}\n", SourceNameForComment(input.source_name));
+    if (!input.policies->pod_networks.empty()) {
+      out += "pod networks";
+      for (const std::string& network : input.policies->pod_networks) out += " " + network;
+      out += "\n";
+    }
     for (const ir::Policy& policy : input.policies->policies) {
       out += fmt::format("policy {}/{} (component {}, line {})\n", policy.ns, policy.name,
                          policy.component, policy.loc.line);

@@ -233,7 +233,7 @@ std::string PeerWording::PeerPhrase(const ir::PeerRef& peer) const {
     case ir::PeerRef::Kind::kInstance:
       return InstancePhrase();
     case ir::PeerRef::Kind::kExternal:
-      return "any IP address";
+      return "any address outside the cluster";
     case ir::PeerRef::Kind::kCidr: {
       std::string out = "addresses in `" + peer.cidr + "`";
       if (!peer.except.empty()) {

@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "compiler/k8s_names.h"
+#include "compiler/pod_networks.h"
 
 namespace netpolc::analysis {
 namespace {
@@ -263,7 +264,8 @@ Model::Model(const ir::Module& module, const ir::Config& config, Bdd& bdd,
       config_(config),
       bdd_(bdd),
       flag_refs_(std::move(flag_refs)),
-      resolver_(module, config) {
+      resolver_(module, config),
+      pod_networks_(PodNetworks(module, config)) {
   size_t n = module_.components.size();
   enabled_.resize(n);
   ingress_of_.resize(n);
@@ -516,6 +518,8 @@ bool Model::PeerSelects(const ir::Peer& peer, const Endpoint& e) const {
   if (peer.kind == ir::Peer::Kind::kAnywhere) return true;
   if (!e.is_component()) {
     if (peer.kind != ir::Peer::Kind::kIpBlock) return false;
+    // An address of the pod networks is a pod's, never outside the cluster.
+    if (PodNetworkOf(e.address, pod_networks_)) return false;
     std::optional<Cidr> address = AddressBlock(e.address), block = ParseBlock(peer.cidr);
     if (!address || !block || !BlockContains(*block, *address)) return false;
     return std::none_of(peer.except.begin(), peer.except.end(), [&](const std::string& x) {

@@ -13,8 +13,9 @@
 // Instantiate (instantiate.h) and Kubernetes: a component with rules is
 // isolated for ingress, one with egress rules also for egress (plus the DNS
 // rule); an isolated side admits a connection when some applicable rule
-// names the other end on the port. ipBlock peers match only addresses
-// outside the cluster.
+// names the other end on the port. Address blocks (ipBlock peers) match only
+// addresses outside the cluster: never a component, nor an address of the
+// configuration's pod networks (compiler/pod_networks.h), as in the IR.
 //
 // Rules are indexed by component, direction, protocol and port, and
 // components by label, so queries do not scan every rule.
@@ -145,6 +146,8 @@ class Model {
   const std::vector<ir::Label>& Selector(uint32_t c) const { return resolver_.Selector(c); }
   const std::string& NamespaceOf(uint32_t c) const { return resolver_.NamespaceOf(c); }
   const std::string& instance_namespace() const { return resolver_.instance_namespace(); }
+  // The configuration's pod networks (empty when the rules declare none).
+  const std::vector<std::string>& pod_networks() const { return pod_networks_; }
   // Whether a concrete peer selects the endpoint.
   bool PeerSelects(const ir::Peer& peer, const Endpoint& e) const;
   // The components whose pods a concrete peer selects (via the label index).
@@ -209,6 +212,7 @@ class Model {
   std::vector<Index> ingress_index_, egress_index_;
   std::unordered_map<uint64_t, Ref> admits_cache_;
   SourceLoc focus_;
+  std::vector<std::string> pod_networks_;  // of the configuration
 };
 
 // "TCP 7443", "TCP 8000-8100, UDP 53".

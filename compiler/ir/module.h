@@ -153,12 +153,14 @@ struct Flag {
   SourceLoc loc;
 };
 
-enum class ParamType : uint8_t { kString, kInt, kPeers };
+// kCidrs: a list of address blocks (`param pod_networks: cidrs = "10.128.0.0/14";`).
+enum class ParamType : uint8_t { kString, kInt, kPeers, kCidrs };
 
 struct ParamValue {
   std::string text;  // kString; kInt in decimal
   int64_t integer = 0;
   std::vector<PeerRef> peers;  // kPeers
+  std::vector<std::string> cidrs;  // kCidrs: canonical CIDR texts, sorted, none inside another
   // No value: an int parameter declared without a default and not set. Using
   // it is an error (param-not-set).
   bool missing = false;

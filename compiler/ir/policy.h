@@ -23,7 +23,7 @@ struct Peer {
   enum class Kind : uint8_t {
     kAnywhere,  // every endpoint, in or outside the cluster
     kPods,      // pods carrying pod_labels (all pods if empty) in ns_match
-    kIpBlock,   // addresses in cidr, minus except
+    kIpBlock,   // addresses in cidr, minus except, outside the cluster: never a pod
   };
   Kind kind = Kind::kAnywhere;
   NamespaceMatch ns_match = NamespaceMatch::kNamed;
@@ -64,6 +64,10 @@ struct Policy {
 
 struct PolicySet {
   std::vector<Policy> policies;  // sorted by (ns, name)
+  // The cluster's pod networks (the `pod_networks` parameter, when the rules
+  // declare it; empty otherwise), sorted. A kIpBlock peer means the addresses
+  // of its block outside the cluster's pod network (compiler/pod_networks.h).
+  std::vector<std::string> pod_networks;
 };
 
 }  // namespace netpolc::ir

@@ -41,8 +41,12 @@ Protocol ToProtocol(ir::Protocol protocol) {
   return Protocol::kTCP;
 }
 
-IrEvaluator::IrEvaluator(const Universe& universe, const ir::PolicySet& policies)
-    : universe_(universe), policies_(policies) {
+IrEvaluator::IrEvaluator(const Universe& universe, const ir::PolicySet& policies,
+                         BlockReading reading)
+    : universe_(universe), policies_(policies), reading_(reading) {
+  for (const std::string& network : policies.pod_networks) {
+    pod_networks_.push_back(ParseOrThrow(network));
+  }
   for (auto& v : isolating_) v.resize(universe.size());
   for (size_t p = 0; p < policies.policies.size(); ++p) {
     const ir::Policy& policy = policies.policies[p];
@@ -78,6 +82,13 @@ bool IrEvaluator::PeerMatches(const ir::Peer& peer, size_t endpoint) const {
     case ir::Peer::Kind::kIpBlock: {
       const std::optional<IpAddress>& ip = universe_.ip(endpoint);
       if (!ip) return false;
+      if (reading_ == BlockReading::kOutsideCluster) {
+        if (ep.kind == Endpoint::Kind::kPod) return false;
+        if (std::any_of(pod_networks_.begin(), pod_networks_.end(),
+                        [&](const Cidr& c) { return c.Contains(*ip); })) {
+          return false;
+        }
+      }
       const Block& block = blocks_.at(BlockKey(peer));
       if (!block.cidr.Contains(*ip)) return false;
       return std::none_of(block.except.begin(), block.except.end(),

@@ -42,6 +42,21 @@ const std::vector<std::string> kCidrs = {
     "cidr \"2001:db8::/32\"",
     "cidr \"fd00::/8\" except [\"fd00:10:244::/48\"]",
     "cidr \"203.0.113.7/32\"",
+    "cidr \"10.128.0.0/9\"",
+    "cidr \"192.168.0.0/16\"",
+    "cidr \"192.168.0.0/17\" except [\"192.168.0.0/24\"]",
+    "cidr \"0.0.0.0/0\" except [\"10.128.0.0/16\"]",
+    "cidr \"fd00:10:244::/48\"",
+};
+
+// Pod networks: each overlaps some of the blocks above (inside them, holding
+// them, or equal to them).
+const std::vector<std::string> kPodNetworks = {
+    "10.244.0.0/16",
+    "10.244.0.0/16, fd00:10:244::/48",
+    "10.128.0.0/14,192.168.0.0/16",
+    "10.0.0.0/8, fd00::/8",
+    "10.244.128.0/17,10.128.0.0/14, 2001:db8:1::/48",
 };
 
 const std::vector<std::string> kPodLabels = {
@@ -115,24 +130,24 @@ std::string Condition(Random& r, size_t flags) {
   }
 }
 
-// In a "cilium-friendly" case, address peers and pod labels are only those
-// that the cilium target can express exactly: blocks covering every address,
-// or blocks beside a peer of every pod.
+// In a "cilium-friendly" case, pod labels are only those that Cilium's
+// identity-relevant label filter keeps.
 std::string PodsPeer(Random& r, bool friendly) {
   std::string labels = r.Chance(10) ? "" : r.Pick(kPodLabels);
   if (friendly && labels.find("pod-template-hash") != std::string::npos) labels.clear();
   return "pods { " + labels + " }" + r.Pick(kNamespaceScopes);
 }
 
-std::string Addresses(Random& r, bool friendly) {
-  if (!friendly) return r.Chance(30) ? "external" : r.Pick(kCidrs);
-  switch (r.Below(3)) {
+std::string Addresses(Random& r) {
+  switch (r.Below(6)) {
     case 0:
       return "external";
     case 1:
       return "cidr \"0.0.0.0/0\", cidr \"::/0\"";
-    default:
+    case 2:
       return r.Pick(kCidrs) + ", pods { } in any namespace";
+    default:
+      return r.Pick(kCidrs);
   }
 }
 
@@ -145,7 +160,7 @@ std::string Peer(Random& r, size_t components, bool friendly) {
     case 2:
     case 3:
     case 4:
-      return Addresses(r, friendly);
+      return Addresses(r);
     case 5:
       return "$clients";
     case 6:
@@ -182,7 +197,13 @@ GeneratedCase Generate(uint64_t seed) {
   do {
     clients = Peers(r, components, friendly);
   } while (clients.find('$') != std::string::npos);
-  t += "param clients: peers = " + clients + ";\n\n";
+  t += "param clients: peers = " + clients + ";\n";
+  if (r.Chance(80)) {
+    out.declares_pod_networks = true;
+    t += "param pod_networks: cidrs = \"" + r.Pick(kPodNetworks) + "\";\n";
+    if (r.Chance(25)) out.pod_networks = r.Pick(kPodNetworks);
+  }
+  t += "\n";
   if (r.Chance(30)) {
     do {
       out.clients = Peers(r, components, friendly);
@@ -199,7 +220,6 @@ GeneratedCase Generate(uint64_t seed) {
        "  labels { \"app.kubernetes.io/instance\": \"inst\" }\n}\n\n";
   switch (r.Below(6)) {
     case 3:
-      if (friendly) break;
       t += "dns udp 53 to cidr \"10.96.0.10/32\";\n\n";
       break;
     case 0:

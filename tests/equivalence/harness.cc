@@ -12,6 +12,7 @@
 #include "compiler/instantiate.h"
 #include "compiler/lower.h"
 #include "compiler/parse.h"
+#include "compiler/pod_networks.h"
 #include "compiler/verify/calico_eval.h"
 #include "compiler/verify/cilium_eval.h"
 #include "compiler/verify/ir_eval.h"
@@ -62,6 +63,20 @@ bool SetPeers(Program& program, ir::Config& config, const std::string& name, con
   return true;
 }
 
+bool SetCidrs(Program& program, ir::Config& config, const std::string& name, const std::string& text,
+              std::string& errors) {
+  std::optional<uint32_t> index = program.module.FindParam(name);
+  if (!index || program.module.params[*index].type != ir::ParamType::kCidrs) {
+    errors = "no cidrs parameter " + name;
+    return false;
+  }
+  std::optional<std::vector<std::string>> cidrs = ParseCidrList(text, errors);
+  if (!cidrs) return false;
+  config.params[*index].text = text;
+  config.params[*index].cidrs = std::move(*cidrs);
+  return true;
+}
+
 std::optional<ir::PolicySet> Instantiate(const Program& program, const ir::Config& config,
                                          std::string& errors) {
   Diagnostics diagnostics;
@@ -101,6 +116,10 @@ class UniverseBuilder {
       : module_(module), config_(config) {}
 
   verify::Universe Build() {
+    pod_networks_ = PodNetworks(module_, config_);
+    for (const std::string& n : pod_networks_) {
+      if (std::optional<verify::Cidr> cidr = verify::Cidr::Parse(n)) pod_cidrs_.push_back(*cidr);
+    }
     instance_ns_ = module_.instance.ns ? Resolve(*module_.instance.ns) : "default";
     instance_labels_ = Labels(module_.instance.labels);
     AddNamespace(instance_ns_, {});
@@ -155,7 +174,9 @@ class UniverseBuilder {
     size_t i = 0;
     for (const auto& [ns, labels] : pods_) {
       std::string ip = PodIp(i++);
-      used_ips_.insert(ip);
+      if (ip.empty() || !used_ips_.insert(ip).second) {
+        throw verify::Error(fmt::format("the pod networks cannot hold {} pods", pods_.size()));
+      }
       std::string id = ns + "/";
       if (labels.empty()) id += "(no labels)";
       bool first = true;
@@ -365,12 +386,58 @@ class UniverseBuilder {
     }
   }
 
-  static std::string PodIp(size_t i) {
-    if (i % 3 == 2) return fmt::format("fd00:10:244::{:x}", 0x8000 + i);
-    return fmt::format("10.244.{}.{}", 128 + i / 250, 1 + i % 250);
+  // The i-th pod address: cycling over the pod networks (every third pod
+  // IPv6 when there are both families), at offsets 0x101, 0x102, ... in
+  // each network, so that the usual CIDR blocks' first addresses stay free.
+  std::string PodIp(size_t i) const {
+    if (pod_networks_.empty()) {
+      if (i % 3 == 2) return fmt::format("fd00:10:244::{:x}", 0x8000 + i);
+      return fmt::format("10.244.{}.{}", 128 + i / 250, 1 + i % 250);
+    }
+    std::vector<std::string> v4, v6;
+    for (const std::string& n : pod_networks_) (n.find(':') != std::string::npos ? v6 : v4).push_back(n);
+    const std::vector<std::string>* family = &v4;
+    if (v4.empty() || (!v6.empty() && i % 3 == 2)) family = &v6;
+    size_t which = (i / 3) % family->size();
+    std::optional<std::string> ip = AddressIn((*family)[which], 0x101 + i);
+    return ip ? *ip : "";
   }
 
+  // The address at `offset` in `cidr` (nullopt when the block is smaller).
+  static std::optional<std::string> AddressIn(const std::string& cidr, U128 offset) {
+    size_t slash = cidr.find('/');
+    if (slash == std::string::npos) return std::nullopt;
+    std::string address = cidr.substr(0, slash);
+    int prefix = std::atoi(cidr.c_str() + slash + 1);
+    bool v6 = address.find(':') != std::string::npos;
+    unsigned char bytes[16] = {};
+    if (inet_pton(v6 ? AF_INET6 : AF_INET, address.c_str(), bytes) != 1) return std::nullopt;
+    int bits = v6 ? 128 : 32;
+    U128 base = 0;
+    for (int i = 0; i < bits / 8; ++i) base = (base << 8) | bytes[i];
+    int host_bits = bits - prefix;
+    U128 span = host_bits >= 127 ? ~U128{0} : (U128{1} << host_bits) - 1;
+    if (offset > span) return std::nullopt;
+    U128 value = base + offset;
+    unsigned char out[16] = {};
+    for (int i = bits / 8 - 1; i >= 0; --i) {
+      out[i] = static_cast<unsigned char>(value & 0xFF);
+      value >>= 8;
+    }
+    char text[INET6_ADDRSTRLEN] = {};
+    inet_ntop(v6 ? AF_INET6 : AF_INET, out, text, sizeof text);
+    return std::string(text);
+  }
+
+  bool InPodNetwork(const std::string& ip) const {
+    std::optional<verify::IpAddress> address = verify::IpAddress::Parse(ip);
+    return address && std::any_of(pod_cidrs_.begin(), pod_cidrs_.end(),
+                                  [&](const verify::Cidr& c) { return c.Contains(*address); });
+  }
+
+  // An address in a pod network is a pod's: never an external endpoint.
   void AddExternal(const std::string& ip) {
+    if (InPodNetwork(ip)) return;
     if (used_ips_.insert(ip).second) externals_.push_back(ip);
   }
 
@@ -401,13 +468,15 @@ class UniverseBuilder {
       char text[INET6_ADDRSTRLEN] = {};
       inet_ntop(v6 ? AF_INET6 : AF_INET, out, text, sizeof text);
       std::string ip = text;
-      if (LooksLikePod(ip) || InAny(ip, except)) continue;
+      if (LooksLikePod(ip) || InPodNetwork(ip) || InAny(ip, except)) continue;
       AddExternal(ip);
       return;
     }
   }
 
-  static bool LooksLikePod(const std::string& ip) {
+  // Pod addresses are allocated after externals: keep clear of them.
+  bool LooksLikePod(const std::string& ip) const {
+    if (!pod_networks_.empty()) return false;  // externals never lie in a pod network
     return ip.rfind("10.244.", 0) == 0 || ip.rfind("fd00:10:244::", 0) == 0;
   }
 
@@ -431,6 +500,8 @@ class UniverseBuilder {
   std::vector<std::string> externals_;
   std::set<std::string> used_ips_;
   int labelled_ = 0;
+  std::vector<std::string> pod_networks_;
+  std::vector<verify::Cidr> pod_cidrs_;
   std::vector<std::pair<std::string, verify::Protocol>> port_names_;
 };
 
@@ -455,10 +526,10 @@ std::unique_ptr<verify::Evaluator> TargetEvaluator(std::string_view target,
 
 std::vector<std::string> Differences(const verify::Universe& universe, const ir::PolicySet& policies,
                                      std::string_view target, const std::string& yaml,
-                                     size_t max_lines) {
+                                     size_t max_lines, verify::IrEvaluator::BlockReading reading) {
   std::vector<std::string> out;
   try {
-    verify::IrEvaluator expected(universe, policies);
+    verify::IrEvaluator expected(universe, policies, reading);
     std::unique_ptr<verify::Evaluator> actual = TargetEvaluator(target, universe, yaml);
     for (const verify::Difference& d : verify::Compare(universe, expected, *actual, max_lines)) {
       out.push_back(fmt::format("{}: {}", target, verify::Describe(universe, d)));
