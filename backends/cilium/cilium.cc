@@ -149,6 +149,16 @@ bool CheckLabels(const Input& input, const ir::Policy& policy, std::set<SourceLo
 // destination without a port of that name is still admitted on the number.
 // (Address blocks hold no pod, so a name beside them in an ingress rule is
 // exact: addresses outside the cluster have no named ports.)
+// The module rule written at `loc` in `component`, if any.
+const ir::Rule* SourceRule(const ir::Module& module, const std::string& component, SourceLoc loc) {
+  std::optional<uint32_t> index = module.FindComponent(component);
+  if (!index) return nullptr;
+  for (const ir::Rule& rule : module.components[*index].rules) {
+    if (rule.loc == loc) return &rule;
+  }
+  return nullptr;
+}
+
 bool CheckNamedPorts(const Input& input, const ir::Policy& policy, std::set<SourceLoc>& reported,
                      Pending& pending) {
   bool ok = true;
@@ -158,7 +168,7 @@ bool CheckNamedPorts(const Input& input, const ir::Policy& policy, std::set<Sour
     // not have).
     std::vector<SourceLoc> at;
     for (SourceLoc loc : LabelSources(input, policy, rule)) {
-      const ir::Rule* source = FindRule(input.module, policy.component, loc);
+      const ir::Rule* source = SourceRule(input.module, policy.component, loc);
       if (source == nullptr || !source->named_ports.empty()) at.push_back(loc);
     }
     if (at.empty()) at = LabelSources(input, policy, rule);
