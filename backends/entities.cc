@@ -7,6 +7,8 @@
 #include <utility>
 #include <vector>
 
+#include "compiler/pod_networks.h"
+
 namespace netpolc::backends {
 namespace {
 
@@ -20,15 +22,35 @@ constexpr std::string_view kNodesAdvice =
     "\"10.0.0.0/24\";`, or on OpenShift `nodes = pods {} in namespaces "
     "{ \"policy-group.network.openshift.io/host-network\": \"\" };`";
 
+// The address blocks of the nodes' declaration (their except lists are not
+// read: a node block is taken whole), without blocks inside another.
+std::vector<std::string> NodeBlocks(const ir::PolicySet& set) {
+  std::vector<std::string> out;
+  if (!set.nodes_peers) return out;
+  for (const ir::Peer& peer : *set.nodes_peers) {
+    if (peer.kind == ir::Peer::Kind::kIpBlock) out.push_back(peer.cidr);
+  }
+  return NormaliseCidrList(std::move(out));
+}
+
 void Expand(const Input& input, const ir::Policy& policy, std::vector<ir::PolicyRule>& rules,
             std::string_view target, std::set<SourceLoc>& reported,
-            std::vector<std::pair<SourceLoc, std::string>>& pending) {
+            std::vector<std::pair<SourceLoc, std::string>>& pending,
+            const std::vector<std::string>& node_blocks) {
   const ir::PolicySet& set = *input.policies;
   for (ir::PolicyRule& rule : rules) {
     std::vector<ir::Peer> peers;
     for (ir::Peer& peer : rule.peers) {
       const std::optional<std::vector<ir::Peer>>* declared = nullptr;
       std::string_view advice;
+      if (peer.kind == ir::Peer::Kind::kIpBlock && !node_blocks.empty()) {
+        // An address block means addresses outside the cluster: the nodes'
+        // addresses are subtracted, as the pod networks are.
+        if (EnclosingPodNetwork(peer.cidr, node_blocks)) continue;
+        peer.except = ExceptWithPodNetworks(peer.cidr, peer.except, node_blocks);
+        peers.push_back(std::move(peer));
+        continue;
+      }
       if (peer.kind == ir::Peer::Kind::kKubeApiserver) {
         declared = &set.kube_apiserver_peers;
         advice = kApiserverAdvice;
@@ -68,6 +90,7 @@ void Expand(const Input& input, const ir::Policy& policy, std::vector<ir::Policy
 }  // namespace
 
 bool HasEntityPeers(const ir::PolicySet& policies) {
+  if (!NodeBlocks(policies).empty()) return true;
   for (const ir::Policy& policy : policies.policies) {
     for (const auto* side : {&policy.ingress, &policy.egress}) {
       for (const ir::PolicyRule& rule : *side) {
@@ -87,9 +110,10 @@ std::optional<ir::PolicySet> ExpandEntityPeers(const Input& input, std::string_v
   ir::PolicySet out = *input.policies;
   std::set<SourceLoc> reported;
   std::vector<std::pair<SourceLoc, std::string>> pending;
+  const std::vector<std::string> node_blocks = NodeBlocks(*input.policies);
   for (ir::Policy& policy : out.policies) {
-    Expand(input, policy, policy.ingress, target, reported, pending);
-    Expand(input, policy, policy.egress, target, reported, pending);
+    Expand(input, policy, policy.ingress, target, reported, pending, node_blocks);
+    Expand(input, policy, policy.egress, target, reported, pending, node_blocks);
   }
   if (pending.empty()) return out;
   std::stable_sort(pending.begin(), pending.end(),

@@ -41,6 +41,9 @@ bool IsFormatOrBreak(uint32_t cp) {
 }  // namespace
 
 std::string SourceNameForComment(std::string_view name) {
+  // The name netpolc itself gives standard input (`build -`): not a file
+  // name, and safe in every comment, so it is written as it is.
+  if (name == "<stdin>") return std::string(name);
   std::string out;
   out.reserve(name.size());
   for (size_t i = 0; i < name.size();) {

@@ -17,7 +17,8 @@ namespace netpolc::backends {
 //   - a backslash: \\ (so that escapes read back unambiguously);
 //   - < > (HTML comment ends and tags), { } (Mermaid directives) and the
 //     slash of */ and /* (C-style comment ends): \xNN.
-// Names made of ordinary characters come out unchanged.
+// Names made of ordinary characters come out unchanged, and so does
+// `<stdin>`, the name netpolc gives standard input.
 std::string SourceNameForComment(std::string_view name);
 
 }  // namespace netpolc::backends

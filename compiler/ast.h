@@ -29,7 +29,13 @@ struct Value {
 
 struct LabelEntry {
   Text key;
-  Value value;
+  Value value;  // kEquals
+  // A requirement instead of `key: value` (selectors of peers only):
+  // `in [...]`, `not in [...]`, `exists`, `not exists`.
+  enum class Op : uint8_t { kEquals, kIn, kNotIn, kExists, kDoesNotExist };
+  Op op = Op::kEquals;
+  std::vector<Value> values;  // kIn, kNotIn
+  SourceLoc op_loc;           // the operator (`in`, `not`, `exists`)
 };
 
 struct LabelMap {
@@ -46,6 +52,11 @@ struct PortItem {
   std::string first_text, last_text;  // the digits as written
   SourceLoc loc;
   SourceLoc first_loc, last_loc;
+  // `$param` in place of the first or last port (first_text / last_text
+  // then hold the parameter's name).
+  bool first_param = false, last_param = false;
+  // A container port's name (`https`, `"http-metrics"`) instead of numbers.
+  std::optional<Text> name;
 };
 
 struct Peer {

@@ -101,10 +101,36 @@ void ForEachUnit(std::string_view text, bool keep_tabs, Fn fn) {
   }
 }
 
+// The byte index where the column after the one starting at text[i] starts
+// (as ForEachUnit splits columns: a code point, or a byte that is not UTF-8
+// with the continuation bytes after it).
+size_t NextColumn(std::string_view text, size_t i) {
+  size_t length;
+  if (DecodeAt(text, i, length)) return i + length;
+  size_t j = i + 1;
+  while (j < text.size() && j < i + 4 && (static_cast<unsigned char>(text[j]) & 0xC0) == 0x80) ++j;
+  return j;
+}
+
 // The source line and the caret line under the 1-based column `column`,
 // underlining `length` columns, in a window around the caret when the line
 // is long.
 std::string QuoteLine(std::string_view line, uint32_t column, uint32_t length) {
+  // Of a very long line only the part around the caret is split into units:
+  // memory and time stay bounded (a 64 MiB line would take gigabytes). The
+  // part kept reaches twice the window's width past the caret on each side,
+  // so the window and its "..." come out as from the whole line.
+  if (line.size() > 8 * kMaxSourceColumns) {
+    const size_t margin = 2 * kMaxSourceColumns;
+    const size_t from = column > margin ? column - margin : 1;  // first column kept
+    const size_t to = size_t{column} + margin;                    // first column dropped
+    size_t i = 0, c = 1;
+    for (; i < line.size() && c < from; ++c) i = NextColumn(line, i);
+    const size_t start = i;
+    for (; i < line.size() && c < to; ++c) i = NextColumn(line, i);
+    line = line.substr(start, i - start);
+    column -= static_cast<uint32_t>(from - 1);
+  }
   // Units; a unit of width 0 continues the column before it.
   std::vector<Unit> units;
   std::vector<size_t> column_start;  // index into units of each column

@@ -128,15 +128,22 @@ class TempFile {
     }
     std::memcpy(g_temp_path, name.c_str(), name.size() + 1);
     InstallHandlers();
+    // The cleanup signals wait while the file is created and marked active:
+    // one arriving in between would otherwise leave the file behind.
+    sigset_t cleanup, previous;
+    sigemptyset(&cleanup);
+    for (int signal_number : kCleanupSignals) sigaddset(&cleanup, signal_number);
+    sigprocmask(SIG_BLOCK, &cleanup, &previous);
     fd_ = mkstemp(g_temp_path);  // mode 0600 until the end
+    int saved = errno;
+    if (fd_ >= 0) g_temp_active = 1;
+    sigprocmask(SIG_SETMASK, &previous, nullptr);
     if (fd_ < 0) {
-      int saved = errno;
       RestoreHandlers();
       errno = saved;
       return;
     }
     path_ = g_temp_path;
-    g_temp_active = 1;
   }
   TempFile(const TempFile&) = delete;
   TempFile& operator=(const TempFile&) = delete;
@@ -144,8 +151,9 @@ class TempFile {
   ~TempFile() {
     if (fd_ >= 0) close(fd_);
     if (!path_.empty()) {
-      g_temp_active = 0;
+      // Unlinked first: a signal in between finds the file already gone.
       unlink(path_.c_str());
+      g_temp_active = 0;
       RestoreHandlers();
     }
   }

@@ -13,6 +13,7 @@
 
 #include "compiler/lower.h"
 #include "compiler/parse.h"
+#include "compiler/pod_networks.h"
 #include "compiler/values.h"
 
 namespace netpolc {
@@ -63,6 +64,7 @@ bool ApplySetting(const std::string& setting, const ir::Module& module, ir::Conf
       }
       out.integer = n;
       out.text = std::to_string(n);
+      out.missing = false;
       return true;
     }
     case ir::ParamType::kPeers: {
@@ -77,6 +79,19 @@ bool ApplySetting(const std::string& setting, const ir::Module& module, ir::Conf
         return false;
       }
       out.peers = std::move(*lowered);
+      return true;
+    }
+    case ir::ParamType::kCidrs: {
+      std::string error;
+      std::optional<std::vector<std::string>> cidrs = ParseCidrList(value, error);
+      if (!cidrs) {
+        err += fmt::format(
+            "netpolc: error: --set {}: parameter '{}' takes a comma-separated list of CIDRs: {}\n",
+            setting, name, error);
+        return false;
+      }
+      out.text = value;
+      out.cidrs = std::move(*cidrs);
       return true;
     }
   }

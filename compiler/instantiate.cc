@@ -5,6 +5,7 @@
 #include <set>
 
 #include "compiler/k8s_names.h"
+#include "compiler/pod_networks.h"
 #include "compiler/resolve.h"
 
 namespace netpolc {
@@ -48,6 +49,8 @@ class Instantiator {
     std::string prefix = module_.instance.prefix ? resolver_.Value(*module_.instance.prefix) : "";
 
     ir::PolicySet set;
+    set.pod_networks = PodNetworks(module_, config_);
+    pod_networks_ = &set.pod_networks;
     for (uint32_t i = 0; i < module_.components.size(); ++i) {
       const ir::Component& c = module_.components[i];
       // A policy exists when the pods exist, the policy is deployed and it
@@ -91,11 +94,12 @@ class Instantiator {
         }
         ir::PolicyRule out;
         out.ports = rule.ports;
+        AddPortExtras(rule.port_refs, rule.named_ports, out);
         out.sources = {rule.loc};
         for (const PeerRef& peer : rule.peers) AppendPeers(peer, out.peers);
         // A rule whose peers all dropped out admits nothing; it must not
         // become a rule without peers, which would admit everyone.
-        if (out.peers.empty() || out.ports.empty()) continue;
+        if (out.peers.empty() || (out.ports.empty() && out.named_ports.empty())) continue;
         (rule.direction == ir::Direction::kIngress ? ingress : egress).push_back(std::move(out));
       }
       policy.ingress = CanonicalRules(std::move(ingress));
@@ -103,10 +107,11 @@ class Instantiator {
       if (policy.isolate_egress && module_.dns.enabled) {
         ir::PolicyRule dns;
         dns.ports = module_.dns.ports;
+        AddPortExtras(module_.dns.port_refs, module_.dns.named_ports, dns);
         dns.dns = true;
         if (module_.dns.loc.valid()) dns.sources = {module_.dns.loc};
         for (const PeerRef& peer : module_.dns.peers) AppendPeers(peer, dns.peers);
-        if (!dns.peers.empty() && !dns.ports.empty()) {
+        if (!dns.peers.empty() && (!dns.ports.empty() || !dns.named_ports.empty())) {
           for (ir::PolicyRule& r : CanonicalRules({std::move(dns)})) {
             r.dns = true;
             policy.egress.push_back(std::move(r));
@@ -200,7 +205,49 @@ class Instantiator {
                       ref.loc, value, error + from);
   }
 
-  void AppendPeers(const PeerRef& ref, std::vector<ir::Peer>& out) {
+  // Adds the ports from parameters (checked where they are used, once per
+  // use) and the named ports of a rule.
+  void AddPortExtras(const std::vector<ir::PortRef>& refs, const std::vector<ir::NamedPort>& named,
+                     ir::PolicyRule& out) {
+    for (const ir::PortRef& ref : refs) {
+      Resolver::PortProblem problem;
+      if (std::optional<ir::PortRange> range = resolver_.Port(ref, &problem)) {
+        out.ports.push_back(*range);
+        continue;
+      }
+      SourceLoc at = problem.at != nullptr ? problem.at->loc : ref.loc;
+      if (!reported_.insert(at).second) continue;
+      std::string name;
+      if (problem.at != nullptr && problem.at->kind == ir::ValueRef::Kind::kParam &&
+          problem.at->param < module_.params.size()) {
+        name = module_.params[problem.at->param].name;
+      }
+      switch (problem.kind) {
+        case Resolver::PortProblem::Kind::kMissing:
+          if (!missing_ports_ok_) diagnostics_.Emit(DiagnosticKind::kParamNotSet, at, name, name);
+          break;
+        case Resolver::PortProblem::Kind::kOutOfRange:
+          diagnostics_.Emit(DiagnosticKind::kPortOutOfRange, at,
+                            name.empty() ? std::to_string(problem.value)
+                                         : std::to_string(problem.value) + " (from parameter '" +
+                                               name + "')");
+          break;
+        case Resolver::PortProblem::Kind::kEmpty:
+        case Resolver::PortProblem::Kind::kNone:
+          diagnostics_.Emit(DiagnosticKind::kInvalidPortRange, at, problem.first, problem.last);
+          break;
+      }
+    }
+    out.named_ports.insert(out.named_ports.end(), named.begin(), named.end());
+    std::sort(out.named_ports.begin(), out.named_ports.end());
+    out.named_ports.erase(std::unique(out.named_ports.begin(), out.named_ports.end()),
+                          out.named_ports.end());
+  }
+
+  // `at` is where a peer taken from a parameter's value is reported: the
+  // `$param` of the rule.
+  void AppendPeers(const PeerRef& ref, std::vector<ir::Peer>& out,
+                   std::optional<SourceLoc> at = std::nullopt) {
     if (ref.kind == PeerRef::Kind::kComponent) {
       // Disabled components drop out of the rules that name them.
       if (ref.index < enabled_.size() && enabled_[ref.index]) resolver_.AppendPeers(ref, out);
@@ -211,11 +258,30 @@ class Instantiator {
       // Parameter values never refer to parameters (checked when lowered),
       // so this recursion is one level deep.
       for (const PeerRef& inner : config_.params[ref.index].peers) {
-        if (inner.kind != PeerRef::Kind::kParam) AppendPeers(inner, out);
+        if (inner.kind != PeerRef::Kind::kParam) AppendPeers(inner, out, ref.loc);
       }
       return;
     }
+    size_t first = out.size();
     resolver_.AppendPeers(ref, out);
+    // An address block inside a pod network holds no address outside the
+    // cluster: it admits nothing, on every target. Left out (a rule left
+    // with no peers is removed, never turned into "admit everyone").
+    for (size_t i = first; i < out.size();) {
+      std::optional<std::string> network;
+      if (out[i].kind == ir::Peer::Kind::kIpBlock && pod_networks_ != nullptr) {
+        network = EnclosingPodNetwork(out[i].cidr, *pod_networks_);
+      }
+      if (!network) {
+        ++i;
+        continue;
+      }
+      SourceLoc loc = at.value_or(ref.loc);
+      if (reported_blocks_.insert({loc, out[i].cidr}).second) {
+        diagnostics_.Emit(DiagnosticKind::kAddressBlockInPodNetwork, loc, out[i].cidr, *network);
+      }
+      out.erase(out.begin() + static_cast<std::ptrdiff_t>(i));
+    }
   }
 
   const ir::Module& module_;
@@ -224,32 +290,46 @@ class Instantiator {
   std::set<SourceLoc> reported_;  // declared before resolver_, which reports while built
   Resolver resolver_;
   std::vector<bool> enabled_;
+  const std::vector<std::string>* pod_networks_ = nullptr;
+  std::set<std::pair<SourceLoc, std::string>> reported_blocks_;
+
+ public:
+  bool missing_ports_ok_ = false;  // InstantiateForDocumentation
 };
 
 }  // namespace
 
 std::vector<ir::PolicyRule> CanonicalRules(std::vector<ir::PolicyRule> rules) {
-  // peer -> (ports, sources)
-  std::map<ir::Peer, std::pair<std::vector<ir::PortRange>, std::vector<SourceLoc>>> by_peer;
+  // peer -> (ports, sources, named ports)
+  struct PeerEntry {
+    std::vector<ir::PortRange> ports;
+    std::vector<SourceLoc> sources;
+    std::set<ir::NamedPort> named;
+  };
+  std::map<ir::Peer, PeerEntry> by_peer;
   for (ir::PolicyRule& rule : rules) {
     for (ir::Peer& peer : rule.peers) {
-      auto& [ports, sources] = by_peer[peer];
-      ports.insert(ports.end(), rule.ports.begin(), rule.ports.end());
-      sources.insert(sources.end(), rule.sources.begin(), rule.sources.end());
+      PeerEntry& entry = by_peer[peer];
+      entry.ports.insert(entry.ports.end(), rule.ports.begin(), rule.ports.end());
+      entry.sources.insert(entry.sources.end(), rule.sources.begin(), rule.sources.end());
+      entry.named.insert(rule.named_ports.begin(), rule.named_ports.end());
     }
   }
-  // ports -> (peers, sources)
-  std::map<std::vector<ir::PortRange>, ir::PolicyRule> by_ports;
+  // (ports, named ports) -> (peers, sources)
+  using PortsKey = std::pair<std::vector<ir::PortRange>, std::vector<ir::NamedPort>>;
+  std::map<PortsKey, ir::PolicyRule> by_ports;
   for (auto& [peer, entry] : by_peer) {
-    std::vector<ir::PortRange> ports = NormalisePorts(std::move(entry.first));
-    ir::PolicyRule& rule = by_ports[ports];
+    PortsKey key{NormalisePorts(std::move(entry.ports)),
+                 std::vector<ir::NamedPort>(entry.named.begin(), entry.named.end())};
+    ir::PolicyRule& rule = by_ports[key];
     rule.peers.push_back(peer);  // map order: sorted and unique
-    rule.sources.insert(rule.sources.end(), entry.second.begin(), entry.second.end());
+    rule.sources.insert(rule.sources.end(), entry.sources.begin(), entry.sources.end());
   }
   std::vector<ir::PolicyRule> out;
   out.reserve(by_ports.size());
-  for (auto& [ports, rule] : by_ports) {
-    rule.ports = ports;
+  for (auto& [key, rule] : by_ports) {
+    rule.ports = key.first;
+    rule.named_ports = key.second;
     std::sort(rule.sources.begin(), rule.sources.end());
     rule.sources.erase(std::unique(rule.sources.begin(), rule.sources.end()), rule.sources.end());
     out.push_back(std::move(rule));
@@ -260,6 +340,14 @@ std::vector<ir::PolicyRule> CanonicalRules(std::vector<ir::PolicyRule> rules) {
 std::optional<ir::PolicySet> Instantiate(const ir::Module& module, const ir::Config& config,
                                          Diagnostics& diagnostics) {
   return Instantiator(module, config, diagnostics).Run();
+}
+
+std::optional<ir::PolicySet> InstantiateForDocumentation(const ir::Module& module,
+                                                         const ir::Config& config,
+                                                         Diagnostics& diagnostics) {
+  Instantiator instantiator(module, config, diagnostics);
+  instantiator.missing_ports_ok_ = true;
+  return instantiator.Run();
 }
 
 }  // namespace netpolc

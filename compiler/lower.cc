@@ -8,6 +8,7 @@
 #include <unordered_set>
 
 #include "compiler/k8s_names.h"
+#include "compiler/pod_networks.h"
 
 namespace netpolc {
 namespace {
@@ -58,6 +59,8 @@ std::string_view ParamTypeName(ir::ParamType type) {
       return "int";
     case ir::ParamType::kPeers:
       return "peers";
+    case ir::ParamType::kCidrs:
+      return "cidrs";
   }
   return "string";
 }
@@ -154,21 +157,42 @@ class Lowerer {
         param.type = ir::ParamType::kInt;
       } else if (p.type.value == "peers") {
         param.type = ir::ParamType::kPeers;
+      } else if (p.type.value == "cidrs") {
+        param.type = ir::ParamType::kCidrs;
       } else {
         Error(DiagnosticKind::kUnknownParamType, p.type.loc, p.type.value);
       }
-      if (!p.default_value && !p.default_peers) {
+      if (p.name.value == kPodNetworksParam && param.type != ir::ParamType::kCidrs) {
+        Error(DiagnosticKind::kPodNetworksNotCidrs, p.type.loc, ParamTypeName(param.type));
+      }
+      if (!p.default_value && !p.default_peers && param.type == ir::ParamType::kInt) {
+        // A deploy-time value (a port the user chooses): using it without
+        // --set or --values is an error where it is used.
+        param.default_value.missing = true;
+      } else if (!p.default_value && !p.default_peers) {
         Error(DiagnosticKind::kParamWithoutDefault, p.name.loc, p.name.value);
       } else if (p.default_value && param.type != ir::ParamType::kPeers &&
                  p.default_value->kind != ast::Value::Kind::kParam) {
         const ast::Value& v = *p.default_value;
         bool ok = (param.type == ir::ParamType::kString && v.kind == ast::Value::Kind::kString) ||
-                  (param.type == ir::ParamType::kInt && v.kind == ast::Value::Kind::kInt);
+                  (param.type == ir::ParamType::kInt && v.kind == ast::Value::Kind::kInt) ||
+                  (param.type == ir::ParamType::kCidrs && v.kind == ast::Value::Kind::kString);
         if (!ok) {
           Error(DiagnosticKind::kParamTypeMismatch, v.loc, p.name.value,
                 ParamTypeName(param.type), ValueKindName(v.kind));
         }
         param.default_value.text = v.text;
+        if (param.type == ir::ParamType::kCidrs && ok) {
+          // A list of CIDRs is written as a string, as on the command line:
+          // "10.128.0.0/14, 192.168.0.0/16".
+          std::string error;
+          std::optional<std::vector<std::string>> cidrs = ParseCidrList(v.text, error);
+          if (cidrs) {
+            param.default_value.cidrs = std::move(*cidrs);
+          } else {
+            Error(DiagnosticKind::kInvalidCidrList, v.loc, p.name.value, error);
+          }
+        }
         if (param.type == ir::ParamType::kInt && ok) {
           param.default_value.integer = std::stoll(v.text.size() > 18 ? "0" : v.text);
         }
@@ -329,6 +353,7 @@ class Lowerer {
     dns.enabled = !in.off;
     if (in.off) return;
     dns.ports = LowerPorts(in.ports);
+    LowerPortExtras(in.ports, dns.port_refs, dns.named_ports);
     dns.peers = LowerPeerList(in.peers, /*in_default=*/false);
   }
 
@@ -381,7 +406,7 @@ class Lowerer {
     for (const ast::Rule& r : c.rules) {
       ir::Rule rule = LowerRule(r);
       // Rules with errors in their ports or peers are not compared.
-      if (rule.ports.size() != r.ports.size() || rule.peers.size() != r.peers.size()) {
+      if (rule.ports.size() + rule.port_refs.size() + rule.named_ports.size() != r.ports.size() || rule.peers.size() != r.peers.size()) {
         out.rules.push_back(std::move(rule));
         continue;
       }
@@ -402,18 +427,23 @@ class Lowerer {
     rule.loc = r.loc;
     rule.loc.length = rule.direction == Direction::kIngress ? 7 : 6;
     rule.ports = LowerPorts(r.ports);
+    LowerPortExtras(r.ports, rule.port_refs, rule.named_ports);
     rule.peers = LowerPeerList(r.peers, /*in_default=*/false);
     if (r.when) rule.when = LowerCondition(*r.when);
     // Documentation cells: `origin` for an ingress rule, `destination` and
-    // `pod_label` for an egress rule (docs/markdown.md).
+    // `pod_label` for an egress rule (docs/markdown.md); `port_doc` words the
+    // ports of either.
     bool ingress = rule.direction == Direction::kIngress;
     PropertyReader props(*this, ingress ? "an ingress rule" : "an egress rule",
-                         ingress ? std::vector<std::string_view>{"reason", "doc", "origin"}
+                         ingress ? std::vector<std::string_view>{"reason", "doc", "origin", "port_doc"}
                                  : std::vector<std::string_view>{"reason", "doc", "destination",
-                                                                 "pod_label"});
+                                                                 "pod_label", "port_doc"});
+    std::vector<std::string*> slots =
+        ingress ? std::vector<std::string*>{&rule.reason, &rule.doc, &rule.peer_cell, &rule.port_doc}
+                : std::vector<std::string*>{&rule.reason, &rule.doc, &rule.peer_cell, &rule.label_cell,
+                                            &rule.port_doc};
     for (const ast::Property& p : r.properties) {
-      if (std::string* slot = props.Slot(p, {&rule.reason, &rule.doc, &rule.peer_cell,
-                                             &rule.label_cell})) {
+      if (std::string* slot = props.Slot(p, slots)) {
         *slot = p.value.value;
       }
     }
@@ -428,6 +458,19 @@ class Lowerer {
       key += std::to_string(static_cast<int>(p.protocol)) + ":" + std::to_string(p.first) +
              "-" + std::to_string(p.last) + ",";
     }
+    std::vector<std::string> extras;
+    for (const ir::PortRef& p : rule.port_refs) {
+      auto end = [](const ir::ValueRef& v) {
+        return v.kind == ir::ValueRef::Kind::kParam ? "$" + std::to_string(v.param) : v.literal;
+      };
+      extras.push_back(std::to_string(static_cast<int>(p.protocol)) + ":" + end(p.first) + "-" +
+                       end(p.last));
+    }
+    for (const ir::NamedPort& p : rule.named_ports) {
+      extras.push_back(std::to_string(static_cast<int>(p.protocol)) + ":'" + p.name);
+    }
+    std::sort(extras.begin(), extras.end());
+    for (const std::string& e : extras) key += e + ",";
     key += "|";
     std::vector<std::string> peers;
     for (const ast::Peer& p : r.peers) peers.push_back(PeerKey(p));
@@ -442,6 +485,18 @@ class Lowerer {
   static std::string LabelMapKey(const ast::LabelMap& map) {
     std::vector<std::string> entries;
     for (const auto& e : map.entries) {
+      if (e.op != ast::LabelEntry::Op::kEquals) {
+        std::vector<std::string> values;
+        for (const ast::Value& v : e.values) {
+          values.push_back((v.kind == ast::Value::Kind::kParam ? "$" : "") + v.text);
+        }
+        std::sort(values.begin(), values.end());
+        values.erase(std::unique(values.begin(), values.end()), values.end());
+        std::string entry = e.key.value + "?" + std::to_string(static_cast<int>(e.op));
+        for (const std::string& v : values) entry += "'" + v;
+        entries.push_back(std::move(entry));
+        continue;
+      }
       entries.push_back(e.key.value + "=" + (e.value.kind == ast::Value::Kind::kParam ? "$" : "") +
                         e.value.text);
     }
@@ -508,6 +563,7 @@ class Lowerer {
   std::vector<ir::PortRange> LowerPorts(const std::vector<ast::PortItem>& items) {
     std::vector<ir::PortRange> ports;
     for (const ast::PortItem& item : items) {
+      if (item.name || item.first_param || item.last_param) continue;  // LowerPortExtras
       bool ok = true;
       if (item.first < 1 || item.first > 65535) {
         Error(DiagnosticKind::kPortOutOfRange, item.first_loc, item.first_text);
@@ -530,6 +586,57 @@ class Lowerer {
     return ports;
   }
 
+  // The ports of `items` that are named or use parameters.
+  void LowerPortExtras(const std::vector<ast::PortItem>& items, std::vector<ir::PortRef>& refs,
+                       std::vector<ir::NamedPort>& named) {
+    for (const ast::PortItem& item : items) {
+      if (item.name) {
+        std::string error = CheckPortName(item.name->value);
+        if (!error.empty()) {
+          Error(DiagnosticKind::kInvalidPortName, item.name->loc, item.name->value, error);
+          continue;
+        }
+        ir::NamedPort port{ProtocolOf(item.protocol), item.name->value};
+        if (std::find(named.begin(), named.end(), port) == named.end()) named.push_back(port);
+        continue;
+      }
+      if (!item.first_param && !item.last_param) continue;  // LowerPorts
+      ir::PortRef ref;
+      ref.protocol = ProtocolOf(item.protocol);
+      ref.loc = item.loc;
+      bool ok = true;
+      auto end = [&](bool is_param, const std::string& text, uint64_t number, SourceLoc loc) {
+        ir::ValueRef v;
+        v.loc = loc;
+        if (!is_param) {
+          if (number < 1 || number > 65535) {
+            Error(DiagnosticKind::kPortOutOfRange, loc, text);
+            ok = false;
+          }
+          v.literal = text;
+          return v;
+        }
+        v.kind = ir::ValueRef::Kind::kParam;
+        auto it = params_.find(text);
+        if (it == params_.end()) {
+          Error(DiagnosticKind::kUnknownParam, loc, text, Suggest(text, params_));
+          ok = false;
+        } else if (module_.params[it->second].type != ir::ParamType::kInt) {
+          Error(DiagnosticKind::kParamNotPort, loc, text,
+                ParamTypeName(module_.params[it->second].type));
+          ok = false;
+        } else {
+          v.param = it->second;
+        }
+        return v;
+      };
+      ref.first = end(item.first_param, item.first_text, item.first, item.first_loc);
+      bool single = item.last_loc == item.first_loc;  // no range written
+      ref.last = single ? ref.first : end(item.last_param, item.last_text, item.last, item.last_loc);
+      if (ok) refs.push_back(std::move(ref));
+    }
+  }
+
   std::vector<PeerRef> LowerPeerList(const std::vector<ast::Peer>& peers, bool in_default) {
     std::vector<PeerRef> out;
     out.reserve(peers.size());
@@ -540,6 +647,7 @@ class Lowerer {
   }
 
   std::optional<PeerRef> LowerPeer(const ast::Peer& p, bool in_default) {
+    SelectorScope selector(in_peer_);  // label maps here may hold requirements
     PeerRef peer;
     peer.loc = p.loc;
     switch (p.kind) {
@@ -603,8 +711,10 @@ class Lowerer {
           case ast::Peer::Namespace::kLabels:
             peer.ns = PeerRef::Namespace::kLabels;
             peer.ns_labels = LowerLabels(p.ns_labels);
+            peer.ns_exprs = LowerRequirements(p.ns_labels, in_default);
             break;
         }
+        peer.pod_exprs = LowerRequirements(p.pods, in_default);
         break;
       case ast::Peer::Kind::kParam: {
         peer.kind = PeerRef::Kind::kParam;
@@ -736,8 +846,10 @@ class Lowerer {
           if (it == params_.end()) {
             Error(DiagnosticKind::kUnknownParam, p.name->loc, name, Suggest(name, params_));
             ok = false;
-          } else if (module_.params[it->second].type == ir::ParamType::kPeers) {
-            Error(DiagnosticKind::kParamNotScalar, p.name->loc, name);
+          } else if (module_.params[it->second].type == ir::ParamType::kPeers ||
+                     module_.params[it->second].type == ir::ParamType::kCidrs) {
+            Error(DiagnosticKind::kParamNotScalar, p.name->loc, name,
+                  ParamTypeName(module_.params[it->second].type));
             ok = false;
           }
           k = close;
@@ -806,6 +918,34 @@ class Lowerer {
     return static_cast<uint32_t>(out.nodes.size() - 1);
   }
 
+  static std::string_view RequirementText(ast::LabelEntry::Op op) {
+    switch (op) {
+      case ast::LabelEntry::Op::kIn:
+        return "in";
+      case ast::LabelEntry::Op::kNotIn:
+        return "not in";
+      case ast::LabelEntry::Op::kExists:
+        return "exists";
+      case ast::LabelEntry::Op::kDoesNotExist:
+        return "not exists";
+      case ast::LabelEntry::Op::kEquals:
+        break;
+    }
+    return "";
+  }
+
+  // Set while lowering a peer, whose label maps select pods or namespaces
+  // and so may hold requirements.
+  struct SelectorScope {
+    explicit SelectorScope(bool& flag) : flag_(flag), saved_(flag) { flag_ = true; }
+    ~SelectorScope() { flag_ = saved_; }
+    bool& flag_;
+    bool saved_;
+  };
+
+  // The `key: value` entries of a label map. In a peer's selectors,
+  // requirement entries are left to LowerRequirements; elsewhere (the labels
+  // pods carry) they are errors.
   std::vector<ir::LabelRef> LowerLabels(const ast::LabelMap& map) {
     std::vector<ir::LabelRef> labels;
     std::unordered_set<std::string_view> keys;
@@ -817,6 +957,13 @@ class Lowerer {
       }
       if (!keys.insert(e.key.value).second) {
         Error(DiagnosticKind::kDuplicateLabel, e.key.loc, e.key.value);
+        continue;
+      }
+      if (e.op != ast::LabelEntry::Op::kEquals) {
+        if (!in_peer_) {
+          Error(DiagnosticKind::kRequirementNotAllowed, e.op_loc, RequirementText(e.op),
+                "component and instance");
+        }
         continue;
       }
       ir::LabelRef label;
@@ -835,6 +982,52 @@ class Lowerer {
     return labels;
   }
 
+  // The requirement entries of a peer's label map (keys are checked by
+  // LowerLabels). Values are label values, literal or from string parameters
+  // (not in parameter defaults or --set values).
+  std::vector<ir::RequirementRef> LowerRequirements(const ast::LabelMap& map, bool in_default) {
+    std::vector<ir::RequirementRef> out;
+    for (const ast::LabelEntry& e : map.entries) {
+      if (e.op == ast::LabelEntry::Op::kEquals || !CheckLabelKey(e.key.value).empty()) continue;
+      ir::RequirementRef r;
+      r.key = e.key.value;
+      r.loc = e.key.loc;
+      switch (e.op) {
+        case ast::LabelEntry::Op::kIn:
+          r.op = ir::Requirement::Op::kIn;
+          break;
+        case ast::LabelEntry::Op::kNotIn:
+          r.op = ir::Requirement::Op::kNotIn;
+          break;
+        case ast::LabelEntry::Op::kExists:
+          r.op = ir::Requirement::Op::kExists;
+          break;
+        default:
+          r.op = ir::Requirement::Op::kDoesNotExist;
+          break;
+      }
+      for (const ast::Value& v : e.values) {
+        if (v.kind == ast::Value::Kind::kParam && in_default) {
+          SourceLoc loc = v.loc;
+          loc.length = static_cast<uint32_t>(v.text.size()) + 1;
+          Error(in_setting_ ? DiagnosticKind::kParamInSetting : DiagnosticKind::kParamInDefault, loc,
+                v.text);
+          continue;
+        }
+        if (v.kind != ast::Value::Kind::kParam) {
+          std::string error = CheckLabelValue(v.text);
+          if (!error.empty()) {
+            Error(DiagnosticKind::kInvalidLabelValue, v.loc, v.text, error);
+            continue;
+          }
+        }
+        r.values.push_back(LowerScalar(v));
+      }
+      out.push_back(std::move(r));
+    }
+    return out;
+  }
+
   // A string, number, boolean or string/int parameter.
   ir::ValueRef LowerScalar(const ast::Value& v) {
     ir::ValueRef out;
@@ -848,8 +1041,10 @@ class Lowerer {
     auto it = params_.find(v.text);
     if (it == params_.end()) {
       Error(DiagnosticKind::kUnknownParam, out.loc, v.text, Suggest(v.text, params_));
-    } else if (module_.params[it->second].type == ir::ParamType::kPeers) {
-      Error(DiagnosticKind::kParamNotScalar, out.loc, v.text);
+    } else if (module_.params[it->second].type == ir::ParamType::kPeers ||
+               module_.params[it->second].type == ir::ParamType::kCidrs) {
+      Error(DiagnosticKind::kParamNotScalar, out.loc, v.text,
+            ParamTypeName(module_.params[it->second].type));
     } else {
       out.param = it->second;
     }
@@ -914,6 +1109,7 @@ class Lowerer {
   std::unordered_map<std::string, uint32_t> params_, flags_, components_, products_;
   std::vector<int64_t> component_ast_index_;
   bool in_setting_ = false;  // lowering a --set value
+  bool in_peer_ = false;     // lowering a peer (SelectorScope)
 };
 
 }  // namespace

@@ -377,7 +377,34 @@ class Builder {
         }
       }
       e.key = key_node ? String(key_node) : ast::Text{"", Loc(entry)};
-      e.value = BuildValue(entry->value());
+      std::vector<P::ValueContext*> values = entry->value();
+      if (entry->exists != nullptr) {
+        // "key": exists / "key": not exists (`exists` is not a reserved word).
+        e.op = entry->notExists != nullptr ? ast::LabelEntry::Op::kDoesNotExist
+                                           : ast::LabelEntry::Op::kExists;
+        e.op_loc = Loc(entry->notExists != nullptr ? entry->notExists : entry->exists);
+        if (entry->exists->getText() != "exists") {
+          diagnostics_.Emit(DiagnosticKind::kSyntaxError, Loc(entry->exists),
+                            "unexpected '" + entry->exists->getText() +
+                                "'; expected a value, 'in', 'not in', 'exists' or 'not exists'");
+        }
+        e.value.loc = e.op_loc;
+      } else if (values.size() == 1 && entry->notIn == nullptr &&
+                 entry->children.size() == 3) {
+        e.value = BuildValue(values[0]);
+      } else {
+        e.op = entry->notIn != nullptr ? ast::LabelEntry::Op::kNotIn : ast::LabelEntry::Op::kIn;
+        e.op_loc = Loc(entry->notIn != nullptr ? entry->notIn : entry->getStart());
+        for (antlr4::tree::ParseTree* child : entry->children) {
+          auto* terminal = dynamic_cast<antlr4::tree::TerminalNode*>(child);
+          if (terminal != nullptr && terminal->getText() == "in") {
+            if (entry->notIn == nullptr) e.op_loc = Loc(terminal);
+            break;
+          }
+        }
+        for (P::ValueContext* v : values) e.values.push_back(BuildValue(v));
+        e.value.loc = e.op_loc;
+      }
       map.entries.push_back(std::move(e));
     }
     return map;
@@ -406,13 +433,32 @@ class Builder {
       ast::PortItem port;
       port.protocol = ProtocolOf(item->protocol());
       port.loc = Loc(item);
-      port.first_loc = Loc(item->first);
-      port.first = Number(item->first->getText());
-      port.first_text = item->first->getText();
-      if (item->last != nullptr) {
-        port.last_loc = Loc(item->last);
-        port.last = Number(item->last->getText());
-        port.last_text = item->last->getText();
+      if (item->portName != nullptr || item->portNameString != nullptr) {
+        if (item->portName != nullptr) {
+          port.name = Ident(item->portName);
+        } else {
+          antlr4::tree::TerminalNode* node = nullptr;
+          for (auto* child : item->children) {
+            auto* terminal = dynamic_cast<antlr4::tree::TerminalNode*>(child);
+            if (terminal != nullptr && terminal->getSymbol() == item->portNameString) node = terminal;
+          }
+          port.name = node != nullptr ? String(node) : ast::Text{"", Loc(item->portNameString)};
+        }
+        port.first_loc = port.last_loc = port.loc = port.name->loc;
+        ports.push_back(port);
+        continue;
+      }
+      antlr4::Token* first = item->first != nullptr ? item->first : item->firstParam;
+      antlr4::Token* last = item->last != nullptr ? item->last : item->lastParam;
+      port.first_loc = Loc(first);
+      port.first_param = item->firstParam != nullptr;
+      port.first_text = port.first_param ? first->getText().substr(1) : first->getText();
+      port.first = port.first_param ? 0 : Number(port.first_text);
+      if (last != nullptr) {
+        port.last_loc = Loc(last);
+        port.last_param = item->lastParam != nullptr;
+        port.last_text = port.last_param ? last->getText().substr(1) : last->getText();
+        port.last = port.last_param ? 0 : Number(port.last_text);
         // Underline the whole range.
         port.loc = port.first_loc;
         port.loc.length = port.last_loc.column + port.last_loc.length -
@@ -424,6 +470,7 @@ class Builder {
         port.last = port.first;
         port.last_text = port.first_text;
         port.last_loc = port.first_loc;
+        port.last_param = port.first_param;
       }
       ports.push_back(port);
     }

@@ -57,6 +57,57 @@ std::vector<ir::Label> Resolver::Labels(const std::vector<ir::LabelRef>& refs) c
   return labels;
 }
 
+std::vector<ir::Requirement> Resolver::Requirements(
+    const std::vector<ir::RequirementRef>& refs) const {
+  std::vector<ir::Requirement> out;
+  out.reserve(refs.size());
+  for (const ir::RequirementRef& ref : refs) {
+    ir::Requirement r;
+    r.key = ref.key;
+    r.op = ref.op;
+    for (const ir::ValueRef& v : ref.values) {
+      std::string value = Value(v);
+      if (check_ && v.kind == ir::ValueRef::Kind::kParam) check_(v, value, Use::kLabelValue);
+      r.values.push_back(std::move(value));
+    }
+    std::sort(r.values.begin(), r.values.end());
+    r.values.erase(std::unique(r.values.begin(), r.values.end()), r.values.end());
+    out.push_back(std::move(r));
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+std::optional<ir::PortRange> Resolver::Port(const ir::PortRef& ref, PortProblem* problem) const {
+  PortProblem local;
+  PortProblem& p = problem != nullptr ? *problem : local;
+  int64_t ends[2] = {0, 0};
+  const ir::ValueRef* refs[2] = {&ref.first, &ref.last};
+  for (int i = 0; i < 2; ++i) {
+    const ir::ValueRef& v = *refs[i];
+    int64_t n = 0;
+    if (v.kind == ir::ValueRef::Kind::kLiteral) {
+      n = v.literal.size() > 6 ? 0 : std::stoll(v.literal.empty() ? "0" : v.literal);
+    } else {
+      if (v.param >= config_.params.size() || config_.params[v.param].missing) {
+        p = {PortProblem::Kind::kMissing, &v, 0, 0, 0};
+        return std::nullopt;
+      }
+      n = config_.params[v.param].integer;
+    }
+    if (n < 1 || n > 65535) {
+      p = {PortProblem::Kind::kOutOfRange, &v, n, 0, 0};
+      return std::nullopt;
+    }
+    ends[i] = n;
+  }
+  if (ends[0] > ends[1]) {
+    p = {PortProblem::Kind::kEmpty, nullptr, 0, ends[0], ends[1]};
+    return std::nullopt;
+  }
+  return ir::PortRange{ref.protocol, static_cast<uint16_t>(ends[0]), static_cast<uint16_t>(ends[1])};
+}
+
 void Resolver::AppendPeers(const PeerRef& ref, std::vector<ir::Peer>& out) const {
   ir::Peer peer;
   switch (ref.kind) {
@@ -88,6 +139,7 @@ void Resolver::AppendPeers(const PeerRef& ref, std::vector<ir::Peer>& out) const
     case PeerRef::Kind::kPods:
       peer.kind = ir::Peer::Kind::kPods;
       peer.pod_labels = Labels(ref.pod_labels);
+      peer.pod_exprs = Requirements(ref.pod_exprs);
       switch (ref.ns) {
         case PeerRef::Namespace::kInstance:
           peer.ns_match = ir::NamespaceMatch::kNamed;
@@ -103,6 +155,7 @@ void Resolver::AppendPeers(const PeerRef& ref, std::vector<ir::Peer>& out) const
         case PeerRef::Namespace::kLabels:
           peer.ns_match = ir::NamespaceMatch::kLabels;
           peer.ns_labels = Labels(ref.ns_labels);
+          peer.ns_exprs = Requirements(ref.ns_exprs);
           break;
       }
       out.push_back(std::move(peer));

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -47,6 +48,21 @@ class Resolver {
   // decide); a parameter peer resolves to nothing (callers expand its value,
   // which never refers to parameters).
   void AppendPeers(const ir::PeerRef& ref, std::vector<ir::Peer>& out) const;
+
+  // Resolved, values sorted and unique, sorted by key.
+  std::vector<ir::Requirement> Requirements(const std::vector<ir::RequirementRef>& refs) const;
+
+  // Why a port reference has no range in the configuration.
+  struct PortProblem {
+    enum class Kind { kNone, kMissing, kOutOfRange, kEmpty };
+    Kind kind = Kind::kNone;
+    const ir::ValueRef* at = nullptr;  // the end at fault (kMissing, kOutOfRange)
+    int64_t value = 0;                 // kOutOfRange: the value
+    int64_t first = 0, last = 0;       // kEmpty
+  };
+  // The range a port reference stands for in the configuration: nullopt when
+  // a parameter has no value, a port is outside 1-65535 or the range is empty.
+  std::optional<ir::PortRange> Port(const ir::PortRef& ref, PortProblem* problem = nullptr) const;
 
  private:
   std::string Namespace(const ir::ValueRef& ref) const;

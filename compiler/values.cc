@@ -15,6 +15,7 @@
 #include "compiler/k8s_names.h"
 #include "compiler/lower.h"
 #include "compiler/parse.h"
+#include "compiler/pod_networks.h"
 
 namespace netpolc {
 namespace {
@@ -85,30 +86,82 @@ class ValuesReader {
   std::optional<SourceLoc> TooDeep(std::string_view text) const {
     std::vector<size_t> indents;  // block levels: the column of each
     size_t flow = 0;              // open flow collections
+    char quote = 0;               // the quote of a scalar still open at the line's end
+    std::optional<size_t> block_scalar;  // the indentation of a `|` or `>` scalar's parent
     uint32_t line = 1;
     for (size_t pos = 0; pos < text.size(); ++line) {
       size_t end = text.find('\n', pos);
       if (end == std::string_view::npos) end = text.size();
       std::string_view row = text.substr(pos, end - pos);
       pos = end + 1;
-      size_t i = row.find_first_not_of(' ');
-      if (i == std::string_view::npos || row[i] == '#' || row[i] == '\r') continue;
-      auto at = [&](size_t column) { return SourceLoc{file_, line, static_cast<uint32_t>(column + 1), 1}; };
-      if (flow == 0) {
-        if (row.substr(0, 3) == "---" || row.substr(0, 3) == "...") {
-          indents.clear();
-          continue;
+      auto at = [&](size_t byte) {
+        uint32_t column = 1;
+        for (size_t k = 0; k < byte && k < row.size(); ++k) {
+          if ((static_cast<unsigned char>(row[k]) & 0xC0) != 0x80) ++column;
         }
-        while (!indents.empty() && indents.back() >= i) indents.pop_back();
-        indents.push_back(i);
-        // `- - - a`: each item indicator opens a level.
-        while (i + 1 < row.size() && row[i] == '-' && (row[i + 1] == ' ' || row[i + 1] == '\t')) {
-          i = row.find_first_not_of(" \t", i + 1);
-          if (i == std::string_view::npos) break;
-          indents.push_back(i);
+        return SourceLoc{file_, line, column, 1};
+      };
+      // Skips a quoted scalar's text from `i` (just after its opening quote);
+      // returns where it closes, or npos when it goes on to the next line.
+      auto skip_quoted = [&](size_t i, char q) {
+        for (; i < row.size(); ++i) {
+          if (q == '"' && row[i] == '\\') {
+            ++i;
+          } else if (row[i] == q) {
+            if (q == '\'' && i + 1 < row.size() && row[i + 1] == '\'') {
+              ++i;  // '' inside a single-quoted scalar
+            } else {
+              return i;
+            }
+          }
         }
-        if (indents.size() > kMaxValuesNesting) return at(indents.back());
+        return std::string_view::npos;
+      };
+      size_t i = 0;
+      if (quote != 0) {
+        i = skip_quoted(0, quote);
         if (i == std::string_view::npos) continue;
+        quote = 0;
+        ++i;
+      } else {
+        i = row.find_first_not_of(' ');
+        if (i == std::string_view::npos || row[i] == '#' || row[i] == '\r') continue;
+        if (block_scalar) {
+          if (i > *block_scalar) continue;  // the block scalar's text
+          block_scalar.reset();
+        }
+        if (flow == 0) {
+          if (row.substr(0, 3) == "---" || row.substr(0, 3) == "...") {
+            indents.clear();
+            continue;
+          }
+          size_t indent = i;
+          while (!indents.empty() && indents.back() >= i) indents.pop_back();
+          indents.push_back(i);
+          // `- - - a`: each item indicator opens a level.
+          while (i + 1 < row.size() && row[i] == '-' && (row[i + 1] == ' ' || row[i + 1] == '\t')) {
+            i = row.find_first_not_of(" \t", i + 1);
+            if (i == std::string_view::npos) break;
+            indents.push_back(i);
+          }
+          if (indents.size() > kMaxValuesNesting) return at(indents.back());
+          if (i == std::string_view::npos) continue;
+          // A block scalar (`key: |`, `- >-`): its lines are text.
+          size_t last = row.find_last_not_of(" \t\r");
+          size_t comment = row.find(" #");
+          if (comment != std::string_view::npos) last = row.find_last_not_of(" \t", comment);
+          size_t indicator = last;
+          while (indicator != std::string_view::npos && indicator > 0 &&
+                 (row[indicator] == '+' || row[indicator] == '-' ||
+                  (row[indicator] >= '0' && row[indicator] <= '9'))) {
+            --indicator;
+          }
+          if (indicator != std::string_view::npos && indicator > 0 &&
+              (row[indicator] == '|' || row[indicator] == '>') &&
+              (row[indicator - 1] == ' ' || row[indicator - 1] == ':' || row[indicator - 1] == '-')) {
+            block_scalar = indent;
+          }
+        }
       }
       // The rest of the line: flow brackets, quoted scalars, comments.
       bool value_start = true;  // where a collection or a quoted scalar may begin
@@ -116,11 +169,12 @@ class ValuesReader {
         char ch = row[i];
         if (ch == '#' && (i == 0 || row[i - 1] == ' ' || row[i - 1] == '\t')) break;
         if ((ch == '"' || ch == '\'') && value_start) {
-          // Skip the quoted scalar (to the end of this line at most: a
-          // multi-line one only hides brackets, it never adds nesting).
-          for (++i; i < row.size() && row[i] != ch; ++i) {
-            if (ch == '"' && row[i] == '\\') ++i;
+          size_t close = skip_quoted(i + 1, ch);
+          if (close == std::string_view::npos) {
+            quote = ch;
+            break;
           }
+          i = close;
           value_start = false;
           continue;
         }
@@ -308,6 +362,7 @@ class ValuesReader {
         long long n = *parsed;
         out.integer = n;
         out.text = std::to_string(n);
+        out.missing = false;
         return;
       }
       case ir::ParamType::kPeers: {
@@ -336,6 +391,42 @@ class ValuesReader {
         if (diagnostics_.error_count() == errors) out.peers = std::move(peers);
         return;
       }
+      case ir::ParamType::kCidrs: {
+        // A list of CIDRs, or one string in the --set syntax ("a/n, b/m").
+        std::vector<std::string> cidrs;
+        if (value.IsScalar() && value.Tag() != "!") {
+          std::string error;
+          std::optional<std::vector<std::string>> list = ParseCidrList(value.Scalar(), error);
+          if (!list) {
+            diagnostics_.Emit(DiagnosticKind::kInvalidCidrList, Loc(value), param.name, error);
+            return;
+          }
+          cidrs = std::move(*list);
+        } else if (value.IsSequence() && value.size() > 0 && value.size() <= kMaxCidrList) {
+          for (const YAML::Node& item : value) {
+            if (!item.IsScalar()) {
+              WrongType(item, "parameter", param.name, "a list of CIDRs");
+              return;
+            }
+            std::string error;
+            std::optional<Cidr> cidr = ParseCidr(item.Scalar(), error);
+            if (!cidr) {
+              diagnostics_.Emit(DiagnosticKind::kInvalidCidr, Loc(item), item.Scalar(), error);
+              return;
+            }
+            cidrs.push_back(cidr->text);
+          }
+          cidrs = NormaliseCidrList(std::move(cidrs));
+        } else {
+          WrongType(value, "parameter", param.name,
+                    "a non-empty list of CIDRs, or a string of comma-separated CIDRs");
+          return;
+        }
+        out.cidrs = std::move(cidrs);
+        out.text.clear();
+        for (const std::string& c : out.cidrs) out.text += (out.text.empty() ? "" : ",") + c;
+        return;
+      }
     }
   }
 
@@ -357,9 +448,122 @@ class ValuesReader {
     out.insert(out.end(), lowered->begin(), lowered->end());
   }
 
-  std::optional<std::vector<ir::LabelRef>> Selector(const YAML::Node& node, const char* field) {
+  // matchExpressions: a list of {key, operator, values}.
+  bool Requirements(const YAML::Node& list, const char* field,
+                    std::vector<ir::RequirementRef>& out) {
+    if (list.IsNull()) return true;
+    if (!list.IsSequence()) {
+      Invalid(list, fmt::format("matchExpressions in {} must be a list of requirements (key, "
+                                "operator, values), not {}",
+                                field, Describe(list)));
+      return false;
+    }
+    bool ok = true;
+    for (const YAML::Node& item : list) {
+      if (!item.IsMap()) {
+        Invalid(item, fmt::format("a requirement must be a mapping with key, operator and values, "
+                                  "not {}",
+                                  Describe(item)));
+        ok = false;
+        continue;
+      }
+      std::optional<YAML::Node> key_node, op_node, values_node;
+      bool item_ok = true;
+      for (auto it = item.begin(); it != item.end(); ++it) {
+        const std::string name = it->first.IsScalar() ? it->first.Scalar() : "";
+        if (name == "key") {
+          key_node = it->second;
+        } else if (name == "operator") {
+          op_node = it->second;
+        } else if (name == "values") {
+          values_node = it->second;
+        } else {
+          Invalid(it->first, fmt::format("unknown field '{}' in a requirement; expected key, "
+                                         "operator or values",
+                                         name));
+          item_ok = false;
+        }
+      }
+      if (!item_ok) {
+        ok = false;
+        continue;
+      }
+      if (!key_node || !key_node->IsScalar()) {
+        Invalid(key_node ? *key_node : item, "a requirement needs a key (a label key)");
+        ok = false;
+        continue;
+      }
+      ir::RequirementRef r;
+      r.key = key_node->Scalar();
+      r.loc = Loc(*key_node);
+      if (std::string error = CheckLabelKey(r.key); !error.empty()) {
+        diagnostics_.Emit(DiagnosticKind::kInvalidLabelKey, Loc(*key_node), r.key, error);
+        ok = false;
+        continue;
+      }
+      const std::string op = op_node && op_node->IsScalar() ? op_node->Scalar() : "";
+      if (op == "In") {
+        r.op = ir::Requirement::Op::kIn;
+      } else if (op == "NotIn") {
+        r.op = ir::Requirement::Op::kNotIn;
+      } else if (op == "Exists") {
+        r.op = ir::Requirement::Op::kExists;
+      } else if (op == "DoesNotExist") {
+        r.op = ir::Requirement::Op::kDoesNotExist;
+      } else {
+        Invalid(op_node ? *op_node : item,
+                "a requirement's operator must be In, NotIn, Exists or DoesNotExist");
+        ok = false;
+        continue;
+      }
+      bool with_values = r.op == ir::Requirement::Op::kIn || r.op == ir::Requirement::Op::kNotIn;
+      bool has_values = values_node && !values_node->IsNull() &&
+                        !(values_node->IsSequence() && values_node->size() == 0);
+      if (with_values != has_values) {
+        Invalid(values_node && !values_node->IsNull() ? *values_node : *op_node,
+                with_values ? fmt::format("operator {} needs a non-empty list of values", op)
+                            : fmt::format("operator {} takes no values", op));
+        ok = false;
+        continue;
+      }
+      if (with_values) {
+        if (!values_node->IsSequence()) {
+          Invalid(*values_node, fmt::format("values must be a list of label values, not {}",
+                                            Describe(*values_node)));
+          ok = false;
+          continue;
+        }
+        for (const YAML::Node& v : *values_node) {
+          if (!v.IsScalar()) {
+            Invalid(v, "values must be a list of label values");
+            item_ok = false;
+            continue;
+          }
+          if (std::string error = CheckLabelValue(v.Scalar()); !error.empty()) {
+            diagnostics_.Emit(DiagnosticKind::kInvalidLabelValue, Loc(v), v.Scalar(), error);
+            item_ok = false;
+            continue;
+          }
+          ir::ValueRef value;
+          value.literal = v.Scalar();
+          value.loc = Loc(v);
+          r.values.push_back(std::move(value));
+        }
+        if (!item_ok) {
+          ok = false;
+          continue;
+        }
+      }
+      out.push_back(std::move(r));
+    }
+    return ok;
+  }
+
+  std::optional<std::vector<ir::LabelRef>> Selector(const YAML::Node& node, const char* field,
+                                                    std::vector<ir::RequirementRef>* exprs) {
     if (!node.IsMap()) {
-      Invalid(node, fmt::format("{} must be a mapping with matchLabels, not {}", field, Describe(node)));
+      Invalid(node, fmt::format("{} must be a mapping with matchLabels and matchExpressions, not {}",
+                                field, Describe(node)));
       return std::nullopt;
     }
     std::vector<ir::LabelRef> labels;
@@ -367,12 +571,13 @@ class ValuesReader {
     for (auto it = node.begin(); it != node.end(); ++it) {
       const std::string key = it->first.IsScalar() ? it->first.Scalar() : "";
       if (key == "matchExpressions") {
-        Invalid(it->first, fmt::format("matchExpressions in {} is not supported; use matchLabels", field));
-        ok = false;
+        if (!Requirements(it->second, field, *exprs)) ok = false;
         continue;
       }
       if (key != "matchLabels") {
-        Invalid(it->first, fmt::format("unknown field '{}' in {}; expected matchLabels", Echo(key), field));
+        Invalid(it->first, fmt::format("unknown field '{}' in {}; expected matchLabels or "
+                                       "matchExpressions",
+                                       Echo(key), field));
         ok = false;
         continue;
       }
@@ -455,7 +660,8 @@ class ValuesReader {
     }
     peer.kind = PeerRef::Kind::kPods;
     if (pods) {
-      std::optional<std::vector<ir::LabelRef>> labels = Selector(*pods, "podSelector");
+      std::optional<std::vector<ir::LabelRef>> labels =
+          Selector(*pods, "podSelector", &peer.pod_exprs);
       if (!labels) return std::nullopt;
       peer.pod_labels = std::move(*labels);
     }
@@ -463,11 +669,12 @@ class ValuesReader {
       peer.ns = PeerRef::Namespace::kInstance;  // the policy's own namespace
       return peer;
     }
-    std::optional<std::vector<ir::LabelRef>> labels = Selector(*namespaces, "namespaceSelector");
+    std::optional<std::vector<ir::LabelRef>> labels =
+        Selector(*namespaces, "namespaceSelector", &peer.ns_exprs);
     if (!labels) return std::nullopt;
-    if (labels->empty()) {
+    if (labels->empty() && peer.ns_exprs.empty()) {
       peer.ns = PeerRef::Namespace::kAny;
-    } else if (labels->size() == 1 && (*labels)[0].key == kMetadataName) {
+    } else if (labels->size() == 1 && (*labels)[0].key == kMetadataName && peer.ns_exprs.empty()) {
       peer.ns = PeerRef::Namespace::kNamed;
       peer.ns_name = (*labels)[0].value;
       if (std::string error = CheckDns1123Label(peer.ns_name.literal); !error.empty()) {

@@ -14,6 +14,8 @@
 //       podSelector: {}
 //     - ipBlock: {cidr: 10.0.0.0/8, except: [10.1.0.0/16]}
 //     - kafka                       #   or peers in the rules syntax
+//   pod_networks: [10.128.0.0/14]   # a cidrs parameter: a list of CIDRs, or
+//                                   #   one string "10.128.0.0/14, fd01::/48"
 //
 // Every problem (malformed YAML, an unknown name, a wrong type, an invalid
 // peer) is reported at its file:line:col, with the line and a caret.

@@ -63,7 +63,12 @@ propertyBlock : '{' property* '}' ;
 property : key=IDENT STRING ';' ;
 
 portList : portItem (',' portItem)* ;
-portItem : protocol? first=INT ('-' last=INT)? ;
+// A port: a number, a range, an int parameter ($p, $lo-$hi, 8000-$hi), or a
+// container port's name (https, "http-metrics").
+portItem
+    : protocol? (first=INT | firstParam=PARAM) ('-' (last=INT | lastParam=PARAM))?
+    | protocol? (portName=IDENT | portNameString=STRING)
+    ;
 protocol : 'tcp' | 'udp' | 'sctp' ;
 
 peerList : peer (',' peer)* ;
@@ -87,7 +92,13 @@ namespaceScope
     ;
 
 labelMap : '{' (labelEntry (',' labelEntry)* ','?)? '}' ;
-labelEntry : key=STRING ':' value ;
+// "key": value, or (in the selectors of peers) a requirement:
+// "key": in ["a", "b"], "key": not in [...], "key": exists, "key": not exists.
+labelEntry
+    : key=STRING ':' value
+    | key=STRING ':' notIn='not'? 'in' '[' value (',' value)* ']'
+    | key=STRING ':' notExists='not'? exists=IDENT
+    ;
 
 value : STRING | INT | PARAM | boolLit ;
 boolLit : 'true' | 'false' ;

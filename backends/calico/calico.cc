@@ -23,9 +23,19 @@
 // - Selectors also match network sets; like Calico's own conversion of
 //   Kubernetes policies, pod selectors require
 //   `projectcalico.org/orchestrator == 'k8s'` so that they select pods only.
-// - `nets` match packets by address, pods included (as Kubernetes' ipBlock on
-//   most plugins, and the IR); `notNets` writes ipBlock `except`. IPv4 and
-//   IPv6 CIDRs are not mixed in one rule.
+// - `nets` match packets by address, pods included; `notNets` excludes
+//   addresses. The IR's address blocks mean addresses outside the cluster's
+//   pod network, so `notNets` holds the block's `except` and the pod networks
+//   that overlap the block (a block inside a pod network never reaches the
+//   IR). Without declared pod networks the block is written alone, with a
+//   warning at the rule (compiler/pod_networks.h). IPv4 and IPv6 CIDRs are
+//   not mixed in one rule.
+// - Selector requirements: `k in {...}`, `k not in {...}` (which, like
+//   Kubernetes' NotIn, matches endpoints without the label), `has(k)`,
+//   `!has(k)`.
+// - A named port in `ports` matches the destination endpoint's port of that
+//   name and protocol (a workload endpoint's ports are its pod's container
+//   ports); an address that is not a workload endpoint has no named port.
 // One IR rule becomes one Calico rule per peer and protocol.
 #include "backends/calico/calico.h"
 
@@ -36,6 +46,7 @@
 #include "backends/entities.h"
 #include "backends/source_name.h"
 #include "backends/yaml_writer.h"
+#include "compiler/pod_networks.h"
 
 namespace netpolc::backends::calico {
 namespace {
@@ -54,8 +65,39 @@ std::string LabelsSelector(const std::vector<ir::Label>& labels, bool pods) {
   return out.empty() ? "all()" : out;
 }
 
+// The labels and requirements: `k in {'a', 'b'}`, `k not in {...}` (true
+// without the label, like NotIn), `has(k)`, `!has(k)`.
+std::string Selector(const std::vector<ir::Label>& labels,
+                     const std::vector<ir::Requirement>& requirements, bool pods) {
+  std::string out = LabelsSelector(labels, pods);
+  if (requirements.empty()) return out;
+  if (out == "all()") out.clear();
+  for (const ir::Requirement& r : requirements) {
+    if (!out.empty()) out += " && ";
+    switch (r.op) {
+      case ir::Requirement::Op::kIn:
+      case ir::Requirement::Op::kNotIn: {
+        out += r.key + (r.op == ir::Requirement::Op::kIn ? " in {" : " not in {");
+        for (size_t i = 0; i < r.values.size(); ++i) {
+          out += (i > 0 ? ", " : "") + Quote(r.values[i]);
+        }
+        out += "}";
+        break;
+      }
+      case ir::Requirement::Op::kExists:
+        out += "has(" + r.key + ")";
+        break;
+      case ir::Requirement::Op::kDoesNotExist:
+        out += "!has(" + r.key + ")";
+        break;
+    }
+  }
+  return out;
+}
+
 // Adds the criteria selecting `peer` to an entity rule (source/destination).
-void AddPeer(YamlNode& entity, const ir::Peer& peer, const std::string& policy_ns) {
+void AddPeer(YamlNode& entity, const ir::Peer& peer, const std::string& policy_ns,
+             const std::vector<std::string>& pod_networks) {
   switch (peer.kind) {
     case ir::Peer::Kind::kAnywhere:
     case ir::Peer::Kind::kKubeApiserver:  // replaced by the declared peers (ExpandEntityPeers)
@@ -63,9 +105,10 @@ void AddPeer(YamlNode& entity, const ir::Peer& peer, const std::string& policy_n
       return;
     case ir::Peer::Kind::kIpBlock: {
       entity.Add("nets", YamlNode::Seq()).Push(YamlNode::String(peer.cidr));
-      if (!peer.except.empty()) {
+      std::vector<std::string> holes = ExceptWithPodNetworks(peer.cidr, peer.except, pod_networks);
+      if (!holes.empty()) {
         YamlNode& not_nets = entity.Add("notNets", YamlNode::Seq());
-        for (const std::string& e : peer.except) not_nets.Push(YamlNode::String(e));
+        for (const std::string& e : holes) not_nets.Push(YamlNode::String(e));
       }
       return;
     }
@@ -81,10 +124,11 @@ void AddPeer(YamlNode& entity, const ir::Peer& peer, const std::string& policy_n
           entity.Add("namespaceSelector", YamlNode::String("all()"));
           break;
         case ir::NamespaceMatch::kLabels:
-          entity.Add("namespaceSelector", YamlNode::String(LabelsSelector(peer.ns_labels, false)));
+          entity.Add("namespaceSelector",
+                     YamlNode::String(Selector(peer.ns_labels, peer.ns_exprs, false)));
           break;
       }
-      entity.Add("selector", YamlNode::String(LabelsSelector(peer.pod_labels, true)));
+      entity.Add("selector", YamlNode::String(Selector(peer.pod_labels, peer.pod_exprs, true)));
       return;
   }
 }
@@ -95,10 +139,15 @@ YamlNode PortValue(const ir::PortRange& range) {
 }
 
 void AddRules(YamlNode& side, const std::vector<ir::PolicyRule>& rules, bool ingress,
-              const std::string& policy_ns) {
+              const std::string& policy_ns, const std::vector<std::string>& pod_networks) {
   for (const ir::PolicyRule& rule : rules) {
     std::map<ir::Protocol, std::vector<ir::PortRange>> by_protocol;
     for (const ir::PortRange& r : rule.ports) by_protocol[r.protocol].push_back(r);
+    std::map<ir::Protocol, std::vector<std::string>> names_by_protocol;
+    for (const ir::NamedPort& p : rule.named_ports) {
+      names_by_protocol[p.protocol].push_back(p.name);
+      by_protocol[p.protocol];  // a rule per protocol, numbers or names
+    }
     std::vector<const ir::Peer*> peers;
     bool anywhere = false;
     for (const ir::Peer& peer : rule.peers) {
@@ -113,9 +162,10 @@ void AddRules(YamlNode& side, const std::vector<ir::PolicyRule>& rules, bool ing
         node.Add("action", YamlNode::String("Allow"));
         node.Add("protocol", YamlNode::String(ir::ProtocolName(protocol)));
         YamlNode peer_entity = YamlNode::Map();
-        AddPeer(peer_entity, *peer, policy_ns);
+        AddPeer(peer_entity, *peer, policy_ns, pod_networks);
         YamlNode ports = YamlNode::Seq();
         for (const ir::PortRange& r : ranges) ports.Push(PortValue(r));
+        for (const std::string& name : names_by_protocol[protocol]) ports.Push(YamlNode::String(name));
         if (ingress) {
           if (!peer_entity.empty()) node.Add("source", std::move(peer_entity));
           node.Add("destination", YamlNode::Map()).Add("ports", std::move(ports));
@@ -145,6 +195,23 @@ class CalicoBackend : public Backend {
       if (!expanded) return false;
       policies = &*expanded;
     }
+    const std::vector<std::string>& pod_networks = input.policies->pod_networks;
+    if (pod_networks.empty()) {
+      // Once, at the first rule writing address blocks; the others as notes.
+      std::vector<SourceLoc> rules =
+          AddressBlockRules(input.module, input.config, *input.policies);
+      for (size_t i = 0; i < rules.size(); ++i) {
+        if (i == 0) {
+          std::string which = rules.size() == 1 ? "this rule also admits"
+                                                : "this rule and those noted below also admit";
+          diagnostics.Emit(DiagnosticKind::kAddressBlockAdmitsPods, rules[i], "calico",
+                           "Calico's nets match pod addresses, so " + which);
+        } else {
+          diagnostics.Emit(DiagnosticKind::kRelatedRule, rules[i],
+                           "another rule with address blocks");
+        }
+      }
+    }
     out += "# Generated by netpolc from ";
     out += SourceNameForComment(input.source_name);
     out += ". Do not edit.\n";
@@ -165,10 +232,10 @@ class CalicoBackend : public Backend {
       if (policy.isolate_ingress) types.Push(YamlNode::String("Ingress"));
       if (policy.isolate_egress) types.Push(YamlNode::String("Egress"));
       YamlNode ingress = YamlNode::Seq();
-      AddRules(ingress, policy.ingress, true, policy.ns);
+      AddRules(ingress, policy.ingress, true, policy.ns, pod_networks);
       if (!ingress.empty()) spec.Add("ingress", std::move(ingress));
       YamlNode egress = YamlNode::Seq();
-      AddRules(egress, policy.egress, false, policy.ns);
+      AddRules(egress, policy.egress, false, policy.ns, pod_networks);
       if (!egress.empty()) spec.Add("egress", std::move(egress));
       out += "---\n";
       doc.Write(out);

@@ -23,14 +23,17 @@
 //   the pods on their host network, which have the node's identity
 //   (policy/language "Entities based"). The `kube_apiserver` and `nodes`
 //   peers are written with them.
+//   `world` every endpoint outside the cluster (layer3 "Entities Based":
+//   "all connectivity to outside of the cluster"), of both address families.
 // - CIDR rules (`fromCIDRSet` / `toCIDRSet`) match only peers that are not
 //   Cilium-managed endpoints: "CIDR-based selectors do not match in-cluster
-//   entities (pods or nodes)" (layer3 "IP/CIDR based"). The IR's ipBlock,
-//   like Kubernetes' ipBlock on most plugins and Calico's `nets`, also admits
-//   the pods whose address is in the block. So a CIDR peer is exact only
-//   where the same rules admit every pod anyway; where the blocks cover every
-//   address of both families every pod is admitted too and a selector of all
-//   pods is added; anywhere else the compiler reports an error at the rule.
+//   entities (pods or nodes)" (layer3 "IP/CIDR based"; policy caveats: CIDR
+//   policies are "to and from endpoints which are not managed by Cilium").
+//   That is exactly the IR's meaning of an address block (addresses outside
+//   the cluster's pod network), so address peers are written as they are:
+//   `external` (both /0 blocks, on the ports where a side admits both) as
+//   the entity `world`, other blocks as CIDR sets. No pod networks are
+//   needed.
 // - One rule may use a single kind of peer: combining toEndpoints, toCIDRSet
 //   and toEntities in one rule is rejected by the agent ("combining X and Y is
 //   not supported yet"), so an IR rule becomes up to three Cilium rules with
@@ -40,6 +43,12 @@
 // - The DNS rule carries `rules: dns: [{matchPattern: "*"}]` on its single
 //   TCP/UDP ports so that Cilium's DNS proxy keeps name visibility (DNS L7
 //   rules do not support port ranges, so ranges are written without it).
+// - Selector requirements (matchExpressions In, NotIn, Exists,
+//   DoesNotExist) are those of Kubernetes label selectors; on namespace
+//   labels they use the key io.cilium.k8s.namespace.labels.<key>.
+// - Named ports: `port: "https"` in an ingress rule is resolved on the
+//   policy's own pods, as in Kubernetes; egress rules cannot use them
+//   exactly (see CheckNamedPorts).
 // - Pod labels that Cilium's default identity-relevant label filter drops
 //   (operations/performance/scalability/identity-relevant-labels) cannot be
 //   selected: they are reported as errors.
@@ -93,204 +102,23 @@ bool IgnoredByCilium(std::string_view key) {
   return false;
 }
 
-// --- Address sets ----------------------------------------------------------
-
-using U128 = unsigned __int128;
-
-struct Span {
-  U128 lo = 0;
-  U128 hi = 0;
-};
-
-struct AddressSet {
-  std::vector<Span> v4, v6;
-};
-
-U128 MaxOf(bool v6) { return v6 ? ~U128{0} : U128{0xFFFFFFFFu}; }
-
-std::optional<Span> SpanOf(const std::string& text, bool& v6) {
-  std::string error;
-  std::optional<Cidr> cidr = ParseCidr(text, error);
-  if (!cidr) return std::nullopt;
-  v6 = cidr->v6;
-  int bits = v6 ? 128 : 32;
-  U128 value = 0;
-  for (int i = 0; i < bits / 8; ++i) value = (value << 8) | cidr->address[i];
-  int host_bits = bits - cidr->prefix;
-  U128 host = host_bits == 0 ? 0 : host_bits >= 128 ? ~U128{0} : ((U128{1} << host_bits) - 1);
-  return Span{value & ~host, (value & ~host) | host};
-}
-
-// Adds the addresses of an ipBlock peer (cidr minus except) to `set`.
-void AddBlock(const ir::Peer& peer, AddressSet& set) {
-  bool v6 = false;
-  std::optional<Span> whole = SpanOf(peer.cidr, v6);
-  if (!whole) return;
-  std::vector<Span> holes;
-  for (const std::string& e : peer.except) {
-    bool hole_v6 = false;
-    if (std::optional<Span> hole = SpanOf(e, hole_v6); hole && hole_v6 == v6) holes.push_back(*hole);
-  }
-  std::sort(holes.begin(), holes.end(), [](const Span& a, const Span& b) { return a.lo < b.lo; });
-  std::vector<Span>& out = v6 ? set.v6 : set.v4;
-  U128 next = whole->lo;
-  bool done = false;
-  for (const Span& hole : holes) {
-    if (done) break;
-    if (hole.lo > next) out.push_back({next, hole.lo - 1});
-    if (hole.hi >= whole->hi) {
-      done = true;
-    } else if (hole.hi + 1 > next) {
-      next = hole.hi + 1;
-    }
-  }
-  if (!done && next <= whole->hi) out.push_back({next, whole->hi});
-}
-
-bool CoversFamily(std::vector<Span> spans, U128 max) {
-  std::sort(spans.begin(), spans.end(), [](const Span& a, const Span& b) { return a.lo < b.lo; });
-  U128 next = 0;
-  for (const Span& s : spans) {
-    if (s.lo > next) return false;
-    if (s.hi >= max) return true;
-    if (s.hi + 1 > next) next = s.hi + 1;
-  }
-  return false;
-}
-
-bool CoversEverything(const AddressSet& set) {
-  return CoversFamily(set.v4, MaxOf(false)) && CoversFamily(set.v6, MaxOf(true));
-}
-
-// --- Exactness ---------------------------------------------------------------
-
 // Errors are collected, then reported in source order.
 using Pending = std::vector<std::pair<SourceLoc, std::string>>;
 
-struct RuleInfo {
-  bool all = false;       // admits every endpoint: written as entity `all`
-  bool all_pods = false;  // admits every pod through a pod peer
-  bool has_blocks = false;
-  AddressSet blocks;
-  // Entities for the API server and node peers: kube-apiserver; host and
-  // remote-node (the local node and the others, host-network pods included).
-  std::vector<std::string> entities;
-};
-
-RuleInfo Analyse(const ir::PolicyRule& rule) {
-  RuleInfo info;
+// The entities of a rule's API-server and node peers: kube-apiserver; host
+// and remote-node (the local node and the others, host-network pods
+// included). Sorted, unique.
+std::vector<std::string> Entities(const ir::PolicyRule& rule) {
+  std::vector<std::string> out;
   for (const ir::Peer& peer : rule.peers) {
-    switch (peer.kind) {
-      case ir::Peer::Kind::kAnywhere:
-        info.all = true;
-        break;
-      case ir::Peer::Kind::kPods:
-        if (peer.pod_labels.empty() && peer.ns_match == ir::NamespaceMatch::kAny) {
-          info.all_pods = true;
-        }
-        break;
-      case ir::Peer::Kind::kIpBlock:
-        info.has_blocks = true;
-        AddBlock(peer, info.blocks);
-        break;
-      case ir::Peer::Kind::kKubeApiserver:
-        info.entities.push_back("kube-apiserver");
-        break;
-      case ir::Peer::Kind::kNodes:
-        info.entities.push_back("host");
-        info.entities.push_back("remote-node");
-        break;
+    if (peer.kind == ir::Peer::Kind::kKubeApiserver) out.push_back("kube-apiserver");
+    if (peer.kind == ir::Peer::Kind::kNodes) {
+      out.push_back("host");
+      out.push_back("remote-node");
     }
   }
-  std::sort(info.entities.begin(), info.entities.end());
-  info.entities.erase(std::unique(info.entities.begin(), info.entities.end()), info.entities.end());
-  if (!info.all && info.has_blocks && CoversEverything(info.blocks)) info.all = true;
-  return info;
-}
-
-// A port segment on which the set of rules that apply does not change.
-struct Segment {
-  ir::Protocol protocol;
-  int first;
-  int last;
-};
-
-bool Covers(const ir::PolicyRule& rule, ir::Protocol protocol, int port) {
-  for (const ir::PortRange& r : rule.ports) {
-    if (r.protocol == protocol && r.first <= port && port <= r.last) return true;
-  }
-  return false;
-}
-
-// The segments of every protocol, from the boundaries of every rule's ports.
-std::vector<Segment> Segments(const std::vector<ir::PolicyRule>& rules) {
-  std::map<ir::Protocol, std::set<int>> bounds;
-  for (const ir::PolicyRule& rule : rules) {
-    for (const ir::PortRange& r : rule.ports) {
-      bounds[r.protocol].insert(r.first);
-      bounds[r.protocol].insert(r.last + 1);
-    }
-  }
-  std::vector<Segment> out;
-  for (const auto& [protocol, points] : bounds) {
-    std::vector<int> p(points.begin(), points.end());
-    for (size_t i = 0; i + 1 < p.size(); ++i) out.push_back({protocol, p[i], p[i + 1] - 1});
-  }
-  return out;
-}
-
-std::string PortText(ir::Protocol protocol, int first, int last) {
-  if (first == last) return fmt::format("{} {}", ir::ProtocolName(protocol), first);
-  return fmt::format("{} {}-{}", ir::ProtocolName(protocol), first, last);
-}
-
-// The module rule written at `loc` in `component`, if any.
-const ir::Rule* FindRule(const ir::Module& module, const std::string& component, SourceLoc loc) {
-  std::optional<uint32_t> index = module.FindComponent(component);
-  if (!index) return nullptr;
-  for (const ir::Rule& rule : module.components[*index].rules) {
-    if (rule.loc == loc) return &rule;
-  }
-  return nullptr;
-}
-
-bool WritesAddresses(const ir::PeerRef& peer, const ir::Config& config) {
-  switch (peer.kind) {
-    case ir::PeerRef::Kind::kExternal:
-    case ir::PeerRef::Kind::kCidr:
-      return true;
-    case ir::PeerRef::Kind::kParam:
-      if (peer.index >= config.params.size()) return false;
-      for (const ir::PeerRef& inner : config.params[peer.index].peers) {
-        if (inner.kind == ir::PeerRef::Kind::kExternal || inner.kind == ir::PeerRef::Kind::kCidr) {
-          return true;
-        }
-      }
-      return false;
-    default:
-      return false;
-  }
-}
-
-// Where to report a problem with the address peers of `rule`: the source
-// rules that wrote addresses, else every source, else the component.
-std::vector<SourceLoc> AddressSources(const Input& input, const ir::Policy& policy,
-                                      const ir::PolicyRule& rule) {
-  std::vector<SourceLoc> out;
-  if (rule.dns) {
-    out.push_back(input.module.dns.loc.valid() ? input.module.dns.loc : policy.loc);
-    return out;
-  }
-  for (SourceLoc loc : rule.sources) {
-    const ir::Rule* source = FindRule(input.module, policy.component, loc);
-    if (source == nullptr) continue;
-    if (std::any_of(source->peers.begin(), source->peers.end(),
-                    [&](const ir::PeerRef& p) { return WritesAddresses(p, input.config); })) {
-      out.push_back(loc);
-    }
-  }
-  if (out.empty()) out = rule.sources;
-  if (out.empty()) out.push_back(policy.loc);
+  std::sort(out.begin(), out.end());
+  out.erase(std::unique(out.begin(), out.end()), out.end());
   return out;
 }
 
@@ -299,83 +127,6 @@ std::vector<SourceLoc> LabelSources(const Input& input, const ir::Policy& policy
   if (rule.dns) return {input.module.dns.loc.valid() ? input.module.dns.loc : policy.loc};
   if (rule.sources.empty()) return {policy.loc};
   return rule.sources;
-}
-
-std::string BlockList(const ir::PolicyRule& rule) {
-  std::string out;
-  for (const ir::Peer& peer : rule.peers) {
-    if (peer.kind != ir::Peer::Kind::kIpBlock) continue;
-    if (!out.empty()) out += ", ";
-    out += peer.cidr;
-    for (const std::string& e : peer.except) out += " except " + e;
-  }
-  return out;
-}
-
-// Checks one side of a policy. Fills `extra_all_pods` with the port segments
-// on which a selector of every pod must be added; reports what cannot be
-// expressed. Returns false after reporting.
-bool CheckSide(const Input& input, const ir::Policy& policy,
-               const std::vector<ir::PolicyRule>& rules, const std::vector<RuleInfo>& infos,
-               std::vector<Segment>& extra_all_pods, std::set<SourceLoc>& reported,
-               Pending& pending) {
-  bool ok = true;
-  std::vector<bool> bad(rules.size(), false);
-  std::vector<std::string> bad_port(rules.size());
-  // Only rules with address peers, or admitting every pod, matter here; most
-  // sides have no address peer and cost nothing more.
-  std::vector<size_t> relevant;
-  std::vector<ir::PolicyRule> relevant_rules;
-  bool any_blocks = false;
-  for (size_t i = 0; i < rules.size(); ++i) {
-    if (infos[i].has_blocks && !infos[i].all) any_blocks = true;
-    if (infos[i].has_blocks || infos[i].all || infos[i].all_pods) {
-      relevant.push_back(i);
-      relevant_rules.push_back(rules[i]);
-    }
-  }
-  if (!any_blocks) return true;
-  for (const Segment& seg : Segments(relevant_rules)) {
-    bool any = false, covered = false;
-    AddressSet blocks;
-    std::vector<size_t> with_blocks;
-    for (size_t i : relevant) {
-      if (!Covers(rules[i], seg.protocol, seg.first)) continue;
-      any = true;
-      if (infos[i].all || infos[i].all_pods) covered = true;
-      if (!infos[i].all && infos[i].has_blocks) {
-        with_blocks.push_back(i);
-        blocks.v4.insert(blocks.v4.end(), infos[i].blocks.v4.begin(), infos[i].blocks.v4.end());
-        blocks.v6.insert(blocks.v6.end(), infos[i].blocks.v6.begin(), infos[i].blocks.v6.end());
-      }
-    }
-    if (!any || covered || with_blocks.empty()) continue;
-    if (CoversEverything(blocks)) {
-      extra_all_pods.push_back(seg);
-      continue;
-    }
-    for (size_t i : with_blocks) {
-      if (!bad[i]) bad_port[i] = PortText(seg.protocol, seg.first, seg.last);
-      bad[i] = true;
-    }
-  }
-  for (size_t i = 0; i < rules.size(); ++i) {
-    if (!bad[i]) continue;
-    ok = false;
-    size_t blocks = std::count_if(rules[i].peers.begin(), rules[i].peers.end(),
-                                  [](const ir::Peer& p) { return p.kind == ir::Peer::Kind::kIpBlock; });
-    std::string message = fmt::format(
-        "on {} in the policy of component '{}', the address peer{} {} also admit{} the pods whose "
-        "address is in {}, as Kubernetes' ipBlock (on most network plugins) and Calico's nets do, "
-        "but Cilium's CIDR rules never match pods; add a peer of every pod on these ports "
-        "(`pods {{}} in any namespace`) or admit every address (`external`)",
-        bad_port[i], policy.component, blocks == 1 ? "" : "s", BlockList(rules[i]),
-        blocks == 1 ? "s" : "", blocks == 1 ? "it" : "them");
-    for (SourceLoc loc : AddressSources(input, policy, rules[i])) {
-      if (reported.insert(loc).second) pending.emplace_back(loc, message);
-    }
-  }
-  return ok;
 }
 
 bool CheckLabels(const Input& input, const ir::Policy& policy, std::set<SourceLoc>& reported,
@@ -400,8 +151,70 @@ bool CheckLabels(const Input& input, const ir::Policy& policy, std::set<SourceLo
           if (!IgnoredByCilium(label.key)) continue;
           for (SourceLoc loc : LabelSources(input, policy, rule)) report(loc, label.key);
         }
+        // A requirement on such a key would see no label at all: `not in`
+        // and `not exists` would match pods that carry it.
+        for (const ir::Requirement& requirement : peer.pod_exprs) {
+          if (!IgnoredByCilium(requirement.key)) continue;
+          for (SourceLoc loc : LabelSources(input, policy, rule)) report(loc, requirement.key);
+        }
       }
     }
+  }
+  return ok;
+}
+
+// Named ports. Cilium resolves a named port of an ingress rule on the pod the
+// policy selects (its own container ports), as Kubernetes does. In an egress
+// rule it resolves the name through one cluster-wide map from port names to
+// numbers, not through the destination pod's own ports: a name that two pods
+// give different numbers is not resolved (cilium/cilium#24779, #30003), and a
+// destination without a port of that name is still admitted on the number.
+// (Address blocks hold no pod, so a name beside them in an ingress rule is
+// exact: addresses outside the cluster have no named ports.)
+// The module rule written at `loc` in `component`, if any.
+const ir::Rule* SourceRule(const ir::Module& module, const std::string& component, SourceLoc loc) {
+  std::optional<uint32_t> index = module.FindComponent(component);
+  if (!index) return nullptr;
+  for (const ir::Rule& rule : module.components[*index].rules) {
+    if (rule.loc == loc) return &rule;
+  }
+  return nullptr;
+}
+
+bool CheckNamedPorts(const Input& input, const ir::Policy& policy, std::set<SourceLoc>& reported,
+                     Pending& pending) {
+  bool ok = true;
+  auto report = [&](const ir::PolicyRule& rule, const std::string& message) {
+    ok = false;
+    // The source rules that wrote port names (rules merged into this one may
+    // not have).
+    std::vector<SourceLoc> at;
+    for (SourceLoc loc : LabelSources(input, policy, rule)) {
+      const ir::Rule* source = SourceRule(input.module, policy.component, loc);
+      if (source == nullptr || !source->named_ports.empty()) at.push_back(loc);
+    }
+    if (at.empty()) at = LabelSources(input, policy, rule);
+    for (SourceLoc loc : at) {
+      if (reported.insert(loc).second) pending.emplace_back(loc, message);
+    }
+  };
+  auto names = [](const ir::PolicyRule& rule) {
+    std::string out;
+    for (const ir::NamedPort& p : rule.named_ports) {
+      if (!out.empty()) out += ", ";
+      out += fmt::format("{} {}", ir::ProtocolName(p.protocol), p.name);
+    }
+    return out;
+  };
+  for (const ir::PolicyRule& rule : policy.egress) {
+    if (rule.named_ports.empty()) continue;
+    report(rule, fmt::format(
+                     "the named port{} {} of an egress rule: Cilium resolves a port name in an "
+                     "egress rule through one cluster-wide map of port names, not through the "
+                     "destination pod's own container ports as Kubernetes does (a name that "
+                     "pods number differently is not resolved, and pods without the name are "
+                     "admitted on its number); write the port number instead",
+                     rule.named_ports.size() == 1 ? "" : "s", names(rule)));
   }
   return ok;
 }
@@ -430,20 +243,35 @@ YamlNode PodSelector(const std::vector<ir::Label>& pod_labels, const ir::Peer* p
     }
   }
   if (!labels.empty()) selector.Add("matchLabels", std::move(labels));
-  if (any_namespace) {
+  // Requirements on pod labels, then on namespace labels (through the
+  // identity labels io.cilium.k8s.namespace.labels.<key>).
+  std::vector<std::pair<std::string, const ir::Requirement*>> requirements;
+  if (peer != nullptr) {
+    for (const ir::Requirement& r : peer->pod_exprs) requirements.emplace_back(r.key, &r);
+    if (peer->ns_match == ir::NamespaceMatch::kLabels) {
+      for (const ir::Requirement& r : peer->ns_exprs) {
+        requirements.emplace_back(std::string(kNamespaceLabelPrefix) + r.key, &r);
+      }
+    }
+  }
+  if (any_namespace || !requirements.empty()) {
     YamlNode& expressions = selector.Add("matchExpressions", YamlNode::Seq());
-    YamlNode& requirement = expressions.Push(YamlNode::Map());
-    requirement.Add("key", YamlNode::String(kNamespaceKey));
-    requirement.Add("operator", YamlNode::String("Exists"));
+    for (const auto& [key, r] : requirements) {
+      YamlNode& node = expressions.Push(YamlNode::Map());
+      node.Add("key", YamlNode::String(key));
+      node.Add("operator", YamlNode::String(ir::RequirementOpName(r->op)));
+      if (r->op == ir::Requirement::Op::kIn || r->op == ir::Requirement::Op::kNotIn) {
+        YamlNode& values = node.Add("values", YamlNode::Seq());
+        for (const std::string& v : r->values) values.Push(YamlNode::String(v));
+      }
+    }
+    if (any_namespace) {
+      YamlNode& requirement = expressions.Push(YamlNode::Map());
+      requirement.Add("key", YamlNode::String(kNamespaceKey));
+      requirement.Add("operator", YamlNode::String("Exists"));
+    }
   }
   return selector;
-}
-
-YamlNode AllPodsSelector() {
-  ir::Peer all;
-  all.kind = ir::Peer::Kind::kPods;
-  all.ns_match = ir::NamespaceMatch::kAny;
-  return PodSelector({}, &all);
 }
 
 YamlNode PortNode(ir::Protocol protocol, int first, int last) {
@@ -469,29 +297,24 @@ void AddPortEntries(YamlNode& to_ports, const std::vector<YamlNode>& ports, bool
   }
 }
 
-YamlNode ToPorts(const std::vector<ir::PortRange>& ranges, bool dns) {
+YamlNode ToPorts(const std::vector<ir::PortRange>& ranges, bool dns,
+                 const std::vector<ir::NamedPort>& named = {}) {
   std::vector<YamlNode> with_dns, plain;
   for (const ir::PortRange& r : ranges) {
     bool l7 = dns && r.first == r.last &&
               (r.protocol == ir::Protocol::kTcp || r.protocol == ir::Protocol::kUdp);
     (l7 ? with_dns : plain).push_back(PortNode(r.protocol, r.first, r.last));
   }
+  for (const ir::NamedPort& p : named) {
+    YamlNode port = YamlNode::Map();
+    port.Add("port", YamlNode::String(p.name));
+    port.Add("protocol", YamlNode::String(ir::ProtocolName(p.protocol)));
+    plain.push_back(std::move(port));
+  }
   YamlNode to_ports = YamlNode::Seq();
   AddPortEntries(to_ports, with_dns, true);
   AddPortEntries(to_ports, plain, false);
   return to_ports;
-}
-
-std::vector<ir::PortRange> RangesOf(const std::vector<Segment>& segments) {
-  std::vector<ir::PortRange> out;
-  for (const Segment& s : segments) {
-    if (!out.empty() && out.back().protocol == s.protocol && out.back().last + 1 == s.first) {
-      out.back().last = static_cast<uint16_t>(s.last);
-    } else {
-      out.push_back({s.protocol, static_cast<uint16_t>(s.first), static_cast<uint16_t>(s.last)});
-    }
-  }
-  return out;
 }
 
 // A block as CIDR-set entries. A /0 block is written as its two /1 halves:
@@ -517,55 +340,165 @@ struct Keys {
   const char* entities;
 };
 
-void AddRules(YamlNode& side, const std::vector<ir::PolicyRule>& rules,
-              const std::vector<RuleInfo>& infos, const std::vector<Segment>& extra_all_pods,
-              const Keys& keys) {
-  for (size_t i = 0; i < rules.size(); ++i) {
-    const ir::PolicyRule& rule = rules[i];
-    if (infos[i].all) {
+// --- `world` ------------------------------------------------------------------
+
+// Sorted, overlapping ranges of one protocol merged (adjacent ports are kept
+// apart, as in the IR: no endPort the rules did not write).
+std::vector<ir::PortRange> Normalise(std::vector<ir::PortRange> ports) {
+  std::sort(ports.begin(), ports.end());
+  std::vector<ir::PortRange> out;
+  for (const ir::PortRange& p : ports) {
+    if (!out.empty() && out.back().protocol == p.protocol && out.back().last >= p.first) {
+      out.back().last = std::max(out.back().last, p.last);
+    } else {
+      out.push_back(p);
+    }
+  }
+  return out;
+}
+
+std::vector<ir::PortRange> Intersect(const std::vector<ir::PortRange>& a,
+                                     const std::vector<ir::PortRange>& b) {
+  std::vector<ir::PortRange> out;
+  for (const ir::PortRange& x : a) {
+    for (const ir::PortRange& y : b) {
+      if (x.protocol != y.protocol) continue;
+      uint16_t first = std::max(x.first, y.first), last = std::min(x.last, y.last);
+      if (first <= last) out.push_back({x.protocol, first, last});
+    }
+  }
+  return Normalise(std::move(out));
+}
+
+// The ports of `a` outside `b`.
+std::vector<ir::PortRange> Subtract(const std::vector<ir::PortRange>& a,
+                                    const std::vector<ir::PortRange>& b) {
+  std::vector<ir::PortRange> out;
+  for (const ir::PortRange& x : a) {
+    std::vector<ir::PortRange> pieces = {x};
+    for (const ir::PortRange& y : b) {
+      if (y.protocol != x.protocol) continue;
+      std::vector<ir::PortRange> next;
+      for (const ir::PortRange& piece : pieces) {
+        if (y.last < piece.first || y.first > piece.last) {
+          next.push_back(piece);
+          continue;
+        }
+        if (y.first > piece.first) {
+          next.push_back({x.protocol, piece.first, static_cast<uint16_t>(y.first - 1)});
+        }
+        if (y.last < piece.last) {
+          next.push_back({x.protocol, static_cast<uint16_t>(y.last + 1), piece.last});
+        }
+      }
+      pieces = std::move(next);
+    }
+    out.insert(out.end(), pieces.begin(), pieces.end());
+  }
+  return Normalise(std::move(out));
+}
+
+// A whole address family with no `except`: `external` is one of each.
+bool WholeFamily(const ir::Peer& peer, bool v6) {
+  return peer.kind == ir::Peer::Kind::kIpBlock && peer.except.empty() &&
+         peer.cidr == (v6 ? "::/0" : "0.0.0.0/0");
+}
+
+bool HasPeer(const ir::PolicyRule& rule, bool v6) {
+  return std::any_of(rule.peers.begin(), rule.peers.end(),
+                     [&](const ir::Peer& p) { return WholeFamily(p, v6); });
+}
+
+// The ports on which a side admits every address of both families outside
+// the cluster: the entity `world` there. The canonical IR may carry the two
+// blocks of `external` in different rules (with different other ports), so
+// this is computed over the whole side. The DNS rule is kept apart (its
+// ports carry the DNS proxy rule).
+std::vector<ir::PortRange> WorldPorts(const std::vector<ir::PolicyRule>& rules) {
+  std::vector<ir::PortRange> v4, v6;
+  for (const ir::PolicyRule& rule : rules) {
+    bool all = std::any_of(rule.peers.begin(), rule.peers.end(), [](const ir::Peer& p) {
+      return p.kind == ir::Peer::Kind::kAnywhere;
+    });
+    if (rule.dns || all) continue;  // a rule admitting everything is written `all`
+    if (HasPeer(rule, false)) v4.insert(v4.end(), rule.ports.begin(), rule.ports.end());
+    if (HasPeer(rule, true)) v6.insert(v6.end(), rule.ports.begin(), rule.ports.end());
+  }
+  return Intersect(Normalise(std::move(v4)), Normalise(std::move(v6)));
+}
+
+void PushBlock(YamlNode& blocks, const ir::Peer& peer) {
+  for (const auto& [cidr, except] : Halves(peer)) {
+    YamlNode& block = blocks.Push(YamlNode::Map());
+    block.Add("cidr", YamlNode::String(cidr));
+    if (!except.empty()) {
+      YamlNode& list = block.Add("except", YamlNode::Seq());
+      for (const std::string& e : except) list.Push(YamlNode::String(e));
+    }
+  }
+}
+
+void AddRules(YamlNode& side, const std::vector<ir::PolicyRule>& rules, const Keys& keys) {
+  const std::vector<ir::PortRange> world_ports = WorldPorts(rules);
+  for (const ir::PolicyRule& rule : rules) {
+    bool all = std::any_of(rule.peers.begin(), rule.peers.end(), [](const ir::Peer& p) {
+      return p.kind == ir::Peer::Kind::kAnywhere;
+    });
+    if (all) {
+      // `anywhere` subsumes the rule's other peers.
       YamlNode& node = side.Push(YamlNode::Map());
       node.Add(keys.entities, YamlNode::Seq()).Push(YamlNode::String("all"));
-      node.Add("toPorts", ToPorts(rule.ports, rule.dns));
+      node.Add("toPorts", ToPorts(rule.ports, rule.dns, rule.named_ports));
       continue;
     }
+    // The DNS rule admitting both whole families is `world` on its ports.
+    bool dns_world = rule.dns && HasPeer(rule, false) && HasPeer(rule, true);
+    // Whole families are written as CIDR sets only off the `world` ports.
+    std::vector<ir::PortRange> family_ports = Subtract(rule.ports, world_ports);
     YamlNode endpoints = YamlNode::Seq();
     YamlNode blocks = YamlNode::Seq();
+    YamlNode families = YamlNode::Seq();
     for (const ir::Peer& peer : rule.peers) {
       if (peer.kind == ir::Peer::Kind::kPods) {
         endpoints.Push(PodSelector(peer.pod_labels, &peer));
-      } else if (peer.kind == ir::Peer::Kind::kIpBlock) {
-        for (const auto& [cidr, except] : Halves(peer)) {
-          YamlNode& block = blocks.Push(YamlNode::Map());
-          block.Add("cidr", YamlNode::String(cidr));
-          if (!except.empty()) {
-            YamlNode& list = block.Add("except", YamlNode::Seq());
-            for (const std::string& e : except) list.Push(YamlNode::String(e));
-          }
-        }
+      } else if (peer.kind == ir::Peer::Kind::kIpBlock && !dns_world) {
+        bool whole = !rule.dns && (WholeFamily(peer, false) || WholeFamily(peer, true));
+        PushBlock(whole ? families : blocks, peer);
       }
     }
     if (!endpoints.empty()) {
       YamlNode& node = side.Push(YamlNode::Map());
       node.Add(keys.endpoints, std::move(endpoints));
-      node.Add("toPorts", ToPorts(rule.ports, rule.dns));
+      node.Add("toPorts", ToPorts(rule.ports, rule.dns, rule.named_ports));
     }
     if (!blocks.empty()) {
       YamlNode& node = side.Push(YamlNode::Map());
       node.Add(keys.cidr_set, std::move(blocks));
+      node.Add("toPorts", ToPorts(rule.ports, rule.dns, rule.named_ports));
+    }
+    // `world` carries numbered ports only: the rule's named ports stay with
+    // its whole-family CIDR sets.
+    if (!families.empty() && (!family_ports.empty() || !rule.named_ports.empty())) {
+      YamlNode& node = side.Push(YamlNode::Map());
+      node.Add(keys.cidr_set, std::move(families));
+      node.Add("toPorts", ToPorts(family_ports, false, rule.named_ports));
+    }
+    if (dns_world) {
+      YamlNode& node = side.Push(YamlNode::Map());
+      node.Add(keys.entities, YamlNode::Seq()).Push(YamlNode::String("world"));
       node.Add("toPorts", ToPorts(rule.ports, rule.dns));
     }
-    if (!infos[i].entities.empty()) {
+    if (std::vector<std::string> names = Entities(rule); !names.empty()) {
       YamlNode& node = side.Push(YamlNode::Map());
       YamlNode& entities = node.Add(keys.entities, YamlNode::Seq());
-      for (const std::string& e : infos[i].entities) entities.Push(YamlNode::String(e));
-      node.Add("toPorts", ToPorts(rule.ports, rule.dns));
+      for (const std::string& e : names) entities.Push(YamlNode::String(e));
+      node.Add("toPorts", ToPorts(rule.ports, rule.dns, rule.named_ports));
     }
   }
-  if (!extra_all_pods.empty()) {
-    // The address peers cover every address, so they admit every pod too.
+  if (!world_ports.empty()) {
     YamlNode& node = side.Push(YamlNode::Map());
-    node.Add(keys.endpoints, YamlNode::Seq()).Push(AllPodsSelector());
-    node.Add("toPorts", ToPorts(RangesOf(extra_all_pods), false));
+    node.Add(keys.entities, YamlNode::Seq()).Push(YamlNode::String("world"));
+    node.Add("toPorts", ToPorts(world_ports, false));
   }
 }
 
@@ -584,12 +517,7 @@ class CiliumBackend : public Backend {
     for (const ir::Policy& policy : input.policies->policies) {
       if (!policy.isolate_ingress && !policy.isolate_egress) continue;  // selects nothing
       ok = CheckLabels(input, policy, reported, pending) && ok;
-      std::vector<RuleInfo> in_infos, out_infos;
-      for (const ir::PolicyRule& r : policy.ingress) in_infos.push_back(Analyse(r));
-      for (const ir::PolicyRule& r : policy.egress) out_infos.push_back(Analyse(r));
-      std::vector<Segment> in_extra, out_extra;
-      ok = CheckSide(input, policy, policy.ingress, in_infos, in_extra, reported, pending) && ok;
-      ok = CheckSide(input, policy, policy.egress, out_infos, out_extra, reported, pending) && ok;
+      ok = CheckNamedPorts(input, policy, reported, pending) && ok;
       if (!ok) continue;
 
       YamlNode doc = YamlNode::Map();
@@ -604,14 +532,12 @@ class CiliumBackend : public Backend {
       spec.Add("endpointSelector", PodSelector(policy.selector, nullptr));
       if (policy.isolate_ingress) {
         YamlNode& ingress = spec.Add("ingress", YamlNode::Seq());
-        AddRules(ingress, policy.ingress, in_infos, in_extra,
-                 {"fromEndpoints", "fromCIDRSet", "fromEntities"});
+        AddRules(ingress, policy.ingress, {"fromEndpoints", "fromCIDRSet", "fromEntities"});
         if (ingress.empty()) ingress.Push(YamlNode::Map());  // default deny, admits nothing
       }
       if (policy.isolate_egress) {
         YamlNode& egress = spec.Add("egress", YamlNode::Seq());
-        AddRules(egress, policy.egress, out_infos, out_extra,
-                 {"toEndpoints", "toCIDRSet", "toEntities"});
+        AddRules(egress, policy.egress, {"toEndpoints", "toCIDRSet", "toEntities"});
         if (egress.empty()) egress.Push(YamlNode::Map());
       }
       body += "---\n";

@@ -8,13 +8,25 @@
 //   `namespaceSelector` matches every namespace;
 // - every namespace carries the immutable label kubernetes.io/metadata.name,
 //   which selects one namespace by name;
-// - `ports` entries are protocol + port, with `endPort` for a range.
+// - `ports` entries are protocol + port, with `endPort` for a range; `port`
+//   may be the name of a container port of the destination pod;
+// - a selector's `matchExpressions` (In, NotIn, Exists, DoesNotExist) are
+//   ANDed with its `matchLabels`.
+// - ipBlock selects "particular IP CIDR ranges ... These should be
+//   cluster-external IPs"; whether it also matches pod addresses is left to
+//   the plugin, and most plugins match them. The IR's address blocks mean
+//   addresses outside the cluster's pod network, so the pod networks that
+//   overlap a block are written in its `except` (each strictly inside the
+//   cidr, as the API server requires; a block inside a pod network never
+//   reaches the IR). Without declared pod networks the block is written
+//   alone, with a warning at the rule (compiler/pod_networks.h).
 // Each IR rule is peers x ports, so one IR rule becomes one policy rule.
 #include "backends/k8s/k8s.h"
 
 #include "backends/entities.h"
 #include "backends/source_name.h"
 #include "backends/yaml_writer.h"
+#include "compiler/pod_networks.h"
 
 namespace netpolc::backends::k8s {
 namespace {
@@ -27,15 +39,35 @@ YamlNode MatchLabels(const std::vector<ir::Label>& labels) {
   return selector;
 }
 
-YamlNode PeerNode(const ir::Peer& peer, const std::string& policy_ns) {
+// matchLabels and matchExpressions (requirements sorted by key).
+YamlNode Selector(const std::vector<ir::Label>& labels,
+                  const std::vector<ir::Requirement>& requirements) {
+  YamlNode selector = MatchLabels(labels);
+  if (requirements.empty()) return selector;
+  YamlNode& expressions = selector.Add("matchExpressions", YamlNode::Seq());
+  for (const ir::Requirement& r : requirements) {
+    YamlNode& node = expressions.Push(YamlNode::Map());
+    node.Add("key", YamlNode::String(r.key));
+    node.Add("operator", YamlNode::String(ir::RequirementOpName(r.op)));
+    if (r.op == ir::Requirement::Op::kIn || r.op == ir::Requirement::Op::kNotIn) {
+      YamlNode& values = node.Add("values", YamlNode::Seq());
+      for (const std::string& v : r.values) values.Push(YamlNode::String(v));
+    }
+  }
+  return selector;
+}
+
+YamlNode PeerNode(const ir::Peer& peer, const std::string& policy_ns,
+                  const std::vector<std::string>& pod_networks) {
   YamlNode node = YamlNode::Map();
   switch (peer.kind) {
     case ir::Peer::Kind::kIpBlock: {
       YamlNode& block = node.Add("ipBlock", YamlNode::Map());
       block.Add("cidr", YamlNode::String(peer.cidr));
-      if (!peer.except.empty()) {
+      std::vector<std::string> holes = ExceptWithPodNetworks(peer.cidr, peer.except, pod_networks);
+      if (!holes.empty()) {
         YamlNode& except = block.Add("except", YamlNode::Seq());
-        for (const std::string& e : peer.except) except.Push(YamlNode::String(e));
+        for (const std::string& e : holes) except.Push(YamlNode::String(e));
       }
       return node;
     }
@@ -51,10 +83,10 @@ YamlNode PeerNode(const ir::Peer& peer, const std::string& policy_ns) {
           node.Add("namespaceSelector", YamlNode::Map());
           break;
         case ir::NamespaceMatch::kLabels:
-          node.Add("namespaceSelector", MatchLabels(peer.ns_labels));
+          node.Add("namespaceSelector", Selector(peer.ns_labels, peer.ns_exprs));
           break;
       }
-      node.Add("podSelector", MatchLabels(peer.pod_labels));
+      node.Add("podSelector", Selector(peer.pod_labels, peer.pod_exprs));
       return node;
     case ir::Peer::Kind::kAnywhere:
       break;  // handled by the caller: the rule has no peer list
@@ -65,7 +97,8 @@ YamlNode PeerNode(const ir::Peer& peer, const std::string& policy_ns) {
   return node;
 }
 
-YamlNode RuleNode(const ir::PolicyRule& rule, const std::string& policy_ns, const char* peers_key) {
+YamlNode RuleNode(const ir::PolicyRule& rule, const std::string& policy_ns, const char* peers_key,
+                  const std::vector<std::string>& pod_networks) {
   YamlNode node = YamlNode::Map();
   bool anywhere = false;
   for (const ir::Peer& peer : rule.peers) {
@@ -74,7 +107,7 @@ YamlNode RuleNode(const ir::PolicyRule& rule, const std::string& policy_ns, cons
   // `anywhere` subsumes the rule's other peers: omit the peer list.
   if (!anywhere) {
     YamlNode& peers = node.Add(peers_key, YamlNode::Seq());
-    for (const ir::Peer& peer : rule.peers) peers.Push(PeerNode(peer, policy_ns));
+    for (const ir::Peer& peer : rule.peers) peers.Push(PeerNode(peer, policy_ns, pod_networks));
   }
   YamlNode& ports = node.Add("ports", YamlNode::Seq());
   for (const ir::PortRange& range : rule.ports) {
@@ -82,6 +115,13 @@ YamlNode RuleNode(const ir::PolicyRule& rule, const std::string& policy_ns, cons
     port.Add("protocol", YamlNode::String(ir::ProtocolName(range.protocol)));
     port.Add("port", YamlNode::Number(range.first));
     if (range.last != range.first) port.Add("endPort", YamlNode::Number(range.last));
+  }
+  // A named port is resolved on the destination pod: the policy's pod for
+  // ingress, the peer for egress.
+  for (const ir::NamedPort& named : rule.named_ports) {
+    YamlNode& port = ports.Push(YamlNode::Map());
+    port.Add("protocol", YamlNode::String(ir::ProtocolName(named.protocol)));
+    port.Add("port", YamlNode::String(named.name));
   }
   return node;
 }
@@ -103,6 +143,24 @@ class K8sBackend : public Backend {
       if (!expanded) return false;
       policies = &*expanded;
     }
+    const std::vector<std::string>& pod_networks = input.policies->pod_networks;
+    if (pod_networks.empty()) {
+      // Once, at the first rule writing address blocks; the others as notes.
+      std::vector<SourceLoc> rules =
+          AddressBlockRules(input.module, input.config, *input.policies);
+      for (size_t i = 0; i < rules.size(); ++i) {
+        if (i == 0) {
+          std::string which = rules.size() == 1 ? "this rule also admits"
+                                                : "this rule and those noted below also admit";
+          diagnostics.Emit(DiagnosticKind::kAddressBlockAdmitsPods, rules[i], "k8s",
+                           "on network plugins whose ipBlock matches pod addresses (most do), " +
+                               which);
+        } else {
+          diagnostics.Emit(DiagnosticKind::kRelatedRule, rules[i],
+                           "another rule with address blocks");
+        }
+      }
+    }
     out += "# Generated by netpolc from ";
     out += SourceNameForComment(input.source_name);
     out += ". Do not edit.\n";
@@ -123,12 +181,14 @@ class K8sBackend : public Backend {
       if (!policy.ingress.empty()) {
         YamlNode& ingress = spec.Add("ingress", YamlNode::Seq());
         for (const ir::PolicyRule& rule : policy.ingress) {
-          ingress.Push(RuleNode(rule, policy.ns, "from"));
+          ingress.Push(RuleNode(rule, policy.ns, "from", pod_networks));
         }
       }
       if (!policy.egress.empty()) {
         YamlNode& egress = spec.Add("egress", YamlNode::Seq());
-        for (const ir::PolicyRule& rule : policy.egress) egress.Push(RuleNode(rule, policy.ns, "to"));
+        for (const ir::PolicyRule& rule : policy.egress) {
+          egress.Push(RuleNode(rule, policy.ns, "to", pod_networks));
+        }
       }
       out += "---\n";
       doc.Write(out);

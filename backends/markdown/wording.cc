@@ -195,6 +195,32 @@ std::string PeerWording::LabelList(const std::vector<ir::LabelRef>& labels) cons
   return out;
 }
 
+// Labels and requirements in kubectl's selector syntax:
+// `app=x,tier in (a,b),tier notin (c),debug,!debug`.
+std::string PeerWording::SelectorText(const std::vector<ir::LabelRef>& labels,
+                                      const std::vector<ir::RequirementRef>& requirements) const {
+  std::string out = LabelList(labels);
+  for (const ir::RequirementRef& r : requirements) {
+    if (!out.empty()) out += ',';
+    switch (r.op) {
+      case ir::Requirement::Op::kIn:
+      case ir::Requirement::Op::kNotIn: {
+        out += r.key + (r.op == ir::Requirement::Op::kIn ? " in (" : " notin (");
+        for (size_t i = 0; i < r.values.size(); ++i) out += (i > 0 ? "," : "") + Resolve(r.values[i]);
+        out += ")";
+        break;
+      }
+      case ir::Requirement::Op::kExists:
+        out += r.key;
+        break;
+      case ir::Requirement::Op::kDoesNotExist:
+        out += "!" + r.key;
+        break;
+    }
+  }
+  return out;
+}
+
 std::string PeerWording::InstancePhrase() const {
   if (module_.instance.name.empty()) return "any pod in the instance";
   return "any pod in " + module_.instance.name + " instance";
@@ -213,7 +239,7 @@ std::string PeerWording::PeerPhrase(const ir::PeerRef& peer) const {
       }
       return InstancePhrase();
     case ir::PeerRef::Kind::kExternal:
-      return "any IP address";
+      return "any address outside the cluster";
     case ir::PeerRef::Kind::kCidr: {
       std::string out = "addresses in `" + peer.cidr + "`";
       if (!peer.except.empty()) {
@@ -224,9 +250,9 @@ std::string PeerWording::PeerPhrase(const ir::PeerRef& peer) const {
       return out;
     }
     case ir::PeerRef::Kind::kPods: {
-      std::string out = peer.pod_labels.empty()
+      std::string out = peer.pod_labels.empty() && peer.pod_exprs.empty()
                             ? std::string("any pod")
-                            : "pods labelled `" + LabelList(peer.pod_labels) + "`";
+                            : "pods labelled `" + SelectorText(peer.pod_labels, peer.pod_exprs) + "`";
       switch (peer.ns) {
         case ir::PeerRef::Namespace::kInstance:
           break;  // the instance's namespace, where the policies are
@@ -237,8 +263,9 @@ std::string PeerWording::PeerPhrase(const ir::PeerRef& peer) const {
           out += " in namespace `" + Resolve(peer.ns_name) + "`";
           break;
         case ir::PeerRef::Namespace::kLabels:
-          out += peer.ns_labels.empty() ? std::string(" in any namespace")
-                                        : " in namespaces labelled `" + LabelList(peer.ns_labels) + "`";
+          out += peer.ns_labels.empty() && peer.ns_exprs.empty()
+                     ? std::string(" in any namespace")
+                     : " in namespaces labelled `" + SelectorText(peer.ns_labels, peer.ns_exprs) + "`";
           break;
       }
       return out;
@@ -288,7 +315,9 @@ PeerWording::Words PeerWording::Word(const ir::Rule& rule) const {
         break;
       case ir::PeerRef::Kind::kPods:
         phrases.push_back(PeerPhrase(*peer));
-        if (!peer->pod_labels.empty()) labels.push_back(LabelList(peer->pod_labels));
+        if (!peer->pod_labels.empty() || !peer->pod_exprs.empty()) {
+          labels.push_back(SelectorText(peer->pod_labels, peer->pod_exprs));
+        }
         break;
       case ir::PeerRef::Kind::kInstance:
         phrases.push_back(PeerPhrase(*peer));

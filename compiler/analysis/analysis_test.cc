@@ -1,15 +1,24 @@
-// The symbolic analysis against an independent oracle: for every
+// The symbolic analysis against independent oracles: for every
 // configuration (or a sample), the connection answers of the model, read at
-// that configuration, must equal what the Kubernetes NetworkPolicy evaluator
-// (compiler/verify/k8s_eval.h) says of the k8s manifests netpolc builds for it.
-// Then check, explain, diff and graph on a generated rule set far too large
-// to enumerate.
+// that configuration, must equal what the Kubernetes, Cilium and Calico
+// evaluators (compiler/verify/) say of the k8s, cilium and calico manifests
+// netpolc builds for it, with every component's pods at addresses of the pod
+// networks and outside addresses in and around the rules' address blocks: one
+// meaning of address blocks (outside the cluster) in the analysis and every
+// target. Then check, explain, diff and graph on a generated rule set far too
+// large to enumerate.
+#include <fmt/format.h>
+
 #include <chrono>
 #include <fstream>
+#include <map>
 #include <random>
 #include <set>
 #include <sstream>
+#include <tuple>
 
+#include "backends/calico/calico.h"
+#include "backends/cilium/cilium.h"
 #include "backends/k8s/k8s.h"
 #include "compiler/analysis/check.h"
 #include "compiler/analysis/connections.h"
@@ -17,7 +26,11 @@
 #include "compiler/analysis/model.h"
 #include "compiler/frontend.h"
 #include "compiler/instantiate.h"
+#include "compiler/pod_networks.h"
+#include "compiler/verify/calico_eval.h"
+#include "compiler/verify/cilium_eval.h"
 #include "compiler/verify/k8s_eval.h"
+#include "compiler/verify/model.h"
 #include "third_party/catch2_main.h"
 
 namespace netpolc::analysis {
@@ -46,7 +59,11 @@ verify::Protocol ToVerify(ir::Protocol p) {
   return verify::Protocol::kTCP;
 }
 
-const std::vector<std::string> kAddresses = {"203.0.113.7", "10.1.2.3", "10.9.9.9", "2001:db8::1"};
+// Outside addresses: in and around the blocks of the Event Streams rules and
+// of the generated ones (10.0.0.0/8 except 10.9.0.0/16, 192.0.2.0/24, the /0
+// blocks), none in a pod network.
+const std::vector<std::string> kAddresses = {"203.0.113.7", "10.1.2.3", "10.9.9.9", "2001:db8::1",
+                                             "192.0.2.44"};
 
 struct Query {
   Endpoint from, to;
@@ -58,7 +75,11 @@ struct Query {
 
 // Compares the model with k8s_eval in each configuration of `configs`;
 // returns the number of questions compared.
-size_t CrossCheck(const ir::Module& module, const std::vector<std::vector<bool>>& configs) {
+// The cilium and calico evaluators are consulted in every `every`-th
+// configuration (the k8s one in all): the equivalence tests already prove
+// the three outputs equal in every configuration.
+size_t CrossCheck(const ir::Module& module, const std::vector<std::vector<bool>>& configs,
+                  size_t every = 1) {
   ir::Config defaults = ir::Config::Defaults(module);
   Bdd bdd;
   Model model(module, defaults, bdd, Model::BindFlags(module, defaults, {}, bdd));
@@ -95,8 +116,25 @@ size_t CrossCheck(const ir::Module& module, const std::vector<std::vector<bool>>
       }
     }
   }
+  // Pod addresses: in the pod networks, one per component.
+  std::vector<std::string> networks = PodNetworks(module, defaults);
+  REQUIRE(!networks.empty());
+  std::vector<std::string> pod_ips;
+  for (uint32_t c = 0; c < model.component_count(); ++c) {
+    const std::string& network = networks[c % networks.size()];
+    std::string base = network.substr(0, network.find('/'));
+    std::string ip = base.find(':') != std::string::npos
+                         ? base + fmt::format("{:x}", 0x100 + c)  // the network ends in "::"
+                         : base.substr(0, base.rfind('.') + 1) + std::to_string(10 + c);
+    REQUIRE(PodNetworkOf(ip, networks));
+    pod_ips.push_back(ip);
+  }
+  for (const std::string& a : kAddresses) REQUIRE(!PodNetworkOf(a, networks));
+
   size_t compared = 0;
-  for (const std::vector<bool>& flags : configs) {
+  for (size_t config_index = 0; config_index < configs.size(); ++config_index) {
+    const std::vector<bool>& flags = configs[config_index];
+    const size_t targets = config_index % every == 0 ? 3 : 1;
     // Variables are in the model's order, not the flags'.
     const std::vector<bool> vars = model.VarAssignment(flags);
     ir::Config config = defaults;
@@ -108,28 +146,47 @@ size_t CrossCheck(const ir::Module& module, const std::vector<std::vector<bool>>
     input.policies = &*policies;
     input.source_name = "test.netpol";
     input.all_configurations = false;
-    std::string yaml;
-    REQUIRE(backends::k8s::Instance().Render(input, yaml, diagnostics));
+    std::string k8s_yaml, cilium_yaml, calico_yaml;
+    REQUIRE(backends::k8s::Instance().Render(input, k8s_yaml, diagnostics));
+    REQUIRE(backends::cilium::Instance().Render(input, cilium_yaml, diagnostics));
+    REQUIRE(backends::calico::Instance().Render(input, calico_yaml, diagnostics));
 
-    verify::Cluster cluster;
+    verify::Universe universe;
     std::set<std::string> namespaces = {"kube-system", "elsewhere"};
     for (uint32_t c = 0; c < model.component_count(); ++c) namespaces.insert(model.NamespaceOf(c));
-    for (const std::string& ns : namespaces) cluster.AddNamespace({ns, {}});
+    for (const std::string& ns : namespaces) universe.AddNamespace({ns, {}});
     std::vector<bool> exists(model.component_count());
+    std::map<std::string, size_t> index;  // query id -> universe endpoint
     for (uint32_t c = 0; c < model.component_count(); ++c) {
       exists[c] = bdd.Eval(model.Enabled(c), vars);
       if (!exists[c]) continue;
       verify::Labels labels;
       for (const ir::Label& l : model.Selector(c)) labels[l.key] = l.value;
-      // Pods without addresses: ipBlocks match addresses outside the cluster.
-      cluster.AddEndpoint({model.component(c).id, verify::Endpoint::Kind::kPod, model.NamespaceOf(c),
-                           labels, ""});
+      index[model.component(c).id] = universe.size();
+      universe.AddEndpoint({model.component(c).id, verify::Endpoint::Kind::kPod,
+                            model.NamespaceOf(c), labels, pod_ips[c]});
     }
     for (size_t i = 0; i < kAddresses.size(); ++i) {
-      cluster.AddEndpoint({"ext" + std::to_string(i), verify::Endpoint::Kind::kExternal, "", {},
-                           kAddresses[i]});
+      index["ext" + std::to_string(i)] = universe.size();
+      universe.AddEndpoint({"ext" + std::to_string(i), verify::Endpoint::Kind::kExternal, "", {},
+                            kAddresses[i]});
     }
-    cluster.LoadPolicies(yaml, "generated");
+    const verify::K8sEvaluator k8s(universe, k8s_yaml, "k8s output");
+    const verify::CiliumEvaluator cilium(universe, cilium_yaml, "cilium output");
+    const verify::CalicoEvaluator calico(universe, calico_yaml, "calico output");
+    const std::pair<const char*, const verify::Evaluator*> evaluators[] = {
+        {"k8s", &k8s}, {"cilium", &cilium}, {"calico", &calico}};
+    // One port set per (evaluator, side, subject, peer).
+    std::map<std::tuple<size_t, int, size_t, size_t>, verify::PortSet> cache;
+    auto allows = [&](size_t e, verify::Side side, size_t subject, size_t peer,
+                      verify::Protocol p, int port) {
+      auto key = std::make_tuple(e, static_cast<int>(side), subject, peer);
+      auto it = cache.find(key);
+      if (it == cache.end()) {
+        it = cache.emplace(key, evaluators[e].second->Allowed(side, subject, peer)).first;
+      }
+      return it->second.Contains(p, port);
+    };
     // Compared without an assertion per question (millions of them); the
     // first disagreement is reported.
     for (const Query& q : queries) {
@@ -141,14 +198,19 @@ size_t CrossCheck(const ir::Module& module, const std::vector<std::vector<bool>>
         if (symbolic) mismatch = "allowed to or from a component that does not exist";
       } else {
         verify::Protocol p = ToVerify(q.protocol);
-        if (symbolic != cluster.Allowed(q.from_id, q.to_id, p, q.port)) {
-          mismatch = "allowed";
-        } else if (q.from.is_component() &&
-                   bdd.Eval(q.egress, vars) != cluster.EgressAllowed(q.from_id, q.to_id, p, q.port)) {
-          mismatch = "egress side";
-        } else if (q.to.is_component() &&
-                   bdd.Eval(q.ingress, vars) != cluster.IngressAllowed(q.from_id, q.to_id, p, q.port)) {
-          mismatch = "ingress side";
+        size_t src = index.at(q.from_id), dst = index.at(q.to_id);
+        bool egress = bdd.Eval(q.egress, vars), ingress = bdd.Eval(q.ingress, vars);
+        for (size_t e = 0; e < targets && mismatch.empty(); ++e) {
+          bool out = allows(e, verify::Side::kEgress, src, dst, p, q.port);
+          bool in = allows(e, verify::Side::kIngress, dst, src, p, q.port);
+          if (symbolic != (out && in)) {
+            mismatch = "allowed";
+          } else if (q.from.is_component() && egress != out) {
+            mismatch = "egress side";
+          } else if (q.to.is_component() && ingress != in) {
+            mismatch = "ingress side";
+          }
+          if (!mismatch.empty()) mismatch += std::string(" (") + evaluators[e].first + ")";
         }
         ++compared;
       }
@@ -182,12 +244,12 @@ std::string ReadText(const std::string& path) {
   return s.str();
 }
 
-TEST_CASE("Event Streams: the model agrees with the Kubernetes evaluator in every configuration") {
+TEST_CASE("Event Streams: the model agrees with the Kubernetes, Cilium and Calico evaluators") {
   std::unique_ptr<Compiled> es = Compile(ReadText("rules/eventstreams.netpol"));
   REQUIRE(es->module);
   size_t flags = es->module->flags.size();
   REQUIRE(flags == 9);
-  size_t compared = CrossCheck(*es->module, AllConfigs(flags));
+  size_t compared = CrossCheck(*es->module, AllConfigs(flags), 8);
   CHECK(compared > 100000);
 }
 
@@ -223,6 +285,9 @@ std::string RandomModule(std::mt19937& rng, int components, int flags) {
   auto pick = [&](int n) { return static_cast<int>(rng() % n); };
   std::ostringstream out;
   for (int f = 0; f < flags; ++f) out << "flag f" << f << " = " << (pick(2) ? "true" : "false") << ";\n";
+  // Pods live in the pod networks; address blocks are around, inside and
+  // beside them.
+  out << "param pod_networks: cidrs = \"10.128.0.0/14, fd00:10:244::/48\";\n";
   out << "instance { namespace \"ns1\"; prefix \"t\"; labels { \"app.kubernetes.io/instance\": \"t\" } }\n";
   switch (pick(3)) {
     case 0:
@@ -271,7 +336,16 @@ std::string RandomModule(std::mt19937& rng, int components, int flags) {
       int peers = 1 + pick(2);
       for (int p = 0; p < peers; ++p) {
         if (p > 0) out << ", ";
-        switch (pick(10)) {
+        switch (pick(13)) {
+          case 10:
+            out << "cidr \"10.128.0.0/16\"";  // inside a pod network: admits nothing
+            break;
+          case 11:
+            out << "cidr \"192.0.2.0/24\"";
+            break;
+          case 12:
+            out << "cidr \"fd00::/8\"";  // holds a pod network: written with except
+            break;
           case 0:
             out << "anywhere";
             break;
@@ -306,7 +380,7 @@ std::string RandomModule(std::mt19937& rng, int components, int flags) {
   return out.str();
 }
 
-TEST_CASE("Generated rule sets: the model agrees with the Kubernetes evaluator") {
+TEST_CASE("Generated rule sets with address blocks: the model agrees with every evaluator") {
   std::mt19937 rng(20240601);
   size_t modules = 0, compared = 0;
   for (int round = 0; round < 60; ++round) {

@@ -58,6 +58,7 @@ class Bdd {
   uint32_t NewVar(std::string name, uint32_t display_rank);
   size_t var_count() const { return names_.size(); }
   const std::string& VarName(uint32_t var) const { return names_.at(var); }
+  uint32_t DisplayRank(uint32_t var) const { return ranks_.at(var); }
 
   Ref Var(uint32_t var);  // "var is true"
   Ref Constant(bool value) const { return value ? kTrue : kFalse; }

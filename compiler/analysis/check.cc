@@ -8,12 +8,17 @@
 #include <set>
 #include <tuple>
 
+#include "compiler/pod_networks.h"
+
 namespace netpolc::analysis {
 namespace {
 
 using ir::Direction;
 
 constexpr size_t kMaxNotes = 3;
+// Flags tried as the switch of two alternative rules (each try restricts
+// both conditions): the first ones by display rank.
+constexpr size_t kMaxSwitchCandidates = 64;
 
 std::string_view DirectionName(Direction d) {
   return d == Direction::kIngress ? "ingress" : "egress";
@@ -72,6 +77,12 @@ class Checker {
  private:
   const std::string& Id(uint32_t c) const { return m_.component(c).id; }
 
+  // Where the analysis is, for an error if a condition is too complex.
+  void Focus(SourceLoc loc) {
+    m_.Focus(loc);
+    open_.Focus(loc);
+  }
+
   // A finding of `kind`, its message formatted from the kind's format.
   template <typename... Args>
   Finding& Emit(DiagnosticKind kind, SourceLoc loc, std::string condition, const Args&... args) {
@@ -116,15 +127,31 @@ class Checker {
 
   // --- Egress without ingress, ingress without egress ------------------------
 
+  // Whether a rule of (c, d) on named ports may admit `other`: the model does
+  // not know which numbers the names stand for, so a finding that such a
+  // rule could contradict is not reported.
+  bool NamedPortsMayAdmit(uint32_t c, Direction d, uint32_t other) const {
+    for (uint32_t id : m_.RulesOf(c, d)) {
+      const RuleInfo& r = m_.rule(id);
+      if (r.named_ports.empty() || r.active == Bdd::kFalse) continue;
+      for (const Term& term : r.terms) {
+        if (m_.TermSelects(term, Endpoint::Component(other))) return true;
+      }
+    }
+    return false;
+  }
+
   void BlockedEgress() {
     for (uint32_t a = 0; a < m_.component_count(); ++a) {
       for (uint32_t id : m_.RulesOf(a, Direction::kEgress)) {
         const RuleInfo& rule = m_.rule(id);
+        Focus(rule.loc);
         if (rule.active == Bdd::kFalse) continue;
         for (const Term& term : rule.terms) {
           if (!term.is_explicit) continue;
           for (uint32_t b : m_.TermTargets(term)) {
             if (!m_.IngressIsolated(b)) continue;
+            if (NamedPortsMayAdmit(b, Direction::kIngress, a)) continue;
             Ref applies = b_.And(b_.And(rule.active, term.guard), m_.Enabled(b));
             if (applies == Bdd::kFalse) continue;
             std::map<Ref, std::vector<ir::PortRange>> blocked;
@@ -150,11 +177,13 @@ class Checker {
     for (uint32_t b = 0; b < m_.component_count(); ++b) {
       for (uint32_t id : m_.RulesOf(b, Direction::kIngress)) {
         const RuleInfo& rule = m_.rule(id);
+        Focus(rule.loc);
         if (rule.active == Bdd::kFalse) continue;
         for (const Term& term : rule.terms) {
           if (!term.is_explicit) continue;
           for (uint32_t a : m_.TermTargets(term)) {
             if (!m_.EgressIsolated(a)) continue;
+            if (NamedPortsMayAdmit(a, Direction::kEgress, b)) continue;
             Ref applies = b_.And(b_.And(rule.active, term.guard), m_.Enabled(a));
             if (applies == Bdd::kFalse) continue;
             std::map<Ref, std::vector<ir::PortRange>> blocked;
@@ -229,6 +258,11 @@ class Checker {
   std::optional<uint32_t> SwitchFlag(Ref w1, Ref w2) {
     std::vector<uint32_t> s1 = ob_.Support(w1), s2 = ob_.Support(w2), both;
     std::set_intersection(s1.begin(), s1.end(), s2.begin(), s2.end(), std::back_inserter(both));
+    if (both.size() > kMaxSwitchCandidates) {
+      std::partial_sort(both.begin(), both.begin() + kMaxSwitchCandidates, both.end(),
+                        [&](uint32_t a, uint32_t b) { return ob_.DisplayRank(a) < ob_.DisplayRank(b); });
+      both.resize(kMaxSwitchCandidates);
+    }
     for (uint32_t v : both) {
       if ((ob_.PositiveIn(w1, v) && ob_.NegativeIn(w2, v)) ||
           (ob_.NegativeIn(w1, v) && ob_.PositiveIn(w2, v))) {
@@ -254,6 +288,7 @@ class Checker {
               const RuleInfo& r1 = open_.rule(ids[i]);
               const RuleInfo& r2 = open_.rule(ids[j]);
               if (!PortsIntersect(r1.ports, r2.ports).empty()) continue;
+              Focus(r2.loc);
               std::optional<uint32_t> flag = SwitchFlag(r1.when, r2.when);
               if (!flag) continue;
               alternatives_.push_back({c, d, ids[i], ids[j], *flag});
@@ -271,6 +306,7 @@ class Checker {
     for (const Alternative& alt : alternatives_) {
       const RuleInfo& r1 = open_.rule(alt.first);
       const RuleInfo& r2 = open_.rule(alt.second);
+      Focus(r2.loc);
       Ref exists = open_.Enabled(alt.component);
       std::string ports = fmt::format("{} and {}", PortsText(r1.ports), PortsText(r2.ports));
 
@@ -322,6 +358,7 @@ class Checker {
       for (Direction d : {Direction::kIngress, Direction::kEgress}) {
         for (uint32_t id : open_.RulesOf(c, d)) {
           const RuleInfo& r = open_.rule(id);
+          Focus(r.loc);
           if (in_pair_[id] || r.when == Bdd::kTrue || r.when == Bdd::kFalse) continue;
           auto it = patterns.find({d, r.ports, r.when});
           if (it == patterns.end()) continue;
@@ -349,6 +386,7 @@ class Checker {
   void AlternativeNotFollowed() {
     for (const Alternative& alt : alternatives_) {
       uint32_t c = alt.component;
+      Focus(m_.rule(alt.second).loc);
       for (auto [p_id, q_id] : {std::pair{alt.first, alt.second}, std::pair{alt.second, alt.first}}) {
         const RuleInfo& rp = m_.rule(p_id);
         const RuleInfo& rq = m_.rule(q_id);
@@ -411,6 +449,7 @@ class Checker {
       Ref resolves = Bdd::kFalse;
       for (uint32_t id : egress) {
         const RuleInfo& r = m_.rule(id);
+        Focus(r.loc);
         if (PortsIntersect(r.ports, kDnsPorts).empty()) continue;
         Ref peers = Bdd::kFalse;
         for (const Term& t : r.terms) peers = b_.Or(peers, t.guard);
@@ -464,6 +503,7 @@ class Checker {
       for (Direction d : {Direction::kIngress, Direction::kEgress}) {
         for (uint32_t id : open_.RulesOf(c, d)) {
           const RuleInfo& r = open_.rule(id);
+          Focus(r.loc);
           if (r.ports.empty() || r.terms.empty() || r.active == Bdd::kFalse) continue;
           // Only rules covering r's first port can cover r.
           const ir::PortRange& first = r.ports.front();
@@ -489,6 +529,7 @@ class Checker {
   void Conditions() {
     for (uint32_t c = 0; c < open_.component_count(); ++c) {
       const ir::Component& comp = open_.component(c);
+      Focus(comp.loc);
       Ref exists = open_.Enabled(c);
       if (!comp.when.always()) {
         if (exists == Bdd::kFalse) {
@@ -501,6 +542,7 @@ class Checker {
       for (Direction d : {Direction::kIngress, Direction::kEgress}) {
         for (uint32_t id : open_.RulesOf(c, d)) {
           const RuleInfo& r = open_.rule(id);
+          Focus(r.loc);
           const ir::Condition& when = comp.rules[r.index].when;
           if (!when.always()) {
             if (r.when == Bdd::kFalse) {
@@ -570,6 +612,17 @@ class Checker {
         labels(p.pod_labels);
         labels(p.ns_labels);
         if (p.ns == ir::PeerRef::Namespace::kNamed) value(p.ns_name);
+        for (const auto* exprs : {&p.pod_exprs, &p.ns_exprs}) {
+          for (const ir::RequirementRef& r : *exprs) {
+            for (const ir::ValueRef& v : r.values) value(v);
+          }
+        }
+      }
+    };
+    auto ports = [&](const std::vector<ir::PortRef>& list) {
+      for (const ir::PortRef& p : list) {
+        value(p.first);
+        value(p.last);
       }
     };
     if (module.instance.ns) value(*module.instance.ns);
@@ -595,6 +648,12 @@ class Checker {
         std::optional<uint32_t> param = module.FindParam(c.policy_name.substr(k + 1, close - k - 1));
         if (param) used[*param] = true;
       }
+    }
+    // The pod networks are used by every address block (and by the targets).
+    if (std::optional<uint32_t> pod_networks = PodNetworksParam(module)) used[*pod_networks] = true;
+    ports(module.dns.port_refs);
+    for (const ir::Component& c : module.components) {
+      for (const ir::Rule& r : c.rules) ports(r.port_refs);
     }
     for (size_t i = 0; i < module.params.size(); ++i) {
       if (!used[i]) Emit(DiagnosticKind::kUnusedParam, module.params[i].loc, "", module.params[i].name);

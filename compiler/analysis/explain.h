@@ -15,6 +15,7 @@ struct RuleVerdict {
     kAllows,    // on the port and names the other end: allows it when `when`
     kPortOnly,  // on the port, but does not name the other end
     kPeerOnly,  // names the other end, on other ports
+    kNamedPort,  // admits the other end on named ports of the protocol (not resolved)
   };
   uint32_t rule = 0;
   Kind kind = Kind::kAllows;

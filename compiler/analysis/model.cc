@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "compiler/k8s_names.h"
+#include "compiler/pod_networks.h"
 
 namespace netpolc::analysis {
 namespace {
@@ -18,6 +19,34 @@ std::string LabelsText(const std::vector<ir::Label>& labels) {
   for (size_t i = 0; i < labels.size(); ++i) {
     if (i > 0) out += ", ";
     out += labels[i].key + "=" + labels[i].value;
+  }
+  return out + "}";
+}
+
+// Labels and requirements: "{app=x, tier in (a, b), debug notin (1), !y, z}".
+std::string SelectorText(const std::vector<ir::Label>& labels,
+                         const std::vector<ir::Requirement>& requirements) {
+  std::string out = LabelsText(labels);
+  if (requirements.empty()) return out;
+  out.pop_back();
+  for (size_t i = 0; i < requirements.size(); ++i) {
+    const ir::Requirement& r = requirements[i];
+    if (!labels.empty() || i > 0) out += ", ";
+    switch (r.op) {
+      case ir::Requirement::Op::kIn:
+      case ir::Requirement::Op::kNotIn: {
+        out += r.key + (r.op == ir::Requirement::Op::kIn ? " in (" : " notin (");
+        for (size_t v = 0; v < r.values.size(); ++v) out += (v > 0 ? ", " : "") + r.values[v];
+        out += ")";
+        break;
+      }
+      case ir::Requirement::Op::kExists:
+        out += r.key;
+        break;
+      case ir::Requirement::Op::kDoesNotExist:
+        out += "!" + r.key;
+        break;
+    }
   }
   return out + "}";
 }
@@ -113,14 +142,14 @@ std::string PeerText(const ir::Peer& peer) {
       return out;
     }
     case ir::Peer::Kind::kPods: {
-      std::string out = "pods " + LabelsText(peer.pod_labels);
+      std::string out = "pods " + SelectorText(peer.pod_labels, peer.pod_exprs);
       switch (peer.ns_match) {
         case ir::NamespaceMatch::kNamed:
           return out + " in namespace " + peer.ns;
         case ir::NamespaceMatch::kAny:
           return out + " in any namespace";
         case ir::NamespaceMatch::kLabels:
-          return out + " in namespaces " + LabelsText(peer.ns_labels);
+          return out + " in namespaces " + SelectorText(peer.ns_labels, peer.ns_exprs);
       }
       return out;
     }
@@ -155,9 +184,18 @@ bool PeerCovers(const ir::Peer& outer, const ir::Peer& inner) {
     }
     return true;
   }
-  // Pods: fewer required labels select more pods.
+  // Pods: fewer required labels select more pods. Requirements: those of
+  // `outer` must be among those of `inner` (sound, not complete).
   if (!std::includes(inner.pod_labels.begin(), inner.pod_labels.end(), outer.pod_labels.begin(),
-                     outer.pod_labels.end())) {
+                     outer.pod_labels.end()) ||
+      !std::includes(inner.pod_exprs.begin(), inner.pod_exprs.end(), outer.pod_exprs.begin(),
+                     outer.pod_exprs.end())) {
+    return false;
+  }
+  if (outer.ns_match == ir::NamespaceMatch::kLabels && !outer.ns_exprs.empty() &&
+      (inner.ns_match != ir::NamespaceMatch::kLabels ||
+       !std::includes(inner.ns_exprs.begin(), inner.ns_exprs.end(), outer.ns_exprs.begin(),
+                      outer.ns_exprs.end()))) {
     return false;
   }
   switch (outer.ns_match) {
@@ -234,7 +272,8 @@ Model::Model(const ir::Module& module, const ir::Config& config, Bdd& bdd,
       config_(config),
       bdd_(bdd),
       flag_refs_(std::move(flag_refs)),
-      resolver_(module, config) {
+      resolver_(module, config),
+      pod_networks_(PodNetworks(module, config)) {
   size_t n = module_.components.size();
   enabled_.resize(n);
   ingress_of_.resize(n);
@@ -256,6 +295,25 @@ Model::Model(const ir::Module& module, const ir::Config& config, Bdd& bdd,
       info.index = r;
       info.direction = rule.direction;
       info.ports = rule.ports;
+      // Ports from parameters, as instantiation resolves them (a value that
+      // is missing or out of range was reported when the input was loaded).
+      for (const ir::PortRef& ref : rule.port_refs) {
+        if (std::optional<ir::PortRange> range = resolver_.Port(ref)) info.ports.push_back(*range);
+      }
+      if (!rule.port_refs.empty()) {
+        // Sorted, overlapping ranges merged, as in the policies.
+        std::sort(info.ports.begin(), info.ports.end());
+        std::vector<ir::PortRange> merged;
+        for (const ir::PortRange& p : info.ports) {
+          if (!merged.empty() && merged.back().protocol == p.protocol && merged.back().last >= p.first) {
+            merged.back().last = std::max(merged.back().last, p.last);
+          } else {
+            merged.push_back(p);
+          }
+        }
+        info.ports = std::move(merged);
+      }
+      info.named_ports = rule.named_ports;
       info.when = ConditionRefAt(rule.when, rule.loc);
       try {
         info.active = bdd_.And(enabled_[i], info.when);
@@ -272,6 +330,10 @@ Model::Model(const ir::Module& module, const ir::Config& config, Bdd& bdd,
     info.dns = true;
     info.direction = ir::Direction::kEgress;
     info.ports = module_.dns.ports;
+    for (const ir::PortRef& ref : module_.dns.port_refs) {
+      if (std::optional<ir::PortRange> range = resolver_.Port(ref)) info.ports.push_back(*range);
+    }
+    info.named_ports = module_.dns.named_ports;
     std::sort(info.ports.begin(), info.ports.end());
     info.loc = module_.dns.loc;
     for (const PeerRef& peer : module_.dns.peers) Expand(peer, peer.loc, std::nullopt, 0, info.terms);
@@ -356,7 +418,13 @@ void Model::Expand(const PeerRef& ref, SourceLoc loc, std::optional<uint32_t> pa
       term.text = PeerText(term.peers.front());
       break;
     case PeerRef::Kind::kPods:
-      term.is_explicit = !term.peers.front().pod_labels.empty();
+      term.is_explicit = !term.peers.front().pod_labels.empty() ||
+                         std::any_of(term.peers.front().pod_exprs.begin(),
+                                     term.peers.front().pod_exprs.end(),
+                                     [](const ir::Requirement& r) {
+                                       return r.op == ir::Requirement::Op::kIn ||
+                                              r.op == ir::Requirement::Op::kExists;
+                                     });
       term.text = PeerText(term.peers.front());
       break;
     case PeerRef::Kind::kComponent:
@@ -472,6 +540,8 @@ bool Model::PeerSelects(const ir::Peer& peer, const Endpoint& e) const {
   }
   if (!e.is_component()) {
     if (peer.kind != ir::Peer::Kind::kIpBlock) return false;
+    // An address of the pod networks is a pod's, never outside the cluster.
+    if (PodNetworkOf(e.address, pod_networks_)) return false;
     std::optional<Cidr> address = AddressBlock(e.address), block = ParseBlock(peer.cidr);
     if (!address || !block || !BlockContains(*block, *address)) return false;
     return std::none_of(peer.except.begin(), peer.except.end(), [&](const std::string& x) {
@@ -485,15 +555,25 @@ bool Model::PeerSelects(const ir::Peer& peer, const Endpoint& e) const {
   if (!std::includes(labels.begin(), labels.end(), peer.pod_labels.begin(), peer.pod_labels.end())) {
     return false;
   }
+  if (!peer.pod_exprs.empty()) {
+    // The component's pods carry exactly the labels of its selector.
+    std::map<std::string, std::string> carried;
+    for (const ir::Label& l : labels) carried.emplace(l.key, l.value);
+    if (!ir::SatisfiesAll(carried, peer.pod_exprs)) return false;
+  }
   switch (peer.ns_match) {
     case ir::NamespaceMatch::kNamed:
       return peer.ns == resolver_.NamespaceOf(c);
     case ir::NamespaceMatch::kAny:
       return true;
-    case ir::NamespaceMatch::kLabels:
-      return std::all_of(peer.ns_labels.begin(), peer.ns_labels.end(), [&](const ir::Label& l) {
-        return l.key == kMetadataName && l.value == resolver_.NamespaceOf(c);
-      });
+    case ir::NamespaceMatch::kLabels: {
+      // The namespace's only known label is its name.
+      std::map<std::string, std::string> ns_labels = {{kMetadataName, resolver_.NamespaceOf(c)}};
+      return ir::SatisfiesAll(ns_labels, peer.ns_exprs) &&
+             std::all_of(peer.ns_labels.begin(), peer.ns_labels.end(), [&](const ir::Label& l) {
+               return l.key == kMetadataName && l.value == resolver_.NamespaceOf(c);
+             });
+    }
   }
   return false;
 }

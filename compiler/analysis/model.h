@@ -15,8 +15,10 @@
 // by default ingress when it has ingress rules, egress when it has egress
 // rules, plus the DNS rule); a side that is not isolated admits everything;
 // an isolated side admits a connection when some applicable rule names the
-// other end on the port. ipBlock peers match only addresses outside the
-// cluster; the API server and node peers match no component and no address.
+// other end on the port. Address blocks (ipBlock peers) match only
+// addresses outside the cluster: never a component, nor an address of the
+// configuration's pod networks (compiler/pod_networks.h), as in the IR. The
+// API server and node peers match no component and no address.
 //
 // Rules are indexed by component, direction, protocol and port, and
 // components by label, so queries do not scan every rule.
@@ -64,6 +66,9 @@ struct RuleInfo {
   Ref when = Bdd::kTrue;    // the rule's own condition
   Ref active = Bdd::kTrue;  // its component exists and its condition holds
   SourceLoc loc;
+  // Container port names. The model does not know pods' container ports, so
+  // these admit no numbered port here (docs/analysis.md).
+  std::vector<ir::NamedPort> named_ports;
 };
 
 // Where a connection starts or ends: a component's pods, or an address
@@ -149,6 +154,8 @@ class Model {
   const std::vector<ir::Label>& Selector(uint32_t c) const { return resolver_.Selector(c); }
   const std::string& NamespaceOf(uint32_t c) const { return resolver_.NamespaceOf(c); }
   const std::string& instance_namespace() const { return resolver_.instance_namespace(); }
+  // The configuration's pod networks (empty when the rules declare none).
+  const std::vector<std::string>& pod_networks() const { return pod_networks_; }
   // Whether a concrete peer selects the endpoint.
   bool PeerSelects(const ir::Peer& peer, const Endpoint& e) const;
   // The components whose pods a concrete peer selects (via the label index).
@@ -214,6 +221,7 @@ class Model {
   std::unordered_map<uint64_t, Ref> admits_cache_;
   SourceLoc focus_;
   std::vector<Ref> ingress_isolation_, egress_isolation_;
+  std::vector<std::string> pod_networks_;  // of the configuration
 };
 
 // "TCP 7443", "TCP 8000-8100, UDP 53".

@@ -51,6 +51,11 @@ int RunConnlist(const std::vector<std::string>& arguments, std::string& out, std
     return UsageError(err, "connlist",
                       fmt::format("unknown format '{}'; expected txt, json, md, csv or dot", format));
   }
+  if (auto output = args.Get("--output")) {
+    if (std::optional<std::string> input = FindOutputAmongInputs(*output, args.positional())) {
+      return OutputIsInputError(err, *output, *input);
+    }
+  }
   manifests::Manifests input;
   try {
     input = manifests::ReadManifests(args.positional());

@@ -11,6 +11,7 @@
 #include "compiler/commands/analysis_input.h"
 #include "compiler/commands/commands.h"
 #include "compiler/k8s_names.h"
+#include "compiler/pod_networks.h"
 
 namespace netpolc {
 namespace {
@@ -33,7 +34,8 @@ std::string ExplainUsage() {
          "it, as file:line with the rule's source line.\n"
          "\n"
          "Options:\n"
-         "  --from A, --to B     component names, or an IP address outside the cluster\n"
+         "  --from A, --to B     component names, or an IP address outside the cluster (not\n"
+         "                       in the pod networks)\n"
          "  --port PORT          1 to 65535\n"
          "  --protocol P         tcp (the default), udp or sctp\n"
          "  --set, --values      flag and parameter values (as for build); later ones win\n"
@@ -112,6 +114,19 @@ int RunExplain(const std::vector<std::string>& arguments, std::string& out, std:
   };
   std::optional<analysis::Endpoint> source = endpoint(*from), destination = endpoint(*to);
   if (!source || !destination) return kExitUsage;
+  // Address blocks mean addresses outside the cluster: an address of the pod
+  // networks is a pod's.
+  std::vector<std::string> pod_networks = PodNetworks(input->module, input->config);
+  for (const analysis::Endpoint* end : {&*source, &*destination}) {
+    if (end->is_component()) continue;
+    if (std::optional<std::string> network = PodNetworkOf(end->address, pod_networks)) {
+      return UsageError(err, "explain",
+                        fmt::format("{} is in the pod network {} (parameter pod_networks): it is a "
+                                    "pod's address, not one outside the cluster; name the "
+                                    "component instead",
+                                    end->address, *network));
+    }
+  }
   if (!source->is_component() && !destination->is_component()) {
     return UsageError(err, "explain", "at least one of --from and --to must be a component");
   }

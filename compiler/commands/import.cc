@@ -45,6 +45,11 @@ int RunImport(const std::vector<std::string>& arguments, std::string& out, std::
   if (args.positional().empty()) {
     return UsageError(err, "import", "import needs at least one file or directory");
   }
+  if (auto output = args.Get("--output")) {
+    if (std::optional<std::string> input = FindOutputAmongInputs(*output, args.positional())) {
+      return OutputIsInputError(err, *output, *input);
+    }
+  }
   manifests::Manifests input;
   try {
     input = manifests::ReadManifests(args.positional());

@@ -52,11 +52,12 @@ int RunVerify(const std::vector<std::string>& arguments, std::string& out, std::
   const std::string& path = args.positional()[0];
   std::optional<std::string> text = ReadFile(path, error);
   if (!text) {
-    err += fmt::format("netpolc: error: cannot read '{}': {}\n", path, error);
+    err += fmt::format("netpolc: error: cannot read '{}': {}\n", DisplayName(path), error);
     return kExitUsage;
   }
   Compilation compilation;
-  std::optional<ir::Module> module = CompileModule(compilation, path, std::move(*text));
+  std::optional<ir::Module> module =
+      CompileModule(compilation, DisplayName(path), std::move(*text));
   if (!module) {
     err += RenderAll(compilation.diagnostics, compilation.sources);
     return kExitUsage;

@@ -17,6 +17,20 @@ std::string_view ProtocolName(Protocol protocol) {
   return "TCP";
 }
 
+std::string_view RequirementOpName(Requirement::Op op) {
+  switch (op) {
+    case Requirement::Op::kIn:
+      return "In";
+    case Requirement::Op::kNotIn:
+      return "NotIn";
+    case Requirement::Op::kExists:
+      return "Exists";
+    case Requirement::Op::kDoesNotExist:
+      return "DoesNotExist";
+  }
+  return "Exists";
+}
+
 bool Condition::Evaluate(const std::vector<bool>& flags) const {
   if (nodes.empty()) return true;
   // Operands precede their users, so one forward pass evaluates every node.

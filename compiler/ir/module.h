@@ -32,6 +32,23 @@ struct LabelRef {
   SourceLoc loc;
 };
 
+// A selector requirement as written: `"key": in ["a", $b]`.
+struct RequirementRef {
+  std::string key;
+  Requirement::Op op = Requirement::Op::kExists;
+  std::vector<ValueRef> values;
+  SourceLoc loc;
+};
+
+// A port or range given (at least in part) by int parameters: `$port`,
+// `$first-$last`, `8000-$last`. Literal ends hold their digits.
+struct PortRef {
+  Protocol protocol = Protocol::kTcp;
+  ValueRef first;
+  ValueRef last;
+  SourceLoc loc;
+};
+
 // A boolean expression over flags, stored as a flat list of nodes; operands
 // precede the nodes that use them and the root is the last node. An empty
 // condition is `true`.
@@ -88,6 +105,8 @@ struct PeerRef {
   Namespace ns = Namespace::kInstance;
   ValueRef ns_name;
   std::vector<LabelRef> ns_labels;
+  std::vector<RequirementRef> pod_exprs;  // kPods: requirements beside pod_labels
+  std::vector<RequirementRef> ns_exprs;   // kPods, Namespace::kLabels
   SourceLoc loc;
   // The product whose instance kInstance means, and whose namespace kPods
   // with Namespace::kInstance means: 0 for the file being compiled, i for
@@ -107,6 +126,9 @@ struct Rule {
   // and the Pod Label cell (egress), overriding the layout's wording.
   std::string peer_cell;
   std::string label_cell;
+  std::vector<PortRef> port_refs;      // ports from parameters, resolved per configuration
+  std::vector<NamedPort> named_ports;  // container port names
+  std::string port_doc;  // documentation: wording of the ports (e.g. "User Supplied")
 };
 
 struct Note {
@@ -170,12 +192,17 @@ struct Flag {
   SourceLoc loc;
 };
 
-enum class ParamType : uint8_t { kString, kInt, kPeers };
+// kCidrs: a list of address blocks (`param pod_networks: cidrs = "10.128.0.0/14";`).
+enum class ParamType : uint8_t { kString, kInt, kPeers, kCidrs };
 
 struct ParamValue {
   std::string text;  // kString; kInt in decimal
   int64_t integer = 0;
   std::vector<PeerRef> peers;  // kPeers
+  std::vector<std::string> cidrs;  // kCidrs: canonical CIDR texts, sorted, none inside another
+  // No value: an int parameter declared without a default and not set. Using
+  // it is an error (param-not-set).
+  bool missing = false;
 };
 
 struct Param {
@@ -198,6 +225,8 @@ struct Dns {
   std::vector<PortRange> ports;
   std::vector<PeerRef> peers;
   SourceLoc loc;  // invalid for the built-in default
+  std::vector<PortRef> port_refs;
+  std::vector<NamedPort> named_ports;
 };
 
 struct Module {

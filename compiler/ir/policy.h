@@ -24,7 +24,7 @@ struct Peer {
   enum class Kind : uint8_t {
     kAnywhere,  // every endpoint, in or outside the cluster
     kPods,      // pods carrying pod_labels (all pods if empty) in ns_match
-    kIpBlock,   // addresses in cidr, minus except
+    kIpBlock,   // addresses in cidr, minus except, outside the cluster: never a pod nor a node
     kKubeApiserver,  // the Kubernetes API server
     kNodes,          // the cluster's nodes and the pods on their host network
   };
@@ -35,6 +35,8 @@ struct Peer {
   std::vector<Label> pod_labels;  // sorted by key
   std::string cidr;
   std::vector<std::string> except;  // sorted
+  std::vector<Requirement> pod_exprs;  // kPods: requirements beside pod_labels, sorted
+  std::vector<Requirement> ns_exprs;   // kPods, kLabels: beside ns_labels, sorted
   friend bool operator==(const Peer&, const Peer&) = default;
   friend auto operator<=>(const Peer&, const Peer&) = default;
 };
@@ -46,6 +48,9 @@ struct PolicyRule {
   std::vector<PortRange> ports;  // sorted, merged, non-empty
   bool dns = false;              // the built-in name-resolution rule
   std::vector<SourceLoc> sources;  // the rules this came from, sorted
+  // Container ports by name, beside `ports` (which may then be empty): a rule
+  // has at least one of the two. Sorted, unique.
+  std::vector<NamedPort> named_ports;
 };
 
 struct Policy {
@@ -68,6 +73,10 @@ struct PolicySet {
   // nullopt when the file declares none (those targets then refuse the rule).
   std::optional<std::vector<Peer>> kube_apiserver_peers;
   std::optional<std::vector<Peer>> nodes_peers;
+  // The cluster's pod networks (the `pod_networks` parameter, when the rules
+  // declare it; empty otherwise), sorted. A kIpBlock peer means the addresses
+  // of its block outside the cluster's pod network (compiler/pod_networks.h).
+  std::vector<std::string> pod_networks;
 };
 
 }  // namespace netpolc::ir

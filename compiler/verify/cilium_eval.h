@@ -45,7 +45,10 @@
 //    endpoints are never subject to policy.
 // Not modelled (rejected as unsupported): ingressDeny/egressDeny,
 // nodeSelector, fromRequires/toRequires, toServices, toFQDNs, groups, nodes,
-// ICMP, HTTP/Kafka rules, named ports, CiliumClusterwideNetworkPolicy.
+// ICMP, HTTP/Kafka rules, named ports in egress rules (Cilium resolves them
+// through a cluster-wide map of port names), CiliumClusterwideNetworkPolicy.
+// A named port in an ingress rule matches the selected pod's container port
+// of that name and protocol.
 #pragma once
 
 #include <optional>

@@ -110,6 +110,23 @@ TEST_CASE("cilium: labels ignored by the identity filter cannot be selected") {
   CHECK(eval.Allowed(Side::kIngress, Id(u, "a/db"), Id(u, "a/web")) == PortSet::All());
 }
 
+TEST_CASE("cilium: a named port in an ingress rule is the selected pod's port") {
+  Universe u;
+  u.AddNamespace({"a", {}});
+  Endpoint db{"a/db", Endpoint::Kind::kPod, "a", {{"app", "db"}}, "10.0.0.2"};
+  db.ports = {{"https", Protocol::kTCP, 8443}, {"dns", Protocol::kUDP, 53}};
+  u.AddEndpoint(db);
+  Endpoint web{"a/web", Endpoint::Kind::kPod, "a", {{"app", "web"}}, "10.0.0.1"};
+  web.ports = {{"https", Protocol::kTCP, 9443}};
+  u.AddEndpoint(web);
+  CiliumEvaluator eval(u, Policy("  ingress:\n    - toPorts:\n        - ports:\n"
+                                 "            - {port: https, protocol: TCP}\n"
+                                 "            - {port: dns, protocol: TCP}\n"));
+  PortSet expected;
+  expected.Add(Protocol::kTCP, 8443, 8443);
+  CHECK(eval.Allowed(Side::kIngress, Id(u, "a/db"), Id(u, "a/web")) == expected);
+}
+
 TEST_CASE("cilium: malformed or unsupported input is rejected with its location") {
   Universe u = MakeUniverse();
   auto fails = [&](const std::string& spec, const std::string& needle) {

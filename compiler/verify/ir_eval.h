@@ -16,13 +16,21 @@
 //    kPods matches pods carrying every label of pod_labels (all pods when
 //    empty) whose namespace is `ns` (kNamed), any (kAny), or carries every
 //    label of ns_labels (kLabels; namespaces carry
-//    kubernetes.io/metadata.name). kIpBlock matches every endpoint, pod or
-//    external, whose address is in `cidr` and in no `except` block: the
-//    reading of Kubernetes' ipBlock that k8s_eval takes, and Calico's `nets`.
-//    (Cilium's CIDR rules never match pods: the cilium target compensates or
-//    reports an error.)
+//    kubernetes.io/metadata.name). kIpBlock matches the endpoints outside
+//    the cluster (never a pod) whose address is in `cidr`, in no `except`
+//    block and in none of the policy set's pod networks: an address block
+//    means addresses outside the cluster's pod network
+//    (compiler/pod_networks.h). The k8s and calico targets write the pod
+//    networks as except / notNets; Cilium's CIDR rules never match pods.
+//    Nodes (endpoints of role kNode) are in the cluster: no block matches
+//    them, as no Cilium CIDR rule does.
 //    kKubeApiserver matches the endpoints of role kApiServer, kNodes those of
 //    role kNode (nodes and the pods on their host network).
+//
+// BlockReading::kAddresses is the reading of a block written alone for a
+// plugin that matches pod addresses (what the k8s and calico outputs mean
+// when the rules declare no pod networks): every endpoint, pod or external,
+// whose address is in the block. Only tests use it, to check that fallback.
 #pragma once
 
 #include <array>
@@ -40,8 +48,10 @@ Protocol ToProtocol(ir::Protocol protocol);
 
 class IrEvaluator : public Evaluator {
  public:
+  enum class BlockReading { kOutsideCluster, kAddresses };
   // Keeps references to both arguments. Throws Error on an invalid CIDR.
-  IrEvaluator(const Universe& universe, const ir::PolicySet& policies);
+  IrEvaluator(const Universe& universe, const ir::PolicySet& policies,
+              BlockReading reading = BlockReading::kOutsideCluster);
   PortSet Allowed(Side side, size_t subject, size_t peer) const override;
 
   // Whether `peer` matches the endpoint.
@@ -55,6 +65,8 @@ class IrEvaluator : public Evaluator {
 
   const Universe& universe_;
   const ir::PolicySet& policies_;
+  BlockReading reading_;
+  std::vector<Cidr> pod_networks_;
   // Parsed ipBlocks, by "cidr|except,..." text.
   std::map<std::string, Block> blocks_;
   // Per side and endpoint: indices of the policies isolating it.

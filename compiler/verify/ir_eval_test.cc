@@ -66,9 +66,22 @@ TEST_CASE("ir: peers") {
   ir::PolicySet blocks = OnePolicy({block}, true);
   IrEvaluator e3(u, blocks);
   CHECK(e3.Allowed(Side::kEgress, Id(u, "a/db"), Id(u, "ext")) == tcp);
-  CHECK(e3.Allowed(Side::kEgress, Id(u, "a/db"), Id(u, "a/web")) == tcp);  // pods too
+  // An address block means addresses outside the cluster: never a pod.
+  CHECK(e3.Allowed(Side::kEgress, Id(u, "a/db"), Id(u, "a/web")).empty());
   CHECK(e3.Allowed(Side::kEgress, Id(u, "a/db"), Id(u, "b/web")).empty());
   CHECK(e3.Allowed(Side::kIngress, Id(u, "a/db"), Id(u, "b/web")).empty());  // isolated, no rule
+  // Nor an address of the pod networks.
+  blocks.pod_networks = {"10.9.0.0/16"};
+  IrEvaluator e4(u, blocks);
+  CHECK(e4.Allowed(Side::kEgress, Id(u, "a/db"), Id(u, "ext")).empty());
+
+  // The reading of a block written alone for a plugin that matches pod
+  // addresses: pods in it too.
+  blocks.pod_networks.clear();
+  IrEvaluator e5(u, blocks, IrEvaluator::BlockReading::kAddresses);
+  CHECK(e5.Allowed(Side::kEgress, Id(u, "a/db"), Id(u, "ext")) == tcp);
+  CHECK(e5.Allowed(Side::kEgress, Id(u, "a/db"), Id(u, "a/web")) == tcp);
+  CHECK(e5.Allowed(Side::kEgress, Id(u, "a/db"), Id(u, "b/web")).empty());
 }
 
 TEST_CASE("model: port sets are canonical") {

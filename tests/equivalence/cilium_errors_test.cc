@@ -1,5 +1,6 @@
 // The cilium target refuses, with an error at the rule, what it cannot
-// express exactly; and accepts the same addresses where they are exact.
+// express exactly (labels its identity filter ignores); address blocks are
+// always exact on it, since Cilium's CIDR rules never match pods.
 #include <cstdlib>
 #include <fstream>
 
@@ -33,7 +34,7 @@ constexpr const char* kHeader =
     "  labels { \"app.kubernetes.io/instance\": \"shop\" }\n"
     "}\n";
 
-TEST_CASE("cilium: errors at the rules it cannot express") {
+TEST_CASE("cilium: address blocks are never refused; ignored labels are, at their rule") {
   std::string text = std::string(kHeader) +
                      "dns udp 53 to cidr \"10.96.0.10/32\";\n"
                      "component web {\n"
@@ -48,44 +49,39 @@ TEST_CASE("cilium: errors at the rules it cannot express") {
   CHECK(r.status == 1);
   CHECK(r.out.empty());
   CHECK(r.err ==
-        "bad.netpol:5:1: error: target 'cilium' cannot express this rule exactly: on UDP 53 in the "
-        "policy of component 'web', the address peer 10.96.0.10/32 also admits the pods whose address "
-        "is in it, as Kubernetes' ipBlock (on most network plugins) and Calico's nets do, but Cilium's "
-        "CIDR rules never match pods; add a peer of every pod on these ports (`pods {} in any "
-        "namespace`) or admit every address (`external`) [target-cannot-express]\n"
-        "dns udp 53 to cidr \"10.96.0.10/32\";\n"
-        "^~~\n"
-        "bad.netpol:8:3: error: target 'cilium' cannot express this rule exactly: on TCP 443 in the "
-        "policy of component 'web', the address peer 203.0.113.0/24 also admits the pods whose address "
-        "is in it, as Kubernetes' ipBlock (on most network plugins) and Calico's nets do, but Cilium's "
-        "CIDR rules never match pods; add a peer of every pod on these ports (`pods {} in any "
-        "namespace`) or admit every address (`external`) [target-cannot-express]\n"
-        "  egress 443 to cidr \"203.0.113.0/24\";\n"
-        "  ^~~~~~\n"
         "bad.netpol:12:3: error: target 'cilium' cannot express this rule exactly: the pod label "
         "'pod-template-hash' is ignored by Cilium's default identity-relevant label filter, so no "
         "selector can match it [target-cannot-express]\n"
         "  ingress 8443 from pods { \"pod-template-hash\": \"5d8f\" };\n"
         "  ^~~~~~~\n");
-  // The other targets express the same rules exactly.
-  CHECK(Build("bad.netpol", text, "k8s").status == 0);
+  // The other targets express the same rules, with a warning: no pod networks.
+  Result k8s = Build("bad.netpol", text, "k8s");
+  CHECK(k8s.status == 0);
+  CHECK(k8s.err.find("bad.netpol:5:1: warning: address blocks mean addresses outside the cluster, "
+                     "but the rules declare no 'pod_networks' parameter") == 0);
   CHECK(Build("bad.netpol", text, "calico").status == 0);
 }
 
-TEST_CASE("cilium: a block made exact by a peer of every pod, or by covering every address") {
+TEST_CASE("cilium: `external` is the entity world, other blocks CIDR sets") {
   std::string text = std::string(kHeader) +
                      "component web {\n"
                      "  labels { \"app\": \"web\" }\n"
-                     "  egress 443 to cidr \"203.0.113.0/24\", pods { } in any namespace;\n"
+                     "  egress 443 to cidr \"203.0.113.0/24\";\n"
                      "  egress 80 to external;\n"
-                     "  egress 8080 to cidr \"0.0.0.0/0\";\n"
-                     "  egress 8080 to cidr \"::/0\", pods { \"app\": \"api\" };\n"
+                     "  egress 8081 to cidr \"0.0.0.0/0\";\n"
+                     "  egress 8080 to cidr \"2001:db8::/32\", pods { \"app\": \"api\" };\n"
+                     "  ingress 9000 from anywhere, external;\n"
                      "}\n";
   Result r = Build("good.netpol", text, "cilium");
   INFO(r.err);
   CHECK(r.status == 0);
-  CHECK(r.out.find("- toEntities:\n        - all\n") != std::string::npos);
+  CHECK(r.err.empty());  // nothing to warn about: Cilium's CIDR rules never match pods
+  CHECK(r.out.find("- toEntities:\n        - world\n") != std::string::npos);
+  CHECK(r.out.find("- fromEntities:\n        - all\n") != std::string::npos);
+  CHECK(r.out.find("- toEntities:\n        - all\n") == std::string::npos);
   CHECK(r.out.find("- toCIDRSet:\n        - cidr: 203.0.113.0/24\n") != std::string::npos);
+  // A /0 block is written as its two halves.
+  CHECK(r.out.find("        - cidr: 0.0.0.0/1\n        - cidr: 128.0.0.0/1\n") != std::string::npos);
 }
 
 TEST_CASE("cilium: a pod label Cilium ignores, in a component's labels") {
@@ -98,6 +94,45 @@ TEST_CASE("cilium: a pod label Cilium ignores, in a component's labels") {
   CHECK(r.status == 1);
   CHECK(r.err.find("labels.netpol:5:11: error: target 'cilium' cannot express this rule exactly: the "
                    "pod label 'kubernetes.io/role' is ignored") == 0);
+}
+
+TEST_CASE("cilium: named ports in egress rules") {
+  std::string text = std::string(kHeader) +
+                     "component web {\n"
+                     "  labels { \"app\": \"web\" }\n"
+                     "  ingress https from pods { \"app\": \"api\" };\n"
+                     "  ingress metrics from cidr \"10.0.0.0/8\";\n"
+                     "  egress https, 443 to pods { \"app\": \"api\" };\n"
+                     "  egress 443 to pods { \"app\": \"api\" }, pods { \"app\": \"db\" };\n"
+                     "  ingress 80 from pods { \"pod-template-hash\": exists };\n"
+                     "}\n";
+  Result r = Build("named.netpol", text, "cilium");
+  INFO(r.err);
+  CHECK(r.status == 1);
+  CHECK(r.out.empty());
+  // Line 7 (ingress https from pods) is exact: no error there. The egress
+  // rule merged with line 10 is reported at the rule that wrote the name.
+  CHECK(r.err.find("named.netpol:7:") == std::string::npos);
+  CHECK(r.err.find("named.netpol:10:") == std::string::npos);
+  // Address blocks hold no pod: a name beside them is exact.
+  CHECK(r.err.find("named.netpol:8:") == std::string::npos);
+  CHECK(r.err.find("named.netpol:9:3: error: target 'cilium' cannot express this rule exactly: the "
+                   "named port TCP https of an egress rule") != std::string::npos);
+  CHECK(r.err.find("write the port number instead [target-cannot-express]") != std::string::npos);
+  CHECK(r.err.find("named.netpol:11:3: error: target 'cilium' cannot express this rule exactly: the "
+                   "pod label 'pod-template-hash' is ignored") != std::string::npos);
+
+  // The same rules without the refused ones: ingress named ports are written.
+  std::string ok = std::string(kHeader) +
+                   "component web {\n"
+                   "  labels { \"app\": \"web\" }\n"
+                   "  ingress https, udp \"dns-x\" from pods { \"app\": \"api\", \"tier\": not in [\"x\"] };\n"
+                   "}\n";
+  Result good = Build("named_ok.netpol", ok, "cilium");
+  INFO(good.err);
+  CHECK(good.status == 0);
+  CHECK(good.out.find("- port: https\n              protocol: TCP\n") != std::string::npos);
+  CHECK(good.out.find("- key: tier\n              operator: NotIn\n") != std::string::npos);
 }
 
 }  // namespace

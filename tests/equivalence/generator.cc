@@ -42,6 +42,21 @@ const std::vector<std::string> kCidrs = {
     "cidr \"2001:db8::/32\"",
     "cidr \"fd00::/8\" except [\"fd00:10:244::/48\"]",
     "cidr \"203.0.113.7/32\"",
+    "cidr \"10.128.0.0/9\"",
+    "cidr \"192.168.0.0/16\"",
+    "cidr \"192.168.0.0/17\" except [\"192.168.0.0/24\"]",
+    "cidr \"0.0.0.0/0\" except [\"10.128.0.0/16\"]",
+    "cidr \"fd00:10:244::/48\"",
+};
+
+// Pod networks: each overlaps some of the blocks above (inside them, holding
+// them, or equal to them).
+const std::vector<std::string> kPodNetworks = {
+    "10.244.0.0/16",
+    "10.244.0.0/16, fd00:10:244::/48",
+    "10.128.0.0/14,192.168.0.0/16",
+    "10.0.0.0/8, fd00::/8",
+    "10.244.128.0/17,10.128.0.0/14, 2001:db8:1::/48",
 };
 
 const std::vector<std::string> kPodLabels = {
@@ -53,6 +68,12 @@ const std::vector<std::string> kPodLabels = {
     "\"tier\": \"back\"",
     "\"app.kubernetes.io/instance\": \"inst\"",
     "\"pod-template-hash\": \"7d4b9\"",  // ignored by Cilium's identity label filter
+    // Selector requirements and an empty value.
+    "\"tier\": in [\"front\", \"back\"]",
+    "\"role\": not in [\"client\"], \"app\": \"c1\"",
+    "\"debug\": not exists, \"app\": \"c0\"",
+    "\"tier\": exists",
+    "\"policy-group.network.openshift.io/host-network\": \"\"",
 };
 
 const std::vector<std::string> kNamespaceScopes = {
@@ -64,6 +85,8 @@ const std::vector<std::string> kNamespaceScopes = {
     " in any namespace",
     " in namespaces { \"team\": \"blue\" }",
     " in namespaces { \"team\": \"other\" }",
+    " in namespaces { \"team\": in [\"blue\", \"other\"] }",
+    " in namespaces { \"team\": not exists }",
 };
 
 std::string Ports(Random& r) {
@@ -77,6 +100,13 @@ std::string Ports(Random& r) {
     std::string protocol;
     size_t p = r.Below(10);
     if (p >= 7) protocol = p == 9 ? "sctp " : "udp ";  // TCP is the default
+    if (r.Chance(12)) {
+      // Ports from an int parameter, and container port names.
+      static const std::vector<std::string> extras = {"$port_a", "$port_a-9500", "8000-$port_b",
+                                                      "https", "metrics", "udp \"dns-udp\""};
+      items.insert(r.Pick(extras));
+      continue;
+    }
     items.insert(protocol + (r.Chance(70) ? r.Pick(singles) : r.Pick(ranges)));
   }
   std::string out;
@@ -100,9 +130,8 @@ std::string Condition(Random& r, size_t flags) {
   }
 }
 
-// In a "cilium-friendly" case, address peers and pod labels are only those
-// that the cilium target can express exactly: blocks covering every address,
-// or blocks beside a peer of every pod.
+// In a "cilium-friendly" case, pod labels are only those that Cilium's
+// identity-relevant label filter keeps.
 std::string PodsPeer(Random& r, bool friendly) {
   std::string labels = r.Chance(10) ? "" : r.Pick(kPodLabels);
   if (friendly && labels.find("pod-template-hash") != std::string::npos) labels.clear();
@@ -110,23 +139,22 @@ std::string PodsPeer(Random& r, bool friendly) {
 }
 
 // In an "entities" case the file declares what selects the API server and
-// the nodes on k8s and Calico (address blocks of 100.64.0.0/16 and
-// fd00:64::/32), and rules may name them. Its address peers then cover every
-// address: Cilium's CIDR rules never match nodes, so a narrower block
-// containing a node's address is not exact there (a universe has nodes only
-// in entities cases).
+// the nodes on k8s and Calico (address blocks in 100.64.0.0/16 and
+// fd00:64::/32), and rules may name them. Address blocks never match nodes
+// (they are in the cluster; k8s and Calico subtract the nodes' blocks), so
+// the address peers are drawn as in other cases.
 bool entities_case = false;
 
-std::string Addresses(Random& r, bool friendly) {
-  if (entities_case) return r.Chance(50) ? "external" : "cidr \"0.0.0.0/0\", cidr \"::/0\"";
-  if (!friendly) return r.Chance(30) ? "external" : r.Pick(kCidrs);
-  switch (r.Below(3)) {
+std::string Addresses(Random& r) {
+  switch (r.Below(6)) {
     case 0:
       return "external";
     case 1:
       return "cidr \"0.0.0.0/0\", cidr \"::/0\"";
-    default:
+    case 2:
       return r.Pick(kCidrs) + ", pods { } in any namespace";
+    default:
+      return r.Pick(kCidrs);
   }
 }
 
@@ -139,7 +167,7 @@ std::string Peer(Random& r, size_t components, bool friendly) {
     case 2:
     case 3:
     case 4:
-      return Addresses(r, friendly);
+      return Addresses(r);
     case 5:
       if (entities_case && r.Chance(50)) return r.Chance(50) ? "kube_apiserver" : "nodes";
       return "$clients";
@@ -183,7 +211,13 @@ GeneratedCase Generate(uint64_t seed) {
   do {
     clients = Peers(r, components, friendly);
   } while (clients.find('$') != std::string::npos);
-  t += "param clients: peers = " + clients + ";\n\n";
+  t += "param clients: peers = " + clients + ";\n";
+  if (r.Chance(80)) {
+    out.declares_pod_networks = true;
+    t += "param pod_networks: cidrs = \"" + r.Pick(kPodNetworks) + "\";\n";
+    if (r.Chance(25)) out.pod_networks = r.Pick(kPodNetworks);
+  }
+  t += "\n";
   if (r.Chance(30)) {
     do {
       out.clients = Peers(r, components, friendly);
@@ -194,11 +228,12 @@ GeneratedCase Generate(uint64_t seed) {
     t += fmt::format("flag f{} = {};\n", f, value ? "true" : "false");
     out.flags.emplace_back(fmt::format("f{}", f), r.Chance(50));
   }
+  // Int parameters used as ports (Ports below).
+  t += "param port_a: int = 9404;\nparam port_b: int = 8443;\n";
   t += "\ninstance {\n  namespace $namespace;\n  prefix \"r\";\n"
        "  labels { \"app.kubernetes.io/instance\": \"inst\" }\n}\n\n";
   switch (r.Below(6)) {
     case 3:
-      if (friendly || entities_case) break;
       t += "dns udp 53 to cidr \"10.96.0.10/32\";\n\n";
       break;
     case 0:

@@ -6,7 +6,9 @@
 // parameter, the API server and nodes with their declarations for k8s and
 // Calico), components outside the instance (`scope namespace`), policy
 // names, `policy when` and `isolate ingress|egress when`, a random DNS
-// declaration, and random flag values for the build. Deterministic: the
+// declaration, the cluster's pod networks (a `pod_networks` parameter,
+// overlapping the address blocks, sometimes overridden, sometimes not
+// declared at all), and random flag values for the build. Deterministic: the
 // same seed gives the same case.
 #pragma once
 
@@ -21,6 +23,8 @@ struct GeneratedCase {
   std::string text;                                  // the rules file
   std::vector<std::pair<std::string, bool>> flags;   // values to build with
   std::string clients;  // when not empty, --set clients=<this>
+  bool declares_pod_networks = false;  // the text declares `param pod_networks: cidrs`
+  std::string pod_networks;  // when not empty, --set pod_networks=<this>
 };
 
 GeneratedCase Generate(uint64_t seed);

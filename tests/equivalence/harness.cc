@@ -13,6 +13,7 @@
 #include "compiler/instantiate.h"
 #include "compiler/lower.h"
 #include "compiler/parse.h"
+#include "compiler/pod_networks.h"
 #include "compiler/verify/calico_eval.h"
 #include "compiler/verify/cilium_eval.h"
 #include "compiler/verify/ir_eval.h"
@@ -82,6 +83,20 @@ bool SetPeers(Program& program, ir::Config& config, const std::string& name, con
   return true;
 }
 
+bool SetCidrs(Program& program, ir::Config& config, const std::string& name, const std::string& text,
+              std::string& errors) {
+  std::optional<uint32_t> index = program.module.FindParam(name);
+  if (!index || program.module.params[*index].type != ir::ParamType::kCidrs) {
+    errors = "no cidrs parameter " + name;
+    return false;
+  }
+  std::optional<std::vector<std::string>> cidrs = ParseCidrList(text, errors);
+  if (!cidrs) return false;
+  config.params[*index].text = text;
+  config.params[*index].cidrs = std::move(*cidrs);
+  return true;
+}
+
 std::optional<ir::PolicySet> Instantiate(const Program& program, const ir::Config& config,
                                          std::string& errors) {
   Diagnostics diagnostics;
@@ -121,6 +136,10 @@ class UniverseBuilder {
       : module_(module), config_(config) {}
 
   verify::Universe Build() {
+    pod_networks_ = PodNetworks(module_, config_);
+    for (const std::string& n : pod_networks_) {
+      if (std::optional<verify::Cidr> cidr = verify::Cidr::Parse(n)) pod_cidrs_.push_back(*cidr);
+    }
     instance_ns_ = module_.instance.ns ? Resolve(*module_.instance.ns) : "default";
     instance_labels_ = Labels(module_.instance.labels);
     AddNamespace(instance_ns_, {});
@@ -183,6 +202,11 @@ class UniverseBuilder {
       if (declaring.count(i) == 0) AddPeers(config_.params[i].peers);
     }
     AddPeers(module_.dns.peers);
+    // The port names the rules use, each with its first protocol.
+    for (const ir::Component& c : module_.components) {
+      for (const ir::Rule& rule : c.rules) AddPortNames(rule.named_ports);
+    }
+    AddPortNames(module_.dns.named_ports);
 
     // Fixed external addresses, then one inside every block and hole.
     for (const char* ip : {"192.0.2.10", "198.51.100.20", "10.1.2.3", "172.16.5.5", "8.8.8.8",
@@ -204,7 +228,9 @@ class UniverseBuilder {
     size_t i = 0;
     for (const auto& [ns, labels] : pods_) {
       std::string ip = PodIp(i++);
-      used_ips_.insert(ip);
+      if (ip.empty() || !used_ips_.insert(ip).second) {
+        throw verify::Error(fmt::format("the pod networks cannot hold {} pods", pods_.size()));
+      }
       std::string id = ns + "/";
       if (labels.empty()) id += "(no labels)";
       bool first = true;
@@ -212,7 +238,9 @@ class UniverseBuilder {
         id += (first ? "" : ",") + k + "=" + v;
         first = false;
       }
-      u.AddEndpoint({id, verify::Endpoint::Kind::kPod, ns, labels, ip});
+      verify::Endpoint pod{id, verify::Endpoint::Kind::kPod, ns, labels, ip};
+      pod.ports = ContainerPorts(i - 1);
+      u.AddEndpoint(std::move(pod));
     }
     for (const std::string& ip : externals_) {
       verify::Endpoint e{"external/" + ip, verify::Endpoint::Kind::kExternal, "", {}, ip};
@@ -228,9 +256,131 @@ class UniverseBuilder {
  private:
   static constexpr const char* kOther = "netpolc-other";
 
+  void AddPortNames(const std::vector<ir::NamedPort>& named) {
+    for (const ir::NamedPort& p : named) {
+      if (std::none_of(port_names_.begin(), port_names_.end(),
+                       [&](const auto& n) { return n.first == p.name; })) {
+        port_names_.emplace_back(p.name, verify::ToProtocol(p.protocol));
+      }
+    }
+  }
+
+  // Pod i's container ports: for each name the rules use, in turn no port of
+  // that name, the name on one number, the name with another protocol, and
+  // the name on another number (so pods number a name differently).
+  std::vector<verify::ContainerPort> ContainerPorts(size_t i) const {
+    std::vector<verify::ContainerPort> out;
+    for (size_t k = 0; k < port_names_.size(); ++k) {
+      const auto& [name, protocol] = port_names_[k];
+      int base = 7000 + 10 * static_cast<int>(k);
+      switch ((i + k) % 4) {
+        case 0:
+          break;
+        case 1:
+          out.push_back({name, protocol, base});
+          break;
+        case 2:
+          out.push_back({name, protocol == verify::Protocol::kUDP ? verify::Protocol::kTCP
+                                                                  : verify::Protocol::kUDP,
+                         base});
+          break;
+        default:
+          out.push_back({name, protocol, base + 100 + static_cast<int>(i % 3)});
+          break;
+      }
+    }
+    return out;
+  }
+
+  // Label sets around the requirements: one satisfying them all, and for
+  // each requirement ones that break it alone. Values from parameters are
+  // resolved.
+  std::vector<verify::Labels> Variants(const verify::Labels& base,
+                                       const std::vector<ir::RequirementRef>& requirements) const {
+    verify::Labels good = base;
+    for (const ir::RequirementRef& r : requirements) {
+      switch (r.op) {
+        case ir::Requirement::Op::kIn:
+          if (!r.values.empty()) good[r.key] = Resolve(r.values.front());
+          break;
+        case ir::Requirement::Op::kExists:
+          good[r.key] = "x";
+          break;
+        default:
+          good.erase(r.key);
+          break;
+      }
+    }
+    std::vector<verify::Labels> out = {good};
+    for (const ir::RequirementRef& r : requirements) {
+      verify::Labels bad = good;
+      switch (r.op) {
+        case ir::Requirement::Op::kIn:
+          bad[r.key] = "zz-other";
+          out.push_back(bad);
+          bad.erase(r.key);
+          out.push_back(bad);
+          for (const ir::ValueRef& v : r.values) {  // every listed value matches
+            verify::Labels other = good;
+            other[r.key] = Resolve(v);
+            out.push_back(other);
+          }
+          break;
+        case ir::Requirement::Op::kNotIn:
+          for (const ir::ValueRef& v : r.values) {
+            bad[r.key] = Resolve(v);
+            out.push_back(bad);
+          }
+          bad[r.key] = "zz-other";  // another value matches
+          out.push_back(bad);
+          break;
+        case ir::Requirement::Op::kExists:
+          bad.erase(r.key);
+          out.push_back(bad);
+          break;
+        case ir::Requirement::Op::kDoesNotExist:
+          bad[r.key] = "";
+          out.push_back(bad);
+          break;
+      }
+    }
+    return out;
+  }
+
   std::string Resolve(const ir::ValueRef& value) const {
     if (value.kind == ir::ValueRef::Kind::kLiteral) return value.literal;
     return value.param < config_.params.size() ? config_.params[value.param].text : "";
+  }
+
+  // For pod peers with requirements: pods (and namespaces) around them, one
+  // satisfying every requirement and others breaking one each (Variants).
+  void AddRequirementPods(const std::vector<ir::PeerRef>& peers) {
+    for (const ir::PeerRef& p : peers) {
+      if (p.kind != ir::PeerRef::Kind::kPods || (p.pod_exprs.empty() && p.ns_exprs.empty())) continue;
+      std::vector<verify::Labels> variants = Variants(Labels(p.pod_labels), p.pod_exprs);
+      const verify::Labels& good = variants.front();
+      for (const verify::Labels& v : variants) {
+        switch (p.ns) {
+          case ir::PeerRef::Namespace::kInstance:
+          case ir::PeerRef::Namespace::kAny:
+            AddPod(instance_ns_, v);
+            break;
+          case ir::PeerRef::Namespace::kNamed:
+            AddPod(Resolve(p.ns_name), v);
+            break;
+          case ir::PeerRef::Namespace::kLabels:
+            break;
+        }
+      }
+      if (p.ns == ir::PeerRef::Namespace::kLabels) {
+        for (const verify::Labels& ns_labels : Variants(Labels(p.ns_labels), p.ns_exprs)) {
+          std::string name = fmt::format("netpolc-labelled-{}", labelled_++);
+          AddNamespace(name, ns_labels);
+          AddPod(name, good);
+        }
+      }
+      AddPod(kOther, good);
+    }
   }
 
   verify::Labels Labels(const std::vector<ir::LabelRef>& refs) const {
@@ -260,6 +410,7 @@ class UniverseBuilder {
   }
 
   void AddPeers(const std::vector<ir::PeerRef>& peers) {
+    AddRequirementPods(peers);
     for (const ir::PeerRef& p : peers) {
       switch (p.kind) {
         case ir::PeerRef::Kind::kPods: {
@@ -313,12 +464,58 @@ class UniverseBuilder {
     }
   }
 
-  static std::string PodIp(size_t i) {
-    if (i % 3 == 2) return fmt::format("fd00:10:244::{:x}", 0x8000 + i);
-    return fmt::format("10.244.{}.{}", 128 + i / 250, 1 + i % 250);
+  // The i-th pod address: cycling over the pod networks (every third pod
+  // IPv6 when there are both families), at offsets 0x101, 0x102, ... in
+  // each network, so that the usual CIDR blocks' first addresses stay free.
+  std::string PodIp(size_t i) const {
+    if (pod_networks_.empty()) {
+      if (i % 3 == 2) return fmt::format("fd00:10:244::{:x}", 0x8000 + i);
+      return fmt::format("10.244.{}.{}", 128 + i / 250, 1 + i % 250);
+    }
+    std::vector<std::string> v4, v6;
+    for (const std::string& n : pod_networks_) (n.find(':') != std::string::npos ? v6 : v4).push_back(n);
+    const std::vector<std::string>* family = &v4;
+    if (v4.empty() || (!v6.empty() && i % 3 == 2)) family = &v6;
+    size_t which = (i / 3) % family->size();
+    std::optional<std::string> ip = AddressIn((*family)[which], 0x101 + i);
+    return ip ? *ip : "";
   }
 
+  // The address at `offset` in `cidr` (nullopt when the block is smaller).
+  static std::optional<std::string> AddressIn(const std::string& cidr, U128 offset) {
+    size_t slash = cidr.find('/');
+    if (slash == std::string::npos) return std::nullopt;
+    std::string address = cidr.substr(0, slash);
+    int prefix = std::atoi(cidr.c_str() + slash + 1);
+    bool v6 = address.find(':') != std::string::npos;
+    unsigned char bytes[16] = {};
+    if (inet_pton(v6 ? AF_INET6 : AF_INET, address.c_str(), bytes) != 1) return std::nullopt;
+    int bits = v6 ? 128 : 32;
+    U128 base = 0;
+    for (int i = 0; i < bits / 8; ++i) base = (base << 8) | bytes[i];
+    int host_bits = bits - prefix;
+    U128 span = host_bits >= 127 ? ~U128{0} : (U128{1} << host_bits) - 1;
+    if (offset > span) return std::nullopt;
+    U128 value = base + offset;
+    unsigned char out[16] = {};
+    for (int i = bits / 8 - 1; i >= 0; --i) {
+      out[i] = static_cast<unsigned char>(value & 0xFF);
+      value >>= 8;
+    }
+    char text[INET6_ADDRSTRLEN] = {};
+    inet_ntop(v6 ? AF_INET6 : AF_INET, out, text, sizeof text);
+    return std::string(text);
+  }
+
+  bool InPodNetwork(const std::string& ip) const {
+    std::optional<verify::IpAddress> address = verify::IpAddress::Parse(ip);
+    return address && std::any_of(pod_cidrs_.begin(), pod_cidrs_.end(),
+                                  [&](const verify::Cidr& c) { return c.Contains(*address); });
+  }
+
+  // An address in a pod network is a pod's: never an external endpoint.
   void AddExternal(const std::string& ip) {
+    if (InPodNetwork(ip)) return;
     if (used_ips_.insert(ip).second) externals_.push_back(ip);
   }
 
@@ -350,14 +547,16 @@ class UniverseBuilder {
       char text[INET6_ADDRSTRLEN] = {};
       inet_ntop(v6 ? AF_INET6 : AF_INET, out, text, sizeof text);
       std::string ip = text;
-      if (LooksLikePod(ip) || InAny(ip, except)) continue;
+      if (LooksLikePod(ip) || InPodNetwork(ip) || InAny(ip, except)) continue;
       AddExternal(ip);
       return ip;
     }
     return {};
   }
 
-  static bool LooksLikePod(const std::string& ip) {
+  // Pod addresses are allocated after externals: keep clear of them.
+  bool LooksLikePod(const std::string& ip) const {
+    if (!pod_networks_.empty()) return false;  // externals never lie in a pod network
     return ip.rfind("10.244.", 0) == 0 || ip.rfind("fd00:10:244::", 0) == 0;
   }
 
@@ -384,6 +583,9 @@ class UniverseBuilder {
   std::vector<std::string> externals_;
   std::set<std::string> used_ips_;
   int labelled_ = 0;
+  std::vector<std::string> pod_networks_;
+  std::vector<verify::Cidr> pod_cidrs_;
+  std::vector<std::pair<std::string, verify::Protocol>> port_names_;
 };
 
 }  // namespace
@@ -407,10 +609,10 @@ std::unique_ptr<verify::Evaluator> TargetEvaluator(std::string_view target,
 
 std::vector<std::string> Differences(const verify::Universe& universe, const ir::PolicySet& policies,
                                      std::string_view target, const std::string& yaml,
-                                     size_t max_lines) {
+                                     size_t max_lines, verify::IrEvaluator::BlockReading reading) {
   std::vector<std::string> out;
   try {
-    verify::IrEvaluator expected(universe, policies);
+    verify::IrEvaluator expected(universe, policies, reading);
     std::unique_ptr<verify::Evaluator> actual = TargetEvaluator(target, universe, yaml);
     for (const verify::Difference& d : verify::Compare(universe, expected, *actual, max_lines)) {
       out.push_back(fmt::format("{}: {}", target, verify::Describe(universe, d)));

@@ -15,6 +15,7 @@
 #include "compiler/ir/module.h"
 #include "compiler/ir/policy.h"
 #include "compiler/source.h"
+#include "compiler/verify/ir_eval.h"
 #include "compiler/verify/model.h"
 
 namespace netpolc::equivalence {
@@ -38,6 +39,11 @@ std::unique_ptr<Program> LoadFile(const std::string& path, std::string& errors);
 
 // Applies NAME=VALUE flag settings ("true"/"false") to the defaults.
 ir::Config MakeConfig(const ir::Module& module, const std::vector<std::pair<std::string, bool>>& flags);
+
+// Sets the cidrs parameter `name` to the comma-separated CIDRs `text` (as
+// --set does). Returns false with `errors` set when the text is invalid.
+bool SetCidrs(Program& program, ir::Config& config, const std::string& name, const std::string& text,
+              std::string& errors);
 
 // Sets the peers parameter `name` to the peer list `text` (as --set does).
 // Returns false with `errors` set when the text is invalid.
@@ -67,8 +73,12 @@ Rendered Render(const Program& program, const ir::Config& config, const ir::Poli
 // pods without labels, and external addresses: fixed ones and one inside
 // every CIDR and every except block of the rules; and the API server and
 // nodes (endpoints of those roles) inside the address blocks the file
-// declares for them (`kube_apiserver = ...;`, `nodes = ...;`). Pods get IPv4 or IPv6
-// addresses of 10.244.0.0/16 and fd00:10:244::/48, all distinct.
+// declares for them (`kube_apiserver = ...;`, `nodes = ...;`). Pods get
+// addresses of the configuration's pod networks (the `pod_networks`
+// parameter), IPv4 and IPv6 when both families are given; without pod
+// networks, of 10.244.0.0/16 and fd00:10:244::/48. All addresses are
+// distinct, and no external address lies in a pod network (an address there
+// is a pod's).
 verify::Universe BuildUniverse(const ir::Module& module, const ir::Config& config);
 
 // An evaluator of `target`'s output (throws verify::Error when unreadable).
@@ -78,9 +88,11 @@ std::unique_ptr<verify::Evaluator> TargetEvaluator(std::string_view target,
 
 // Compares every target output with the IR over `universe`: one line per
 // difference (at most `max_lines` per target), empty when all agree.
-std::vector<std::string> Differences(const verify::Universe& universe, const ir::PolicySet& policies,
-                                     std::string_view target, const std::string& yaml,
-                                     size_t max_lines = 10);
+// `reading` is the IR's reading of address blocks (see ir_eval.h).
+std::vector<std::string> Differences(
+    const verify::Universe& universe, const ir::PolicySet& policies, std::string_view target,
+    const std::string& yaml, size_t max_lines = 10,
+    verify::IrEvaluator::BlockReading reading = verify::IrEvaluator::BlockReading::kOutsideCluster);
 
 // Bazel test sharding: whether item `index` belongs to this shard. Also
 // acknowledges sharding support to Bazel.

@@ -64,6 +64,16 @@ def main():
         flags = [f"a{i}" for i in range(pairs)] + [f"b{i}" for i in range(pairs)]
         cases["pairs"] = (rules(flags, [" or ".join(f"(a{i} and b{i})" for i in range(pairs))]),
                           False)
+        # Two rules that switch on f0, placed last in the diagram order: the
+        # port-alternative lint restricts both conditions per candidate flag.
+        n = 10000
+        flags = [f"f{i}" for i in range(n)]
+        rest = " and ".join(flags[1:])
+        cases["alternatives"] = (
+            "".join(f"flag {f} = false;\n" for f in flags) +
+            "component c0 {\n  labels { \"app\": \"c0\" }\n"
+            f"  ingress 80 from anywhere when {rest} and f0;\n"
+            f"  ingress 81 from anywhere when {rest} and not f0;\n}}\n", False)
         # The first condition fixes the order a0 b0 a1 b1 ...; the second pairs
         # a_i with b_(n-1-i): 2^(n/2) nodes in that order.
         n = 60

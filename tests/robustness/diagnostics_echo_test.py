@@ -62,8 +62,10 @@ def main():
             ("ESC and a newline in a file name",
              ["build", write("bad\x1b[2J\nname.netpol", b"component {"), "--target", "ir"],
               [b"\\x1b", b"\\x0a"]),
-            ("a 10 MB YAML key",
-             ["build", rules, "--target", "ir", "--values", write("big.yaml", big_key + b": 1\n")],
+            # (A values file holds at most 1 MiB.)
+            ("a 1 MB YAML key",
+             ["build", rules, "--target", "ir", "--values",
+              write("big.yaml", big_key[:(1 << 20) - 16] + b": 1\n")],
              [b"kkkk"]),
             ("a 10 MB identifier",
              ["build", write("id.netpol", RULES.replace(b"from anywhere", b"from " + big_key)),
@@ -71,7 +73,9 @@ def main():
             ("an error at the end of a 1 MB line",
              ["build", write("line.netpol", RULES.replace(
                  b"ingress 80 from anywhere;",
-                 b"ingress 80 from " + b"anywhere, " * 100000 + b"nowhere;")), "--target", "ir"],
+                 # (A list holds at most 10,000 items: a comment makes up the rest.)
+                 b"ingress 80 from " + b"anywhere, " * 9000 + b"/* " + b"c" * 910000 +
+                 b" */ nowhere;")), "--target", "ir"],
              [b"nowhere"]),
         ]
         for name, args, expected in cases:

@@ -376,6 +376,17 @@ class OutputIsInput(Base):
             self.assertEqual(proc.returncode, 2, proc.stderr)
             self.assertEqual(self.read(values), "tls: false\n")
 
+    def test_manifest_commands_output_is_input(self):
+        manifest = ("apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\n"
+                    "metadata: {name: deny, namespace: a}\n"
+                    "spec: {podSelector: {}, policyTypes: [Ingress]}\n")
+        path = self.write("m.yaml", manifest)
+        for command in ("connlist", "import"):
+            proc = run([command, path, "-o", path])
+            self.assertEqual(proc.returncode, 2, proc.stderr)
+            self.assertIn("is also an input", proc.stderr.decode())
+            self.assertEqual(self.read(path), manifest)
+
     def test_graph_output_is_rules_file(self):
         rules = self.write("r.netpol", RULES)
         proc = run(["graph", rules, "-o", rules])
@@ -551,8 +562,9 @@ class Text(Base):
         with open(rules, "rb") as f:
             proc = run(["build", "-", "--target", "ir"], stdin=f)
         self.assertEqual(proc.returncode, 0, proc.stderr)
-        # Same output but for the source name in the header.
-        self.assertEqual(proc.stdout.replace(b"<stdin>", rules.encode()), expected)
+        # Same output but for the source name in the header (its first line).
+        self.assertIn(b"stdin", proc.stdout.split(b"\n", 1)[0])
+        self.assertEqual(proc.stdout.split(b"\n", 1)[1], expected.split(b"\n", 1)[1])
 
     def test_build_stdin_diagnostics_name(self):
         with open(self.write("bad.netpol", "component {"), "rb") as f:

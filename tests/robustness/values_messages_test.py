@@ -41,7 +41,7 @@ CASES = [
      r"values\.yaml:2:78: error: the values file nests more than 64 levels deep "
      r"\[values-nesting-too-deep\]", 2),
     ("deep block nesting", "tls: true\nclient_peers:\n" +
-     "".join("  " * i + "- \n" for i in range(1, 3000)),
+     "".join("  " * i + "- \n" for i in range(1, 500)),  # (under the 1 MiB limit)
      r"values\.yaml:66:129: error: the values file nests more than 64 levels deep "
      r"\[values-nesting-too-deep\]", 2),
     ("a quoted true", 'tls: "true"\n',
@@ -63,6 +63,10 @@ GOOD = [
     ("one document with an end marker", "tls: true\n...\n"),
     ("brackets inside strings and comments", "# [[[[ {{{{\ninstance: 'a[b{c'\n"),
     ("moderate nesting", "client_peers:\n  - podSelector:\n      matchLabels: {app: x}\n"),
+    ("a block scalar indented ever deeper",
+     "instance: |\n" + "".join(" " * (i + 1) + "x\n" for i in range(100))),
+    ("brackets in a quoted scalar over several lines",
+     "instance: \"" + "[" * 100 + "\n  " + "{" * 100 + "\"\n"),
 ]
 
 

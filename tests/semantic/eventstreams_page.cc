@@ -196,7 +196,7 @@ const std::vector<EgressRow>& EgressRows() {
         {C::kZooKeeper, Pods({C::kZooKeeper}), 2888},
         {C::kZooKeeper, Pods({C::kZooKeeper}), 3888},
         // Geo-replicator pod; "Geo-replicator destination is external to the
-        // cluster": the contract adds ipBlock 0.0.0.0/0 on the same port.
+        // cluster": the contract adds every outside address on the same port.
         {C::kGeoReplicator, Pods({C::kGeoReplicator}), 8083},
         {C::kGeoReplicator, ExternalNetworks(), 8083},
         // Schema registry pod
@@ -354,12 +354,9 @@ bool Includes(const Party& party, const UniverseEndpoint& e, const Config& confi
       });
     case K::kClusterDns:
       return IsPod(e) && e.is_dns && e.endpoint.namespace_name == kKubeSystem;
-    case K::kExternalNetworks: {
-      // ipBlock 0.0.0.0/0. The evaluator applies ipBlocks to pod IPs too,
-      // so this is every endpoint with an IPv4 address, pods included.
-      const auto ip = verify::IpAddress::Parse(e.endpoint.ip);
-      return ip && ip->family() == verify::IpAddress::Family::kV4;
-    }
+    case K::kExternalNetworks:
+      // "External to the cluster": every address outside it, never a pod.
+      return e.endpoint.kind == verify::Endpoint::Kind::kExternal;
   }
   return false;
 }

@@ -96,7 +96,7 @@ struct Party {
     kComponents,      // Pods of the listed components of this instance (the
                       // cluster operator: in any namespace).
     kClusterDns,      // k8s-app=kube-dns pods in kube-system.
-    kExternalNetworks,  // ipBlock 0.0.0.0/0 ("external to the cluster").
+    kExternalNetworks,  // "External to the cluster": addresses outside it, never a pod.
   };
   Kind kind = Kind::kAnywhere;
   std::vector<Component> components;  // kComponents only.
