@@ -29,7 +29,13 @@ struct Value {
 
 struct LabelEntry {
   Text key;
-  Value value;
+  Value value;  // kEquals
+  // A requirement instead of `key: value` (selectors of peers only):
+  // `in [...]`, `not in [...]`, `exists`, `not exists`.
+  enum class Op : uint8_t { kEquals, kIn, kNotIn, kExists, kDoesNotExist };
+  Op op = Op::kEquals;
+  std::vector<Value> values;  // kIn, kNotIn
+  SourceLoc op_loc;           // the operator (`in`, `not`, `exists`)
 };
 
 struct LabelMap {
@@ -46,6 +52,11 @@ struct PortItem {
   std::string first_text, last_text;  // the digits as written
   SourceLoc loc;
   SourceLoc first_loc, last_loc;
+  // `$param` in place of the first or last port (first_text / last_text
+  // then hold the parameter's name).
+  bool first_param = false, last_param = false;
+  // A container port's name (`https`, `"http-metrics"`) instead of numbers.
+  std::optional<Text> name;
 };
 
 struct Peer {
@@ -57,6 +68,8 @@ struct Peer {
     kPods,
     kParam,
     kComponent,
+    kKubeApiserver,  // the Kubernetes API server
+    kNodes,          // the cluster's nodes and host-network pods
   };
   enum class Namespace : uint8_t { kDefault, kAny, kNamed, kLabels };
   Kind kind = Kind::kAnywhere;
@@ -68,6 +81,10 @@ struct Peer {
   Value ns_name;              // kPods, Namespace::kNamed
   LabelMap ns_labels;         // kPods, Namespace::kLabels
   SourceLoc loc;
+  // The product (`import ... as NAME`) whose instance a kInstance peer, or
+  // a kPods peer in the instance's namespace, means: "" for the file being
+  // compiled, else the alias path with a trailing dot ("gw.").
+  std::string product;
 };
 
 // A condition: `flag`, `not c`, `a and b`, `a or b`, `true`, `false`.
@@ -106,7 +123,7 @@ struct Component {
   std::optional<Condition> when;
   std::optional<LabelMap> labels;
   std::vector<LabelMap> extra_labels;  // repeated `labels` items (an error)
-  enum class Scope : uint8_t { kInstance, kCluster };
+  enum class Scope : uint8_t { kInstance, kCluster, kNamespace };
   std::optional<Scope> scope;
   SourceLoc scope_loc;
   std::vector<Value> namespaces;  // more than one is an error
@@ -114,6 +131,21 @@ struct Component {
   std::vector<Note> notes;
   std::vector<Property> properties;
   SourceLoc loc;
+  // `policy ["name"] [when COND];` items (more than one is an error).
+  struct PolicyItem {
+    std::optional<Value> name;
+    std::optional<Condition> when;
+    SourceLoc loc;
+  };
+  std::vector<PolicyItem> policies;
+  // `isolate ingress|egress [when COND];` items.
+  struct Isolate {
+    Direction direction = Direction::kIngress;
+    std::optional<Condition> when;
+    SourceLoc loc;
+  };
+  std::vector<Isolate> isolates;
+  std::string product;  // see Peer::product
 };
 
 struct Param {
@@ -141,6 +173,7 @@ struct Instance {
   std::vector<LabelMap> labels;
   std::vector<Setting> settings;  // prefix $instance; name "...";
   SourceLoc loc;
+  std::string product;  // see Peer::product
 };
 
 struct Dns {
@@ -157,6 +190,16 @@ struct File {
   std::vector<Instance> instances;  // more than one is an error
   std::vector<Dns> dns;             // more than one is an error
   std::vector<Component> components;
+  // `import "path";` (resolved by the front end, which merges the files).
+  std::vector<Text> imports;
+  std::vector<Text> import_aliases;  // parallel to imports; empty value: none
+  // `kube_apiserver = PEERS;` / `nodes = PEERS;`
+  struct EntityPeers {
+    Peer::Kind entity = Peer::Kind::kKubeApiserver;  // kKubeApiserver or kNodes
+    std::vector<Peer> peers;
+    SourceLoc loc;
+  };
+  std::vector<EntityPeers> entity_peers;
 };
 
 }  // namespace netpolc::ast

@@ -117,6 +117,7 @@ bool Space(const Tok& a, const Tok& b) {
   if (b.is(";") || b.is(",") || b.is(")") || b.is("]") || b.is(":")) return false;
   if (a.is("(") || a.is("[")) return false;
   if (a.is("-") || b.is("-")) return false;  // port ranges: 8080-8090
+  if (a.is(".") || b.is(".")) return false;  // qualified names: gw.gateway
   return true;
 }
 

@@ -11,7 +11,7 @@
 //   and those a comment needs: it continues on lines indented four more
 //   spaces;
 // - single spaces between tokens, none before `;` `,` `:` `)` `]`, after `(`
-//   `[`, or around the `-` of a port range;
+//   `[`, or around the `-` of a port range or the `.` of a qualified name;
 // - property blocks (`{ doc "..."; }`) and label maps stay on one line when
 //   they were written on one line without comments, else get one item per
 //   line; component and instance bodies always get one item per line;

@@ -16,6 +16,14 @@ std::optional<ir::PolicySet> Instantiate(const ir::Module& module,
                                          const ir::Config& config,
                                          Diagnostics& diagnostics);
 
+// The same for documentation: a deploy-time parameter without a value (an
+// int parameter declared without a default and not set) leaves out the ports
+// that use it instead of being an error, since a page documents the rule
+// without its number (`port_doc`). Every other value is checked as above.
+std::optional<ir::PolicySet> InstantiateForDocumentation(const ir::Module& module,
+                                                         const ir::Config& config,
+                                                         Diagnostics& diagnostics);
+
 // Puts the rules of one direction into canonical form: for every peer the
 // union of its ports, then peers with identical port sets grouped into one
 // rule. Exact: the result admits precisely the (peer, port) pairs of the

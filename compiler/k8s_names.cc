@@ -43,6 +43,23 @@ std::string CheckDns1123Label(std::string_view s) {
   return {};
 }
 
+// A container port's name (validation.IsValidPortName): 1 to 15 characters,
+// lower-case letters, digits and '-', at least one letter, no '-' at either
+// end and no two '-' in a row.
+std::string CheckPortName(std::string_view s) {
+  if (s.empty()) return "it must not be empty";
+  if (s.size() > 15) return "it must be at most 15 characters";
+  bool letter = false;
+  for (char c : s) {
+    if (!IsLowerAlnum(c) && c != '-') return "it may contain only lower-case letters, digits and '-'";
+    if (c >= 'a' && c <= 'z') letter = true;
+  }
+  if (!letter) return "it must contain at least one letter";
+  if (s.front() == '-' || s.back() == '-') return "it must not begin or end with '-'";
+  if (s.find("--") != std::string_view::npos) return "it must not contain '--'";
+  return {};
+}
+
 std::string CheckDns1123Subdomain(std::string_view s) {
   if (s.empty()) return "it must not be empty";
   if (s.size() > 253) return "it must be at most 253 characters";

@@ -15,6 +15,7 @@ std::string CheckLabelKey(std::string_view s);
 std::string CheckLabelValue(std::string_view s);
 std::string CheckDns1123Label(std::string_view s);      // namespaces
 std::string CheckDns1123Subdomain(std::string_view s);  // object names
+std::string CheckPortName(std::string_view s);          // IANA_SVC_NAME: container port names
 
 struct Cidr {
   bool v6 = false;

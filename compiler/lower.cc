@@ -1,6 +1,7 @@
 #include "compiler/lower.h"
 
 #include <algorithm>
+#include <map>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -110,6 +111,7 @@ class Lowerer {
     LowerInstance(file);
     LowerParamDefaults(file);
     LowerDns(file);
+    LowerEntityPeers(file);
     for (size_t i = 0; i < file.components.size(); ++i) {
       if (component_ast_index_[i] >= 0) {
         LowerComponent(file.components[i], module_.components[component_ast_index_[i]]);
@@ -163,7 +165,11 @@ class Lowerer {
       if (p.name.value == kPodNetworksParam && param.type != ir::ParamType::kCidrs) {
         Error(DiagnosticKind::kPodNetworksNotCidrs, p.type.loc, ParamTypeName(param.type));
       }
-      if (!p.default_value && !p.default_peers) {
+      if (!p.default_value && !p.default_peers && param.type == ir::ParamType::kInt) {
+        // A deploy-time value (a port the user chooses): using it without
+        // --set or --values is an error where it is used.
+        param.default_value.missing = true;
+      } else if (!p.default_value && !p.default_peers) {
         Error(DiagnosticKind::kParamWithoutDefault, p.name.loc, p.name.value);
       } else if (p.default_value && param.type != ir::ParamType::kPeers &&
                  p.default_value->kind != ast::Value::Kind::kParam) {
@@ -258,18 +264,36 @@ class Lowerer {
       component.id = c.name.value;
       component.name = c.name.value;
       component.loc = c.name.loc;
+      component.product = ProductIndex(c.product);
       module_.components.push_back(std::move(component));
     }
   }
 
+  // The index of a product ("" for the file being compiled, "gw." for one
+  // imported `as gw`), created when first seen.
+  uint32_t ProductIndex(const std::string& key) {
+    if (key.empty()) return 0;
+    auto [it, inserted] = products_.emplace(key, static_cast<uint32_t>(module_.products.size() + 1));
+    if (inserted) module_.products.push_back({key.substr(0, key.size() - 1), {}});
+    return it->second;
+  }
+
   void LowerInstance(const ast::File& file) {
-    for (size_t i = 1; i < file.instances.size(); ++i) {
-      Error(DiagnosticKind::kDuplicateDeclaration, file.instances[i].loc, "instance");
-      Previous(file.instances[0].loc);
+    // One instance per product: the file's own, and one for each product
+    // imported `as` a name.
+    std::map<std::string, std::vector<const ast::Instance*>> by_product;
+    for (const ast::Instance& in : file.instances) by_product[in.product].push_back(&in);
+    for (const auto& [product, list] : by_product) {
+      for (size_t i = 1; i < list.size(); ++i) {
+        Error(DiagnosticKind::kDuplicateDeclaration, list[i]->loc, "instance");
+        Previous(list[0]->loc);
+      }
+      uint32_t p = ProductIndex(product);
+      LowerOneInstance(*list[0], p == 0 ? module_.instance : module_.products[p - 1].instance);
     }
-    if (file.instances.empty()) return;
-    const ast::Instance& in = file.instances[0];
-    ir::Instance& out = module_.instance;
+  }
+
+  void LowerOneInstance(const ast::Instance& in, ir::Instance& out) {
     out.loc = in.loc;
     for (size_t i = 0; i < in.namespaces.size(); ++i) {
       if (i > 0) {
@@ -329,6 +353,7 @@ class Lowerer {
     dns.enabled = !in.off;
     if (in.off) return;
     dns.ports = LowerPorts(in.ports);
+    LowerPortExtras(in.ports, dns.port_refs, dns.named_ports);
     dns.peers = LowerPeerList(in.peers, /*in_default=*/false);
   }
 
@@ -344,6 +369,7 @@ class Lowerer {
     }
     if (c.scope) out.scope = *c.scope == ast::Component::Scope::kCluster ? ir::Scope::kCluster
                                                                          : ir::Scope::kInstance;
+    if (c.scope && *c.scope == ast::Component::Scope::kNamespace) out.scope = ir::Scope::kNamespace;
     for (size_t i = 0; i < c.namespaces.size(); ++i) {
       if (i > 0) {
         Error(DiagnosticKind::kDuplicateSetting, c.namespaces[i].loc, "namespace", "component");
@@ -353,16 +379,20 @@ class Lowerer {
     }
     if (!c.labels || c.labels->entries.empty()) {
       Error(DiagnosticKind::kEmptySelector, c.name.loc, c.name.value,
-            out.scope == ir::Scope::kInstance ? " of the instance" : " in every namespace");
+            out.scope == ir::Scope::kInstance    ? " of the instance"
+            : out.scope == ir::Scope::kNamespace ? " of its namespace"
+                                                 : " in every namespace");
     } else if (out.scope == ir::Scope::kInstance) {
       for (const ir::LabelRef& own : out.labels) {
-        for (const ir::LabelRef& shared : module_.instance.labels) {
+        for (const ir::LabelRef& shared : module_.InstanceOf(out.product).labels) {
           if (own.key == shared.key) {
-            Error(DiagnosticKind::kDuplicateLabel, own.loc, own.key);
+            Error(DiagnosticKind::kInstanceLabelClash, own.loc, own.key);
+            Error(DiagnosticKind::kInstanceLabelHere, shared.loc, shared.key);
           }
         }
       }
     }
+    LowerPolicyItems(c, out);
     PropertyReader props(*this, "a component", {"name", "pod_label"});
     for (const ast::Property& p : c.properties) {
       if (std::string* slot = props.Slot(p, {&out.name, &out.pod_label})) *slot = p.value.value;
@@ -376,7 +406,7 @@ class Lowerer {
     for (const ast::Rule& r : c.rules) {
       ir::Rule rule = LowerRule(r);
       // Rules with errors in their ports or peers are not compared.
-      if (rule.ports.size() != r.ports.size() || rule.peers.size() != r.peers.size()) {
+      if (rule.ports.size() + rule.port_refs.size() + rule.named_ports.size() != r.ports.size() || rule.peers.size() != r.peers.size()) {
         out.rules.push_back(std::move(rule));
         continue;
       }
@@ -397,18 +427,23 @@ class Lowerer {
     rule.loc = r.loc;
     rule.loc.length = rule.direction == Direction::kIngress ? 7 : 6;
     rule.ports = LowerPorts(r.ports);
+    LowerPortExtras(r.ports, rule.port_refs, rule.named_ports);
     rule.peers = LowerPeerList(r.peers, /*in_default=*/false);
     if (r.when) rule.when = LowerCondition(*r.when);
     // Documentation cells: `origin` for an ingress rule, `destination` and
-    // `pod_label` for an egress rule (docs/markdown.md).
+    // `pod_label` for an egress rule (docs/markdown.md); `port_doc` words the
+    // ports of either.
     bool ingress = rule.direction == Direction::kIngress;
     PropertyReader props(*this, ingress ? "an ingress rule" : "an egress rule",
-                         ingress ? std::vector<std::string_view>{"reason", "doc", "origin"}
+                         ingress ? std::vector<std::string_view>{"reason", "doc", "origin", "port_doc"}
                                  : std::vector<std::string_view>{"reason", "doc", "destination",
-                                                                 "pod_label"});
+                                                                 "pod_label", "port_doc"});
+    std::vector<std::string*> slots =
+        ingress ? std::vector<std::string*>{&rule.reason, &rule.doc, &rule.peer_cell, &rule.port_doc}
+                : std::vector<std::string*>{&rule.reason, &rule.doc, &rule.peer_cell, &rule.label_cell,
+                                            &rule.port_doc};
     for (const ast::Property& p : r.properties) {
-      if (std::string* slot = props.Slot(p, {&rule.reason, &rule.doc, &rule.peer_cell,
-                                             &rule.label_cell})) {
+      if (std::string* slot = props.Slot(p, slots)) {
         *slot = p.value.value;
       }
     }
@@ -423,6 +458,19 @@ class Lowerer {
       key += std::to_string(static_cast<int>(p.protocol)) + ":" + std::to_string(p.first) +
              "-" + std::to_string(p.last) + ",";
     }
+    std::vector<std::string> extras;
+    for (const ir::PortRef& p : rule.port_refs) {
+      auto end = [](const ir::ValueRef& v) {
+        return v.kind == ir::ValueRef::Kind::kParam ? "$" + std::to_string(v.param) : v.literal;
+      };
+      extras.push_back(std::to_string(static_cast<int>(p.protocol)) + ":" + end(p.first) + "-" +
+                       end(p.last));
+    }
+    for (const ir::NamedPort& p : rule.named_ports) {
+      extras.push_back(std::to_string(static_cast<int>(p.protocol)) + ":'" + p.name);
+    }
+    std::sort(extras.begin(), extras.end());
+    for (const std::string& e : extras) key += e + ",";
     key += "|";
     std::vector<std::string> peers;
     for (const ast::Peer& p : r.peers) peers.push_back(PeerKey(p));
@@ -437,6 +485,18 @@ class Lowerer {
   static std::string LabelMapKey(const ast::LabelMap& map) {
     std::vector<std::string> entries;
     for (const auto& e : map.entries) {
+      if (e.op != ast::LabelEntry::Op::kEquals) {
+        std::vector<std::string> values;
+        for (const ast::Value& v : e.values) {
+          values.push_back((v.kind == ast::Value::Kind::kParam ? "$" : "") + v.text);
+        }
+        std::sort(values.begin(), values.end());
+        values.erase(std::unique(values.begin(), values.end()), values.end());
+        std::string entry = e.key.value + "?" + std::to_string(static_cast<int>(e.op));
+        for (const std::string& v : values) entry += "'" + v;
+        entries.push_back(std::move(entry));
+        continue;
+      }
       entries.push_back(e.key.value + "=" + (e.value.kind == ast::Value::Kind::kParam ? "$" : "") +
                         e.value.text);
     }
@@ -469,6 +529,10 @@ class Lowerer {
         return "$" + p.name.value;
       case ast::Peer::Kind::kComponent:
         return "c:" + p.name.value;
+      case ast::Peer::Kind::kKubeApiserver:
+        return "kube_apiserver";
+      case ast::Peer::Kind::kNodes:
+        return "nodes";
     }
     return {};
   }
@@ -499,6 +563,7 @@ class Lowerer {
   std::vector<ir::PortRange> LowerPorts(const std::vector<ast::PortItem>& items) {
     std::vector<ir::PortRange> ports;
     for (const ast::PortItem& item : items) {
+      if (item.name || item.first_param || item.last_param) continue;  // LowerPortExtras
       bool ok = true;
       if (item.first < 1 || item.first > 65535) {
         Error(DiagnosticKind::kPortOutOfRange, item.first_loc, item.first_text);
@@ -521,6 +586,57 @@ class Lowerer {
     return ports;
   }
 
+  // The ports of `items` that are named or use parameters.
+  void LowerPortExtras(const std::vector<ast::PortItem>& items, std::vector<ir::PortRef>& refs,
+                       std::vector<ir::NamedPort>& named) {
+    for (const ast::PortItem& item : items) {
+      if (item.name) {
+        std::string error = CheckPortName(item.name->value);
+        if (!error.empty()) {
+          Error(DiagnosticKind::kInvalidPortName, item.name->loc, item.name->value, error);
+          continue;
+        }
+        ir::NamedPort port{ProtocolOf(item.protocol), item.name->value};
+        if (std::find(named.begin(), named.end(), port) == named.end()) named.push_back(port);
+        continue;
+      }
+      if (!item.first_param && !item.last_param) continue;  // LowerPorts
+      ir::PortRef ref;
+      ref.protocol = ProtocolOf(item.protocol);
+      ref.loc = item.loc;
+      bool ok = true;
+      auto end = [&](bool is_param, const std::string& text, uint64_t number, SourceLoc loc) {
+        ir::ValueRef v;
+        v.loc = loc;
+        if (!is_param) {
+          if (number < 1 || number > 65535) {
+            Error(DiagnosticKind::kPortOutOfRange, loc, text);
+            ok = false;
+          }
+          v.literal = text;
+          return v;
+        }
+        v.kind = ir::ValueRef::Kind::kParam;
+        auto it = params_.find(text);
+        if (it == params_.end()) {
+          Error(DiagnosticKind::kUnknownParam, loc, text, Suggest(text, params_));
+          ok = false;
+        } else if (module_.params[it->second].type != ir::ParamType::kInt) {
+          Error(DiagnosticKind::kParamNotPort, loc, text,
+                ParamTypeName(module_.params[it->second].type));
+          ok = false;
+        } else {
+          v.param = it->second;
+        }
+        return v;
+      };
+      ref.first = end(item.first_param, item.first_text, item.first, item.first_loc);
+      bool single = item.last_loc == item.first_loc;  // no range written
+      ref.last = single ? ref.first : end(item.last_param, item.last_text, item.last, item.last_loc);
+      if (ok) refs.push_back(std::move(ref));
+    }
+  }
+
   std::vector<PeerRef> LowerPeerList(const std::vector<ast::Peer>& peers, bool in_default) {
     std::vector<PeerRef> out;
     out.reserve(peers.size());
@@ -531,6 +647,7 @@ class Lowerer {
   }
 
   std::optional<PeerRef> LowerPeer(const ast::Peer& p, bool in_default) {
+    SelectorScope selector(in_peer_);  // label maps here may hold requirements
     PeerRef peer;
     peer.loc = p.loc;
     switch (p.kind) {
@@ -541,7 +658,9 @@ class Lowerer {
       case ast::Peer::Kind::kInstance:
         peer.kind = PeerRef::Kind::kInstance;
         peer.loc.length = 8;
-        if (module_.instance.labels.empty()) {
+        peer.product = ProductIndex(p.product);
+        if (!p.product.empty()) peer.loc.length = static_cast<uint32_t>(p.product.size()) + 8;
+        if (module_.InstanceOf(peer.product).labels.empty()) {
           Error(DiagnosticKind::kInstanceWithoutLabels, peer.loc);
           return std::nullopt;
         }
@@ -575,6 +694,7 @@ class Lowerer {
       }
       case ast::Peer::Kind::kPods:
         peer.kind = PeerRef::Kind::kPods;
+        peer.product = ProductIndex(p.product);
         peer.pod_labels = LowerLabels(p.pods);
         switch (p.ns) {
           case ast::Peer::Namespace::kDefault:
@@ -591,8 +711,10 @@ class Lowerer {
           case ast::Peer::Namespace::kLabels:
             peer.ns = PeerRef::Namespace::kLabels;
             peer.ns_labels = LowerLabels(p.ns_labels);
+            peer.ns_exprs = LowerRequirements(p.ns_labels, in_default);
             break;
         }
+        peer.pod_exprs = LowerRequirements(p.pods, in_default);
         break;
       case ast::Peer::Kind::kParam: {
         peer.kind = PeerRef::Kind::kParam;
@@ -627,8 +749,130 @@ class Lowerer {
         peer.index = it->second;
         break;
       }
+      case ast::Peer::Kind::kKubeApiserver:
+        peer.kind = PeerRef::Kind::kKubeApiserver;
+        peer.loc.length = 14;
+        break;
+      case ast::Peer::Kind::kNodes:
+        peer.kind = PeerRef::Kind::kNodes;
+        peer.loc.length = 5;
+        break;
     }
     return peer;
+  }
+
+  // --- Entities, policies, isolation -------------------------------------
+
+  void LowerEntityPeers(const ast::File& file) {
+    for (const ast::File::EntityPeers& e : file.entity_peers) {
+      bool nodes = e.entity == ast::Peer::Kind::kNodes;
+      const char* name = nodes ? "nodes" : "kube_apiserver";
+      ir::Module::EntityPeers& out = nodes ? module_.nodes : module_.kube_apiserver;
+      if (out.declared) {
+        Error(DiagnosticKind::kDuplicateDeclaration, e.loc, name);
+        Previous(out.loc);
+        continue;
+      }
+      out.declared = true;
+      out.loc = e.loc;
+      out.loc.length = nodes ? 5 : 14;
+      for (const ast::Peer& p : e.peers) {
+        std::string_view what;
+        switch (p.kind) {
+          case ast::Peer::Kind::kCidr:
+          case ast::Peer::Kind::kPods:
+          case ast::Peer::Kind::kParam:
+            break;
+          case ast::Peer::Kind::kAnywhere:
+            what = "'anywhere'";
+            break;
+          case ast::Peer::Kind::kInstance:
+            what = "'instance'";
+            break;
+          case ast::Peer::Kind::kExternal:
+            what = "'external'";
+            break;
+          case ast::Peer::Kind::kComponent:
+            what = "a component";
+            break;
+          case ast::Peer::Kind::kKubeApiserver:
+          case ast::Peer::Kind::kNodes:
+            what = "another such peer";
+            break;
+        }
+        if (!what.empty()) {
+          Error(DiagnosticKind::kInvalidEntityPeer, p.kind == ast::Peer::Kind::kComponent ? p.name.loc : p.loc,
+                name, what);
+          continue;
+        }
+        if (std::optional<PeerRef> peer = LowerPeer(p, /*in_default=*/false)) {
+          out.peers.push_back(std::move(*peer));
+        }
+      }
+    }
+  }
+
+  void LowerPolicyItems(const ast::Component& c, ir::Component& out) {
+    for (size_t i = 0; i < c.policies.size(); ++i) {
+      const ast::Component::PolicyItem& p = c.policies[i];
+      if (i > 0) {
+        Error(DiagnosticKind::kDuplicateSetting, p.loc, "policy", "component");
+        continue;
+      }
+      if (p.when) out.policy_when = LowerCondition(*p.when);
+      if (!p.name) continue;
+      out.policy_name_loc = p.name->loc;
+      if (p.name->kind != ast::Value::Kind::kString) {
+        Error(DiagnosticKind::kInvalidPolicyTemplate, p.name->loc, p.name->text,
+              "a policy name is a string, in which {param} stands for a parameter's value");
+        continue;
+      }
+      // Check the template: {param} names a string or int parameter.
+      const std::string& text = p.name->text;
+      bool ok = true;
+      for (size_t k = 0; k < text.size() && ok; ++k) {
+        if (text[k] == '}') {
+          Error(DiagnosticKind::kInvalidPolicyTemplate, p.name->loc, text, "'}' without '{'");
+          ok = false;
+        } else if (text[k] == '{') {
+          size_t close = text.find('}', k);
+          if (close == std::string::npos) {
+            Error(DiagnosticKind::kInvalidPolicyTemplate, p.name->loc, text, "'{' without '}'");
+            ok = false;
+            break;
+          }
+          std::string name = text.substr(k + 1, close - k - 1);
+          auto it = params_.find(name);
+          if (it == params_.end()) {
+            Error(DiagnosticKind::kUnknownParam, p.name->loc, name, Suggest(name, params_));
+            ok = false;
+          } else if (module_.params[it->second].type == ir::ParamType::kPeers ||
+                     module_.params[it->second].type == ir::ParamType::kCidrs) {
+            Error(DiagnosticKind::kParamNotScalar, p.name->loc, name,
+                  ParamTypeName(module_.params[it->second].type));
+            ok = false;
+          }
+          k = close;
+        }
+      }
+      if (ok) out.policy_name = text;
+    }
+    for (const ast::Component::Isolate& iso : c.isolates) {
+      std::optional<ir::Condition>& slot =
+          iso.direction == ast::Direction::kEgress ? out.isolate_egress : out.isolate_ingress;
+      if (slot) {
+        Error(DiagnosticKind::kDuplicateSetting, iso.loc,
+              iso.direction == ast::Direction::kEgress ? "isolate egress" : "isolate ingress",
+              "component");
+        continue;
+      }
+      if (iso.when) {
+        slot = LowerCondition(*iso.when);
+      } else {
+        slot = ir::Condition{};
+        slot->loc = iso.loc;
+      }
+    }
   }
 
   ir::Condition LowerCondition(const ast::Condition& c) {
@@ -674,6 +918,34 @@ class Lowerer {
     return static_cast<uint32_t>(out.nodes.size() - 1);
   }
 
+  static std::string_view RequirementText(ast::LabelEntry::Op op) {
+    switch (op) {
+      case ast::LabelEntry::Op::kIn:
+        return "in";
+      case ast::LabelEntry::Op::kNotIn:
+        return "not in";
+      case ast::LabelEntry::Op::kExists:
+        return "exists";
+      case ast::LabelEntry::Op::kDoesNotExist:
+        return "not exists";
+      case ast::LabelEntry::Op::kEquals:
+        break;
+    }
+    return "";
+  }
+
+  // Set while lowering a peer, whose label maps select pods or namespaces
+  // and so may hold requirements.
+  struct SelectorScope {
+    explicit SelectorScope(bool& flag) : flag_(flag), saved_(flag) { flag_ = true; }
+    ~SelectorScope() { flag_ = saved_; }
+    bool& flag_;
+    bool saved_;
+  };
+
+  // The `key: value` entries of a label map. In a peer's selectors,
+  // requirement entries are left to LowerRequirements; elsewhere (the labels
+  // pods carry) they are errors.
   std::vector<ir::LabelRef> LowerLabels(const ast::LabelMap& map) {
     std::vector<ir::LabelRef> labels;
     std::unordered_set<std::string_view> keys;
@@ -685,6 +957,13 @@ class Lowerer {
       }
       if (!keys.insert(e.key.value).second) {
         Error(DiagnosticKind::kDuplicateLabel, e.key.loc, e.key.value);
+        continue;
+      }
+      if (e.op != ast::LabelEntry::Op::kEquals) {
+        if (!in_peer_) {
+          Error(DiagnosticKind::kRequirementNotAllowed, e.op_loc, RequirementText(e.op),
+                "component and instance");
+        }
         continue;
       }
       ir::LabelRef label;
@@ -701,6 +980,52 @@ class Lowerer {
       labels.push_back(std::move(label));
     }
     return labels;
+  }
+
+  // The requirement entries of a peer's label map (keys are checked by
+  // LowerLabels). Values are label values, literal or from string parameters
+  // (not in parameter defaults or --set values).
+  std::vector<ir::RequirementRef> LowerRequirements(const ast::LabelMap& map, bool in_default) {
+    std::vector<ir::RequirementRef> out;
+    for (const ast::LabelEntry& e : map.entries) {
+      if (e.op == ast::LabelEntry::Op::kEquals || !CheckLabelKey(e.key.value).empty()) continue;
+      ir::RequirementRef r;
+      r.key = e.key.value;
+      r.loc = e.key.loc;
+      switch (e.op) {
+        case ast::LabelEntry::Op::kIn:
+          r.op = ir::Requirement::Op::kIn;
+          break;
+        case ast::LabelEntry::Op::kNotIn:
+          r.op = ir::Requirement::Op::kNotIn;
+          break;
+        case ast::LabelEntry::Op::kExists:
+          r.op = ir::Requirement::Op::kExists;
+          break;
+        default:
+          r.op = ir::Requirement::Op::kDoesNotExist;
+          break;
+      }
+      for (const ast::Value& v : e.values) {
+        if (v.kind == ast::Value::Kind::kParam && in_default) {
+          SourceLoc loc = v.loc;
+          loc.length = static_cast<uint32_t>(v.text.size()) + 1;
+          Error(in_setting_ ? DiagnosticKind::kParamInSetting : DiagnosticKind::kParamInDefault, loc,
+                v.text);
+          continue;
+        }
+        if (v.kind != ast::Value::Kind::kParam) {
+          std::string error = CheckLabelValue(v.text);
+          if (!error.empty()) {
+            Error(DiagnosticKind::kInvalidLabelValue, v.loc, v.text, error);
+            continue;
+          }
+        }
+        r.values.push_back(LowerScalar(v));
+      }
+      out.push_back(std::move(r));
+    }
+    return out;
   }
 
   // A string, number, boolean or string/int parameter.
@@ -781,9 +1106,10 @@ class Lowerer {
 
   Diagnostics& diagnostics_;
   ir::Module module_;
-  std::unordered_map<std::string, uint32_t> params_, flags_, components_;
+  std::unordered_map<std::string, uint32_t> params_, flags_, components_, products_;
   std::vector<int64_t> component_ast_index_;
   bool in_setting_ = false;  // lowering a --set value
+  bool in_peer_ = false;     // lowering a peer (SelectorScope)
 };
 
 }  // namespace

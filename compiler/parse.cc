@@ -182,7 +182,7 @@ class ErrorListener : public antlr4::BaseErrorListener {
       if (wants_name && offending != nullptr && IsKeyword(offending->getType(), *parser)) {
         keyword_hint = " ('" + offending->getText() + "' is a reserved word)";
       }
-      if (!types.empty() && types.size() <= 6) {
+      if (!types.empty() && types.size() <= 9) {
         message += "; expected ";
         for (size_t i = 0; i < types.size(); ++i) {
           if (i > 0) message += i + 1 == types.size() ? " or " : ", ";
@@ -237,6 +237,16 @@ class Builder {
         file.dns.push_back(BuildDns(c));
       } else if (auto* c = decl->componentDecl()) {
         file.components.push_back(BuildComponent(c));
+      } else if (auto* c = decl->importDecl()) {
+        file.imports.push_back(String(c->STRING()));
+        file.import_aliases.push_back(c->alias != nullptr ? Ident(c->alias) : ast::Text{});
+      } else if (auto* c = decl->entityDecl()) {
+        ast::File::EntityPeers entity;
+        entity.entity = c->nodes != nullptr ? ast::Peer::Kind::kNodes
+                                            : ast::Peer::Kind::kKubeApiserver;
+        entity.peers = BuildPeerList(c->peerList());
+        entity.loc = Loc(c);
+        file.entity_peers.push_back(std::move(entity));
       }
     }
     return file;
@@ -259,6 +269,16 @@ class Builder {
 
   ast::Text Ident(const antlr4::Token* token) {
     return ast::Text{token->getText(), Loc(token)};
+  }
+
+  // PRODUCT.NAME as one name, located from PRODUCT to the end of NAME.
+  ast::Text Qualified(const antlr4::Token* product, const antlr4::Token* name) {
+    ast::Text text{product->getText() + "." + name->getText(), Loc(product)};
+    SourceLoc end = Loc(name);
+    if (end.line == text.loc.line && end.column > text.loc.column) {
+      text.loc.length = end.column + end.length - text.loc.column;
+    }
+    return text;
   }
 
   // Decodes a string literal token, reporting invalid escapes.
@@ -385,7 +405,34 @@ class Builder {
         }
       }
       e.key = key_node ? String(key_node) : ast::Text{"", Loc(entry)};
-      e.value = BuildValue(entry->value());
+      std::vector<P::ValueContext*> values = entry->value();
+      if (entry->exists != nullptr) {
+        // "key": exists / "key": not exists (`exists` is not a reserved word).
+        e.op = entry->notExists != nullptr ? ast::LabelEntry::Op::kDoesNotExist
+                                           : ast::LabelEntry::Op::kExists;
+        e.op_loc = Loc(entry->notExists != nullptr ? entry->notExists : entry->exists);
+        if (entry->exists->getText() != "exists") {
+          diagnostics_.Emit(DiagnosticKind::kSyntaxError, Loc(entry->exists),
+                            "unexpected '" + entry->exists->getText() +
+                                "'; expected a value, 'in', 'not in', 'exists' or 'not exists'");
+        }
+        e.value.loc = e.op_loc;
+      } else if (values.size() == 1 && entry->notIn == nullptr &&
+                 entry->children.size() == 3) {
+        e.value = BuildValue(values[0]);
+      } else {
+        e.op = entry->notIn != nullptr ? ast::LabelEntry::Op::kNotIn : ast::LabelEntry::Op::kIn;
+        e.op_loc = Loc(entry->notIn != nullptr ? entry->notIn : entry->getStart());
+        for (antlr4::tree::ParseTree* child : entry->children) {
+          auto* terminal = dynamic_cast<antlr4::tree::TerminalNode*>(child);
+          if (terminal != nullptr && terminal->getText() == "in") {
+            if (entry->notIn == nullptr) e.op_loc = Loc(terminal);
+            break;
+          }
+        }
+        for (P::ValueContext* v : values) e.values.push_back(BuildValue(v));
+        e.value.loc = e.op_loc;
+      }
       map.entries.push_back(std::move(e));
     }
     return map;
@@ -414,13 +461,32 @@ class Builder {
       ast::PortItem port;
       port.protocol = ProtocolOf(item->protocol());
       port.loc = Loc(item);
-      port.first_loc = Loc(item->first);
-      port.first = Number(item->first->getText());
-      port.first_text = item->first->getText();
-      if (item->last != nullptr) {
-        port.last_loc = Loc(item->last);
-        port.last = Number(item->last->getText());
-        port.last_text = item->last->getText();
+      if (item->portName != nullptr || item->portNameString != nullptr) {
+        if (item->portName != nullptr) {
+          port.name = Ident(item->portName);
+        } else {
+          antlr4::tree::TerminalNode* node = nullptr;
+          for (auto* child : item->children) {
+            auto* terminal = dynamic_cast<antlr4::tree::TerminalNode*>(child);
+            if (terminal != nullptr && terminal->getSymbol() == item->portNameString) node = terminal;
+          }
+          port.name = node != nullptr ? String(node) : ast::Text{"", Loc(item->portNameString)};
+        }
+        port.first_loc = port.last_loc = port.loc = port.name->loc;
+        ports.push_back(port);
+        continue;
+      }
+      antlr4::Token* first = item->first != nullptr ? item->first : item->firstParam;
+      antlr4::Token* last = item->last != nullptr ? item->last : item->lastParam;
+      port.first_loc = Loc(first);
+      port.first_param = item->firstParam != nullptr;
+      port.first_text = port.first_param ? first->getText().substr(1) : first->getText();
+      port.first = port.first_param ? 0 : Number(port.first_text);
+      if (last != nullptr) {
+        port.last_loc = Loc(last);
+        port.last_param = item->lastParam != nullptr;
+        port.last_text = port.last_param ? last->getText().substr(1) : last->getText();
+        port.last = port.last_param ? 0 : Number(port.last_text);
         // Underline the whole range.
         port.loc = port.first_loc;
         port.loc.length = port.last_loc.column + port.last_loc.length -
@@ -432,6 +498,7 @@ class Builder {
         port.last = port.first;
         port.last_text = port.first_text;
         port.last_loc = port.first_loc;
+        port.last_param = port.first_param;
       }
       ports.push_back(port);
     }
@@ -475,6 +542,17 @@ class Builder {
     } else if (auto* c = dynamic_cast<P::ComponentPeerContext*>(ctx)) {
       peer.kind = ast::Peer::Kind::kComponent;
       peer.name = Ident(c->IDENT()->getSymbol());
+    } else if (dynamic_cast<P::KubeApiserverPeerContext*>(ctx)) {
+      peer.kind = ast::Peer::Kind::kKubeApiserver;
+    } else if (dynamic_cast<P::NodesPeerContext*>(ctx)) {
+      peer.kind = ast::Peer::Kind::kNodes;
+    } else if (auto* c = dynamic_cast<P::QualifiedComponentPeerContext*>(ctx)) {
+      // gw.gateway: a component of the product imported as gw.
+      peer.kind = ast::Peer::Kind::kComponent;
+      peer.name = Qualified(c->product, c->name);
+    } else if (auto* c = dynamic_cast<P::QualifiedInstancePeerContext*>(ctx)) {
+      peer.kind = ast::Peer::Kind::kInstance;
+      peer.product = c->product->getText() + ".";
     }
     return peer;
   }
@@ -524,6 +602,13 @@ class Builder {
       out.flag = Ident(c->IDENT()->getSymbol());
       out.loc = out.flag.loc;
       return out;
+    }
+    if (auto* c = dynamic_cast<P::QualifiedFlagConditionContext*>(ctx)) {
+      ast::Condition flag;
+      flag.kind = ast::Condition::Kind::kFlag;
+      flag.flag = Qualified(c->product, c->name);
+      flag.loc = flag.flag.loc;
+      return flag;
     }
     auto* c = dynamic_cast<P::ParenConditionContext*>(ctx);
     return BuildCondition(c->condition());
@@ -622,6 +707,7 @@ class Builder {
         component.scope = c->scopeCluster != nullptr
                               ? ast::Component::Scope::kCluster
                               : ast::Component::Scope::kInstance;
+        if (c->scopeNamespace != nullptr) component.scope = ast::Component::Scope::kNamespace;
         component.scope_loc = Loc(c);
       } else if (auto* c = dynamic_cast<P::ComponentNamespaceContext*>(item)) {
         component.namespaces.push_back(BuildValue(c->value()));
@@ -644,6 +730,19 @@ class Builder {
                                             c->ruleTail()));
       } else if (auto* c = dynamic_cast<P::ComponentPropertyContext*>(item)) {
         component.properties.push_back(BuildProperty(c->property()));
+      } else if (auto* c = dynamic_cast<P::ComponentPolicyContext*>(item)) {
+        ast::Component::PolicyItem policy;
+        if (c->value() != nullptr) policy.name = BuildValue(c->value());
+        if (c->condition() != nullptr) policy.when = BuildCondition(c->condition());
+        policy.loc = Loc(c->getStart());
+        component.policies.push_back(std::move(policy));
+      } else if (auto* c = dynamic_cast<P::ComponentIsolateContext*>(item)) {
+        ast::Component::Isolate isolate;
+        isolate.direction = c->isolateEgress != nullptr ? ast::Direction::kEgress
+                                                        : ast::Direction::kIngress;
+        if (c->condition() != nullptr) isolate.when = BuildCondition(c->condition());
+        isolate.loc = Loc(c->getStart());
+        component.isolates.push_back(std::move(isolate));
       }
     }
     return component;

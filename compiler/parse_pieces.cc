@@ -25,13 +25,16 @@ void AppendAll(std::vector<T>& into, std::vector<T>&& from) {
 void AppendDeclarations(ast::File& into, ast::File&& from) {
   // Every list of declarations of ast::File is appended here: a new one must
   // be added too (this assertion fails when the struct changes).
-  static_assert(sizeof(ast::File) == sizeof(uint64_t) + 5 * sizeof(std::vector<int>),
+  static_assert(sizeof(ast::File) == sizeof(uint64_t) + 8 * sizeof(std::vector<int>),
                 "ast::File changed: append its new declarations in AppendDeclarations");
   AppendAll(into.params, std::move(from.params));
   AppendAll(into.flags, std::move(from.flags));
   AppendAll(into.instances, std::move(from.instances));
   AppendAll(into.dns, std::move(from.dns));
   AppendAll(into.components, std::move(from.components));
+  AppendAll(into.imports, std::move(from.imports));
+  AppendAll(into.import_aliases, std::move(from.import_aliases));
+  AppendAll(into.entity_peers, std::move(from.entity_peers));
 }
 
 size_t PieceBytes() {

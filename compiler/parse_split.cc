@@ -9,8 +9,8 @@ bool IsIdentChar(char c) {
 
 // The keywords a top-level declaration starts with (grammar/Netpol.g4, decl).
 bool StartsDeclaration(std::string_view text, size_t i) {
-  static constexpr std::string_view kKeywords[] = {"component", "param", "flag", "instance",
-                                                   "dns"};
+  static constexpr std::string_view kKeywords[] = {"component", "param", "flag",  "instance",
+                                                   "dns",       "import", "kube_apiserver", "nodes"};
   for (std::string_view word : kKeywords) {
     if (text.compare(i, word.size(), word) == 0 &&
         (i + word.size() == text.size() || !IsIdentChar(text[i + word.size()]))) {

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -29,6 +30,13 @@ class Resolver {
 
   const std::string& instance_namespace() const { return instance_ns_; }
   const std::vector<ir::Label>& instance_labels() const { return instance_labels_; }
+  // The namespace and labels of a product's instance (0: the file's own).
+  const std::string& ProductNamespace(uint32_t product) const {
+    return product < product_ns_.size() ? product_ns_[product] : instance_ns_;
+  }
+  const std::vector<ir::Label>& ProductLabels(uint32_t product) const {
+    return product < product_labels_.size() ? product_labels_[product] : instance_labels_;
+  }
   // A component's pod selector: its labels, plus the instance's labels when
   // it is part of the instance. Sorted by key.
   const std::vector<ir::Label>& Selector(uint32_t component) const { return selectors_[component]; }
@@ -41,6 +49,21 @@ class Resolver {
   // which never refers to parameters).
   void AppendPeers(const ir::PeerRef& ref, std::vector<ir::Peer>& out) const;
 
+  // Resolved, values sorted and unique, sorted by key.
+  std::vector<ir::Requirement> Requirements(const std::vector<ir::RequirementRef>& refs) const;
+
+  // Why a port reference has no range in the configuration.
+  struct PortProblem {
+    enum class Kind { kNone, kMissing, kOutOfRange, kEmpty };
+    Kind kind = Kind::kNone;
+    const ir::ValueRef* at = nullptr;  // the end at fault (kMissing, kOutOfRange)
+    int64_t value = 0;                 // kOutOfRange: the value
+    int64_t first = 0, last = 0;       // kEmpty
+  };
+  // The range a port reference stands for in the configuration: nullopt when
+  // a parameter has no value, a port is outside 1-65535 or the range is empty.
+  std::optional<ir::PortRange> Port(const ir::PortRef& ref, PortProblem* problem = nullptr) const;
+
  private:
   std::string Namespace(const ir::ValueRef& ref) const;
 
@@ -51,6 +74,9 @@ class Resolver {
   std::vector<ir::Label> instance_labels_;
   std::vector<std::vector<ir::Label>> selectors_;
   std::vector<std::string> namespaces_;
+  // Per product (index 0: the file's own instance, as above).
+  std::vector<std::string> product_ns_;
+  std::vector<std::vector<ir::Label>> product_labels_;
 };
 
 }  // namespace netpolc

@@ -362,6 +362,7 @@ class ValuesReader {
         long long n = *parsed;
         out.integer = n;
         out.text = std::to_string(n);
+        out.missing = false;
         return;
       }
       case ir::ParamType::kPeers: {
@@ -447,9 +448,122 @@ class ValuesReader {
     out.insert(out.end(), lowered->begin(), lowered->end());
   }
 
-  std::optional<std::vector<ir::LabelRef>> Selector(const YAML::Node& node, const char* field) {
+  // matchExpressions: a list of {key, operator, values}.
+  bool Requirements(const YAML::Node& list, const char* field,
+                    std::vector<ir::RequirementRef>& out) {
+    if (list.IsNull()) return true;
+    if (!list.IsSequence()) {
+      Invalid(list, fmt::format("matchExpressions in {} must be a list of requirements (key, "
+                                "operator, values), not {}",
+                                field, Describe(list)));
+      return false;
+    }
+    bool ok = true;
+    for (const YAML::Node& item : list) {
+      if (!item.IsMap()) {
+        Invalid(item, fmt::format("a requirement must be a mapping with key, operator and values, "
+                                  "not {}",
+                                  Describe(item)));
+        ok = false;
+        continue;
+      }
+      std::optional<YAML::Node> key_node, op_node, values_node;
+      bool item_ok = true;
+      for (auto it = item.begin(); it != item.end(); ++it) {
+        const std::string name = it->first.IsScalar() ? it->first.Scalar() : "";
+        if (name == "key") {
+          key_node = it->second;
+        } else if (name == "operator") {
+          op_node = it->second;
+        } else if (name == "values") {
+          values_node = it->second;
+        } else {
+          Invalid(it->first, fmt::format("unknown field '{}' in a requirement; expected key, "
+                                         "operator or values",
+                                         name));
+          item_ok = false;
+        }
+      }
+      if (!item_ok) {
+        ok = false;
+        continue;
+      }
+      if (!key_node || !key_node->IsScalar()) {
+        Invalid(key_node ? *key_node : item, "a requirement needs a key (a label key)");
+        ok = false;
+        continue;
+      }
+      ir::RequirementRef r;
+      r.key = key_node->Scalar();
+      r.loc = Loc(*key_node);
+      if (std::string error = CheckLabelKey(r.key); !error.empty()) {
+        diagnostics_.Emit(DiagnosticKind::kInvalidLabelKey, Loc(*key_node), r.key, error);
+        ok = false;
+        continue;
+      }
+      const std::string op = op_node && op_node->IsScalar() ? op_node->Scalar() : "";
+      if (op == "In") {
+        r.op = ir::Requirement::Op::kIn;
+      } else if (op == "NotIn") {
+        r.op = ir::Requirement::Op::kNotIn;
+      } else if (op == "Exists") {
+        r.op = ir::Requirement::Op::kExists;
+      } else if (op == "DoesNotExist") {
+        r.op = ir::Requirement::Op::kDoesNotExist;
+      } else {
+        Invalid(op_node ? *op_node : item,
+                "a requirement's operator must be In, NotIn, Exists or DoesNotExist");
+        ok = false;
+        continue;
+      }
+      bool with_values = r.op == ir::Requirement::Op::kIn || r.op == ir::Requirement::Op::kNotIn;
+      bool has_values = values_node && !values_node->IsNull() &&
+                        !(values_node->IsSequence() && values_node->size() == 0);
+      if (with_values != has_values) {
+        Invalid(values_node && !values_node->IsNull() ? *values_node : *op_node,
+                with_values ? fmt::format("operator {} needs a non-empty list of values", op)
+                            : fmt::format("operator {} takes no values", op));
+        ok = false;
+        continue;
+      }
+      if (with_values) {
+        if (!values_node->IsSequence()) {
+          Invalid(*values_node, fmt::format("values must be a list of label values, not {}",
+                                            Describe(*values_node)));
+          ok = false;
+          continue;
+        }
+        for (const YAML::Node& v : *values_node) {
+          if (!v.IsScalar()) {
+            Invalid(v, "values must be a list of label values");
+            item_ok = false;
+            continue;
+          }
+          if (std::string error = CheckLabelValue(v.Scalar()); !error.empty()) {
+            diagnostics_.Emit(DiagnosticKind::kInvalidLabelValue, Loc(v), v.Scalar(), error);
+            item_ok = false;
+            continue;
+          }
+          ir::ValueRef value;
+          value.literal = v.Scalar();
+          value.loc = Loc(v);
+          r.values.push_back(std::move(value));
+        }
+        if (!item_ok) {
+          ok = false;
+          continue;
+        }
+      }
+      out.push_back(std::move(r));
+    }
+    return ok;
+  }
+
+  std::optional<std::vector<ir::LabelRef>> Selector(const YAML::Node& node, const char* field,
+                                                    std::vector<ir::RequirementRef>* exprs) {
     if (!node.IsMap()) {
-      Invalid(node, fmt::format("{} must be a mapping with matchLabels, not {}", field, Describe(node)));
+      Invalid(node, fmt::format("{} must be a mapping with matchLabels and matchExpressions, not {}",
+                                field, Describe(node)));
       return std::nullopt;
     }
     std::vector<ir::LabelRef> labels;
@@ -457,12 +571,13 @@ class ValuesReader {
     for (auto it = node.begin(); it != node.end(); ++it) {
       const std::string key = it->first.IsScalar() ? it->first.Scalar() : "";
       if (key == "matchExpressions") {
-        Invalid(it->first, fmt::format("matchExpressions in {} is not supported; use matchLabels", field));
-        ok = false;
+        if (!Requirements(it->second, field, *exprs)) ok = false;
         continue;
       }
       if (key != "matchLabels") {
-        Invalid(it->first, fmt::format("unknown field '{}' in {}; expected matchLabels", Echo(key), field));
+        Invalid(it->first, fmt::format("unknown field '{}' in {}; expected matchLabels or "
+                                       "matchExpressions",
+                                       Echo(key), field));
         ok = false;
         continue;
       }
@@ -545,7 +660,8 @@ class ValuesReader {
     }
     peer.kind = PeerRef::Kind::kPods;
     if (pods) {
-      std::optional<std::vector<ir::LabelRef>> labels = Selector(*pods, "podSelector");
+      std::optional<std::vector<ir::LabelRef>> labels =
+          Selector(*pods, "podSelector", &peer.pod_exprs);
       if (!labels) return std::nullopt;
       peer.pod_labels = std::move(*labels);
     }
@@ -553,11 +669,12 @@ class ValuesReader {
       peer.ns = PeerRef::Namespace::kInstance;  // the policy's own namespace
       return peer;
     }
-    std::optional<std::vector<ir::LabelRef>> labels = Selector(*namespaces, "namespaceSelector");
+    std::optional<std::vector<ir::LabelRef>> labels =
+        Selector(*namespaces, "namespaceSelector", &peer.ns_exprs);
     if (!labels) return std::nullopt;
-    if (labels->empty()) {
+    if (labels->empty() && peer.ns_exprs.empty()) {
       peer.ns = PeerRef::Namespace::kAny;
-    } else if (labels->size() == 1 && (*labels)[0].key == kMetadataName) {
+    } else if (labels->size() == 1 && (*labels)[0].key == kMetadataName && peer.ns_exprs.empty()) {
       peer.ns = PeerRef::Namespace::kNamed;
       peer.ns_name = (*labels)[0].value;
       if (std::string error = CheckDns1123Label(peer.ns_name.literal); !error.empty()) {

@@ -12,6 +12,8 @@ decl
     | instanceDecl
     | dnsDecl
     | componentDecl
+    | importDecl
+    | entityDecl
     ;
 
 // param NAME: TYPE = VALUE;   (referred to as $NAME, so keywords are fine names)
@@ -21,6 +23,7 @@ paramName
     | 'egress' | 'except' | 'external' | 'flag' | 'from' | 'in' | 'ingress'
     | 'instance' | 'labels' | 'namespace' | 'namespaces' | 'note' | 'off'
     | 'param' | 'pods' | 'scope' | 'sctp' | 'tcp' | 'to' | 'udp' | 'when'
+    | 'import' | 'isolate' | 'kube_apiserver' | 'nodes' | 'policy' | 'as'
     ;
 paramDefault : value | peerList ;
 
@@ -45,12 +48,14 @@ dnsDecl
 componentDecl : 'component' name=IDENT ('when' condition)? '{' componentItem* '}' ;
 componentItem
     : 'labels' labelMap ';'?                            # componentLabels
-    | 'scope' (scopeInstance='instance' | scopeCluster='cluster') ';'  # componentScope
+    | 'scope' (scopeInstance='instance' | scopeCluster='cluster' | scopeNamespace='namespace') ';'  # componentScope
     | 'namespace' value ';'                             # componentNamespace
     | 'note' (noteIngress='ingress' | noteEgress='egress') STRING ';'  # componentNote
     | 'ingress' portList 'from' peerList ('when' condition)? ruleTail  # ingressRule
     | 'egress' portList 'to' peerList ('when' condition)? ruleTail     # egressRule
     | property                                          # componentProperty
+    | 'policy' value? ('when' condition)? ';'           # componentPolicy
+    | 'isolate' (isolateIngress='ingress' | isolateEgress='egress') ('when' condition)? ';'  # componentIsolate
     ;
 ruleTail : propertyBlock | ';' ;
 
@@ -58,7 +63,12 @@ propertyBlock : '{' property* '}' ;
 property : key=IDENT STRING ';' ;
 
 portList : portItem (',' portItem)* ;
-portItem : protocol? first=INT ('-' last=INT)? ;
+// A port: a number, a range, an int parameter ($p, $lo-$hi, 8000-$hi), or a
+// container port's name (https, "http-metrics").
+portItem
+    : protocol? (first=INT | firstParam=PARAM) ('-' (last=INT | lastParam=PARAM))?
+    | protocol? (portName=IDENT | portNameString=STRING)
+    ;
 protocol : 'tcp' | 'udp' | 'sctp' ;
 
 peerList : peer (',' peer)* ;
@@ -70,6 +80,10 @@ peer
     | 'pods' labelMap namespaceScope?                   # podsPeer
     | PARAM                                             # paramPeer
     | IDENT                                             # componentPeer
+    | 'kube_apiserver'                                  # kubeApiserverPeer
+    | 'nodes'                                           # nodesPeer
+    | product=IDENT '.' name=IDENT                      # qualifiedComponentPeer
+    | product=IDENT '.' 'instance'                      # qualifiedInstancePeer
     ;
 namespaceScope
     : 'in' 'any' 'namespace'                            # anyNamespace
@@ -78,7 +92,13 @@ namespaceScope
     ;
 
 labelMap : '{' (labelEntry (',' labelEntry)* ','?)? '}' ;
-labelEntry : key=STRING ':' value ;
+// "key": value, or (in the selectors of peers) a requirement:
+// "key": in ["a", "b"], "key": not in [...], "key": exists, "key": not exists.
+labelEntry
+    : key=STRING ':' value
+    | key=STRING ':' notIn='not'? 'in' '[' value (',' value)* ']'
+    | key=STRING ':' notExists='not'? exists=IDENT
+    ;
 
 value : STRING | INT | PARAM | boolLit ;
 boolLit : 'true' | 'false' ;
@@ -90,7 +110,16 @@ atomCondition
     : boolLit                                           # constantCondition
     | IDENT                                             # flagCondition
     | '(' condition ')'                                 # parenCondition
+    | product=IDENT '.' name=IDENT                      # qualifiedFlagCondition
     ;
+
+// import "common.netpol";   (relative to the importing file)
+// import "gateway.netpol" as gw;   (another product: its names are gw.NAME)
+importDecl : 'import' STRING ('as' alias=IDENT)? ';' ;
+
+// kube_apiserver = PEERS;   nodes = PEERS;   how targets without these
+// identities (k8s, calico) select them.
+entityDecl : (kubeApiserver='kube_apiserver' | nodes='nodes') '=' peerList ';' ;
 
 // Entry point for a peer list given on the command line (--set NAME=PEERS).
 peerListOnly : peerList EOF ;

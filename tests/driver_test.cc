@@ -127,7 +127,9 @@ TEST_CASE("--set errors are usage errors with exact messages") {
         "--set peers:1:1: error: unknown component 'kafak' (did you mean 'kafka'?) "
         "[unknown-component]\nkafak\n^~~~~\n");
   CHECK(err("peers=kafka,, anywhere") ==
-        "--set peers:1:7: error: unexpected ',' [syntax-error]\nkafka,, anywhere\n      ^\n");
+        "--set peers:1:7: error: unexpected ','; expected 'anywhere', 'cidr', 'external', "
+        "'instance', 'pods', 'kube_apiserver', 'nodes', a name or a parameter ($name) "
+        "[syntax-error]\nkafka,, anywhere\n      ^\n");
   CHECK(err("peers=$peers") ==
         "--set peers:1:1: error: a value given with --set or --values cannot refer to parameter "
         "'peers' [param-in-setting]\n$peers\n^~~~~~\n");

@@ -42,6 +42,7 @@ Update the expected files (then review the diff with git):
 import difflib
 import os
 import shlex
+import shutil
 import re
 import subprocess
 import sys
@@ -171,7 +172,10 @@ def fmt_problems(netpolc, case, root, extra, may_be_refused):
         problems.append(f"fmt is not idempotent (exit status {second.returncode}):\n"
                         f"{diff}{second.stderr}")
     with tempfile.TemporaryDirectory(dir=os.environ.get("TEST_TMPDIR")) as tmp:
-        formatted = os.path.join(tmp, os.path.basename(case))
+        # The case's folder is copied, so that the files it imports are
+        # found beside the formatted copy.
+        shutil.copytree(os.path.join(root, os.path.dirname(case)), os.path.join(tmp, "case"))
+        formatted = os.path.join(tmp, "case", os.path.basename(case))
         with open(formatted, "w", encoding="utf-8", errors="surrogateescape") as f:
             f.write(first.stdout)
         for target in ("k8s", "ir"):

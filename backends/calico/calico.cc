@@ -30,6 +30,12 @@
 //   IR). Without declared pod networks the block is written alone, with a
 //   warning at the rule (compiler/pod_networks.h). IPv4 and IPv6 CIDRs are
 //   not mixed in one rule.
+// - Selector requirements: `k in {...}`, `k not in {...}` (which, like
+//   Kubernetes' NotIn, matches endpoints without the label), `has(k)`,
+//   `!has(k)`.
+// - A named port in `ports` matches the destination endpoint's port of that
+//   name and protocol (a workload endpoint's ports are its pod's container
+//   ports); an address that is not a workload endpoint has no named port.
 // One IR rule becomes one Calico rule per peer and protocol.
 #include "backends/calico/calico.h"
 
@@ -37,6 +43,7 @@
 
 #include <map>
 
+#include "backends/entities.h"
 #include "backends/source_name.h"
 #include "backends/yaml_writer.h"
 #include "compiler/pod_networks.h"
@@ -58,11 +65,43 @@ std::string LabelsSelector(const std::vector<ir::Label>& labels, bool pods) {
   return out.empty() ? "all()" : out;
 }
 
+// The labels and requirements: `k in {'a', 'b'}`, `k not in {...}` (true
+// without the label, like NotIn), `has(k)`, `!has(k)`.
+std::string Selector(const std::vector<ir::Label>& labels,
+                     const std::vector<ir::Requirement>& requirements, bool pods) {
+  std::string out = LabelsSelector(labels, pods);
+  if (requirements.empty()) return out;
+  if (out == "all()") out.clear();
+  for (const ir::Requirement& r : requirements) {
+    if (!out.empty()) out += " && ";
+    switch (r.op) {
+      case ir::Requirement::Op::kIn:
+      case ir::Requirement::Op::kNotIn: {
+        out += r.key + (r.op == ir::Requirement::Op::kIn ? " in {" : " not in {");
+        for (size_t i = 0; i < r.values.size(); ++i) {
+          out += (i > 0 ? ", " : "") + Quote(r.values[i]);
+        }
+        out += "}";
+        break;
+      }
+      case ir::Requirement::Op::kExists:
+        out += "has(" + r.key + ")";
+        break;
+      case ir::Requirement::Op::kDoesNotExist:
+        out += "!has(" + r.key + ")";
+        break;
+    }
+  }
+  return out;
+}
+
 // Adds the criteria selecting `peer` to an entity rule (source/destination).
 void AddPeer(YamlNode& entity, const ir::Peer& peer, const std::string& policy_ns,
              const std::vector<std::string>& pod_networks) {
   switch (peer.kind) {
     case ir::Peer::Kind::kAnywhere:
+    case ir::Peer::Kind::kKubeApiserver:  // replaced by the declared peers (ExpandEntityPeers)
+    case ir::Peer::Kind::kNodes:
       return;
     case ir::Peer::Kind::kIpBlock: {
       entity.Add("nets", YamlNode::Seq()).Push(YamlNode::String(peer.cidr));
@@ -85,10 +124,11 @@ void AddPeer(YamlNode& entity, const ir::Peer& peer, const std::string& policy_n
           entity.Add("namespaceSelector", YamlNode::String("all()"));
           break;
         case ir::NamespaceMatch::kLabels:
-          entity.Add("namespaceSelector", YamlNode::String(LabelsSelector(peer.ns_labels, false)));
+          entity.Add("namespaceSelector",
+                     YamlNode::String(Selector(peer.ns_labels, peer.ns_exprs, false)));
           break;
       }
-      entity.Add("selector", YamlNode::String(LabelsSelector(peer.pod_labels, true)));
+      entity.Add("selector", YamlNode::String(Selector(peer.pod_labels, peer.pod_exprs, true)));
       return;
   }
 }
@@ -103,6 +143,11 @@ void AddRules(YamlNode& side, const std::vector<ir::PolicyRule>& rules, bool ing
   for (const ir::PolicyRule& rule : rules) {
     std::map<ir::Protocol, std::vector<ir::PortRange>> by_protocol;
     for (const ir::PortRange& r : rule.ports) by_protocol[r.protocol].push_back(r);
+    std::map<ir::Protocol, std::vector<std::string>> names_by_protocol;
+    for (const ir::NamedPort& p : rule.named_ports) {
+      names_by_protocol[p.protocol].push_back(p.name);
+      by_protocol[p.protocol];  // a rule per protocol, numbers or names
+    }
     std::vector<const ir::Peer*> peers;
     bool anywhere = false;
     for (const ir::Peer& peer : rule.peers) {
@@ -120,6 +165,7 @@ void AddRules(YamlNode& side, const std::vector<ir::PolicyRule>& rules, bool ing
         AddPeer(peer_entity, *peer, policy_ns, pod_networks);
         YamlNode ports = YamlNode::Seq();
         for (const ir::PortRange& r : ranges) ports.Push(PortValue(r));
+        for (const std::string& name : names_by_protocol[protocol]) ports.Push(YamlNode::String(name));
         if (ingress) {
           if (!peer_entity.empty()) node.Add("source", std::move(peer_entity));
           node.Add("destination", YamlNode::Map()).Add("ports", std::move(ports));
@@ -140,6 +186,15 @@ class CalicoBackend : public Backend {
   }
 
   bool Render(const Input& input, std::string& out, Diagnostics& diagnostics) const override {
+    // The API server and nodes have no identity here: the declared peers
+    // stand for them (or the rule is refused).
+    const ir::PolicySet* policies = input.policies;
+    std::optional<ir::PolicySet> expanded;
+    if (HasEntityPeers(*policies)) {
+      expanded = ExpandEntityPeers(input, name(), diagnostics);
+      if (!expanded) return false;
+      policies = &*expanded;
+    }
     const std::vector<std::string>& pod_networks = input.policies->pod_networks;
     if (pod_networks.empty()) {
       // Once, at the first rule writing address blocks; the others as notes.
@@ -160,9 +215,9 @@ class CalicoBackend : public Backend {
     out += "# Generated by netpolc from ";
     out += SourceNameForComment(input.source_name);
     out += ". Do not edit.\n";
-    const std::vector<ir::Policy>& policies = input.policies->policies;
-    AppendDocuments(policies.size(), out, [&](size_t index, std::string& text) {
-      const ir::Policy& policy = policies[index];
+    const std::vector<ir::Policy>& list = policies->policies;
+    AppendDocuments(list.size(), out, [&](size_t index, std::string& text) {
+      const ir::Policy& policy = list[index];
       if (!policy.isolate_ingress && !policy.isolate_egress) return;  // selects nothing
       YamlNode doc = YamlNode::Map();
       doc.Add("apiVersion", YamlNode::String("projectcalico.org/v3"));

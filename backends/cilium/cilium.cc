@@ -18,6 +18,11 @@
 //   lift the confinement in a CNP, while recent agents do lift it; with the
 //   explicit namespace requirement both readings select the same pods.
 // - Entities: `all` is every endpoint in or outside the cluster (`anywhere`);
+//   `kube-apiserver` the Kubernetes API server, in or outside the cluster;
+//   `host` the local node and `remote-node` every other node, and with them
+//   the pods on their host network, which have the node's identity
+//   (policy/language "Entities based"). The `kube_apiserver` and `nodes`
+//   peers are written with them.
 //   `world` every endpoint outside the cluster (layer3 "Entities Based":
 //   "all connectivity to outside of the cluster"), of both address families.
 // - CIDR rules (`fromCIDRSet` / `toCIDRSet`) match only peers that are not
@@ -38,6 +43,12 @@
 // - The DNS rule carries `rules: dns: [{matchPattern: "*"}]` on its single
 //   TCP/UDP ports so that Cilium's DNS proxy keeps name visibility (DNS L7
 //   rules do not support port ranges, so ranges are written without it).
+// - Selector requirements (matchExpressions In, NotIn, Exists,
+//   DoesNotExist) are those of Kubernetes label selectors; on namespace
+//   labels they use the key io.cilium.k8s.namespace.labels.<key>.
+// - Named ports: `port: "https"` in an ingress rule is resolved on the
+//   policy's own pods, as in Kubernetes; egress rules cannot use them
+//   exactly (see CheckNamedPorts).
 // - Pod labels that Cilium's default identity-relevant label filter drops
 //   (operations/performance/scalability/identity-relevant-labels) cannot be
 //   selected: they are reported as errors.
@@ -94,6 +105,23 @@ bool IgnoredByCilium(std::string_view key) {
 // Errors are collected, then reported in source order.
 using Pending = std::vector<std::pair<SourceLoc, std::string>>;
 
+// The entities of a rule's API-server and node peers: kube-apiserver; host
+// and remote-node (the local node and the others, host-network pods
+// included). Sorted, unique.
+std::vector<std::string> Entities(const ir::PolicyRule& rule) {
+  std::vector<std::string> out;
+  for (const ir::Peer& peer : rule.peers) {
+    if (peer.kind == ir::Peer::Kind::kKubeApiserver) out.push_back("kube-apiserver");
+    if (peer.kind == ir::Peer::Kind::kNodes) {
+      out.push_back("host");
+      out.push_back("remote-node");
+    }
+  }
+  std::sort(out.begin(), out.end());
+  out.erase(std::unique(out.begin(), out.end()), out.end());
+  return out;
+}
+
 std::vector<SourceLoc> LabelSources(const Input& input, const ir::Policy& policy,
                                     const ir::PolicyRule& rule) {
   if (rule.dns) return {input.module.dns.loc.valid() ? input.module.dns.loc : policy.loc};
@@ -123,8 +151,70 @@ bool CheckLabels(const Input& input, const ir::Policy& policy, std::set<SourceLo
           if (!IgnoredByCilium(label.key)) continue;
           for (SourceLoc loc : LabelSources(input, policy, rule)) report(loc, label.key);
         }
+        // A requirement on such a key would see no label at all: `not in`
+        // and `not exists` would match pods that carry it.
+        for (const ir::Requirement& requirement : peer.pod_exprs) {
+          if (!IgnoredByCilium(requirement.key)) continue;
+          for (SourceLoc loc : LabelSources(input, policy, rule)) report(loc, requirement.key);
+        }
       }
     }
+  }
+  return ok;
+}
+
+// Named ports. Cilium resolves a named port of an ingress rule on the pod the
+// policy selects (its own container ports), as Kubernetes does. In an egress
+// rule it resolves the name through one cluster-wide map from port names to
+// numbers, not through the destination pod's own ports: a name that two pods
+// give different numbers is not resolved (cilium/cilium#24779, #30003), and a
+// destination without a port of that name is still admitted on the number.
+// (Address blocks hold no pod, so a name beside them in an ingress rule is
+// exact: addresses outside the cluster have no named ports.)
+// The module rule written at `loc` in `component`, if any.
+const ir::Rule* SourceRule(const ir::Module& module, const std::string& component, SourceLoc loc) {
+  std::optional<uint32_t> index = module.FindComponent(component);
+  if (!index) return nullptr;
+  for (const ir::Rule& rule : module.components[*index].rules) {
+    if (rule.loc == loc) return &rule;
+  }
+  return nullptr;
+}
+
+bool CheckNamedPorts(const Input& input, const ir::Policy& policy, std::set<SourceLoc>& reported,
+                     Pending& pending) {
+  bool ok = true;
+  auto report = [&](const ir::PolicyRule& rule, const std::string& message) {
+    ok = false;
+    // The source rules that wrote port names (rules merged into this one may
+    // not have).
+    std::vector<SourceLoc> at;
+    for (SourceLoc loc : LabelSources(input, policy, rule)) {
+      const ir::Rule* source = SourceRule(input.module, policy.component, loc);
+      if (source == nullptr || !source->named_ports.empty()) at.push_back(loc);
+    }
+    if (at.empty()) at = LabelSources(input, policy, rule);
+    for (SourceLoc loc : at) {
+      if (reported.insert(loc).second) pending.emplace_back(loc, message);
+    }
+  };
+  auto names = [](const ir::PolicyRule& rule) {
+    std::string out;
+    for (const ir::NamedPort& p : rule.named_ports) {
+      if (!out.empty()) out += ", ";
+      out += fmt::format("{} {}", ir::ProtocolName(p.protocol), p.name);
+    }
+    return out;
+  };
+  for (const ir::PolicyRule& rule : policy.egress) {
+    if (rule.named_ports.empty()) continue;
+    report(rule, fmt::format(
+                     "the named port{} {} of an egress rule: Cilium resolves a port name in an "
+                     "egress rule through one cluster-wide map of port names, not through the "
+                     "destination pod's own container ports as Kubernetes does (a name that "
+                     "pods number differently is not resolved, and pods without the name are "
+                     "admitted on its number); write the port number instead",
+                     rule.named_ports.size() == 1 ? "" : "s", names(rule)));
   }
   return ok;
 }
@@ -153,11 +243,33 @@ YamlNode PodSelector(const std::vector<ir::Label>& pod_labels, const ir::Peer* p
     }
   }
   if (!labels.empty()) selector.Add("matchLabels", std::move(labels));
-  if (any_namespace) {
+  // Requirements on pod labels, then on namespace labels (through the
+  // identity labels io.cilium.k8s.namespace.labels.<key>).
+  std::vector<std::pair<std::string, const ir::Requirement*>> requirements;
+  if (peer != nullptr) {
+    for (const ir::Requirement& r : peer->pod_exprs) requirements.emplace_back(r.key, &r);
+    if (peer->ns_match == ir::NamespaceMatch::kLabels) {
+      for (const ir::Requirement& r : peer->ns_exprs) {
+        requirements.emplace_back(std::string(kNamespaceLabelPrefix) + r.key, &r);
+      }
+    }
+  }
+  if (any_namespace || !requirements.empty()) {
     YamlNode& expressions = selector.Add("matchExpressions", YamlNode::Seq());
-    YamlNode& requirement = expressions.Push(YamlNode::Map());
-    requirement.Add("key", YamlNode::String(kNamespaceKey));
-    requirement.Add("operator", YamlNode::String("Exists"));
+    for (const auto& [key, r] : requirements) {
+      YamlNode& node = expressions.Push(YamlNode::Map());
+      node.Add("key", YamlNode::String(key));
+      node.Add("operator", YamlNode::String(ir::RequirementOpName(r->op)));
+      if (r->op == ir::Requirement::Op::kIn || r->op == ir::Requirement::Op::kNotIn) {
+        YamlNode& values = node.Add("values", YamlNode::Seq());
+        for (const std::string& v : r->values) values.Push(YamlNode::String(v));
+      }
+    }
+    if (any_namespace) {
+      YamlNode& requirement = expressions.Push(YamlNode::Map());
+      requirement.Add("key", YamlNode::String(kNamespaceKey));
+      requirement.Add("operator", YamlNode::String("Exists"));
+    }
   }
   return selector;
 }
@@ -185,12 +297,19 @@ void AddPortEntries(YamlNode& to_ports, const std::vector<YamlNode>& ports, bool
   }
 }
 
-YamlNode ToPorts(const std::vector<ir::PortRange>& ranges, bool dns) {
+YamlNode ToPorts(const std::vector<ir::PortRange>& ranges, bool dns,
+                 const std::vector<ir::NamedPort>& named = {}) {
   std::vector<YamlNode> with_dns, plain;
   for (const ir::PortRange& r : ranges) {
     bool l7 = dns && r.first == r.last &&
               (r.protocol == ir::Protocol::kTcp || r.protocol == ir::Protocol::kUdp);
     (l7 ? with_dns : plain).push_back(PortNode(r.protocol, r.first, r.last));
+  }
+  for (const ir::NamedPort& p : named) {
+    YamlNode port = YamlNode::Map();
+    port.Add("port", YamlNode::String(p.name));
+    port.Add("protocol", YamlNode::String(ir::ProtocolName(p.protocol)));
+    plain.push_back(std::move(port));
   }
   YamlNode to_ports = YamlNode::Seq();
   AddPortEntries(to_ports, with_dns, true);
@@ -329,7 +448,7 @@ void AddRules(YamlNode& side, const std::vector<ir::PolicyRule>& rules, const Ke
       // `anywhere` subsumes the rule's other peers.
       YamlNode& node = side.Push(YamlNode::Map());
       node.Add(keys.entities, YamlNode::Seq()).Push(YamlNode::String("all"));
-      node.Add("toPorts", ToPorts(rule.ports, rule.dns));
+      node.Add("toPorts", ToPorts(rule.ports, rule.dns, rule.named_ports));
       continue;
     }
     // The DNS rule admitting both whole families is `world` on its ports.
@@ -350,22 +469,30 @@ void AddRules(YamlNode& side, const std::vector<ir::PolicyRule>& rules, const Ke
     if (!endpoints.empty()) {
       YamlNode& node = side.Push(YamlNode::Map());
       node.Add(keys.endpoints, std::move(endpoints));
-      node.Add("toPorts", ToPorts(rule.ports, rule.dns));
+      node.Add("toPorts", ToPorts(rule.ports, rule.dns, rule.named_ports));
     }
     if (!blocks.empty()) {
       YamlNode& node = side.Push(YamlNode::Map());
       node.Add(keys.cidr_set, std::move(blocks));
-      node.Add("toPorts", ToPorts(rule.ports, rule.dns));
+      node.Add("toPorts", ToPorts(rule.ports, rule.dns, rule.named_ports));
     }
-    if (!families.empty() && !family_ports.empty()) {
+    // `world` carries numbered ports only: the rule's named ports stay with
+    // its whole-family CIDR sets.
+    if (!families.empty() && (!family_ports.empty() || !rule.named_ports.empty())) {
       YamlNode& node = side.Push(YamlNode::Map());
       node.Add(keys.cidr_set, std::move(families));
-      node.Add("toPorts", ToPorts(family_ports, false));
+      node.Add("toPorts", ToPorts(family_ports, false, rule.named_ports));
     }
     if (dns_world) {
       YamlNode& node = side.Push(YamlNode::Map());
       node.Add(keys.entities, YamlNode::Seq()).Push(YamlNode::String("world"));
       node.Add("toPorts", ToPorts(rule.ports, rule.dns));
+    }
+    if (std::vector<std::string> names = Entities(rule); !names.empty()) {
+      YamlNode& node = side.Push(YamlNode::Map());
+      YamlNode& entities = node.Add(keys.entities, YamlNode::Seq());
+      for (const std::string& e : names) entities.Push(YamlNode::String(e));
+      node.Add("toPorts", ToPorts(rule.ports, rule.dns, rule.named_ports));
     }
   }
   if (!world_ports.empty()) {
@@ -390,6 +517,7 @@ class CiliumBackend : public Backend {
     for (const ir::Policy& policy : input.policies->policies) {
       if (!policy.isolate_ingress && !policy.isolate_egress) continue;  // selects nothing
       ok = CheckLabels(input, policy, reported, pending) && ok;
+      ok = CheckNamedPorts(input, policy, reported, pending) && ok;
       if (!ok) continue;
 
       YamlNode doc = YamlNode::Map();

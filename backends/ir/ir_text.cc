@@ -16,6 +16,25 @@ std::string Labels(const std::vector<ir::Label>& labels) {
   return out + "}";
 }
 
+// Labels then requirements: "{app=x, tier In (a, b), debug DoesNotExist}".
+std::string Selector(const std::vector<ir::Label>& labels,
+                     const std::vector<ir::Requirement>& requirements) {
+  std::string out = Labels(labels);
+  if (requirements.empty()) return out;
+  out.pop_back();
+  for (size_t i = 0; i < requirements.size(); ++i) {
+    const ir::Requirement& r = requirements[i];
+    if (!labels.empty() || i > 0) out += ", ";
+    out += r.key + " " + std::string(ir::RequirementOpName(r.op));
+    if (!r.values.empty()) {
+      out += " (";
+      for (size_t v = 0; v < r.values.size(); ++v) out += (v > 0 ? ", " : "") + r.values[v];
+      out += ")";
+    }
+  }
+  return out + "}";
+}
+
 std::string PeerText(const ir::Peer& peer) {
   switch (peer.kind) {
     case ir::Peer::Kind::kAnywhere:
@@ -26,16 +45,21 @@ std::string PeerText(const ir::Peer& peer) {
       return out;
     }
     case ir::Peer::Kind::kPods: {
-      std::string out = "pods " + Labels(peer.pod_labels);
+      std::string out = "pods " + Selector(peer.pod_labels, peer.pod_exprs);
       switch (peer.ns_match) {
         case ir::NamespaceMatch::kNamed:
           return out + " in namespace " + peer.ns;
         case ir::NamespaceMatch::kAny:
           return out + " in any namespace";
         case ir::NamespaceMatch::kLabels:
-          return out + " in namespaces " + Labels(peer.ns_labels);
+          return out + " in namespaces " + Selector(peer.ns_labels, peer.ns_exprs);
       }
+      return out;
     }
+    case ir::Peer::Kind::kKubeApiserver:
+      return "kube-apiserver";
+    case ir::Peer::Kind::kNodes:
+      return "nodes";
   }
   return {};
 }
@@ -53,7 +77,12 @@ std::string PortsText(const std::vector<ir::PortRange>& ports) {
 void WriteRules(std::string& out, const char* direction, const char* preposition,
                 const std::vector<ir::PolicyRule>& rules) {
   for (const ir::PolicyRule& rule : rules) {
-    out += fmt::format("  {} {}{}\n", direction, PortsText(rule.ports), rule.dns ? " (dns)" : "");
+    std::string ports = PortsText(rule.ports);
+    for (const ir::NamedPort& named : rule.named_ports) {
+      ports += fmt::format("{}{} {} (named)", ports.empty() ? "" : ", ",
+                           ir::ProtocolName(named.protocol), named.name);
+    }
+    out += fmt::format("  {} {}{}\n", direction, ports, rule.dns ? " (dns)" : "");
     for (const ir::Peer& peer : rule.peers) {
       out += fmt::format("    {} {}\n", preposition, PeerText(peer));
     }
@@ -87,6 +116,14 @@ class IrTextBackend : public Backend {
                          policy.isolate_egress ? " egress" : "");
       WriteRules(out, "ingress", "from", policy.ingress);
       WriteRules(out, "egress", "to", policy.egress);
+    }
+    // What targets without these identities write for them.
+    for (const auto& [name, peers] :
+         {std::pair{"kube-apiserver", &input.policies->kube_apiserver_peers},
+          std::pair{"nodes", &input.policies->nodes_peers}}) {
+      if (!peers->has_value()) continue;
+      out += fmt::format("{} elsewhere\n", name);
+      for (const ir::Peer& peer : **peers) out += fmt::format("  is {}\n", PeerText(peer));
     }
     return true;
   }

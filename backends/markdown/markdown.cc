@@ -14,6 +14,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <deque>
 #include <map>
 #include <optional>
 #include <string_view>
@@ -115,18 +116,37 @@ class Renderer {
     }
     for (size_t i = 0; i < module.components.size(); ++i) {
       if (!enabled_[i]) continue;
-      // As in the policies (Instantiate): a component with rules has a
-      // policy, which isolates its ingress, and its egress when it has egress
-      // rules, whether or not they hold in the configuration.
+      // As in the policies (Instantiate): a component's policy isolates a
+      // side as its `isolate` item says, or when it has rules of that
+      // direction; `policy when` and `isolate ... when` make that depend on
+      // the configuration, and the rows of such a side say so.
       Block block;
       block.component = &module.components[i];
-      if (block.component->rules.empty()) continue;
-      block.isolated[1] = block.component->has_egress();
+      const ir::Component& c = *block.component;
+      ir::Condition sides[2] = {ir::SideCondition(c, Direction::kIngress),
+                                ir::SideCondition(c, Direction::kEgress)};
+      block.isolated[0] = c.isolate_ingress.has_value() || c.has_ingress();
+      block.isolated[1] = c.isolate_egress.has_value() || c.has_egress();
+      for (size_t d = 0; d < 2; ++d) {
+        if (!input.all_configurations && !sides[d].Evaluate(input.config.flags)) {
+          block.isolated[d] = false;
+        }
+      }
+      if (!block.isolated[0] && !block.isolated[1]) continue;
       for (const ir::Rule& rule : block.component->rules) {
         if (!input_.all_configurations && !rule.when.Evaluate(input_.config.flags)) continue;
         size_t d = Index(rule.direction);
+        if (!block.isolated[d]) continue;  // not in force: the side admits everything
         if (AdmitsEverything(rule)) block.any[d] = true;
-        AddRows(rule, block.rows[d]);
+        if (sides[d].always()) {
+          AddRows(rule, block.rows[d]);
+        } else {
+          // Rows point at their rule: the combined rule lives as long as
+          // the renderer.
+          in_force_.push_back(rule);
+          in_force_.back().when = ir::AndConditions(sides[d], rule.when);
+          AddRows(in_force_.back(), block.rows[d]);
+        }
       }
       blocks_.push_back(std::move(block));
     }
@@ -310,29 +330,83 @@ class Renderer {
     return false;
   }
 
+  // One end of a port from a parameter: its value in the configuration, or
+  // `$name` when it has none.
+  std::optional<uint16_t> PortEnd(const ir::ValueRef& v, std::string& text) const {
+    if (v.kind == ir::ValueRef::Kind::kLiteral) {
+      text = v.literal;
+      int64_t n = v.literal.size() > 6 ? 0 : std::stoll(v.literal.empty() ? "0" : v.literal);
+      if (n >= 1 && n <= 65535) return static_cast<uint16_t>(n);
+      return std::nullopt;
+    }
+    const std::vector<ir::Param>& params = input_.module.params;
+    const std::vector<ir::ParamValue>& values = input_.config.params;
+    text = "$" + (v.param < params.size() ? params[v.param].name : std::string());
+    if (v.param >= values.size() || values[v.param].missing) return std::nullopt;
+    int64_t n = values[v.param].integer;
+    text = std::to_string(n);
+    if (n >= 1 && n <= 65535) return static_cast<uint16_t>(n);
+    return std::nullopt;
+  }
+
+  // The ports of each protocol of a rule, as the Port cell and as words:
+  // numbers and ranges (from literals and parameters with values), then
+  // `$param` for parameters without a value, then container port names.
+  std::map<ir::Protocol, std::pair<std::string, std::string>> PortCells(const ir::Rule& rule) const {
+    std::vector<ir::PortRange> numbered = rule.ports;
+    std::map<ir::Protocol, std::vector<std::string>> extra;
+    for (const ir::PortRef& ref : rule.port_refs) {
+      std::string first, last;
+      std::optional<uint16_t> a = PortEnd(ref.first, first), b = PortEnd(ref.last, last);
+      if (a && b && *a <= *b) {
+        numbered.push_back({ref.protocol, *a, *b});
+      } else {
+        extra[ref.protocol].push_back(first == last ? first : first + "-" + last);
+      }
+    }
+    for (const ir::NamedPort& p : rule.named_ports) extra[p.protocol].push_back(p.name);
+    std::map<ir::Protocol, std::vector<ir::PortRange>> by_protocol;
+    for (const ir::PortRange& r : SortedPorts(numbered)) by_protocol[r.protocol].push_back(r);
+    for (const auto& [protocol, items] : extra) by_protocol[protocol];
+    std::map<ir::Protocol, std::pair<std::string, std::string>> cells;
+    for (const auto& [protocol, ranges] : by_protocol) {
+      const std::vector<std::string>& more = extra[protocol];
+      if (more.empty()) {
+        cells[protocol] = {PortsText(ranges), PortWords(ranges)};
+        continue;
+      }
+      std::vector<std::string> items;
+      for (const ir::PortRange& r : ranges) items.push_back(PortText(r));
+      items.insert(items.end(), more.begin(), more.end());
+      std::string text;
+      for (const std::string& item : items) text += (text.empty() ? "" : ", ") + item;
+      bool several = items.size() > 1 || (ranges.size() == 1 && ranges[0].first != ranges[0].last);
+      cells[protocol] = {text, (several ? "ports " : "port ") + JoinList(items, "and")};
+    }
+    return cells;
+  }
+
   // One row per protocol of the rule (ports are sorted by protocol first).
   void AddRows(const ir::Rule& rule, std::vector<Row>& rows) const {
     PeerWording::Words words = wording_.Word(rule);
-    if (words.empty || rule.ports.empty()) return;  // admits nothing, as in the policies
+    if (words.empty || (rule.ports.empty() && rule.port_refs.empty() && rule.named_ports.empty())) {
+      return;  // admits nothing, as in the policies
+    }
     std::string enabled = ConditionText(input_.module, rule.when);
     bool conditional = enabled != "Always";
-    std::vector<ir::PortRange> ports = SortedPorts(rule.ports);
-    for (size_t begin = 0; begin < ports.size();) {
-      size_t end = begin;
-      while (end < ports.size() && ports[end].protocol == ports[begin].protocol) ++end;
-      std::vector<ir::PortRange> ranges(ports.begin() + static_cast<std::ptrdiff_t>(begin),
-                                        ports.begin() + static_cast<std::ptrdiff_t>(end));
+    for (const auto& [protocol, cell] : PortCells(rule)) {
       Row row;
       row.rule = &rule;
-      row.type = std::string(ir::ProtocolName(ports[begin].protocol));
+      row.type = std::string(ir::ProtocolName(protocol));
       row.peers = rule.direction == Direction::kIngress ? words.origin : words.destination;
       row.pod_label = words.pod_label;
-      row.port = PortsText(ranges);
-      row.port_words = PortWords(ranges);
+      // A rule's `port_doc` words its ports ("User Supplied"), in the Port
+      // cell and wherever the layout says the ports.
+      row.port = rule.port_doc.empty() ? cell.first : rule.port_doc;
+      row.port_words = rule.port_doc.empty() ? cell.second : rule.port_doc;
       row.enabled = enabled;
       row.conditional = conditional;
       rows.push_back(std::move(row));
-      begin = end;
     }
   }
 
@@ -340,6 +414,7 @@ class Renderer {
   const Layout& layout_;
   std::vector<bool> enabled_;
   PeerWording wording_;
+  std::deque<ir::Rule> in_force_;  // rules with their side's condition
   std::vector<Block> blocks_;
 };
 

@@ -195,6 +195,32 @@ std::string PeerWording::LabelList(const std::vector<ir::LabelRef>& labels) cons
   return out;
 }
 
+// Labels and requirements in kubectl's selector syntax:
+// `app=x,tier in (a,b),tier notin (c),debug,!debug`.
+std::string PeerWording::SelectorText(const std::vector<ir::LabelRef>& labels,
+                                      const std::vector<ir::RequirementRef>& requirements) const {
+  std::string out = LabelList(labels);
+  for (const ir::RequirementRef& r : requirements) {
+    if (!out.empty()) out += ',';
+    switch (r.op) {
+      case ir::Requirement::Op::kIn:
+      case ir::Requirement::Op::kNotIn: {
+        out += r.key + (r.op == ir::Requirement::Op::kIn ? " in (" : " notin (");
+        for (size_t i = 0; i < r.values.size(); ++i) out += (i > 0 ? "," : "") + Resolve(r.values[i]);
+        out += ")";
+        break;
+      }
+      case ir::Requirement::Op::kExists:
+        out += r.key;
+        break;
+      case ir::Requirement::Op::kDoesNotExist:
+        out += "!" + r.key;
+        break;
+    }
+  }
+  return out;
+}
+
 std::string PeerWording::InstancePhrase() const {
   if (module_.instance.name.empty()) return "any pod in the instance";
   return "any pod in " + module_.instance.name + " instance";
@@ -205,6 +231,12 @@ std::string PeerWording::PeerPhrase(const ir::PeerRef& peer) const {
     case ir::PeerRef::Kind::kAnywhere:
       return "anywhere";
     case ir::PeerRef::Kind::kInstance:
+      if (peer.product != 0) {
+        // The instance of a product imported `as NAME`.
+        const ir::Instance& instance = module_.InstanceOf(peer.product);
+        if (!instance.name.empty()) return "any pod in " + instance.name + " instance";
+        return "any pod in the " + module_.products[peer.product - 1].name + " instance";
+      }
       return InstancePhrase();
     case ir::PeerRef::Kind::kExternal:
       return "any address outside the cluster";
@@ -218,9 +250,9 @@ std::string PeerWording::PeerPhrase(const ir::PeerRef& peer) const {
       return out;
     }
     case ir::PeerRef::Kind::kPods: {
-      std::string out = peer.pod_labels.empty()
+      std::string out = peer.pod_labels.empty() && peer.pod_exprs.empty()
                             ? std::string("any pod")
-                            : "pods labelled `" + LabelList(peer.pod_labels) + "`";
+                            : "pods labelled `" + SelectorText(peer.pod_labels, peer.pod_exprs) + "`";
       switch (peer.ns) {
         case ir::PeerRef::Namespace::kInstance:
           break;  // the instance's namespace, where the policies are
@@ -231,8 +263,9 @@ std::string PeerWording::PeerPhrase(const ir::PeerRef& peer) const {
           out += " in namespace `" + Resolve(peer.ns_name) + "`";
           break;
         case ir::PeerRef::Namespace::kLabels:
-          out += peer.ns_labels.empty() ? std::string(" in any namespace")
-                                        : " in namespaces labelled `" + LabelList(peer.ns_labels) + "`";
+          out += peer.ns_labels.empty() && peer.ns_exprs.empty()
+                     ? std::string(" in any namespace")
+                     : " in namespaces labelled `" + SelectorText(peer.ns_labels, peer.ns_exprs) + "`";
           break;
       }
       return out;
@@ -240,6 +273,10 @@ std::string PeerWording::PeerPhrase(const ir::PeerRef& peer) const {
     case ir::PeerRef::Kind::kComponent:
     case ir::PeerRef::Kind::kParam:
       break;  // handled by Word
+    case ir::PeerRef::Kind::kKubeApiserver:
+      return "the Kubernetes API server";
+    case ir::PeerRef::Kind::kNodes:
+      return "cluster nodes and host-network pods";
   }
   return {};
 }
@@ -278,11 +315,15 @@ PeerWording::Words PeerWording::Word(const ir::Rule& rule) const {
         break;
       case ir::PeerRef::Kind::kPods:
         phrases.push_back(PeerPhrase(*peer));
-        if (!peer->pod_labels.empty()) labels.push_back(LabelList(peer->pod_labels));
+        if (!peer->pod_labels.empty() || !peer->pod_exprs.empty()) {
+          labels.push_back(SelectorText(peer->pod_labels, peer->pod_exprs));
+        }
         break;
       case ir::PeerRef::Kind::kInstance:
         phrases.push_back(PeerPhrase(*peer));
-        if (!module_.instance.labels.empty()) labels.push_back(LabelList(module_.instance.labels));
+        if (!module_.InstanceOf(peer->product).labels.empty()) {
+          labels.push_back(LabelList(module_.InstanceOf(peer->product).labels));
+        }
         break;
       default:
         phrases.push_back(PeerPhrase(*peer));

@@ -55,6 +55,8 @@ class PeerWording {
   std::string Resolve(const ir::ValueRef& value) const;
   std::string PeerPhrase(const ir::PeerRef& peer) const;
   std::string LabelList(const std::vector<ir::LabelRef>& labels) const;
+  std::string SelectorText(const std::vector<ir::LabelRef>& labels,
+                           const std::vector<ir::RequirementRef>& requirements) const;
   std::string InstancePhrase() const;
 
   const ir::Module& module_;

@@ -320,9 +320,15 @@ std::string RandomModule(std::mt19937& rng, int components, int flags) {
     out << "  labels { \"app\": \"c" << c << "\", \"tier\": \"" << (pick(2) ? "a" : "b") << "\"";
     if (pick(4) == 0) out << ", \"role\": \"dns\"";
     out << " }\n";
-    int scope = pick(5);
+    int scope = pick(6);
     if (scope == 0) out << "  scope cluster;\n  namespace \"ops\";\n";
     if (scope == 1) out << "  namespace \"ns2\";\n";
+    if (scope == 2) out << "  scope namespace;\n";
+    // Policy deployment and per-side isolation under conditions: a side
+    // that no policy isolates admits everything.
+    if (pick(5) == 0) out << "  policy" << condition() << ";\n";
+    if (pick(6) == 0) out << "  isolate ingress" << condition() << ";\n";
+    if (pick(4) == 0) out << "  isolate egress" << condition() << ";\n";
     int rules = pick(5);
     for (int r = 0; r < rules; ++r) {
       bool ingress = pick(2);

@@ -127,6 +127,20 @@ class Checker {
 
   // --- Egress without ingress, ingress without egress ------------------------
 
+  // Whether a rule of (c, d) on named ports may admit `other`: the model does
+  // not know which numbers the names stand for, so a finding that such a
+  // rule could contradict is not reported.
+  bool NamedPortsMayAdmit(uint32_t c, Direction d, uint32_t other) const {
+    for (uint32_t id : m_.RulesOf(c, d)) {
+      const RuleInfo& r = m_.rule(id);
+      if (r.named_ports.empty() || r.active == Bdd::kFalse) continue;
+      for (const Term& term : r.terms) {
+        if (m_.TermSelects(term, Endpoint::Component(other))) return true;
+      }
+    }
+    return false;
+  }
+
   void BlockedEgress() {
     for (uint32_t a = 0; a < m_.component_count(); ++a) {
       for (uint32_t id : m_.RulesOf(a, Direction::kEgress)) {
@@ -137,6 +151,7 @@ class Checker {
           if (!term.is_explicit) continue;
           for (uint32_t b : m_.TermTargets(term)) {
             if (!m_.IngressIsolated(b)) continue;
+            if (NamedPortsMayAdmit(b, Direction::kIngress, a)) continue;
             Ref applies = b_.And(b_.And(rule.active, term.guard), m_.Enabled(b));
             if (applies == Bdd::kFalse) continue;
             std::map<Ref, std::vector<ir::PortRange>> blocked;
@@ -168,6 +183,7 @@ class Checker {
           if (!term.is_explicit) continue;
           for (uint32_t a : m_.TermTargets(term)) {
             if (!m_.EgressIsolated(a)) continue;
+            if (NamedPortsMayAdmit(a, Direction::kEgress, b)) continue;
             Ref applies = b_.And(b_.And(rule.active, term.guard), m_.Enabled(a));
             if (applies == Bdd::kFalse) continue;
             std::map<Ref, std::vector<ir::PortRange>> blocked;
@@ -572,6 +588,9 @@ class Checker {
     for (const ir::Component& c : module.components) {
       mark(c.when);
       for (const ir::Rule& r : c.rules) mark(r.when);
+      mark(c.policy_when);
+      if (c.isolate_ingress) mark(*c.isolate_ingress);
+      if (c.isolate_egress) mark(*c.isolate_egress);
     }
     for (size_t i = 0; i < module.flags.size(); ++i) {
       if (!used[i]) Emit(DiagnosticKind::kUnusedFlag, module.flags[i].loc, "", module.flags[i].name);
@@ -593,19 +612,49 @@ class Checker {
         labels(p.pod_labels);
         labels(p.ns_labels);
         if (p.ns == ir::PeerRef::Namespace::kNamed) value(p.ns_name);
+        for (const auto* exprs : {&p.pod_exprs, &p.ns_exprs}) {
+          for (const ir::RequirementRef& r : *exprs) {
+            for (const ir::ValueRef& v : r.values) value(v);
+          }
+        }
+      }
+    };
+    auto ports = [&](const std::vector<ir::PortRef>& list) {
+      for (const ir::PortRef& p : list) {
+        value(p.first);
+        value(p.last);
       }
     };
     if (module.instance.ns) value(*module.instance.ns);
     if (module.instance.prefix) value(*module.instance.prefix);
     labels(module.instance.labels);
+    for (const ir::Module::Product& product : module.products) {
+      if (product.instance.ns) value(*product.instance.ns);
+      if (product.instance.prefix) value(*product.instance.prefix);
+      labels(product.instance.labels);
+    }
     peers(module.dns.peers);
+    peers(module.kube_apiserver.peers);
+    peers(module.nodes.peers);
     for (const ir::Component& c : module.components) {
       labels(c.labels);
       if (c.ns) value(*c.ns);
       for (const ir::Rule& r : c.rules) peers(r.peers);
+      // {param} in a policy-name template.
+      for (size_t k = c.policy_name.find('{'); k != std::string::npos;
+           k = c.policy_name.find('{', k + 1)) {
+        size_t close = c.policy_name.find('}', k);
+        if (close == std::string::npos) break;
+        std::optional<uint32_t> param = module.FindParam(c.policy_name.substr(k + 1, close - k - 1));
+        if (param) used[*param] = true;
+      }
     }
     // The pod networks are used by every address block (and by the targets).
     if (std::optional<uint32_t> pod_networks = PodNetworksParam(module)) used[*pod_networks] = true;
+    ports(module.dns.port_refs);
+    for (const ir::Component& c : module.components) {
+      for (const ir::Rule& r : c.rules) ports(r.port_refs);
+    }
     for (size_t i = 0; i < module.params.size(); ++i) {
       if (!used[i]) Emit(DiagnosticKind::kUnusedParam, module.params[i].loc, "", module.params[i].name);
     }

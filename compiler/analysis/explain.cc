@@ -16,10 +16,22 @@ SideExplanation ExplainSide(Model& model, const Endpoint& owner, const Endpoint&
   side.restricted = direction == ir::Direction::kIngress ? model.IngressIsolated(c)
                                                          : model.EgressIsolated(c);
   if (!side.restricted) return side;
+  side.isolated = direction == ir::Direction::kIngress ? model.IngressIsolation(c)
+                                                       : model.EgressIsolation(c);
   const std::vector<uint32_t>& at_port = model.RulesAt(c, direction, protocol, port);
   for (uint32_t id : model.RulesOf(c, direction)) {
     bool on_port = std::find(at_port.begin(), at_port.end(), id) != at_port.end();
     Ref admits = model.RuleAdmits(id, other);
+    const std::vector<ir::NamedPort>& named = model.rule(id).named_ports;
+    bool named_here = std::any_of(named.begin(), named.end(), [&](const ir::NamedPort& n) {
+      return n.protocol == protocol;
+    });
+    if (!on_port && named_here && admits != Bdd::kFalse) {
+      // The number of a named port is the receiving pod's container port,
+      // which the model does not know: say so rather than guess.
+      side.rules.push_back({id, RuleVerdict::Kind::kNamedPort, Bdd::kFalse});
+      continue;
+    }
     if (on_port) {
       if (admits != Bdd::kFalse) {
         side.rules.push_back({id, RuleVerdict::Kind::kAllows, bdd.And(model.rule(id).when, admits)});
@@ -120,13 +132,19 @@ std::string RenderExplanation(Model& model, const Explanation& e, const SourceMa
       return;
     }
     if (!s.restricted) {
-      out += fmt::format("not restricted ({} has no {} rules)\n", name, what);
+      bool has_rules = !model.RulesOf(owner.component, direction).empty();
+      out += has_rules ? fmt::format("not restricted (no policy isolates the {} of {})\n", what, name)
+                       : fmt::format("not restricted ({} has no {} rules)\n", name, what);
       return;
     }
     if (s.allows == Bdd::kFalse) {
       out += "blocked " + bdd.Describe(Bdd::kTrue) + "\n";
     } else {
       out += "allowed " + bdd.Describe(s.allows) + "\n";
+    }
+    if (s.isolated != Bdd::kTrue) {
+      out += fmt::format("  not restricted {}: no policy isolates the {} of {} then\n",
+                         bdd.Describe(bdd.Not(s.isolated)), what, name);
     }
     if (s.rules.empty()) {
       out += fmt::format("  no {} rule of {} is on {} {} or names {}\n", what, name,
@@ -167,6 +185,20 @@ std::string RenderExplanation(Model& model, const Explanation& e, const SourceMa
         case RuleVerdict::Kind::kPeerOnly:
           out += fmt::format("    names {}, but only on {}\n", other, PortsText(r.ports));
           break;
+        case RuleVerdict::Kind::kNamedPort: {
+          std::string names;
+          size_t count = 0;
+          for (const ir::NamedPort& n : r.named_ports) {
+            if (n.protocol != e.protocol) continue;
+            names += (names.empty() ? "" : ", ") + n.name;
+            ++count;
+          }
+          out += fmt::format("    admits {} on the named port{} {} ({}), whose number is the "
+                             "receiving pod's container port of that name: not known here, so not "
+                             "counted\n",
+                             other, count == 1 ? "" : "s", names, ir::ProtocolName(e.protocol));
+          break;
+        }
       }
     }
   };

@@ -15,6 +15,7 @@ struct RuleVerdict {
     kAllows,    // on the port and names the other end: allows it when `when`
     kPortOnly,  // on the port, but does not name the other end
     kPeerOnly,  // names the other end, on other ports
+    kNamedPort,  // admits the other end on named ports of the protocol (not resolved)
   };
   uint32_t rule = 0;
   Kind kind = Kind::kAllows;
@@ -25,6 +26,9 @@ struct SideExplanation {
   bool restricted = false;      // a policy isolates this side
   Ref allows = Bdd::kTrue;      // when this side allows the connection
   std::vector<RuleVerdict> rules;  // in rule order (the DNS rule last)
+  // When a policy isolates this side (`policy when`, `isolate ... when`):
+  // elsewhere it admits everything.
+  Ref isolated = Bdd::kTrue;
 };
 
 struct Explanation {

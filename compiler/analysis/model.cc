@@ -23,6 +23,34 @@ std::string LabelsText(const std::vector<ir::Label>& labels) {
   return out + "}";
 }
 
+// Labels and requirements: "{app=x, tier in (a, b), debug notin (1), !y, z}".
+std::string SelectorText(const std::vector<ir::Label>& labels,
+                         const std::vector<ir::Requirement>& requirements) {
+  std::string out = LabelsText(labels);
+  if (requirements.empty()) return out;
+  out.pop_back();
+  for (size_t i = 0; i < requirements.size(); ++i) {
+    const ir::Requirement& r = requirements[i];
+    if (!labels.empty() || i > 0) out += ", ";
+    switch (r.op) {
+      case ir::Requirement::Op::kIn:
+      case ir::Requirement::Op::kNotIn: {
+        out += r.key + (r.op == ir::Requirement::Op::kIn ? " in (" : " notin (");
+        for (size_t v = 0; v < r.values.size(); ++v) out += (v > 0 ? ", " : "") + r.values[v];
+        out += ")";
+        break;
+      }
+      case ir::Requirement::Op::kExists:
+        out += r.key;
+        break;
+      case ir::Requirement::Op::kDoesNotExist:
+        out += "!" + r.key;
+        break;
+    }
+  }
+  return out + "}";
+}
+
 std::optional<Cidr> ParseBlock(const std::string& text) {
   std::string error;
   return ParseCidr(text, error);
@@ -114,16 +142,21 @@ std::string PeerText(const ir::Peer& peer) {
       return out;
     }
     case ir::Peer::Kind::kPods: {
-      std::string out = "pods " + LabelsText(peer.pod_labels);
+      std::string out = "pods " + SelectorText(peer.pod_labels, peer.pod_exprs);
       switch (peer.ns_match) {
         case ir::NamespaceMatch::kNamed:
           return out + " in namespace " + peer.ns;
         case ir::NamespaceMatch::kAny:
           return out + " in any namespace";
         case ir::NamespaceMatch::kLabels:
-          return out + " in namespaces " + LabelsText(peer.ns_labels);
+          return out + " in namespaces " + SelectorText(peer.ns_labels, peer.ns_exprs);
       }
+      return out;
     }
+    case ir::Peer::Kind::kKubeApiserver:
+      return "kube_apiserver";
+    case ir::Peer::Kind::kNodes:
+      return "nodes";
   }
   return {};
 }
@@ -131,6 +164,9 @@ std::string PeerText(const ir::Peer& peer) {
 bool PeerCovers(const ir::Peer& outer, const ir::Peer& inner) {
   if (outer.kind == ir::Peer::Kind::kAnywhere) return true;
   if (inner.kind == ir::Peer::Kind::kAnywhere || outer.kind != inner.kind) return false;
+  if (outer.kind == ir::Peer::Kind::kKubeApiserver || outer.kind == ir::Peer::Kind::kNodes) {
+    return true;  // the same entity
+  }
   if (outer.kind == ir::Peer::Kind::kIpBlock) {
     std::optional<Cidr> o = ParseBlock(outer.cidr), i = ParseBlock(inner.cidr);
     if (!o || !i || !BlockContains(*o, *i)) return false;
@@ -148,9 +184,18 @@ bool PeerCovers(const ir::Peer& outer, const ir::Peer& inner) {
     }
     return true;
   }
-  // Pods: fewer required labels select more pods.
+  // Pods: fewer required labels select more pods. Requirements: those of
+  // `outer` must be among those of `inner` (sound, not complete).
   if (!std::includes(inner.pod_labels.begin(), inner.pod_labels.end(), outer.pod_labels.begin(),
-                     outer.pod_labels.end())) {
+                     outer.pod_labels.end()) ||
+      !std::includes(inner.pod_exprs.begin(), inner.pod_exprs.end(), outer.pod_exprs.begin(),
+                     outer.pod_exprs.end())) {
+    return false;
+  }
+  if (outer.ns_match == ir::NamespaceMatch::kLabels && !outer.ns_exprs.empty() &&
+      (inner.ns_match != ir::NamespaceMatch::kLabels ||
+       !std::includes(inner.ns_exprs.begin(), inner.ns_exprs.end(), outer.ns_exprs.begin(),
+                      outer.ns_exprs.end()))) {
     return false;
   }
   switch (outer.ns_match) {
@@ -236,6 +281,9 @@ Model::Model(const ir::Module& module, const ir::Config& config, Bdd& bdd,
   for (uint32_t i = 0; i < n; ++i) {
     const ir::Component& c = module_.components[i];
     enabled_[i] = ConditionRefAt(c.when, c.loc);
+    ingress_isolation_.push_back(
+        ConditionRefAt(ir::SideCondition(c, ir::Direction::kIngress), c.loc));
+    egress_isolation_.push_back(ConditionRefAt(ir::SideCondition(c, ir::Direction::kEgress), c.loc));
     for (const ir::Label& label : resolver_.Selector(i)) label_index_[label].push_back(i);
   }
   for (uint32_t i = 0; i < n; ++i) {
@@ -247,6 +295,25 @@ Model::Model(const ir::Module& module, const ir::Config& config, Bdd& bdd,
       info.index = r;
       info.direction = rule.direction;
       info.ports = rule.ports;
+      // Ports from parameters, as instantiation resolves them (a value that
+      // is missing or out of range was reported when the input was loaded).
+      for (const ir::PortRef& ref : rule.port_refs) {
+        if (std::optional<ir::PortRange> range = resolver_.Port(ref)) info.ports.push_back(*range);
+      }
+      if (!rule.port_refs.empty()) {
+        // Sorted, overlapping ranges merged, as in the policies.
+        std::sort(info.ports.begin(), info.ports.end());
+        std::vector<ir::PortRange> merged;
+        for (const ir::PortRange& p : info.ports) {
+          if (!merged.empty() && merged.back().protocol == p.protocol && merged.back().last >= p.first) {
+            merged.back().last = std::max(merged.back().last, p.last);
+          } else {
+            merged.push_back(p);
+          }
+        }
+        info.ports = std::move(merged);
+      }
+      info.named_ports = rule.named_ports;
       info.when = ConditionRefAt(rule.when, rule.loc);
       try {
         info.active = bdd_.And(enabled_[i], info.when);
@@ -263,6 +330,10 @@ Model::Model(const ir::Module& module, const ir::Config& config, Bdd& bdd,
     info.dns = true;
     info.direction = ir::Direction::kEgress;
     info.ports = module_.dns.ports;
+    for (const ir::PortRef& ref : module_.dns.port_refs) {
+      if (std::optional<ir::PortRange> range = resolver_.Port(ref)) info.ports.push_back(*range);
+    }
+    info.named_ports = module_.dns.named_ports;
     std::sort(info.ports.begin(), info.ports.end());
     info.loc = module_.dns.loc;
     for (const PeerRef& peer : module_.dns.peers) Expand(peer, peer.loc, std::nullopt, 0, info.terms);
@@ -347,7 +418,13 @@ void Model::Expand(const PeerRef& ref, SourceLoc loc, std::optional<uint32_t> pa
       term.text = PeerText(term.peers.front());
       break;
     case PeerRef::Kind::kPods:
-      term.is_explicit = !term.peers.front().pod_labels.empty();
+      term.is_explicit = !term.peers.front().pod_labels.empty() ||
+                         std::any_of(term.peers.front().pod_exprs.begin(),
+                                     term.peers.front().pod_exprs.end(),
+                                     [](const ir::Requirement& r) {
+                                       return r.op == ir::Requirement::Op::kIn ||
+                                              r.op == ir::Requirement::Op::kExists;
+                                     });
       term.text = PeerText(term.peers.front());
       break;
     case PeerRef::Kind::kComponent:
@@ -358,6 +435,12 @@ void Model::Expand(const PeerRef& ref, SourceLoc loc, std::optional<uint32_t> pa
       break;
     case PeerRef::Kind::kParam:
       return;  // expanded above
+    case PeerRef::Kind::kKubeApiserver:
+      term.text = "kube_apiserver";
+      break;
+    case PeerRef::Kind::kNodes:
+      term.text = "nodes";
+      break;
   }
   out.push_back(std::move(term));
 }
@@ -450,6 +533,11 @@ void Model::AddDnsCuts(const ir::PortRange& range, std::vector<uint16_t>& cuts) 
 
 bool Model::PeerSelects(const ir::Peer& peer, const Endpoint& e) const {
   if (peer.kind == ir::Peer::Kind::kAnywhere) return true;
+  // The API server and the nodes are neither components nor the addresses
+  // this model reasons about.
+  if (peer.kind == ir::Peer::Kind::kKubeApiserver || peer.kind == ir::Peer::Kind::kNodes) {
+    return false;
+  }
   if (!e.is_component()) {
     if (peer.kind != ir::Peer::Kind::kIpBlock) return false;
     // An address of the pod networks is a pod's, never outside the cluster.
@@ -467,22 +555,35 @@ bool Model::PeerSelects(const ir::Peer& peer, const Endpoint& e) const {
   if (!std::includes(labels.begin(), labels.end(), peer.pod_labels.begin(), peer.pod_labels.end())) {
     return false;
   }
+  if (!peer.pod_exprs.empty()) {
+    // The component's pods carry exactly the labels of its selector.
+    std::map<std::string, std::string> carried;
+    for (const ir::Label& l : labels) carried.emplace(l.key, l.value);
+    if (!ir::SatisfiesAll(carried, peer.pod_exprs)) return false;
+  }
   switch (peer.ns_match) {
     case ir::NamespaceMatch::kNamed:
       return peer.ns == resolver_.NamespaceOf(c);
     case ir::NamespaceMatch::kAny:
       return true;
-    case ir::NamespaceMatch::kLabels:
-      return std::all_of(peer.ns_labels.begin(), peer.ns_labels.end(), [&](const ir::Label& l) {
-        return l.key == kMetadataName && l.value == resolver_.NamespaceOf(c);
-      });
+    case ir::NamespaceMatch::kLabels: {
+      // The namespace's only known label is its name.
+      std::map<std::string, std::string> ns_labels = {{kMetadataName, resolver_.NamespaceOf(c)}};
+      return ir::SatisfiesAll(ns_labels, peer.ns_exprs) &&
+             std::all_of(peer.ns_labels.begin(), peer.ns_labels.end(), [&](const ir::Label& l) {
+               return l.key == kMetadataName && l.value == resolver_.NamespaceOf(c);
+             });
+    }
   }
   return false;
 }
 
 std::vector<uint32_t> Model::Selected(const ir::Peer& peer) const {
   std::vector<uint32_t> out;
-  if (peer.kind == ir::Peer::Kind::kIpBlock) return out;
+  if (peer.kind == ir::Peer::Kind::kIpBlock || peer.kind == ir::Peer::Kind::kKubeApiserver ||
+      peer.kind == ir::Peer::Kind::kNodes) {
+    return out;
+  }
   const std::vector<uint32_t>* candidates = nullptr;
   std::vector<uint32_t> all;
   if (peer.kind == ir::Peer::Kind::kPods && !peer.pod_labels.empty()) {
@@ -542,7 +643,8 @@ Ref Model::IngressSide(const Endpoint& src, const Endpoint& dst, ir::Protocol pr
     focus_ = rules_[id].loc;
     r = bdd_.Or(r, bdd_.And(rules_[id].when, admits));
   }
-  return r;
+  // Where no policy isolates the side, it admits everything.
+  return bdd_.Or(bdd_.Not(IngressIsolation(dst.component)), r);
 }
 
 Ref Model::EgressSide(const Endpoint& src, const Endpoint& dst, ir::Protocol protocol,
@@ -557,7 +659,7 @@ Ref Model::EgressSide(const Endpoint& src, const Endpoint& dst, ir::Protocol pro
   if (dns_rule_ && PortsInclude(rules_[*dns_rule_].ports, {{protocol, port, port}})) {
     r = bdd_.Or(r, RuleAdmits(*dns_rule_, dst));
   }
-  return r;
+  return bdd_.Or(bdd_.Not(EgressIsolation(src.component)), r);
 }
 
 Ref Model::Allowed(const Endpoint& src, const Endpoint& dst, ir::Protocol protocol,

@@ -10,12 +10,15 @@
 // The cluster it reasons about: every component's pods carry exactly the
 // labels of its policy selector and live in its namespace; other endpoints
 // are addresses outside the cluster. The policy semantics are those of
-// Instantiate (instantiate.h) and Kubernetes: a component with rules is
-// isolated for ingress, one with egress rules also for egress (plus the DNS
-// rule); an isolated side admits a connection when some applicable rule
-// names the other end on the port. Address blocks (ipBlock peers) match only
+// Instantiate (instantiate.h) and Kubernetes: a side of a component is
+// isolated when its policy is deployed and isolates it (ir::SideCondition:
+// by default ingress when it has ingress rules, egress when it has egress
+// rules, plus the DNS rule); a side that is not isolated admits everything;
+// an isolated side admits a connection when some applicable rule names the
+// other end on the port. Address blocks (ipBlock peers) match only
 // addresses outside the cluster: never a component, nor an address of the
-// configuration's pod networks (compiler/pod_networks.h), as in the IR.
+// configuration's pod networks (compiler/pod_networks.h), as in the IR. The
+// API server and node peers match no component and no address.
 //
 // Rules are indexed by component, direction, protocol and port, and
 // components by label, so queries do not scan every rule.
@@ -63,6 +66,9 @@ struct RuleInfo {
   Ref when = Bdd::kTrue;    // the rule's own condition
   Ref active = Bdd::kTrue;  // its component exists and its condition holds
   SourceLoc loc;
+  // Container port names. The model does not know pods' container ports, so
+  // these admit no numbered port here (docs/analysis.md).
+  std::vector<ir::NamedPort> named_ports;
 };
 
 // Where a connection starts or ends: a component's pods, or an address
@@ -122,9 +128,14 @@ class Model {
   const ir::Component& component(uint32_t c) const { return module_.components[c]; }
   Ref Enabled(uint32_t c) const { return enabled_[c]; }
   Ref Enabled(const Endpoint& e) const { return e.is_component() ? enabled_[e.component] : Bdd::kTrue; }
-  // Whether a policy isolates the component's pods (when it exists).
-  bool IngressIsolated(uint32_t c) const { return !module_.components[c].rules.empty(); }
-  bool EgressIsolated(uint32_t c) const { return module_.components[c].has_egress(); }
+  // Whether a policy may isolate the component's pods on a side (in some
+  // configuration), and when it does (ir::SideCondition: `policy when`,
+  // `isolate`, the rules of that direction). A side that no policy isolates
+  // admits everything.
+  bool IngressIsolated(uint32_t c) const { return ingress_isolation_[c] != Bdd::kFalse; }
+  bool EgressIsolated(uint32_t c) const { return egress_isolation_[c] != Bdd::kFalse; }
+  Ref IngressIsolation(uint32_t c) const { return ingress_isolation_[c]; }
+  Ref EgressIsolation(uint32_t c) const { return egress_isolation_[c]; }
 
   const std::vector<RuleInfo>& rules() const { return rules_; }
   const RuleInfo& rule(uint32_t id) const { return rules_[id]; }
@@ -209,6 +220,7 @@ class Model {
   std::vector<Index> ingress_index_, egress_index_;
   std::unordered_map<uint64_t, Ref> admits_cache_;
   SourceLoc focus_;
+  std::vector<Ref> ingress_isolation_, egress_isolation_;
   std::vector<std::string> pod_networks_;  // of the configuration
 };
 

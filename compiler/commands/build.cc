@@ -99,7 +99,10 @@ int RunBuild(const std::vector<std::string>& arguments, std::string& out, std::s
   // Every target instantiates, so that flag and parameter values (defaults,
   // --set, --values) are checked the same way whichever output is asked for;
   // documentation targets then render the module and drop the policies.
-  std::optional<ir::PolicySet> policies = Instantiate(*module, *config, compilation.diagnostics);
+  // (A documentation target needs no value for a deploy-time port.)
+  std::optional<ir::PolicySet> policies =
+      backend->needs_policies() ? Instantiate(*module, *config, compilation.diagnostics)
+                                : InstantiateForDocumentation(*module, *config, compilation.diagnostics);
   if (!policies) {
     err += RenderAll(compilation.diagnostics, compilation.sources);
     return kExitInputErrors;
@@ -142,7 +145,9 @@ std::string BuildUsage() {
       "  --set NAME=VALUE   set a flag (true|false) or a parameter of the rules file for\n"
       "                     this build; those not set keep their declared defaults, and a\n"
       "                     later --set of the same name wins. A peers parameter takes a\n"
-      "                     peer list in the rules syntax: --set 'peers=kafka, anywhere'\n"
+      "                     peer list in the rules syntax: --set 'peers=kafka, anywhere'.\n"
+      "                     An int parameter declared without a default (a port chosen\n"
+      "                     at deploy time) must be set when a rule uses it\n"
       "  --values FILE.yaml flag and parameter values from a YAML mapping of names to\n"
       "                     values; a peers parameter takes a list of NetworkPolicyPeers\n"
       "                     (podSelector, namespaceSelector, ipBlock). --set and --values\n"

@@ -17,6 +17,20 @@ std::string_view ProtocolName(Protocol protocol) {
   return "TCP";
 }
 
+std::string_view RequirementOpName(Requirement::Op op) {
+  switch (op) {
+    case Requirement::Op::kIn:
+      return "In";
+    case Requirement::Op::kNotIn:
+      return "NotIn";
+    case Requirement::Op::kExists:
+      return "Exists";
+    case Requirement::Op::kDoesNotExist:
+      return "DoesNotExist";
+  }
+  return "Exists";
+}
+
 bool Condition::Evaluate(const std::vector<bool>& flags) const {
   if (nodes.empty()) return true;
   // Operands precede their users, so one forward pass evaluates every node.
@@ -59,6 +73,47 @@ bool Component::has_egress() const {
   return std::any_of(rules.begin(), rules.end(), [](const Rule& r) {
     return r.direction == Direction::kEgress;
   });
+}
+
+bool Component::IsolatesIngress(const std::vector<bool>& flags) const {
+  return isolate_ingress ? isolate_ingress->Evaluate(flags) : has_ingress();
+}
+
+bool Component::IsolatesEgress(const std::vector<bool>& flags) const {
+  return isolate_egress ? isolate_egress->Evaluate(flags) : has_egress();
+}
+
+bool Component::HasPolicy(const std::vector<bool>& flags) const {
+  return policy_when.Evaluate(flags) && (IsolatesIngress(flags) || IsolatesEgress(flags));
+}
+
+Condition AndConditions(const Condition& a, const Condition& b) {
+  if (a.always()) return b;
+  if (b.always()) return a;
+  Condition out = a;
+  uint32_t offset = static_cast<uint32_t>(a.nodes.size());
+  for (Condition::Node node : b.nodes) {
+    for (uint32_t& o : node.operands) o += offset;
+    out.nodes.push_back(std::move(node));
+  }
+  Condition::Node both;
+  both.op = Condition::Op::kAnd;
+  both.operands = {offset - 1, static_cast<uint32_t>(out.nodes.size() - 1)};
+  out.nodes.push_back(std::move(both));
+  return out;
+}
+
+Condition SideCondition(const Component& component, Direction direction) {
+  const std::optional<Condition>& isolate =
+      direction == Direction::kIngress ? component.isolate_ingress : component.isolate_egress;
+  Condition side;
+  if (isolate) {
+    side = *isolate;
+  } else if (!(direction == Direction::kIngress ? component.has_ingress()
+                                                : component.has_egress())) {
+    side.nodes.push_back({Condition::Op::kFalse, 0, {}});
+  }
+  return AndConditions(component.policy_when, side);
 }
 
 namespace {

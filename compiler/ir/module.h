@@ -32,6 +32,23 @@ struct LabelRef {
   SourceLoc loc;
 };
 
+// A selector requirement as written: `"key": in ["a", $b]`.
+struct RequirementRef {
+  std::string key;
+  Requirement::Op op = Requirement::Op::kExists;
+  std::vector<ValueRef> values;
+  SourceLoc loc;
+};
+
+// A port or range given (at least in part) by int parameters: `$port`,
+// `$first-$last`, `8000-$last`. Literal ends hold their digits.
+struct PortRef {
+  Protocol protocol = Protocol::kTcp;
+  ValueRef first;
+  ValueRef last;
+  SourceLoc loc;
+};
+
 // A boolean expression over flags, stored as a flat list of nodes; operands
 // precede the nodes that use them and the root is the last node. An empty
 // condition is `true`.
@@ -50,6 +67,16 @@ struct Condition {
   bool Evaluate(const std::vector<bool>& flags) const;
 };
 
+// `a and b` (either may be `true`, the empty condition).
+Condition AndConditions(const Condition& a, const Condition& b);
+
+// When a component's policy is deployed and isolates the side `direction`
+// (so that its rules of that direction are in force): `policy when` and the
+// side's `isolate` condition (without one, `true` when the component has
+// rules of that direction, else `false`). Its own `when` is not included.
+struct Component;
+Condition SideCondition(const Component& component, Direction direction);
+
 // A peer as written: resolved to components and parameters, not yet to
 // selectors.
 struct PeerRef {
@@ -61,6 +88,8 @@ struct PeerRef {
     kPods,       // pods by labels, in a namespace scope
     kComponent,  // a component of this module
     kParam,      // a peers parameter
+    kKubeApiserver,  // the Kubernetes API server
+    kNodes,          // the cluster's nodes and the pods on their host network
   };
   enum class Namespace : uint8_t {
     kInstance,  // the instance's namespace (default for kPods)
@@ -76,7 +105,13 @@ struct PeerRef {
   Namespace ns = Namespace::kInstance;
   ValueRef ns_name;
   std::vector<LabelRef> ns_labels;
+  std::vector<RequirementRef> pod_exprs;  // kPods: requirements beside pod_labels
+  std::vector<RequirementRef> ns_exprs;   // kPods, Namespace::kLabels
   SourceLoc loc;
+  // The product whose instance kInstance means, and whose namespace kPods
+  // with Namespace::kInstance means: 0 for the file being compiled, i for
+  // Module::products[i - 1].
+  uint32_t product = 0;
 };
 
 struct Rule {
@@ -91,6 +126,9 @@ struct Rule {
   // and the Pod Label cell (egress), overriding the layout's wording.
   std::string peer_cell;
   std::string label_cell;
+  std::vector<PortRef> port_refs;      // ports from parameters, resolved per configuration
+  std::vector<NamedPort> named_ports;  // container port names
+  std::string port_doc;  // documentation: wording of the ports (e.g. "User Supplied")
 };
 
 struct Note {
@@ -102,6 +140,7 @@ struct Note {
 enum class Scope : uint8_t {
   kInstance,  // part of the instance: carries the instance labels, lives in its namespace
   kCluster,   // one per cluster, may run in any namespace
+  kNamespace,  // outside the instance: its own labels only, in its namespace
 };
 
 struct Component {
@@ -119,6 +158,28 @@ struct Component {
   std::string pod_label;
   bool has_ingress() const;
   bool has_egress() const;
+  // `policy "NAME" when COND;`: the policy's name (a template in which
+  // {param} stands for a string parameter's value; empty for PREFIX-ID) and
+  // the configurations in which the policy is deployed (the pods exist
+  // whatever it says).
+  std::string policy_name;
+  SourceLoc policy_name_loc;
+  Condition policy_when;
+  // `isolate ingress|egress [when COND];`: when the policy isolates each
+  // side. Without it a side is isolated when the component has rules of
+  // that direction.
+  std::optional<Condition> isolate_ingress;
+  std::optional<Condition> isolate_egress;
+  // The product it belongs to (see PeerRef::product): its instance's labels,
+  // namespace and policy-name prefix apply.
+  uint32_t product = 0;
+  // Whether the policy isolates each side, and whether it exists at all
+  // (it does when it isolates a side and policy_when holds), for flag
+  // values indexed like Module::flags. The component's own `when` is not
+  // included.
+  bool IsolatesIngress(const std::vector<bool>& flags) const;
+  bool IsolatesEgress(const std::vector<bool>& flags) const;
+  bool HasPolicy(const std::vector<bool>& flags) const;
 };
 
 struct Flag {
@@ -139,6 +200,9 @@ struct ParamValue {
   int64_t integer = 0;
   std::vector<PeerRef> peers;  // kPeers
   std::vector<std::string> cidrs;  // kCidrs: canonical CIDR texts, sorted, none inside another
+  // No value: an int parameter declared without a default and not set. Using
+  // it is an error (param-not-set).
+  bool missing = false;
 };
 
 struct Param {
@@ -161,6 +225,8 @@ struct Dns {
   std::vector<PortRange> ports;
   std::vector<PeerRef> peers;
   SourceLoc loc;  // invalid for the built-in default
+  std::vector<PortRef> port_refs;
+  std::vector<NamedPort> named_ports;
 };
 
 struct Module {
@@ -169,6 +235,26 @@ struct Module {
   Instance instance;
   Dns dns;
   std::vector<Component> components;
+  // `kube_apiserver = PEERS;` and `nodes = PEERS;`: what targets without
+  // these identities (k8s, calico) write for them.
+  struct EntityPeers {
+    bool declared = false;
+    std::vector<PeerRef> peers;
+    SourceLoc loc;
+  };
+  EntityPeers kube_apiserver;
+  EntityPeers nodes;
+  // Products imported `as NAME`: their declarations are named NAME.x; each
+  // has its own instance.
+  struct Product {
+    std::string name;  // "gw" (nested: "gw.sub")
+    Instance instance;
+  };
+  std::vector<Product> products;
+  // The instance of product `p` (0: the file being compiled).
+  const Instance& InstanceOf(uint32_t p) const {
+    return p == 0 || p > products.size() ? instance : products[p - 1].instance;
+  }
 
   std::optional<uint32_t> FindParam(std::string_view name) const;
   std::optional<uint32_t> FindFlag(std::string_view name) const;

@@ -364,6 +364,7 @@ struct CalicoEntity {
   bool has_ports = false;
   PortSet ports;
   PortSet not_ports;
+  std::vector<std::string> port_names;  // named ports in `ports`
 };
 
 struct CalicoRule {
@@ -421,7 +422,8 @@ class Parser {
     r_.Fail(path, fmt::format("unknown protocol '{}'", text));
   }
 
-  void ParsePorts(const YAML::Node& node, const std::string& path, PortSet& out) {
+  void ParsePorts(const YAML::Node& node, const std::string& path, PortSet& out,
+                  std::vector<std::string>* names = nullptr) {
     r_.RequireList(node, path);
     for (size_t i = 0; i < node.size(); ++i) {
       std::string p = DocReader::Index(path, i);
@@ -436,7 +438,14 @@ class Parser {
       size_t colon = text.find(':');
       if (colon == std::string::npos) {
         first = last = parse(text);
-        if (first < 0) r_.Fail(p, fmt::format("named ports are not supported ('{}')", text));
+        if (first < 0 && names != nullptr && !text.empty() &&
+            std::all_of(text.begin(), text.end(), [](char c) {
+              return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-';
+            })) {
+          names->push_back(text);  // a named port of the destination endpoint
+          continue;
+        }
+        if (first < 0) r_.Fail(p, fmt::format("named ports are not supported here ('{}')", text));
       } else {
         first = parse(std::string_view(text).substr(0, colon));
         last = parse(std::string_view(text).substr(colon + 1));
@@ -483,7 +492,7 @@ class Parser {
     }
     if (YAML::Node p = node["ports"]; !DocReader::Absent(p)) {
       entity.has_ports = true;
-      ParsePorts(p, DocReader::Join(path, "ports"), entity.ports);
+      ParsePorts(p, DocReader::Join(path, "ports"), entity.ports, &entity.port_names);
     }
     if (YAML::Node p = node["notPorts"]; !DocReader::Absent(p)) {
       ParsePorts(p, DocReader::Join(path, "notPorts"), entity.not_ports);
@@ -630,6 +639,9 @@ PortSet CalicoEvaluator::Allowed(Side side, size_t subject, size_t peer) const {
           for (const auto& [first, last] : set->ranges(protocol)) sampler.AddRange(protocol, first, last);
         }
       }
+      if (rule.destination.port_names.empty()) continue;
+      const Endpoint& destination = universe_.endpoint(ingress ? subject : peer);
+      for (const ContainerPort& cp : destination.ports) sampler.AddRange(cp.protocol, cp.port, cp.port);
     }
   }
 
@@ -667,7 +679,20 @@ PortSet CalicoEvaluator::Allowed(Side side, size_t subject, size_t peer) const {
       const std::optional<IpAddress>& ip = universe_.ip(other);
       if (!ip || (ip->family() == IpAddress::Family::kV4 ? 4 : 6) != *rule.ip_version) return false;
     }
-    if (rule.destination.has_ports && !rule.destination.ports.Contains(protocol, port)) return false;
+    if (rule.destination.has_ports && !rule.destination.ports.Contains(protocol, port)) {
+      // A named port: the destination endpoint's port of that name and
+      // protocol (only pods have named ports).
+      const Endpoint& destination = universe_.endpoint(dst);
+      bool named = std::any_of(
+          rule.destination.port_names.begin(), rule.destination.port_names.end(),
+          [&](const std::string& name) {
+            return std::any_of(destination.ports.begin(), destination.ports.end(),
+                               [&](const ContainerPort& cp) {
+                                 return cp.name == name && cp.protocol == protocol && cp.port == port;
+                               });
+          });
+      if (!named) return false;
+    }
     if (rule.destination.not_ports.Contains(protocol, port)) return false;
     return entity_matches(rule.source, src, policy_ns) && entity_matches(rule.destination, dst, policy_ns);
   };

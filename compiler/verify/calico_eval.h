@@ -33,8 +33,11 @@
 //  * Selector syntax: all(), global(), has(k), k == 'v', k != 'v',
 //    k in {...}, k not in {...}, contains, starts with, ends with, !, &&, ||,
 //    parentheses.
-// Not modelled (rejected as unsupported): Pass actions, named ports, source
-// ports, serviceAccounts, services, HTTP and ICMP matches, tiers other than
+//  * A named port in a destination's `ports` matches the destination
+//    endpoint's container port of that name and the rule's protocol (only
+//    pods have named ports).
+// Not modelled (rejected as unsupported): Pass actions, named ports in
+// notPorts, source ports, serviceAccounts, services, HTTP and ICMP matches, tiers other than
 // default, GlobalNetworkPolicy and network sets.
 #pragma once
 

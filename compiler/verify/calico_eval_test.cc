@@ -122,6 +122,30 @@ TEST_CASE("calico: first match wins, by order") {
   CHECK(eval.Allowed(Side::kIngress, Id(u, "a/db"), Id(u, "ext")) == Tcp(100, 65535));
 }
 
+TEST_CASE("calico: a named port is the destination endpoint's port of that name and protocol") {
+  Universe u;
+  u.AddNamespace({"a", {}});
+  Endpoint db{"a/db", Endpoint::Kind::kPod, "a", {{"app", "db"}}, "10.0.0.2"};
+  db.ports = {{"https", Protocol::kTCP, 8443}, {"dns", Protocol::kUDP, 5353}};
+  u.AddEndpoint(db);
+  Endpoint web{"a/web", Endpoint::Kind::kPod, "a", {{"app", "web"}}, "10.0.0.1"};
+  web.ports = {{"https", Protocol::kTCP, 9443}};
+  u.AddEndpoint(web);
+  u.AddEndpoint({"ext", Endpoint::Kind::kExternal, "", {}, "10.9.9.9"});
+  CalicoEvaluator eval(u, Policy("  types: [Ingress, Egress]\n  ingress:\n    - action: Allow\n"
+                                 "      protocol: TCP\n      destination:\n        ports: [https, 80]\n"
+                                 "  egress:\n    - action: Allow\n      protocol: TCP\n"
+                                 "      destination:\n        ports: [https]\n"
+                                 "    - action: Allow\n      protocol: TCP\n"
+                                 "      destination:\n        ports: [dns]\n"));
+  PortSet in = Tcp(80, 80);
+  in.Add(Protocol::kTCP, 8443, 8443);
+  CHECK(eval.Allowed(Side::kIngress, Id(u, "a/db"), Id(u, "a/web")) == in);
+  CHECK(eval.Allowed(Side::kIngress, Id(u, "a/db"), Id(u, "ext")) == in);
+  CHECK(eval.Allowed(Side::kEgress, Id(u, "a/db"), Id(u, "a/web")) == Tcp(9443, 9443));
+  CHECK(eval.Allowed(Side::kEgress, Id(u, "a/db"), Id(u, "ext")).empty());
+}
+
 TEST_CASE("calico: malformed or unsupported input is rejected") {
   Universe u = MakeUniverse();
   auto fails = [&](const std::string& spec, const std::string& needle) {
@@ -137,7 +161,7 @@ TEST_CASE("calico: malformed or unsupported input is rejected") {
   fails("  ingress:\n    - action: Allow\n      protocol: TCP\n      source:\n        selector: app = 'x'\n",
         "invalid Calico selector");
   fails("  ingress:\n    - action: Allow\n      source:\n        nets: [10.0.0.0/8, '::/0']\n", "mixed");
-  fails("  ingress:\n    - action: Allow\n      protocol: TCP\n      destination:\n        ports: [http]\n",
+  fails("  ingress:\n    - action: Allow\n      protocol: TCP\n      destination:\n        notPorts: [http]\n",
         "named ports");
 }
 

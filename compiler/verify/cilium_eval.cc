@@ -105,6 +105,8 @@ struct CiliumRule {
   std::vector<std::string> entities;
   bool has_ports = false;
   PortSet ports;
+  // Named ports (ingress only): resolved on the policy's own pod.
+  std::vector<std::pair<Protocol, std::string>> named_ports;
 };
 
 }  // namespace
@@ -240,12 +242,46 @@ void Parser::ParsePorts(const YAML::Node& node, const std::string& path, bool eg
       std::string e = DocReader::Index(q, j);
       r_.RequireMap(ports[j], e);
       r_.CheckKeys(ports[j], e, {"port", "endPort", "protocol"});
-      std::string port_text = r_.QuotedString(ports[j]["port"], DocReader::Join(e, "port"));
+      // A number must be quoted (the field is a string); a name is a string
+      // either way.
+      std::string port_text = r_.String(ports[j]["port"], DocReader::Join(e, "port"));
       int port = -1;
       const char* end = port_text.data() + port_text.size();
       auto [ptr, ec] = std::from_chars(port_text.data(), end, port);
+      bool numeric = !port_text.empty() && ec == std::errc() && ptr == end;
+      if (numeric || port_text.empty()) {
+        port_text = r_.QuotedString(ports[j]["port"], DocReader::Join(e, "port"));
+      }
       if (port_text.empty() || ec != std::errc() || ptr != end) {
-        r_.Fail(DocReader::Join(e, "port"), fmt::format("named ports are not supported ('{}')", port_text));
+        // A named port. In an ingress rule Cilium resolves it on the
+        // selected pod's own container ports; in an egress rule through a
+        // cluster-wide map of names (not modelled).
+        std::string path_port = DocReader::Join(e, "port");
+        if (egress) {
+          r_.Fail(path_port, fmt::format("named ports in egress rules are not modelled ('{}'): "
+                                         "Cilium resolves them through a cluster-wide map",
+                                         port_text));
+        }
+        bool valid = !port_text.empty() && port_text.size() <= 15 && port_text.front() != '-' &&
+                     port_text.back() != '-' && port_text.find("--") == std::string::npos &&
+                     std::all_of(port_text.begin(), port_text.end(), [](char c) {
+                       return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-';
+                     });
+        if (!valid) r_.Fail(path_port, fmt::format("invalid port name '{}'", port_text));
+        if (!DocReader::Absent(ports[j]["endPort"])) {
+          r_.Fail(DocReader::Join(e, "endPort"), "endPort needs a numeric port");
+        }
+        std::vector<Protocol> named_protocols(kProtocols.begin(), kProtocols.end());
+        if (YAML::Node pr = ports[j]["protocol"]; !DocReader::Absent(pr)) {
+          std::string text = r_.String(pr, DocReader::Join(e, "protocol"));
+          if (text != "ANY") {
+            std::optional<Protocol> protocol = ParseProtocol(text);
+            if (!protocol) r_.Fail(DocReader::Join(e, "protocol"), fmt::format("unknown protocol '{}'", text));
+            named_protocols = {*protocol};
+          }
+        }
+        for (Protocol protocol : named_protocols) rule.named_ports.emplace_back(protocol, port_text);
+        continue;
       }
       if (port < 0 || port > kMaxPort) r_.Fail(DocReader::Join(e, "port"), "outside 0-65535");
       int last = port;
@@ -462,18 +498,24 @@ PortSet CiliumEvaluator::Allowed(Side side, size_t subject, size_t peer) const {
 
   const bool peer_is_pod = universe_.is_pod(peer);
   const std::optional<IpAddress>& peer_ip = universe_.ip(peer);
+  const Endpoint::Role role = universe_.endpoint(peer).role;
+  // Nodes (and the pods on their host network) are in the cluster: CIDR
+  // rules and `world` do not match them.
+  const bool in_cluster = peer_is_pod || role == Endpoint::Role::kNode;
   auto peer_matches = [&](const CiliumRule& rule) {
     if (!rule.has_peers) return true;
     for (const CiliumSelector& s : rule.endpoints) {
       if (peer_is_pod && s.Matches(identities_[peer].labels)) return true;
     }
     for (const CiliumBlock& b : rule.blocks) {
-      if (!peer_is_pod && peer_ip && BlockMatches(b, *peer_ip)) return true;
+      if (!in_cluster && peer_ip && BlockMatches(b, *peer_ip)) return true;
     }
     for (const std::string& entity : rule.entities) {
       if (entity == "all") return true;
-      if (entity == "world" && !peer_is_pod) return true;
-      if (entity == "cluster" && peer_is_pod) return true;
+      if (entity == "world" && !in_cluster) return true;
+      if (entity == "cluster" && in_cluster) return true;
+      if (entity == "remote-node" && role == Endpoint::Role::kNode) return true;
+      if (entity == "kube-apiserver" && role == Endpoint::Role::kApiServer) return true;
     }
     return false;
   };
@@ -486,6 +528,11 @@ PortSet CiliumEvaluator::Allowed(Side side, size_t subject, size_t peer) const {
       if (!peer_matches(rule)) continue;
       if (rule.has_ports) {
         out.AddAll(rule.ports);
+        for (const auto& [protocol, name] : rule.named_ports) {
+          for (const ContainerPort& cp : ep.ports) {
+            if (cp.name == name && cp.protocol == protocol) out.Add(protocol, cp.port, cp.port);
+          }
+        }
       } else {
         return PortSet::All();
       }

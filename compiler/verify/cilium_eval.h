@@ -21,11 +21,16 @@
 //    (io.kubernetes.pod.namespace, source k8s or any); in particular an empty
 //    selector matches the pods of the policy's namespace. (Namespace-label
 //    keys do not lift the confinement: the documented behaviour for CNPs.)
-//  * Entities: `all` matches every endpoint, `world` every external one,
-//    `cluster` every pod; host, remote-node, kube-apiserver, init, health,
-//    unmanaged, ingress and none match no endpoint of a universe.
+//  * Entities: `all` matches every endpoint, `world` every external one
+//    that is not a node, `cluster` every pod and node; `remote-node` the
+//    endpoints of role node (a universe's nodes host none of its pods, so
+//    they are remote to every pod), `kube-apiserver` the endpoint of role
+//    API server (outside the cluster: it is also `world`); host (the local
+//    node, whose traffic Kubernetes always allows and the universe does not
+//    model), init, health, unmanaged, ingress and none match no endpoint.
 //  * CIDR rules (fromCIDR/toCIDR, fromCIDRSet/toCIDRSet with except) match
-//    external endpoints only: never pods.
+//    external endpoints only: never pods, never nodes ("CIDR-based
+//    selectors do not match in-cluster entities (pods or nodes)").
 //  * A rule may use one kind of peer only (the agent rejects combining
 //    Endpoints, CIDR, CIDRSet and Entities). With peers and no toPorts it
 //    admits every port; with toPorts and no peer, every peer on those ports;
@@ -40,7 +45,10 @@
 //    endpoints are never subject to policy.
 // Not modelled (rejected as unsupported): ingressDeny/egressDeny,
 // nodeSelector, fromRequires/toRequires, toServices, toFQDNs, groups, nodes,
-// ICMP, HTTP/Kafka rules, named ports, CiliumClusterwideNetworkPolicy.
+// ICMP, HTTP/Kafka rules, named ports in egress rules (Cilium resolves them
+// through a cluster-wide map of port names), CiliumClusterwideNetworkPolicy.
+// A named port in an ingress rule matches the selected pod's container port
+// of that name and protocol.
 #pragma once
 
 #include <optional>

@@ -110,6 +110,23 @@ TEST_CASE("cilium: labels ignored by the identity filter cannot be selected") {
   CHECK(eval.Allowed(Side::kIngress, Id(u, "a/db"), Id(u, "a/web")) == PortSet::All());
 }
 
+TEST_CASE("cilium: a named port in an ingress rule is the selected pod's port") {
+  Universe u;
+  u.AddNamespace({"a", {}});
+  Endpoint db{"a/db", Endpoint::Kind::kPod, "a", {{"app", "db"}}, "10.0.0.2"};
+  db.ports = {{"https", Protocol::kTCP, 8443}, {"dns", Protocol::kUDP, 53}};
+  u.AddEndpoint(db);
+  Endpoint web{"a/web", Endpoint::Kind::kPod, "a", {{"app", "web"}}, "10.0.0.1"};
+  web.ports = {{"https", Protocol::kTCP, 9443}};
+  u.AddEndpoint(web);
+  CiliumEvaluator eval(u, Policy("  ingress:\n    - toPorts:\n        - ports:\n"
+                                 "            - {port: https, protocol: TCP}\n"
+                                 "            - {port: dns, protocol: TCP}\n"));
+  PortSet expected;
+  expected.Add(Protocol::kTCP, 8443, 8443);
+  CHECK(eval.Allowed(Side::kIngress, Id(u, "a/db"), Id(u, "a/web")) == expected);
+}
+
 TEST_CASE("cilium: malformed or unsupported input is rejected with its location") {
   Universe u = MakeUniverse();
   auto fails = [&](const std::string& spec, const std::string& needle) {
@@ -128,6 +145,50 @@ TEST_CASE("cilium: malformed or unsupported input is rejected with its location"
   fails("  egressDeny:\n    - {}\n", "not supported");
   fails("  ingress:\n    - toPorts:\n        - ports: [{port: \"53\"}]\n          rules:\n"
         "            dns: [{matchPattern: \"*\"}]\n", "not supported on ingress");
+}
+
+}  // namespace
+}  // namespace netpolc::verify
+
+namespace netpolc::verify {
+namespace {
+
+// Nodes and the API server: endpoints outside the pod network with a role.
+Universe MakeRoleUniverse() {
+  Universe u = MakeUniverse();
+  Endpoint node{"node", Endpoint::Kind::kExternal, "", {}, "10.1.0.5"};
+  node.role = Endpoint::Role::kNode;
+  u.AddEndpoint(node);
+  Endpoint apiserver{"apiserver", Endpoint::Kind::kExternal, "", {}, "192.0.2.10"};
+  apiserver.role = Endpoint::Role::kApiServer;
+  u.AddEndpoint(apiserver);
+  return u;
+}
+
+TEST_CASE("cilium: remote-node and kube-apiserver entities; CIDR rules never match nodes") {
+  Universe u = MakeRoleUniverse();
+  size_t db = Id(u, "a/db"), node = Id(u, "node"), apiserver = Id(u, "apiserver");
+  CiliumEvaluator nodes(u, Policy("  ingress:\n    - fromEntities:\n        - remote-node\n"));
+  CHECK(nodes.Allowed(Side::kIngress, db, node) == PortSet::All());
+  CHECK(nodes.Allowed(Side::kIngress, db, apiserver).empty());
+  CHECK(nodes.Allowed(Side::kIngress, db, Id(u, "a/web")).empty());
+  CiliumEvaluator api(u, Policy("  egress:\n    - toEntities:\n        - kube-apiserver\n"));
+  CHECK(api.Allowed(Side::kEgress, db, apiserver) == PortSet::All());
+  CHECK(api.Allowed(Side::kEgress, db, node).empty());
+  // The host entity is the pod's own node, which a universe does not model.
+  CiliumEvaluator host(u, Policy("  ingress:\n    - fromEntities:\n        - host\n"));
+  CHECK(host.Allowed(Side::kIngress, db, node).empty());
+  // world: outside the cluster, so the API server (a managed control plane)
+  // but not the nodes; cluster: pods and nodes.
+  CiliumEvaluator world(u, Policy("  ingress:\n    - fromEntities:\n        - world\n"));
+  CHECK(world.Allowed(Side::kIngress, db, apiserver) == PortSet::All());
+  CHECK(world.Allowed(Side::kIngress, db, node).empty());
+  CiliumEvaluator cluster(u, Policy("  ingress:\n    - fromEntities:\n        - cluster\n"));
+  CHECK(cluster.Allowed(Side::kIngress, db, node) == PortSet::All());
+  CHECK(cluster.Allowed(Side::kIngress, db, apiserver).empty());
+  CiliumEvaluator cidr(u, Policy("  ingress:\n    - fromCIDRSet:\n        - cidr: 0.0.0.0/0\n"));
+  CHECK(cidr.Allowed(Side::kIngress, db, node).empty());
+  CHECK(cidr.Allowed(Side::kIngress, db, apiserver) == PortSet::All());
 }
 
 }  // namespace

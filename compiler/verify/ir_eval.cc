@@ -82,6 +82,9 @@ bool IrEvaluator::PeerMatches(const ir::Peer& peer, size_t endpoint) const {
     case ir::Peer::Kind::kIpBlock: {
       const std::optional<IpAddress>& ip = universe_.ip(endpoint);
       if (!ip) return false;
+      // Nodes are in the cluster: no block matches them, in either reading
+      // (the k8s and calico targets cut the declared node blocks out).
+      if (ep.role == Endpoint::Role::kNode) return false;
       if (reading_ == BlockReading::kOutsideCluster) {
         if (ep.kind == Endpoint::Kind::kPod) return false;
         if (std::any_of(pod_networks_.begin(), pod_networks_.end(),
@@ -95,15 +98,24 @@ bool IrEvaluator::PeerMatches(const ir::Peer& peer, size_t endpoint) const {
                           [&](const Cidr& c) { return c.Contains(*ip); });
     }
     case ir::Peer::Kind::kPods:
-      if (ep.kind != Endpoint::Kind::kPod || !HasLabels(ep.labels, peer.pod_labels)) return false;
+      if (ep.kind != Endpoint::Kind::kPod || !HasLabels(ep.labels, peer.pod_labels) ||
+          !ir::SatisfiesAll(ep.labels, peer.pod_exprs)) {
+        return false;
+      }
       switch (peer.ns_match) {
         case ir::NamespaceMatch::kNamed:
           return ep.namespace_name == peer.ns;
         case ir::NamespaceMatch::kAny:
           return true;
         case ir::NamespaceMatch::kLabels:
-          return HasLabels(universe_.namespace_labels(endpoint), peer.ns_labels);
+          return HasLabels(universe_.namespace_labels(endpoint), peer.ns_labels) &&
+                 ir::SatisfiesAll(universe_.namespace_labels(endpoint), peer.ns_exprs);
       }
+      return false;
+    case ir::Peer::Kind::kKubeApiserver:
+      return ep.role == Endpoint::Role::kApiServer;
+    case ir::Peer::Kind::kNodes:
+      return ep.role == Endpoint::Role::kNode;
   }
   return false;
 }
@@ -120,6 +132,17 @@ PortSet IrEvaluator::Allowed(Side side, size_t subject, size_t peer) const {
         continue;
       }
       for (const ir::PortRange& r : rule.ports) out.Add(ToProtocol(r.protocol), r.first, r.last);
+      // A named port is the container port of that name and protocol of the
+      // pod that receives the connection.
+      const Endpoint& destination = universe_.endpoint(side == Side::kIngress ? subject : peer);
+      if (destination.kind != Endpoint::Kind::kPod) continue;
+      for (const ir::NamedPort& named : rule.named_ports) {
+        for (const ContainerPort& cp : destination.ports) {
+          if (cp.name == named.name && cp.protocol == ToProtocol(named.protocol)) {
+            out.Add(cp.protocol, cp.port, cp.port);
+          }
+        }
+      }
     }
   }
   return out;

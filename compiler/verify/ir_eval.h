@@ -22,6 +22,10 @@
 //    means addresses outside the cluster's pod network
 //    (compiler/pod_networks.h). The k8s and calico targets write the pod
 //    networks as except / notNets; Cilium's CIDR rules never match pods.
+//    Nodes (endpoints of role kNode) are in the cluster: no block matches
+//    them, as no Cilium CIDR rule does.
+//    kKubeApiserver matches the endpoints of role kApiServer, kNodes those of
+//    role kNode (nodes and the pods on their host network).
 //
 // BlockReading::kAddresses is the reading of a block written alone for a
 // plugin that matches pod addresses (what the k8s and calico outputs mean

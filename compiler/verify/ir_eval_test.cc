@@ -115,3 +115,46 @@ TEST_CASE("model: k8s evaluator over a universe") {
 
 }  // namespace
 }  // namespace netpolc::verify
+
+namespace netpolc::verify {
+namespace {
+
+TEST_CASE("ir: the API server and node peers match endpoints of those roles") {
+  Universe u = MakeUniverse();
+  Endpoint node{"node", Endpoint::Kind::kExternal, "", {}, "10.1.0.5"};
+  node.role = Endpoint::Role::kNode;
+  u.AddEndpoint(node);
+  Endpoint apiserver{"apiserver", Endpoint::Kind::kExternal, "", {}, "192.0.2.10"};
+  apiserver.role = Endpoint::Role::kApiServer;
+  u.AddEndpoint(apiserver);
+  PortSet tcp;
+  tcp.Add(Protocol::kTCP, 80, 90);
+  ir::Peer api_peer, nodes_peer;
+  api_peer.kind = ir::Peer::Kind::kKubeApiserver;
+  nodes_peer.kind = ir::Peer::Kind::kNodes;
+  ir::PolicySet api = OnePolicy({api_peer});
+  IrEvaluator e1(u, api);
+  CHECK(e1.Allowed(Side::kIngress, Id(u, "a/db"), Id(u, "apiserver")) == tcp);
+  CHECK(e1.Allowed(Side::kIngress, Id(u, "a/db"), Id(u, "node")).empty());
+  CHECK(e1.Allowed(Side::kIngress, Id(u, "a/db"), Id(u, "ext")).empty());
+  ir::PolicySet nodes = OnePolicy({nodes_peer}, /*egress=*/true);
+  IrEvaluator e2(u, nodes);
+  CHECK(e2.Allowed(Side::kEgress, Id(u, "a/db"), Id(u, "node")) == tcp);
+  CHECK(e2.Allowed(Side::kEgress, Id(u, "a/db"), Id(u, "apiserver")).empty());
+  // A role is for endpoints outside the pod network only.
+  Endpoint pod{"a/hostnet", Endpoint::Kind::kPod, "a", {}, "10.0.0.9"};
+  pod.role = Endpoint::Role::kNode;
+  CHECK_THROWS_AS(u.AddEndpoint(pod), Error);
+}
+
+TEST_CASE("ir: a policy isolating egress only leaves ingress open") {
+  Universe u = MakeUniverse();
+  ir::PolicySet set = OnePolicy({Pods({{"app", "web"}}, ir::NamespaceMatch::kNamed, "a")}, true);
+  set.policies[0].isolate_ingress = false;
+  IrEvaluator e(u, set);
+  CHECK(e.Allowed(Side::kIngress, Id(u, "a/db"), Id(u, "ext")) == PortSet::All());
+  CHECK(e.Allowed(Side::kEgress, Id(u, "a/db"), Id(u, "ext")).empty());
+}
+
+}  // namespace
+}  // namespace netpolc::verify

@@ -143,8 +143,18 @@ bool IpBlock::Matches(const IpAddress& address) const {
                       [&](const Cidr& c) { return c.Contains(address); });
 }
 
+bool PortMatch::Matches(Protocol query_protocol, int query_port,
+                        const Endpoint& destination) const {
+  if (name.empty()) return Matches(query_protocol, query_port);
+  if (query_protocol != protocol || destination.kind != Endpoint::Kind::kPod) return false;
+  return std::any_of(destination.ports.begin(), destination.ports.end(),
+                     [&](const ContainerPort& p) {
+                       return p.name == name && p.protocol == protocol && p.port == query_port;
+                     });
+}
+
 bool PortMatch::Matches(Protocol query_protocol, int query_port) const {
-  if (query_protocol != protocol) return false;
+  if (query_protocol != protocol || !name.empty()) return false;
   if (!port) return true;
   return query_port >= *port && query_port <= end_port.value_or(*port);
 }
@@ -431,7 +441,17 @@ PortMatch Parser::ParsePort(const YAML::Node& node, std::string_view path) const
       return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
     });
     if (has_letter) {
-      loc_.Fail(port_path, fmt::format("named ports unsupported (port '{}')", text));
+      // A container port's name (validation.IsValidPortName).
+      const bool valid =
+          !text.empty() && text.size() <= 15 && text.front() != '-' && text.back() != '-' &&
+          text.find("--") == std::string::npos &&
+          std::all_of(text.begin(), text.end(), [](char c) {
+            return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-';
+          });
+      if (!valid) loc_.Fail(port_path, fmt::format("invalid port name '{}'", text));
+      if (!IsAbsent(node["endPort"])) loc_.Fail(Join(path, "endPort"), "endPort needs a numeric port");
+      match.name = text;
+      return match;
     }
     match.port = ParseInt(n, port_path);
     if (*match.port < 1 || *match.port > 65535) {
@@ -693,6 +713,8 @@ bool Cluster::SideAllows(Direction direction, std::size_t subject, std::size_t p
       direction == Direction::kIngress ? state.ingress_policies : state.egress_policies;
   if (isolating.empty()) return true;  // Not isolated on this side.
 
+  // Named ports are resolved on the pod that receives the connection.
+  const Endpoint& destination = endpoints_[direction == Direction::kIngress ? subject : peer];
   for (const std::size_t p : isolating) {
     const Policy& policy = policies_[p];
     const std::vector<Rule>& rules =
@@ -701,7 +723,7 @@ bool Cluster::SideAllows(Direction direction, std::size_t subject, std::size_t p
       const bool port_ok =
           rule.ports.empty() ||
           std::any_of(rule.ports.begin(), rule.ports.end(),
-                      [&](const PortMatch& m) { return m.Matches(protocol, port); });
+                      [&](const PortMatch& m) { return m.Matches(protocol, port, destination); });
       if (!port_ok) continue;
       if (rule.peers.empty() ||
           std::any_of(rule.peers.begin(), rule.peers.end(),

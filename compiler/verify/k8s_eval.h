@@ -23,8 +23,10 @@
 //    ipBlock is applied to pod IPs as well as to external addresses (the
 //    conservative reading: a plugin may do either).
 //  * Port: protocol defaults to TCP; `port` absent = every port of that
-//    protocol; `endPort` makes an inclusive range. Named ports are rejected
-//    (netpolc never emits them and resolving them needs container specs).
+//    protocol; `endPort` makes an inclusive range. A named port (`port:
+//    https`) matches the destination pod's container port of that name and
+//    protocol: the policy's pod for ingress, the peer for egress (never an
+//    external endpoint). Endpoints carry their named container ports.
 //  * External endpoints are never isolated: no policy applies to them.
 //
 // Not modelled: traffic from a pod's own node (always allowed by Kubernetes),
@@ -156,13 +158,30 @@ struct Peer {
   std::optional<IpBlock> ip_block;
 };
 
+// A container port of a pod (the pod spec's containers[].ports[]).
+struct ContainerPort {
+  std::string name;  // IANA_SVC_NAME; unique in the pod
+  Protocol protocol = Protocol::kTCP;
+  int port = 0;
+};
+
+struct Endpoint;
+
 // One element of `ports`.
 struct PortMatch {
   Protocol protocol = Protocol::kTCP;
   std::optional<int> port;      // nullopt: every port of `protocol`.
   std::optional<int> end_port;  // Inclusive upper bound; needs `port`.
+  // A named port (`port: https`): the destination pod's container port of
+  // that name and protocol. `port` is then nullopt.
+  std::string name;
 
+  // For a named port, false (it needs the destination: the overload below).
   bool Matches(Protocol protocol, int port) const;
+  // `destination` is the pod that receives the connection (the policy's pod
+  // for ingress, the peer for egress); a named port never matches an
+  // external endpoint.
+  bool Matches(Protocol protocol, int port, const Endpoint& destination) const;
 };
 
 // An ingress or egress rule: `peers` is `from` or `to`. Empty vectors mean
@@ -205,6 +224,14 @@ struct Endpoint {
   Labels labels;               // Pods only.
   std::string ip;  // Required for externals; optional for pods (an empty IP
                    // matches no ipBlock).
+  // What an external endpoint is, for evaluators that give it an identity
+  // (Kubernetes matches it by address only): a node of the cluster (the
+  // pods on a node's host network share its address and identity), or the
+  // Kubernetes API server (here: a control plane outside the pod network,
+  // as managed clusters run it).
+  enum class Role { kNone, kNode, kApiServer };
+  Role role = Role::kNone;
+  std::vector<ContainerPort> ports;  // Pods only: named container ports.
 };
 
 // Holds namespaces, endpoints and policies. Adding things is not thread-safe;

@@ -423,6 +423,34 @@ TEST_CASE("ports: endPort makes an inclusive range") {
   CHECK_FALSE(c.IngressAllowed("web", "db", UDP, 32500));
 }
 
+TEST_CASE("ports: a named port is the receiving pod's container port of that name") {
+  Cluster c;
+  c.AddNamespace({"prod", {}});
+  Endpoint db{"db", Kind::kPod, "prod", {{"app", "db"}}, "10.0.0.2"};
+  db.ports = {{"https", TCP, 8443}, {"dns", UDP, 53}};
+  c.AddEndpoint(db);
+  Endpoint web{"web", Kind::kPod, "prod", {{"app", "web"}}, "10.0.0.1"};
+  web.ports = {{"https", TCP, 9443}};
+  c.AddEndpoint(web);
+  c.AddEndpoint({"internet", Kind::kExternal, "", {}, "203.0.113.10"});
+  c.LoadPolicies(DbPolicy(R"(  policyTypes: [Ingress, Egress]
+  ingress:
+  - ports: [{port: https}, {port: dns, protocol: TCP}]
+  egress:
+  - ports: [{port: https}]
+)"),
+                 "test.yaml");
+  // Ingress: db's own ports.
+  CHECK(c.IngressAllowed("web", "db", TCP, 8443));
+  CHECK_FALSE(c.IngressAllowed("web", "db", TCP, 9443));
+  CHECK_FALSE(c.IngressAllowed("web", "db", TCP, 53));  // dns is UDP on db
+  CHECK_FALSE(c.IngressAllowed("web", "db", UDP, 53));
+  // Egress: the destination's ports; an external address has none.
+  CHECK(c.EgressAllowed("db", "web", TCP, 9443));
+  CHECK_FALSE(c.EgressAllowed("db", "web", TCP, 8443));
+  CHECK_FALSE(c.EgressAllowed("db", "internet", TCP, 8443));
+}
+
 TEST_CASE("ports and peers of one rule must both match") {
   const Cluster c = WithPolicies(DbPolicy(R"(  ingress:
   - from: [{podSelector: {matchLabels: {app: web}}}]
@@ -583,8 +611,10 @@ TEST_CASE("malformed documents are rejected with a clear message") {
                 "not a strict subset");
 
   // Ports.
-  CheckRejected(head + "spec: {ingress: [{ports: [{port: http}]}]}\n",
-                "spec.ingress[0].ports[0].port: named ports unsupported (port 'http')");
+  CheckRejected(head + "spec: {ingress: [{ports: [{port: Http_1}]}]}\n",
+                "spec.ingress[0].ports[0].port: invalid port name 'Http_1'");
+  CheckRejected(head + "spec: {ingress: [{ports: [{port: http, endPort: 90}]}]}\n",
+                "spec.ingress[0].ports[0].endPort: endPort needs a numeric port");
   CheckRejected(head + "spec: {ingress: [{ports: [{port: \"80\"}]}]}\n",
                 "port: expected an integer, got a string");
   CheckRejected(head + "spec: {ingress: [{ports: [{port: 0}]}]}\n", "outside 1-65535");

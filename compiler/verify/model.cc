@@ -147,6 +147,23 @@ void Universe::AddEndpoint(Endpoint endpoint) {
       throw Error(fmt::format("endpoint '{}': an external endpoint has no namespace or labels", id));
     }
     if (!ip) throw Error(fmt::format("endpoint '{}': an external endpoint needs an IP", id));
+    if (!endpoint.ports.empty()) {
+      throw Error(fmt::format("endpoint '{}': an external endpoint has no container ports", id));
+    }
+  }
+  for (size_t i = 0; i < endpoint.ports.size(); ++i) {
+    const ContainerPort& p = endpoint.ports[i];
+    if (p.name.empty() || p.port < 1 || p.port > kMaxPort) {
+      throw Error(fmt::format("endpoint '{}': a container port needs a name and a port 1-65535", id));
+    }
+    for (size_t j = 0; j < i; ++j) {
+      if (endpoint.ports[j].name == p.name) {
+        throw Error(fmt::format("endpoint '{}': two container ports are named '{}'", id, p.name));
+      }
+    }
+  }
+  if (endpoint.role != Endpoint::Role::kNone && endpoint.kind != Endpoint::Kind::kExternal) {
+    throw Error(fmt::format("endpoint '{}': only an external endpoint is a node or the API server", id));
   }
   endpoint_index_.emplace(id, endpoints_.size());
   endpoints_.push_back(std::move(endpoint));
@@ -200,6 +217,13 @@ K8sEvaluator::K8sEvaluator(const Universe& universe, std::string_view yaml,
         for (const Rule& rule : rules) {
           for (const PortMatch& m : rule.ports) {
             if (m.port) samplers_[side][e].AddRange(m.protocol, *m.port, m.end_port.value_or(*m.port));
+            if (m.name.empty()) continue;
+            // A named port: every number a pod gives that name.
+            for (const Endpoint& other : universe.endpoints()) {
+              for (const ContainerPort& cp : other.ports) {
+                if (cp.name == m.name) samplers_[side][e].AddRange(cp.protocol, cp.port, cp.port);
+              }
+            }
           }
         }
       }

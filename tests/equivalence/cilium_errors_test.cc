@@ -96,5 +96,44 @@ TEST_CASE("cilium: a pod label Cilium ignores, in a component's labels") {
                    "pod label 'kubernetes.io/role' is ignored") == 0);
 }
 
+TEST_CASE("cilium: named ports in egress rules") {
+  std::string text = std::string(kHeader) +
+                     "component web {\n"
+                     "  labels { \"app\": \"web\" }\n"
+                     "  ingress https from pods { \"app\": \"api\" };\n"
+                     "  ingress metrics from cidr \"10.0.0.0/8\";\n"
+                     "  egress https, 443 to pods { \"app\": \"api\" };\n"
+                     "  egress 443 to pods { \"app\": \"api\" }, pods { \"app\": \"db\" };\n"
+                     "  ingress 80 from pods { \"pod-template-hash\": exists };\n"
+                     "}\n";
+  Result r = Build("named.netpol", text, "cilium");
+  INFO(r.err);
+  CHECK(r.status == 1);
+  CHECK(r.out.empty());
+  // Line 7 (ingress https from pods) is exact: no error there. The egress
+  // rule merged with line 10 is reported at the rule that wrote the name.
+  CHECK(r.err.find("named.netpol:7:") == std::string::npos);
+  CHECK(r.err.find("named.netpol:10:") == std::string::npos);
+  // Address blocks hold no pod: a name beside them is exact.
+  CHECK(r.err.find("named.netpol:8:") == std::string::npos);
+  CHECK(r.err.find("named.netpol:9:3: error: target 'cilium' cannot express this rule exactly: the "
+                   "named port TCP https of an egress rule") != std::string::npos);
+  CHECK(r.err.find("write the port number instead [target-cannot-express]") != std::string::npos);
+  CHECK(r.err.find("named.netpol:11:3: error: target 'cilium' cannot express this rule exactly: the "
+                   "pod label 'pod-template-hash' is ignored") != std::string::npos);
+
+  // The same rules without the refused ones: ingress named ports are written.
+  std::string ok = std::string(kHeader) +
+                   "component web {\n"
+                   "  labels { \"app\": \"web\" }\n"
+                   "  ingress https, udp \"dns-x\" from pods { \"app\": \"api\", \"tier\": not in [\"x\"] };\n"
+                   "}\n";
+  Result good = Build("named_ok.netpol", ok, "cilium");
+  INFO(good.err);
+  CHECK(good.status == 0);
+  CHECK(good.out.find("- port: https\n              protocol: TCP\n") != std::string::npos);
+  CHECK(good.out.find("- key: tier\n              operator: NotIn\n") != std::string::npos);
+}
+
 }  // namespace
 }  // namespace netpolc

@@ -68,6 +68,12 @@ const std::vector<std::string> kPodLabels = {
     "\"tier\": \"back\"",
     "\"app.kubernetes.io/instance\": \"inst\"",
     "\"pod-template-hash\": \"7d4b9\"",  // ignored by Cilium's identity label filter
+    // Selector requirements and an empty value.
+    "\"tier\": in [\"front\", \"back\"]",
+    "\"role\": not in [\"client\"], \"app\": \"c1\"",
+    "\"debug\": not exists, \"app\": \"c0\"",
+    "\"tier\": exists",
+    "\"policy-group.network.openshift.io/host-network\": \"\"",
 };
 
 const std::vector<std::string> kNamespaceScopes = {
@@ -79,6 +85,8 @@ const std::vector<std::string> kNamespaceScopes = {
     " in any namespace",
     " in namespaces { \"team\": \"blue\" }",
     " in namespaces { \"team\": \"other\" }",
+    " in namespaces { \"team\": in [\"blue\", \"other\"] }",
+    " in namespaces { \"team\": not exists }",
 };
 
 std::string Ports(Random& r) {
@@ -92,6 +100,13 @@ std::string Ports(Random& r) {
     std::string protocol;
     size_t p = r.Below(10);
     if (p >= 7) protocol = p == 9 ? "sctp " : "udp ";  // TCP is the default
+    if (r.Chance(12)) {
+      // Ports from an int parameter, and container port names.
+      static const std::vector<std::string> extras = {"$port_a", "$port_a-9500", "8000-$port_b",
+                                                      "https", "metrics", "udp \"dns-udp\""};
+      items.insert(r.Pick(extras));
+      continue;
+    }
     items.insert(protocol + (r.Chance(70) ? r.Pick(singles) : r.Pick(ranges)));
   }
   std::string out;
@@ -123,6 +138,13 @@ std::string PodsPeer(Random& r, bool friendly) {
   return "pods { " + labels + " }" + r.Pick(kNamespaceScopes);
 }
 
+// In an "entities" case the file declares what selects the API server and
+// the nodes on k8s and Calico (address blocks in 100.64.0.0/16 and
+// fd00:64::/32), and rules may name them. Address blocks never match nodes
+// (they are in the cluster; k8s and Calico subtract the nodes' blocks), so
+// the address peers are drawn as in other cases.
+bool entities_case = false;
+
 std::string Addresses(Random& r) {
   switch (r.Below(6)) {
     case 0:
@@ -147,6 +169,7 @@ std::string Peer(Random& r, size_t components, bool friendly) {
     case 4:
       return Addresses(r);
     case 5:
+      if (entities_case && r.Chance(50)) return r.Chance(50) ? "kube_apiserver" : "nodes";
       return "$clients";
     case 6:
     case 7:
@@ -174,9 +197,15 @@ GeneratedCase Generate(uint64_t seed) {
   const size_t flags = 3;
   const size_t components = 2 + r.Below(4);
   const bool friendly = r.Chance(50);
+  entities_case = r.Chance(25);
   std::string& t = out.text;
   t += fmt::format("// Random rules for the equivalence tests, seed {}.\n\n", seed);
   t += "param namespace: string = \"apps\";\n";
+  if (entities_case) {
+    t += "param node_addresses: peers = cidr \"100.64.0.0/24\", cidr \"fd00:64::/64\";\n";
+    t += "kube_apiserver = cidr \"100.64.1.10/32\";\n";
+    t += "nodes = $node_addresses;\n";
+  }
   // A peers parameter without itself referring to parameters.
   std::string clients;
   do {
@@ -199,6 +228,8 @@ GeneratedCase Generate(uint64_t seed) {
     t += fmt::format("flag f{} = {};\n", f, value ? "true" : "false");
     out.flags.emplace_back(fmt::format("f{}", f), r.Chance(50));
   }
+  // Int parameters used as ports (Ports below).
+  t += "param port_a: int = 9404;\nparam port_b: int = 8443;\n";
   t += "\ninstance {\n  namespace $namespace;\n  prefix \"r\";\n"
        "  labels { \"app.kubernetes.io/instance\": \"inst\" }\n}\n\n";
   switch (r.Below(6)) {
@@ -230,7 +261,16 @@ GeneratedCase Generate(uint64_t seed) {
     if (r.Chance(20)) {
       t += "  scope cluster;\n";
       if (r.Chance(60)) t += "  namespace \"ops\";\n";
+    } else if (r.Chance(15)) {
+      // Outside the instance: own labels only, in one namespace.
+      t += "  scope namespace;\n";
+      if (r.Chance(50)) t += "  namespace \"ops\";\n";
     }
+    // Policy names and deployment, per-side isolation.
+    if (r.Chance(15)) t += fmt::format("  policy \"pol-{{namespace}}-c{}\"{};\n", c, Condition(r, flags));
+    else if (r.Chance(15)) t += "  policy" + Condition(r, flags) + ";\n";
+    if (r.Chance(15)) t += "  isolate ingress" + Condition(r, flags) + ";\n";
+    if (r.Chance(20)) t += "  isolate egress" + Condition(r, flags) + ";\n";
     size_t rules = r.Below(5);
     for (size_t i = 0; i < rules; ++i) {
       bool ingress = r.Chance(60);

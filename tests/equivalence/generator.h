@@ -3,10 +3,13 @@
 // egress rules over random TCP/UDP/SCTP ports and ranges, and peers of every
 // kind (anywhere, instance, external, CIDRs with except, pods in the
 // instance's, a named, any or labelled namespaces, components, a peers
-// parameter), a random DNS declaration, the cluster's pod networks (a
-// `pod_networks` parameter, overlapping the address blocks, sometimes
-// overridden, sometimes not declared at all), and random flag values for the
-// build. Deterministic: the same seed gives the same case.
+// parameter, the API server and nodes with their declarations for k8s and
+// Calico), components outside the instance (`scope namespace`), policy
+// names, `policy when` and `isolate ingress|egress when`, a random DNS
+// declaration, the cluster's pod networks (a `pod_networks` parameter,
+// overlapping the address blocks, sometimes overridden, sometimes not
+// declared at all), and random flag values for the build. Deterministic: the
+// same seed gives the same case.
 #pragma once
 
 #include <cstdint>

@@ -9,6 +9,7 @@
 #include <set>
 
 #include "backends/registry.h"
+#include "compiler/frontend.h"
 #include "compiler/instantiate.h"
 #include "compiler/lower.h"
 #include "compiler/parse.h"
@@ -30,6 +31,25 @@ std::unique_ptr<Program> Load(std::string path, std::string text, std::string& e
     errors = RenderAll(diagnostics, program->sources);
     return nullptr;
   }
+  program->module = std::move(*module);
+  return program;
+}
+
+std::unique_ptr<Program> LoadFile(const std::string& path, std::string& errors) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    errors = "cannot read " + path;
+    return nullptr;
+  }
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  Compilation compilation;
+  std::optional<ir::Module> module = CompileModule(compilation, path, std::move(text));
+  if (!module) {
+    errors = RenderAll(compilation.diagnostics, compilation.sources);
+    return nullptr;
+  }
+  auto program = std::make_unique<Program>();
+  program->sources = std::move(compilation.sources);
   program->module = std::move(*module);
   return program;
 }
@@ -133,13 +153,28 @@ class UniverseBuilder {
       AddPod(instance_ns_, instance_labels_);
       AddPod(instance_ns_, SecondInstance(instance_labels_));
     }
+    // Products imported `as NAME`: their instances, as for the file's own.
+    for (const ir::Module::Product& product : module_.products) {
+      std::string ns = product.instance.ns ? Resolve(*product.instance.ns) : "default";
+      verify::Labels labels = Labels(product.instance.labels);
+      product_ns_.push_back(ns);
+      product_labels_.push_back(labels);
+      AddPod(ns, {});
+      if (!labels.empty()) {
+        AddPod(ns, labels);
+        AddPod(ns, SecondInstance(labels));
+      }
+    }
     for (const ir::Component& c : module_.components) {
       verify::Labels own = Labels(c.labels);
-      std::string ns = c.ns ? Resolve(*c.ns) : instance_ns_;
+      const bool other = c.product != 0 && c.product <= product_ns_.size();
+      const std::string& product_ns = other ? product_ns_[c.product - 1] : instance_ns_;
+      const verify::Labels& product_labels = other ? product_labels_[c.product - 1] : instance_labels_;
+      std::string ns = c.ns ? Resolve(*c.ns) : product_ns;
       AddNamespace(ns, {});
       if (c.scope == ir::Scope::kInstance) {
         verify::Labels both = own;
-        for (const auto& [k, v] : instance_labels_) both[k] = v;
+        for (const auto& [k, v] : product_labels) both[k] = v;
         AddPod(ns, both);
         AddPod(ns, SecondInstance(both));
         AddPod(ns, own);          // the component's labels without the instance's
@@ -150,9 +185,28 @@ class UniverseBuilder {
       }
       for (const ir::Rule& rule : c.rules) AddPeers(rule.peers);
     }
-    for (const ir::Param& p : module_.params) AddPeers(p.default_value.peers);
-    for (const ir::ParamValue& v : config_.params) AddPeers(v.peers);
+    // Parameters that say what selects the API server or the nodes add no
+    // pods: pods in namespaces a declaration selects would be host-network
+    // pods, which the universe does not model (a declaration by pod
+    // selectors is checked by golden tests only).
+    std::set<uint32_t> declaring;
+    for (const auto* entity : {&module_.kube_apiserver, &module_.nodes}) {
+      for (const ir::PeerRef& p : entity->peers) {
+        if (p.kind == ir::PeerRef::Kind::kParam) declaring.insert(p.index);
+      }
+    }
+    for (uint32_t i = 0; i < module_.params.size(); ++i) {
+      if (declaring.count(i) == 0) AddPeers(module_.params[i].default_value.peers);
+    }
+    for (uint32_t i = 0; i < config_.params.size(); ++i) {
+      if (declaring.count(i) == 0) AddPeers(config_.params[i].peers);
+    }
     AddPeers(module_.dns.peers);
+    // The port names the rules use, each with its first protocol.
+    for (const ir::Component& c : module_.components) {
+      for (const ir::Rule& rule : c.rules) AddPortNames(rule.named_ports);
+    }
+    AddPortNames(module_.dns.named_ports);
 
     // Fixed external addresses, then one inside every block and hole.
     for (const char* ip : {"192.0.2.10", "198.51.100.20", "10.1.2.3", "172.16.5.5", "8.8.8.8",
@@ -163,6 +217,11 @@ class UniverseBuilder {
       AddExternalIn(cidr, except);
       for (const std::string& hole : except) AddExternalIn(hole, {});
     }
+    // The API server and the nodes: inside the address blocks the file
+    // declares for them (what such a declaration asserts), one endpoint
+    // per block. A declaration by pod selectors adds none.
+    AddRoles(module_.kube_apiserver, verify::Endpoint::Role::kApiServer);
+    AddRoles(module_.nodes, verify::Endpoint::Role::kNode);
 
     verify::Universe u;
     for (const auto& [name, labels] : namespaces_) u.AddNamespace({name, labels});
@@ -179,10 +238,17 @@ class UniverseBuilder {
         id += (first ? "" : ",") + k + "=" + v;
         first = false;
       }
-      u.AddEndpoint({id, verify::Endpoint::Kind::kPod, ns, labels, ip});
+      verify::Endpoint pod{id, verify::Endpoint::Kind::kPod, ns, labels, ip};
+      pod.ports = ContainerPorts(i - 1);
+      u.AddEndpoint(std::move(pod));
     }
     for (const std::string& ip : externals_) {
-      u.AddEndpoint({"external/" + ip, verify::Endpoint::Kind::kExternal, "", {}, ip});
+      verify::Endpoint e{"external/" + ip, verify::Endpoint::Kind::kExternal, "", {}, ip};
+      if (auto it = roles_.find(ip); it != roles_.end()) {
+        e.role = it->second;
+        e.id = (e.role == verify::Endpoint::Role::kNode ? "node/" : "apiserver/") + ip;
+      }
+      u.AddEndpoint(std::move(e));
     }
     return u;
   }
@@ -190,9 +256,131 @@ class UniverseBuilder {
  private:
   static constexpr const char* kOther = "netpolc-other";
 
+  void AddPortNames(const std::vector<ir::NamedPort>& named) {
+    for (const ir::NamedPort& p : named) {
+      if (std::none_of(port_names_.begin(), port_names_.end(),
+                       [&](const auto& n) { return n.first == p.name; })) {
+        port_names_.emplace_back(p.name, verify::ToProtocol(p.protocol));
+      }
+    }
+  }
+
+  // Pod i's container ports: for each name the rules use, in turn no port of
+  // that name, the name on one number, the name with another protocol, and
+  // the name on another number (so pods number a name differently).
+  std::vector<verify::ContainerPort> ContainerPorts(size_t i) const {
+    std::vector<verify::ContainerPort> out;
+    for (size_t k = 0; k < port_names_.size(); ++k) {
+      const auto& [name, protocol] = port_names_[k];
+      int base = 7000 + 10 * static_cast<int>(k);
+      switch ((i + k) % 4) {
+        case 0:
+          break;
+        case 1:
+          out.push_back({name, protocol, base});
+          break;
+        case 2:
+          out.push_back({name, protocol == verify::Protocol::kUDP ? verify::Protocol::kTCP
+                                                                  : verify::Protocol::kUDP,
+                         base});
+          break;
+        default:
+          out.push_back({name, protocol, base + 100 + static_cast<int>(i % 3)});
+          break;
+      }
+    }
+    return out;
+  }
+
+  // Label sets around the requirements: one satisfying them all, and for
+  // each requirement ones that break it alone. Values from parameters are
+  // resolved.
+  std::vector<verify::Labels> Variants(const verify::Labels& base,
+                                       const std::vector<ir::RequirementRef>& requirements) const {
+    verify::Labels good = base;
+    for (const ir::RequirementRef& r : requirements) {
+      switch (r.op) {
+        case ir::Requirement::Op::kIn:
+          if (!r.values.empty()) good[r.key] = Resolve(r.values.front());
+          break;
+        case ir::Requirement::Op::kExists:
+          good[r.key] = "x";
+          break;
+        default:
+          good.erase(r.key);
+          break;
+      }
+    }
+    std::vector<verify::Labels> out = {good};
+    for (const ir::RequirementRef& r : requirements) {
+      verify::Labels bad = good;
+      switch (r.op) {
+        case ir::Requirement::Op::kIn:
+          bad[r.key] = "zz-other";
+          out.push_back(bad);
+          bad.erase(r.key);
+          out.push_back(bad);
+          for (const ir::ValueRef& v : r.values) {  // every listed value matches
+            verify::Labels other = good;
+            other[r.key] = Resolve(v);
+            out.push_back(other);
+          }
+          break;
+        case ir::Requirement::Op::kNotIn:
+          for (const ir::ValueRef& v : r.values) {
+            bad[r.key] = Resolve(v);
+            out.push_back(bad);
+          }
+          bad[r.key] = "zz-other";  // another value matches
+          out.push_back(bad);
+          break;
+        case ir::Requirement::Op::kExists:
+          bad.erase(r.key);
+          out.push_back(bad);
+          break;
+        case ir::Requirement::Op::kDoesNotExist:
+          bad[r.key] = "";
+          out.push_back(bad);
+          break;
+      }
+    }
+    return out;
+  }
+
   std::string Resolve(const ir::ValueRef& value) const {
     if (value.kind == ir::ValueRef::Kind::kLiteral) return value.literal;
     return value.param < config_.params.size() ? config_.params[value.param].text : "";
+  }
+
+  // For pod peers with requirements: pods (and namespaces) around them, one
+  // satisfying every requirement and others breaking one each (Variants).
+  void AddRequirementPods(const std::vector<ir::PeerRef>& peers) {
+    for (const ir::PeerRef& p : peers) {
+      if (p.kind != ir::PeerRef::Kind::kPods || (p.pod_exprs.empty() && p.ns_exprs.empty())) continue;
+      std::vector<verify::Labels> variants = Variants(Labels(p.pod_labels), p.pod_exprs);
+      const verify::Labels& good = variants.front();
+      for (const verify::Labels& v : variants) {
+        switch (p.ns) {
+          case ir::PeerRef::Namespace::kInstance:
+          case ir::PeerRef::Namespace::kAny:
+            AddPod(instance_ns_, v);
+            break;
+          case ir::PeerRef::Namespace::kNamed:
+            AddPod(Resolve(p.ns_name), v);
+            break;
+          case ir::PeerRef::Namespace::kLabels:
+            break;
+        }
+      }
+      if (p.ns == ir::PeerRef::Namespace::kLabels) {
+        for (const verify::Labels& ns_labels : Variants(Labels(p.ns_labels), p.ns_exprs)) {
+          std::string name = fmt::format("netpolc-labelled-{}", labelled_++);
+          AddNamespace(name, ns_labels);
+          AddPod(name, good);
+        }
+      }
+      AddPod(kOther, good);
+    }
   }
 
   verify::Labels Labels(const std::vector<ir::LabelRef>& refs) const {
@@ -222,13 +410,16 @@ class UniverseBuilder {
   }
 
   void AddPeers(const std::vector<ir::PeerRef>& peers) {
+    AddRequirementPods(peers);
     for (const ir::PeerRef& p : peers) {
       switch (p.kind) {
         case ir::PeerRef::Kind::kPods: {
           verify::Labels labels = Labels(p.pod_labels);
           switch (p.ns) {
             case ir::PeerRef::Namespace::kInstance:
-              AddPod(instance_ns_, labels);
+              AddPod(p.product != 0 && p.product <= product_ns_.size() ? product_ns_[p.product - 1]
+                                                                       : instance_ns_,
+                     labels);
               break;
             case ir::PeerRef::Namespace::kNamed:
               AddPod(Resolve(p.ns_name), labels);
@@ -253,6 +444,23 @@ class UniverseBuilder {
         default:
           break;
       }
+    }
+  }
+
+  void AddRoles(const ir::Module::EntityPeers& entity, verify::Endpoint::Role role) {
+    if (!entity.declared) return;
+    std::vector<const ir::PeerRef*> peers;
+    for (const ir::PeerRef& p : entity.peers) {
+      if (p.kind != ir::PeerRef::Kind::kParam) {
+        peers.push_back(&p);
+      } else if (p.index < config_.params.size()) {
+        for (const ir::PeerRef& inner : config_.params[p.index].peers) peers.push_back(&inner);
+      }
+    }
+    for (const ir::PeerRef* p : peers) {
+      if (p->kind != ir::PeerRef::Kind::kCidr) continue;
+      std::string ip = AddExternalIn(p->cidr, p->except);
+      if (!ip.empty()) roles_[ip] = role;
     }
   }
 
@@ -311,15 +519,16 @@ class UniverseBuilder {
     if (used_ips_.insert(ip).second) externals_.push_back(ip);
   }
 
-  // Adds an external address inside `cidr` and outside every `except`.
-  void AddExternalIn(const std::string& cidr, const std::vector<std::string>& except) {
+  // Adds an external address inside `cidr` and outside every `except`;
+  // returns it (it may have been added before), or "" when there is none.
+  std::string AddExternalIn(const std::string& cidr, const std::vector<std::string>& except) {
     size_t slash = cidr.find('/');
-    if (slash == std::string::npos) return;
+    if (slash == std::string::npos) return {};
     std::string address = cidr.substr(0, slash);
     int prefix = std::atoi(cidr.c_str() + slash + 1);
     bool v6 = address.find(':') != std::string::npos;
     unsigned char bytes[16] = {};
-    if (inet_pton(v6 ? AF_INET6 : AF_INET, address.c_str(), bytes) != 1) return;
+    if (inet_pton(v6 ? AF_INET6 : AF_INET, address.c_str(), bytes) != 1) return {};
     int bits = v6 ? 128 : 32;
     U128 base = 0;
     for (int i = 0; i < bits / 8; ++i) base = (base << 8) | bytes[i];
@@ -340,8 +549,9 @@ class UniverseBuilder {
       std::string ip = text;
       if (LooksLikePod(ip) || InPodNetwork(ip) || InAny(ip, except)) continue;
       AddExternal(ip);
-      return;
+      return ip;
     }
+    return {};
   }
 
   // Pod addresses are allocated after externals: keep clear of them.
@@ -367,11 +577,15 @@ class UniverseBuilder {
   std::vector<std::pair<std::string, verify::Labels>> pods_;
   std::set<std::pair<std::string, verify::Labels>> pod_keys_;
   std::map<std::string, std::vector<std::string>> blocks_;
+  std::map<std::string, verify::Endpoint::Role> roles_;  // by external address
+  std::vector<std::string> product_ns_;          // Module::products[i]
+  std::vector<verify::Labels> product_labels_;
   std::vector<std::string> externals_;
   std::set<std::string> used_ips_;
   int labelled_ = 0;
   std::vector<std::string> pod_networks_;
   std::vector<verify::Cidr> pod_cidrs_;
+  std::vector<std::pair<std::string, verify::Protocol>> port_names_;
 };
 
 }  // namespace

@@ -33,6 +33,10 @@ struct Program {
 // nullptr and sets `errors` to the rendered diagnostics.
 std::unique_ptr<Program> Load(std::string path, std::string text, std::string& errors);
 
+// Reads, parses and lowers the rules file at `path` with its imports, as
+// the command line does. On errors returns nullptr and sets `errors`.
+std::unique_ptr<Program> LoadFile(const std::string& path, std::string& errors);
+
 // Applies NAME=VALUE flag settings ("true"/"false") to the defaults.
 ir::Config MakeConfig(const ir::Module& module, const std::vector<std::pair<std::string, bool>>& flags);
 
@@ -67,11 +71,14 @@ Rendered Render(const Program& program, const ir::Config& config, const ir::Poli
 // every rule, parameter and the DNS rule in their namespaces and elsewhere,
 // the operator's namespace, kube-system with kube-dns and another pod,
 // pods without labels, and external addresses: fixed ones and one inside
-// every CIDR and every except block of the rules. Pods get addresses of the
-// configuration's pod networks (the `pod_networks` parameter), IPv4 and IPv6
-// when both families are given; without pod networks, of 10.244.0.0/16 and
-// fd00:10:244::/48. All addresses are distinct, and no external address lies
-// in a pod network (an address there is a pod's).
+// every CIDR and every except block of the rules; and the API server and
+// nodes (endpoints of those roles) inside the address blocks the file
+// declares for them (`kube_apiserver = ...;`, `nodes = ...;`). Pods get
+// addresses of the configuration's pod networks (the `pod_networks`
+// parameter), IPv4 and IPv6 when both families are given; without pod
+// networks, of 10.244.0.0/16 and fd00:10:244::/48. All addresses are
+// distinct, and no external address lies in a pod network (an address there
+// is a pod's).
 verify::Universe BuildUniverse(const ir::Module& module, const ir::Config& config);
 
 // An evaluator of `target`'s output (throws verify::Error when unreadable).

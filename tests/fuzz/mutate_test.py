@@ -28,7 +28,9 @@ SNIPPETS = [b"{", b"}", b"(", b")", b";", b",", b"\"", b"\\", b"/*", b"*/", b"//
             b"component", b"instance", b"anywhere", b"cidr \"::/0\"", b"99999999999",
             b"0", b"-", b"\xff", b"\xc3", b"\x00", b"\n", b"pods {}", b"in any namespace",
             b"$instance", b"dns off;", b"labels {}", b"\"\\u0000\"", b"\r", b"\r\n",
-            b"\"\x1b[2J\"", b"\"a\x00b\"", b"\"abc\\"]
+            b"\"\x1b[2J\"", b"\"a\x00b\"", b"\"abc\\",
+            b"\"k\": in [", b"]", b"exists", b"not in", b"not exists", b"$p-$q",
+            b"https", b"\"http-x\"", b"port_doc \"x\";", b"param p: int;"]
 
 
 def mutate(rnd, data):

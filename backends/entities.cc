@@ -1,0 +1,127 @@
+#include "backends/entities.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <set>
+#include <utility>
+#include <vector>
+
+#include "compiler/pod_networks.h"
+
+namespace netpolc::backends {
+namespace {
+
+constexpr std::string_view kApiserverAdvice =
+    "Kubernetes NetworkPolicy and Calico cannot select the API server (Cilium has the entity "
+    "kube-apiserver); declare what selects it here, e.g. `kube_apiserver = cidr "
+    "\"192.0.2.10/32\";` or a peers parameter set at deploy time, `kube_apiserver = $apiserver;`";
+constexpr std::string_view kNodesAdvice =
+    "Kubernetes NetworkPolicy and Calico cannot select nodes and host-network pods (Cilium has "
+    "the entities host and remote-node); declare what selects them here, e.g. `nodes = cidr "
+    "\"10.0.0.0/24\";`, or on OpenShift `nodes = pods {} in namespaces "
+    "{ \"policy-group.network.openshift.io/host-network\": \"\" };`";
+
+// The address blocks of the nodes' declaration (their except lists are not
+// read: a node block is taken whole), without blocks inside another.
+std::vector<std::string> NodeBlocks(const ir::PolicySet& set) {
+  std::vector<std::string> out;
+  if (!set.nodes_peers) return out;
+  for (const ir::Peer& peer : *set.nodes_peers) {
+    if (peer.kind == ir::Peer::Kind::kIpBlock) out.push_back(peer.cidr);
+  }
+  return NormaliseCidrList(std::move(out));
+}
+
+void Expand(const Input& input, const ir::Policy& policy, std::vector<ir::PolicyRule>& rules,
+            std::string_view target, std::set<SourceLoc>& reported,
+            std::vector<std::pair<SourceLoc, std::string>>& pending,
+            const std::vector<std::string>& node_blocks) {
+  const ir::PolicySet& set = *input.policies;
+  for (ir::PolicyRule& rule : rules) {
+    std::vector<ir::Peer> peers;
+    for (ir::Peer& peer : rule.peers) {
+      const std::optional<std::vector<ir::Peer>>* declared = nullptr;
+      std::string_view advice;
+      if (peer.kind == ir::Peer::Kind::kIpBlock && !node_blocks.empty()) {
+        // An address block means addresses outside the cluster: the nodes'
+        // addresses are subtracted, as the pod networks are.
+        if (EnclosingPodNetwork(peer.cidr, node_blocks)) continue;
+        peer.except = ExceptWithPodNetworks(peer.cidr, peer.except, node_blocks);
+        peers.push_back(std::move(peer));
+        continue;
+      }
+      if (peer.kind == ir::Peer::Kind::kKubeApiserver) {
+        declared = &set.kube_apiserver_peers;
+        advice = kApiserverAdvice;
+      } else if (peer.kind == ir::Peer::Kind::kNodes) {
+        declared = &set.nodes_peers;
+        advice = kNodesAdvice;
+      } else {
+        peers.push_back(std::move(peer));
+        continue;
+      }
+      if (declared->has_value()) {
+        peers.insert(peers.end(), (*declared)->begin(), (*declared)->end());
+        continue;
+      }
+      std::vector<SourceLoc> locs = rule.sources;
+      if (rule.dns && input.module.dns.loc.valid()) locs = {input.module.dns.loc};
+      if (locs.empty()) locs.push_back(policy.loc);
+      for (SourceLoc loc : locs) {
+        if (reported.insert(loc).second) {
+          pending.emplace_back(loc, fmt::format("in the policy of '{}': {}", policy.component,
+                                                advice));
+        }
+      }
+    }
+    std::sort(peers.begin(), peers.end());
+    peers.erase(std::unique(peers.begin(), peers.end()), peers.end());
+    rule.peers = std::move(peers);
+  }
+  // A rule whose declared peers are empty admits nothing: it must not become
+  // a rule without peers (which would admit everyone).
+  rules.erase(std::remove_if(rules.begin(), rules.end(),
+                             [](const ir::PolicyRule& r) { return r.peers.empty(); }),
+              rules.end());
+  (void)target;
+}
+
+}  // namespace
+
+bool HasEntityPeers(const ir::PolicySet& policies) {
+  if (!NodeBlocks(policies).empty()) return true;
+  for (const ir::Policy& policy : policies.policies) {
+    for (const auto* side : {&policy.ingress, &policy.egress}) {
+      for (const ir::PolicyRule& rule : *side) {
+        for (const ir::Peer& peer : rule.peers) {
+          if (peer.kind == ir::Peer::Kind::kKubeApiserver || peer.kind == ir::Peer::Kind::kNodes) {
+            return true;
+          }
+        }
+      }
+    }
+  }
+  return false;
+}
+
+std::optional<ir::PolicySet> ExpandEntityPeers(const Input& input, std::string_view target,
+                                               Diagnostics& diagnostics) {
+  ir::PolicySet out = *input.policies;
+  std::set<SourceLoc> reported;
+  std::vector<std::pair<SourceLoc, std::string>> pending;
+  const std::vector<std::string> node_blocks = NodeBlocks(*input.policies);
+  for (ir::Policy& policy : out.policies) {
+    Expand(input, policy, policy.ingress, target, reported, pending, node_blocks);
+    Expand(input, policy, policy.egress, target, reported, pending, node_blocks);
+  }
+  if (pending.empty()) return out;
+  std::stable_sort(pending.begin(), pending.end(),
+                   [](const auto& a, const auto& b) { return a.first < b.first; });
+  for (const auto& [loc, message] : pending) {
+    diagnostics.Emit(DiagnosticKind::kTargetCannotExpress, loc, target, message);
+  }
+  return std::nullopt;
+}
+
+}  // namespace netpolc::backends
