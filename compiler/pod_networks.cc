@@ -180,4 +180,21 @@ std::vector<SourceLoc> AddressBlockRules(const ir::Module& module, const ir::Con
   return out;
 }
 
+void WarnAddressBlocksAdmitPods(const ir::Module& module, const ir::Config& config,
+                                const ir::PolicySet& policies, std::string_view target,
+                                std::string_view why, Diagnostics& diagnostics) {
+  if (!policies.pod_networks.empty()) return;
+  std::vector<SourceLoc> rules = AddressBlockRules(module, config, policies);
+  for (size_t i = 0; i < rules.size(); ++i) {
+    if (i == 0) {
+      std::string which = rules.size() == 1 ? "this rule also admits"
+                                            : "this rule and those noted below also admit";
+      diagnostics.Emit(DiagnosticKind::kAddressBlockAdmitsPods, rules[i], std::string(target),
+                       std::string(why) + which);
+    } else {
+      diagnostics.Emit(DiagnosticKind::kRelatedRule, rules[i], "another rule with address blocks");
+    }
+  }
+}
+
 }  // namespace netpolc

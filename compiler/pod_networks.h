@@ -15,6 +15,7 @@
 #include <string_view>
 #include <vector>
 
+#include "compiler/diagnostics.h"
 #include "compiler/ir/module.h"
 #include "compiler/ir/policy.h"
 
@@ -67,5 +68,13 @@ bool WritesAddressBlock(const ir::PeerRef& peer, const ir::Config& config);
 // mean on a target.
 std::vector<SourceLoc> AddressBlockRules(const ir::Module& module, const ir::Config& config,
                                          const ir::PolicySet& policies);
+
+// When `policies` declare no pod networks, warns once, at the first rule
+// writing address blocks (`address-block-admits-pods` for `target`, the
+// message `why` followed by "this rule also admits" or "this rule and those
+// noted below also admit"), and notes the other such rules.
+void WarnAddressBlocksAdmitPods(const ir::Module& module, const ir::Config& config,
+                                const ir::PolicySet& policies, std::string_view target,
+                                std::string_view why, Diagnostics& diagnostics);
 
 }  // namespace netpolc
