@@ -7,6 +7,7 @@
 #include <string_view>
 
 #include "compiler/diagnostics.h"
+#include "compiler/source.h"
 #include "compiler/ir/module.h"
 #include "compiler/ir/policy.h"
 
@@ -25,6 +26,10 @@ struct Input {
   // compilation's SourceManager (for diagnostics that point into it).
   std::optional<std::string> template_text;
   uint32_t template_file = SourceLoc::kNoFile;
+  // The compilation's files and the rules file's id among them, so that a
+  // backend can name the file of a location from an imported file.
+  const SourceManager* sources = nullptr;
+  uint32_t rules_file = SourceLoc::kNoFile;
 };
 
 class Backend {

@@ -74,8 +74,26 @@ std::string PortsText(const std::vector<ir::PortRange>& ports) {
   return out;
 }
 
-void WriteRules(std::string& out, const char* direction, const char* preposition,
-                const std::vector<ir::PolicyRule>& rules) {
+// "4" for a line of the rules file, "lib/db.netpol:4" for a line of a file it
+// imports (file names escaped like the header's).
+std::string LineText(const Input& input, const SourceLoc& loc) {
+  if (input.sources == nullptr || loc.file == input.rules_file || loc.file >= input.sources->size()) {
+    return fmt::format("{}", loc.line);
+  }
+  // Imported files lie in the rules file's directory or below it: name them
+  // from there, as the import statements do.
+  std::string_view path = input.sources->file(loc.file).path;
+  if (input.rules_file < input.sources->size()) {
+    std::string_view rules = input.sources->file(input.rules_file).path;
+    size_t slash = rules.rfind('/');
+    std::string_view dir = slash == std::string_view::npos ? "" : rules.substr(0, slash + 1);
+    if (path.starts_with(dir)) path.remove_prefix(dir.size());
+  }
+  return fmt::format("{}:{}", SourceNameForComment(path), loc.line);
+}
+
+void WriteRules(std::string& out, const Input& input, const char* direction,
+                const char* preposition, const std::vector<ir::PolicyRule>& rules) {
   for (const ir::PolicyRule& rule : rules) {
     std::string ports = PortsText(rule.ports);
     for (const ir::NamedPort& named : rule.named_ports) {
@@ -88,7 +106,7 @@ void WriteRules(std::string& out, const char* direction, const char* preposition
     }
     if (!rule.sources.empty()) {
       out += "    lines";
-      for (const SourceLoc& loc : rule.sources) out += fmt::format(" {}", loc.line);
+      for (const SourceLoc& loc : rule.sources) out += " " + LineText(input, loc);
       out += "\n";
     }
   }
@@ -109,13 +127,15 @@ class IrTextBackend : public Backend {
       out += "\n";
     }
     for (const ir::Policy& policy : input.policies->policies) {
-      out += fmt::format("policy {}/{} (component {}, line {})\n", policy.ns, policy.name,
-                         policy.component, policy.loc.line);
+      std::string where = LineText(input, policy.loc);
+      if (where.find(':') == std::string::npos) where = "line " + where;
+      out += fmt::format("policy {}/{} (component {}, {})\n", policy.ns, policy.name,
+                         policy.component, where);
       out += fmt::format("  selects pods {}\n", Labels(policy.selector));
       out += fmt::format("  isolates{}{}\n", policy.isolate_ingress ? " ingress" : "",
                          policy.isolate_egress ? " egress" : "");
-      WriteRules(out, "ingress", "from", policy.ingress);
-      WriteRules(out, "egress", "to", policy.egress);
+      WriteRules(out, input, "ingress", "from", policy.ingress);
+      WriteRules(out, input, "egress", "to", policy.egress);
     }
     // What targets without these identities write for them.
     for (const auto& [name, peers] :

@@ -112,6 +112,8 @@ int RunBuild(const std::vector<std::string>& arguments, std::string& out, std::s
   input.policies = backend->needs_policies() ? &*policies : nullptr;
   input.source_name = source_name;
   input.all_configurations = settings.empty();
+  input.sources = &compilation.sources;
+  input.rules_file = 0;  // CompileModule adds the rules file first
   if (template_text) {
     input.template_file = compilation.sources.Add(*template_path, *template_text);
     input.template_text = std::move(template_text);
