@@ -275,14 +275,17 @@ def main():
                 if not ok_status:
                     actual += proc.stderr
             expected_path = os.path.join(root, base + ext)
-            with open(expected_path, encoding="utf-8", errors="surrogateescape") as f:
+            # newline="": outputs are compared byte for byte, line ends too.
+            with open(expected_path, encoding="utf-8", errors="surrogateescape",
+                      newline="") as f:
                 expected = f.read()
             label = f"{case} -> {ext}"
             if actual == expected and ok_status:
                 passed += 1
                 continue
             if update:
-                with open(expected_path, "w", encoding="utf-8", errors="surrogateescape") as f:
+                with open(expected_path, "w", encoding="utf-8", errors="surrogateescape",
+                          newline="") as f:
                     f.write(actual)
                 print(f"UPDATED {base + ext}")
                 updated += 1

@@ -108,10 +108,15 @@ std::optional<PageTemplate> ParseTemplate(std::string_view text, uint32_t templa
   uint32_t prose_start = 0;
 
   for (size_t start = 0; start < text.size();) {
-    size_t newline = text.find('\n', start);
-    size_t end = newline == std::string_view::npos ? text.size() : newline + 1;
+    // A line ends with LF, CRLF or a lone CR (as everywhere a position is
+    // computed); `line` keeps its end, copied as it is, `body` does not.
+    size_t line_end = text.find_first_of("\r\n", start);
+    size_t end = line_end == std::string_view::npos ? text.size()
+                 : text.substr(line_end, 2) == "\r\n" ? line_end + 2
+                                                       : line_end + 1;
     std::string_view line = text.substr(start, end - start);
-    std::string_view body = line.substr(0, line.size() - (newline == std::string_view::npos ? 0 : 1));
+    std::string_view body =
+        text.substr(start, (line_end == std::string_view::npos ? text.size() : line_end) - start);
     start = end;
     ++line_number;
 
@@ -125,7 +130,8 @@ std::optional<PageTemplate> ParseTemplate(std::string_view text, uint32_t templa
           ok = false;
         }
       } else {
-        layout_text.append(line);
+        layout_text.append(body);
+        layout_text += '\n';
       }
       continue;
     }
