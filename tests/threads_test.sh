@@ -23,7 +23,15 @@ run() {
     NETPOLC_THREADS=$threads NETPOLC_PIECE_BYTES=$pieces "$netpolc" "$@" \
       >"$dir/$name.out" 2>"$dir/$name.err"
   fi
-  echo "exit $?" >>"$dir/$name.err"
+  local status=$?
+  echo "exit $status" >>"$dir/$name.err"
+  # 0 to 3 are netpolc's statuses (docs/design.md); anything else is a crash
+  # or a sanitizer report, which would compare equal between two runs.
+  if [ "$status" -gt 3 ]; then
+    echo "FAIL: netpolc $* (NETPOLC_THREADS=$threads, pieces $pieces) ended with status $status"
+    tail -20 "$dir/$name.err"
+    failures=$((failures + 1))
+  fi
 }
 
 # compare ARGS...: the command under every setting of $settings against one
