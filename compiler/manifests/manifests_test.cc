@@ -226,11 +226,46 @@ TEST_CASE("import refuses what the language cannot say, located") {
   Manifests m = Read(R"(apiVersion: networking.k8s.io/v1
 kind: NetworkPolicy
 metadata: {name: deny, namespace: ns}
-spec: {podSelector: {}}
+spec: {podSelector: {matchExpressions: [{key: app, operator: Exists}]}}
+---
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: twice, namespace: ns}
+spec:
+  podSelector: {matchLabels: {app: a}}
+  ingress:
+  - from:
+    - podSelector:
+        matchLabels: {tier: x}
+        matchExpressions: [{key: tier, operator: In, values: [x, y]}]
 )");
   Imported out = ImportRules(m);
-  REQUIRE(out.errors.size() == 1);
-  CHECK(out.errors[0].find("in.yaml:1:1: NetworkPolicy ns/deny: an empty pod selector") == 0);
+  REQUIRE(out.errors.size() == 2);
+  CHECK(out.errors[0].find("in.yaml:1:1: NetworkPolicy ns/deny: a pod selector with matchExpressions") == 0);
+  CHECK(out.errors[1].find("in.yaml:12:5: NetworkPolicy ns/twice: the label key \"tier\" appears twice") == 0);
+}
+
+TEST_CASE("import: empty pod selectors, named ports and selector requirements") {
+  Manifests m = Read(R"(apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: all, namespace: ns}
+spec:
+  podSelector: {}
+  ingress:
+  - from:
+    - podSelector: {}
+    - podSelector: {matchExpressions: [{key: tier, operator: NotIn, values: [batch]}, {key: debug, operator: DoesNotExist}]}
+      namespaceSelector: {matchExpressions: [{key: team, operator: Exists}]}
+    ports: [{port: https}, {port: dns, protocol: UDP}]
+)");
+  Imported out = ImportRules(m);
+  REQUIRE(out.errors.empty());
+  CHECK(out.text.find("component all_pods_ns {\n  labels any;\n  scope namespace;\n  namespace \"ns\";") !=
+        std::string::npos);
+  // The empty peer selector in the policy's namespace is that component.
+  CHECK(out.text.find("ingress tcp \"https\", udp \"dns\" from all_pods_ns, pods { \"tier\": not in "
+                      "[\"batch\"], \"debug\": not exists } in namespaces { \"team\": exists };") !=
+        std::string::npos);
 }
 
 TEST_CASE("import names components after workloads and peers after components") {
