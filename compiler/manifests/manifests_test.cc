@@ -222,6 +222,34 @@ TEST_CASE("directories are read recursively; non-manifest files are ignored") {
   fs::remove_all(dir);
 }
 
+TEST_CASE("port names are validated as the API server does, located") {
+  const std::string policy = R"(apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: p, namespace: ns}
+spec:
+  podSelector: {}
+  ingress: [{ports: [{port: NAME}]}]
+)";
+  for (const char* bad : {"Https", "-web", "web-", "a--b", "1234567890123456x", "we_b"}) {
+    std::string text = policy;
+    text.replace(text.find("NAME"), 4, bad);
+    std::string message;
+    try {
+      Read(text);
+    } catch (const Error& e) {
+      message = e.what();
+    }
+    CHECK(message.rfind("in.yaml:6:29: invalid port name", 0) == 0);
+  }
+  for (const char* good : {"https", "dns-tcp-local", "h2c", "a-b-c"}) {
+    std::string text = policy;
+    text.replace(text.find("NAME"), 4, good);
+    Manifests m = Read(text);
+    REQUIRE(m.policies.size() == 1);
+    CHECK(m.policies[0].ingress.at(0).ports.at(0).named_port == good);
+  }
+}
+
 TEST_CASE("import refuses what the language cannot say, located") {
   Manifests m = Read(R"(apiVersion: networking.k8s.io/v1
 kind: NetworkPolicy

@@ -126,6 +126,8 @@ struct ForeignDocument {
   std::string yaml;  // the document re-emitted as YAML
   Location where;
   std::string name;  // "ns/name", or "name" for cluster-wide kinds
+  // The port names its rules use, with their protocols (see verify).
+  std::vector<std::pair<std::string, Protocol>> port_names;
 };
 
 struct Manifests {
