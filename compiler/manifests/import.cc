@@ -18,21 +18,7 @@ const std::set<std::string> kReserved = {
     "pods",     "scope", "sctp",    "tcp",   "to",        "true",      "udp",   "when"};
 
 // A string literal of the rules language.
-std::string Quote(std::string_view text) {
-  std::string out = "\"";
-  for (unsigned char c : text) {
-    switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\t': out += "\\t"; break;
-      default:
-        if (c < 0x20 || c == 0x7f) out += fmt::format("\\u{:04x}", c);
-        else out += static_cast<char>(c);
-    }
-  }
-  return out + "\"";
-}
+std::string Quote(std::string_view text) { return QuoteString(text); }
 
 std::string LabelMap(const Labels& labels) {
   if (labels.empty()) return "{}";

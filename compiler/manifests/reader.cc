@@ -27,6 +27,22 @@ std::string EscapeText(std::string_view text) {
   return out;
 }
 
+std::string QuoteString(std::string_view text) {
+  std::string out = "\"";
+  for (unsigned char c : text) {
+    switch (c) {
+      case '"': out += "\\\""; break;
+      case '\\': out += "\\\\"; break;
+      case '\n': out += "\\n"; break;
+      case '\t': out += "\\t"; break;
+      default:
+        if (c < 0x20 || c == 0x7f) out += fmt::format("\\u{:04x}", c);
+        else out += static_cast<char>(c);
+    }
+  }
+  return out + "\"";
+}
+
 std::string Location::ToString() const {
   if (line <= 0) return file;
   return fmt::format("{}:{}:{}", file, line, column);

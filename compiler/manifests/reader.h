@@ -153,6 +153,11 @@ void Finish(Manifests& out);
 // name or file name stays one line of a message or of an output.
 std::string EscapeText(std::string_view text);
 
+// A double-quoted string that is both a JSON string and a string literal of
+// the rules language: `"` and `\` escaped, \n and \t, other control
+// characters as \u00XX; other bytes (UTF-8) as they are.
+std::string QuoteString(std::string_view text);
+
 // "1.2.3.4" for an address.
 std::string FormatIp(std::uint32_t ip);
 

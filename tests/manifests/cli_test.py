@@ -86,6 +86,15 @@ def main():
     check("import", r.returncode == 0 and "component a {" in open(rules_out).read(), r)
     r = run([netpolc, "build", rules_out, "--target", "k8s"])
     check("imported rules build", r.returncode == 0, r)
+    # -o - is standard output, for both commands (one loader).
+    r = run([netpolc, "import", good, "-o", "-"])
+    check("import -o -", r.returncode == 0 and "component a {" in r.stdout and
+          not os.path.exists("-"), r)
+    r = run([netpolc, "connlist", good, "-o", "-"])
+    check("connlist -o -", r.returncode == 0 and "default/a[Pod]" in r.stdout and
+          not os.path.exists("-"), r)
+    r = run([netpolc, "import", good, "-o", good])
+    check("import output is an input", r.returncode == 2 and "also an input" in r.stderr, r)
 
     r = run([netpolc, "verify", rules, bad])
     check("verify with bad manifests", r.returncode == 2 and (bad + ":3:") in r.stderr, r)
