@@ -223,6 +223,17 @@ class Importer {
       std::string item = ProtocolWord(port.protocol) + " ";
       if (!port.named_port.empty()) {
         // Resolved, as in Kubernetes, against the pod receiving the connection.
+        // A quoted number (`port: "80"`) is a name no container port has,
+        // which the language does not take as a name.
+        bool letter = std::any_of(port.named_port.begin(), port.named_port.end(),
+                                  [](char c) { return c >= 'a' && c <= 'z'; });
+        if (!letter) {
+          Error(p, rule.where,
+                fmt::format("the port {} is a quoted number, a port name that no container port "
+                            "can have; the rules language cannot say it (write the number)",
+                            Quote(EscapeText(port.named_port))));
+          return "";
+        }
         item += PortName(port.named_port);
       } else if (!port.port) {
         item += "1-65535";

@@ -22,9 +22,10 @@
 //
 // What the rules language cannot say yet is refused, located at the policy:
 // a pod selector with matchExpressions (component labels are the labels pods
-// carry), and a selector that names one label key twice (matchLabels and an
-// expression, or two expressions). Cilium and Calico inputs are not imported
-// (yet).
+// carry), a selector that names one label key twice (matchLabels and an
+// expression, or two expressions), and a quoted number as a port (`port:
+// "80"`, a name no container port can have). Cilium and Calico inputs are not
+// imported (yet).
 #pragma once
 
 #include <string>

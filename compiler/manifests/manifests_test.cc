@@ -266,9 +266,18 @@ spec:
     - podSelector:
         matchLabels: {tier: x}
         matchExpressions: [{key: tier, operator: In, values: [x, y]}]
+---
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: quoted, namespace: ns}
+spec:
+  podSelector: {matchLabels: {app: b}}
+  ingress:
+  - ports: [{port: "8443"}]
 )");
   Imported out = ImportRules(m);
-  REQUIRE(out.errors.size() == 2);
+  REQUIRE(out.errors.size() == 3);
+  CHECK(out.errors[2].find("in.yaml:23:5: NetworkPolicy ns/quoted: the port \"8443\" is a quoted number") == 0);
   CHECK(out.errors[0].find("in.yaml:1:1: NetworkPolicy ns/deny: a pod selector with matchExpressions") == 0);
   CHECK(out.errors[1].find("in.yaml:12:5: NetworkPolicy ns/twice: the label key \"tier\" appears twice") == 0);
 }
