@@ -286,6 +286,7 @@ Model::Model(const ir::Module& module, const ir::Config& config, Bdd& bdd,
     egress_isolation_.push_back(ConditionRefAt(ir::SideCondition(c, ir::Direction::kEgress), c.loc));
     for (const ir::Label& label : resolver_.Selector(i)) label_index_[label].push_back(i);
   }
+  ComputeCovering();
   for (uint32_t i = 0; i < n; ++i) {
     const ir::Component& c = module_.components[i];
     for (uint32_t r = 0; r < c.rules.size(); ++r) {
@@ -495,6 +496,73 @@ Model::Index Model::BuildIndex(const std::vector<RuleInfo>& rules,
   return index;
 }
 
+void Model::ComputeCovering() {
+  size_t n = module_.components.size();
+  covering_.assign(n, {});
+  covered_.assign(n, {});
+  own_ingress_isolation_ = ingress_isolation_;
+  own_egress_isolation_ = egress_isolation_;
+  // Components by (namespace, selector), to find those whose selector is a
+  // subset of another's without comparing every pair.
+  std::map<std::pair<std::string, std::vector<ir::Label>>, std::vector<uint32_t>> by_selector;
+  for (uint32_t i = 0; i < n; ++i) {
+    by_selector[{resolver_.NamespaceOf(i), resolver_.Selector(i)}].push_back(i);
+  }
+  constexpr size_t kMaxSubsetLabels = 12;  // beyond: scan the components
+  for (uint32_t i = 0; i < n; ++i) {
+    const std::string& ns = resolver_.NamespaceOf(i);
+    const std::vector<ir::Label>& mine = resolver_.Selector(i);
+    std::vector<uint32_t>& out = covering_[i];
+    if (mine.size() <= kMaxSubsetLabels) {
+      for (uint32_t mask = 0; mask < (1u << mine.size()); ++mask) {
+        std::vector<ir::Label> subset;
+        for (size_t b = 0; b < mine.size(); ++b) {
+          if (mask & (1u << b)) subset.push_back(mine[b]);
+        }
+        auto it = by_selector.find({ns, subset});
+        if (it == by_selector.end()) continue;
+        for (uint32_t j : it->second) {
+          if (j != i) out.push_back(j);
+        }
+      }
+    } else {
+      for (uint32_t j = 0; j < n; ++j) {
+        const std::vector<ir::Label>& theirs = resolver_.Selector(j);
+        if (j != i && resolver_.NamespaceOf(j) == ns &&
+            std::includes(mine.begin(), mine.end(), theirs.begin(), theirs.end())) {
+          out.push_back(j);
+        }
+      }
+    }
+    std::sort(out.begin(), out.end());
+    for (uint32_t j : out) {
+      covered_[j].push_back(i);
+      focus_ = module_.components[j].loc;
+      ingress_isolation_[i] =
+          bdd_.Or(ingress_isolation_[i], bdd_.And(enabled_[j], own_ingress_isolation_[j]));
+      egress_isolation_[i] =
+          bdd_.Or(egress_isolation_[i], bdd_.And(enabled_[j], own_egress_isolation_[j]));
+    }
+  }
+}
+
+std::vector<std::pair<uint32_t, Ref>> Model::SideRulesAt(uint32_t c, ir::Direction d,
+                                                         ir::Protocol protocol, uint16_t port) const {
+  std::vector<std::pair<uint32_t, Ref>> out;
+  bool covered = !covering_[c].empty();
+  // With covering components, c's own rules count when c's policy isolates
+  // the side (else Kubernetes ignores them), theirs when they exist and
+  // their policy isolates it.
+  Ref own = covered ? OwnIsolation(c, d) : Bdd::kTrue;
+  for (uint32_t id : RulesAt(c, d, protocol, port)) out.emplace_back(id, own);
+  for (uint32_t j : covering_[c]) {
+    Ref guard = bdd_.And(enabled_[j], OwnIsolation(j, d));
+    if (guard == Bdd::kFalse) continue;
+    for (uint32_t id : RulesAt(j, d, protocol, port)) out.emplace_back(id, guard);
+  }
+  return out;
+}
+
 const std::vector<uint32_t>& Model::RulesAt(uint32_t c, ir::Direction d, ir::Protocol protocol,
                                             uint16_t port) const {
   static const std::vector<uint32_t> kNone;
@@ -511,15 +579,19 @@ const std::vector<uint32_t>& Model::RulesAt(uint32_t c, ir::Direction d, ir::Pro
 
 void Model::AddCuts(uint32_t c, ir::Direction d, ir::Protocol protocol, uint16_t first,
                     uint16_t last, std::vector<uint16_t>& cuts) const {
-  const Index& index = IndexOf(c, d);
-  auto it = std::lower_bound(index.begin(), index.end(), std::make_pair(protocol, first),
-                             [](const Segment& s, const std::pair<ir::Protocol, uint16_t>& key) {
-                               return std::make_pair(s.protocol, s.last) < key;
-                             });
-  for (; it != index.end() && it->protocol == protocol && it->first <= last; ++it) {
-    if (it->first > first) cuts.push_back(it->first);
-    if (it->last < last) cuts.push_back(static_cast<uint16_t>(it->last + 1));
-  }
+  auto add = [&](uint32_t owner) {
+    const Index& index = IndexOf(owner, d);
+    auto it = std::lower_bound(index.begin(), index.end(), std::make_pair(protocol, first),
+                               [](const Segment& s, const std::pair<ir::Protocol, uint16_t>& key) {
+                                 return std::make_pair(s.protocol, s.last) < key;
+                               });
+    for (; it != index.end() && it->protocol == protocol && it->first <= last; ++it) {
+      if (it->first > first) cuts.push_back(it->first);
+      if (it->last < last) cuts.push_back(static_cast<uint16_t>(it->last + 1));
+    }
+  };
+  add(c);
+  for (uint32_t j : covering_[c]) add(j);
 }
 
 void Model::AddDnsCuts(const ir::PortRange& range, std::vector<uint16_t>& cuts) const {
@@ -638,10 +710,10 @@ Ref Model::IngressSide(const Endpoint& src, const Endpoint& dst, ir::Protocol pr
                        uint16_t port) {
   if (!dst.is_component() || !IngressIsolated(dst.component)) return Bdd::kTrue;
   Ref r = Bdd::kFalse;
-  for (uint32_t id : RulesAt(dst.component, ir::Direction::kIngress, protocol, port)) {
+  for (const auto& [id, guard] : SideRulesAt(dst.component, ir::Direction::kIngress, protocol, port)) {
     Ref admits = RuleAdmits(id, src);
     focus_ = rules_[id].loc;
-    r = bdd_.Or(r, bdd_.And(rules_[id].when, admits));
+    r = bdd_.Or(r, bdd_.And(guard, bdd_.And(rules_[id].when, admits)));
   }
   // Where no policy isolates the side, it admits everything.
   return bdd_.Or(bdd_.Not(IngressIsolation(dst.component)), r);
@@ -651,10 +723,10 @@ Ref Model::EgressSide(const Endpoint& src, const Endpoint& dst, ir::Protocol pro
                       uint16_t port) {
   if (!src.is_component() || !EgressIsolated(src.component)) return Bdd::kTrue;
   Ref r = Bdd::kFalse;
-  for (uint32_t id : RulesAt(src.component, ir::Direction::kEgress, protocol, port)) {
+  for (const auto& [id, guard] : SideRulesAt(src.component, ir::Direction::kEgress, protocol, port)) {
     Ref admits = RuleAdmits(id, dst);
     focus_ = rules_[id].loc;
-    r = bdd_.Or(r, bdd_.And(rules_[id].when, admits));
+    r = bdd_.Or(r, bdd_.And(guard, bdd_.And(rules_[id].when, admits)));
   }
   if (dns_rule_ && PortsInclude(rules_[*dns_rule_].ports, {{protocol, port, port}})) {
     r = bdd_.Or(r, RuleAdmits(*dns_rule_, dst));
