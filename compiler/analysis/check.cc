@@ -167,6 +167,8 @@ class Checker {
   PortPieces IngressFromRulesOf(uint32_t a, uint32_t b, const ir::PortRange& range) {
     PortPieces out = m_.IngressOver(Endpoint::Component(a), Endpoint::Component(b), range);
     for (uint32_t s : m_.Covered(a)) {
+      // The same labels: the same answer as for a's pods.
+      if (m_.Selector(s) == m_.Selector(a)) continue;
       PortPieces more = m_.IngressOver(Endpoint::Component(s), Endpoint::Component(b), range);
       for (auto& piece : more) piece.second = b_.And(m_.Enabled(s), piece.second);
       out = OrPieces(out, more);
@@ -178,6 +180,7 @@ class Checker {
   PortPieces EgressToRulesOf(uint32_t a, uint32_t b, const ir::PortRange& range) {
     PortPieces out = m_.EgressOver(Endpoint::Component(a), Endpoint::Component(b), range);
     for (uint32_t t : m_.Covered(b)) {
+      if (m_.Selector(t) == m_.Selector(b)) continue;
       PortPieces more = m_.EgressOver(Endpoint::Component(a), Endpoint::Component(t), range);
       for (auto& piece : more) piece.second = b_.And(m_.Enabled(t), piece.second);
       out = OrPieces(out, more);

@@ -502,31 +502,49 @@ void Model::ComputeCovering() {
   covered_.assign(n, {});
   own_ingress_isolation_ = ingress_isolation_;
   own_egress_isolation_ = egress_isolation_;
-  // Components by (namespace, selector), to find those whose selector is a
-  // subset of another's without comparing every pair.
-  std::map<std::pair<std::string, std::vector<ir::Label>>, std::vector<uint32_t>> by_selector;
-  for (uint32_t i = 0; i < n; ++i) {
-    by_selector[{resolver_.NamespaceOf(i), resolver_.Selector(i)}].push_back(i);
+  // j's policy selects i's pods when j is in i's namespace and every label
+  // of j's selector is one of i's. Each labelled j is indexed under the
+  // rarest of its labels (as label_index_ counts them: any choice is
+  // correct, a rare one makes fewer candidates), so that i looks only at
+  // the components indexed under one of its own labels; components without
+  // labels cover every component of their namespace. Bounded: more pairs or
+  // candidates than below is ConditionTooComplex.
+  std::map<ir::Label, std::vector<uint32_t>> by_rarest;
+  std::map<std::string, std::vector<uint32_t>> unlabelled;
+  for (uint32_t j = 0; j < n; ++j) {
+    const std::vector<ir::Label>& labels = resolver_.Selector(j);
+    if (labels.empty()) {
+      unlabelled[resolver_.NamespaceOf(j)].push_back(j);
+      continue;
+    }
+    const ir::Label* rarest = &labels.front();
+    size_t fewest = label_index_[*rarest].size();
+    for (const ir::Label& l : labels) {
+      size_t count = label_index_[l].size();
+      if (count < fewest) {
+        rarest = &l;
+        fewest = count;
+      }
+    }
+    by_rarest[*rarest].push_back(j);
   }
-  constexpr size_t kMaxSubsetLabels = 12;  // beyond: scan the components
+  constexpr size_t kMaxCoveringPairs = 20000;
+  constexpr size_t kMaxCoveringWork = 20000000;  // candidates compared
+  size_t pairs = 0, work = 0;
   for (uint32_t i = 0; i < n; ++i) {
     const std::string& ns = resolver_.NamespaceOf(i);
     const std::vector<ir::Label>& mine = resolver_.Selector(i);
     std::vector<uint32_t>& out = covering_[i];
-    if (mine.size() <= kMaxSubsetLabels) {
-      for (uint32_t mask = 0; mask < (1u << mine.size()); ++mask) {
-        std::vector<ir::Label> subset;
-        for (size_t b = 0; b < mine.size(); ++b) {
-          if (mask & (1u << b)) subset.push_back(mine[b]);
-        }
-        auto it = by_selector.find({ns, subset});
-        if (it == by_selector.end()) continue;
-        for (uint32_t j : it->second) {
-          if (j != i) out.push_back(j);
-        }
+    if (auto it = unlabelled.find(ns); it != unlabelled.end()) {
+      for (uint32_t j : it->second) {
+        if (j != i) out.push_back(j);
       }
-    } else {
-      for (uint32_t j = 0; j < n; ++j) {
+    }
+    for (const ir::Label& l : mine) {
+      auto it = by_rarest.find(l);
+      if (it == by_rarest.end()) continue;
+      work += it->second.size();
+      for (uint32_t j : it->second) {
         const std::vector<ir::Label>& theirs = resolver_.Selector(j);
         if (j != i && resolver_.NamespaceOf(j) == ns &&
             std::includes(mine.begin(), mine.end(), theirs.begin(), theirs.end())) {
@@ -535,6 +553,16 @@ void Model::ComputeCovering() {
       }
     }
     std::sort(out.begin(), out.end());
+    pairs += out.size();
+    if (pairs > kMaxCoveringPairs || work > kMaxCoveringWork) {
+      // Each pair multiplies the work of every query on those components.
+      throw ConditionTooComplex{module_.components[i].loc,
+                                pairs > kMaxCoveringPairs
+                                    ? "the policies of more than 20000 pairs of components select "
+                                      "the same pods"
+                                    : "too many components share labels to find which policies "
+                                      "select the same pods"};
+    }
     for (uint32_t j : out) {
       covered_[j].push_back(i);
       focus_ = module_.components[j].loc;
@@ -544,23 +572,6 @@ void Model::ComputeCovering() {
           bdd_.Or(egress_isolation_[i], bdd_.And(enabled_[j], own_egress_isolation_[j]));
     }
   }
-}
-
-std::vector<std::pair<uint32_t, Ref>> Model::SideRulesAt(uint32_t c, ir::Direction d,
-                                                         ir::Protocol protocol, uint16_t port) const {
-  std::vector<std::pair<uint32_t, Ref>> out;
-  bool covered = !covering_[c].empty();
-  // With covering components, c's own rules count when c's policy isolates
-  // the side (else Kubernetes ignores them), theirs when they exist and
-  // their policy isolates it.
-  Ref own = covered ? OwnIsolation(c, d) : Bdd::kTrue;
-  for (uint32_t id : RulesAt(c, d, protocol, port)) out.emplace_back(id, own);
-  for (uint32_t j : covering_[c]) {
-    Ref guard = bdd_.And(enabled_[j], OwnIsolation(j, d));
-    if (guard == Bdd::kFalse) continue;
-    for (uint32_t id : RulesAt(j, d, protocol, port)) out.emplace_back(id, guard);
-  }
-  return out;
 }
 
 const std::vector<uint32_t>& Model::RulesAt(uint32_t c, ir::Direction d, ir::Protocol protocol,
@@ -710,11 +721,11 @@ Ref Model::IngressSide(const Endpoint& src, const Endpoint& dst, ir::Protocol pr
                        uint16_t port) {
   if (!dst.is_component() || !IngressIsolated(dst.component)) return Bdd::kTrue;
   Ref r = Bdd::kFalse;
-  for (const auto& [id, guard] : SideRulesAt(dst.component, ir::Direction::kIngress, protocol, port)) {
+  ForEachSideRule(dst.component, ir::Direction::kIngress, protocol, port, [&](uint32_t id, Ref guard) {
     Ref admits = RuleAdmits(id, src);
     focus_ = rules_[id].loc;
     r = bdd_.Or(r, bdd_.And(guard, bdd_.And(rules_[id].when, admits)));
-  }
+  });
   // Where no policy isolates the side, it admits everything.
   return bdd_.Or(bdd_.Not(IngressIsolation(dst.component)), r);
 }
@@ -723,11 +734,11 @@ Ref Model::EgressSide(const Endpoint& src, const Endpoint& dst, ir::Protocol pro
                       uint16_t port) {
   if (!src.is_component() || !EgressIsolated(src.component)) return Bdd::kTrue;
   Ref r = Bdd::kFalse;
-  for (const auto& [id, guard] : SideRulesAt(src.component, ir::Direction::kEgress, protocol, port)) {
+  ForEachSideRule(src.component, ir::Direction::kEgress, protocol, port, [&](uint32_t id, Ref guard) {
     Ref admits = RuleAdmits(id, dst);
     focus_ = rules_[id].loc;
     r = bdd_.Or(r, bdd_.And(guard, bdd_.And(rules_[id].when, admits)));
-  }
+  });
   if (dns_rule_ && PortsInclude(rules_[*dns_rule_].ports, {{protocol, port, port}})) {
     r = bdd_.Or(r, RuleAdmits(*dns_rule_, dst));
   }

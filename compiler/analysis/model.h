@@ -241,10 +241,23 @@ class Model {
   std::vector<std::string> pod_networks_;  // of the configuration
   std::vector<std::vector<uint32_t>> covering_, covered_;
   std::vector<Ref> own_ingress_isolation_, own_egress_isolation_;
-  // The rules of (c, d) at the port, with the condition under which they
-  // count: c's own (kTrue) and those of the components covering c.
-  std::vector<std::pair<uint32_t, Ref>> SideRulesAt(uint32_t c, ir::Direction d,
-                                                    ir::Protocol protocol, uint16_t port) const;
+  // Calls fn(rule, condition under which it counts) for the rules of (c, d)
+  // at the port: c's own, then those of the components covering c. With
+  // covering components, c's own rules count when c's policy isolates the
+  // side (else Kubernetes ignores them), theirs when they exist and their
+  // policy isolates it.
+  template <typename Fn>
+  void ForEachSideRule(uint32_t c, ir::Direction d, ir::Protocol protocol, uint16_t port,
+                       Fn fn) const {
+    const std::vector<uint32_t>& covering = covering_[c];
+    Ref own = covering.empty() ? Bdd::kTrue : OwnIsolation(c, d);
+    for (uint32_t id : RulesAt(c, d, protocol, port)) fn(id, own);
+    for (uint32_t j : covering) {
+      Ref guard = bdd_.And(enabled_[j], OwnIsolation(j, d));
+      if (guard == Bdd::kFalse) continue;
+      for (uint32_t id : RulesAt(j, d, protocol, port)) fn(id, guard);
+    }
+  }
   void ComputeCovering();
 };
 
