@@ -146,6 +146,9 @@ struct Component {
   };
   std::vector<Isolate> isolates;
   std::string product;  // see Peer::product
+  // `labels any;` items: the component is every pod of its scope (the first
+  // one counts; more, or beside `labels {...}`, are errors).
+  std::vector<SourceLoc> labels_any;
 };
 
 struct Param {

@@ -377,7 +377,19 @@ class Lowerer {
       }
       out.ns = LowerNamespaceValue(c.namespaces[i]);
     }
-    if (!c.labels || c.labels->entries.empty()) {
+    // `labels any;`: every pod of the instance (scope instance) or of the
+    // component's namespace (scope namespace). A cluster-scoped component
+    // would be every pod of every namespace: still an error.
+    bool labels_any = !c.labels_any.empty();
+    for (size_t i = 0; i < c.labels_any.size(); ++i) {
+      if (i > 0 || c.labels) {
+        Error(DiagnosticKind::kDuplicateSetting, c.labels_any[i], "labels", "component");
+      }
+    }
+    if (labels_any && out.scope != ir::Scope::kCluster) {
+      // No labels of its own: its selector is the instance's labels (scope
+      // instance) or empty (scope namespace).
+    } else if (!c.labels || c.labels->entries.empty()) {
       Error(DiagnosticKind::kEmptySelector, c.name.loc, c.name.value,
             out.scope == ir::Scope::kInstance    ? " of the instance"
             : out.scope == ir::Scope::kNamespace ? " of its namespace"

@@ -703,6 +703,8 @@ class Builder {
         } else {
           component.labels = std::move(map);
         }
+      } else if (auto* c = dynamic_cast<P::ComponentLabelsAnyContext*>(item)) {
+        component.labels_any.push_back(Loc(c));
       } else if (auto* c = dynamic_cast<P::ComponentScopeContext*>(item)) {
         component.scope = c->scopeCluster != nullptr
                               ? ast::Component::Scope::kCluster

@@ -56,6 +56,7 @@ componentItem
     | property                                          # componentProperty
     | 'policy' value? ('when' condition)? ';'           # componentPolicy
     | 'isolate' (isolateIngress='ingress' | isolateEgress='egress') ('when' condition)? ';'  # componentIsolate
+    | 'labels' 'any' ';'                                # componentLabelsAny
     ;
 ruleTail : propertyBlock | ';' ;
 

@@ -141,6 +141,53 @@ class Checker {
     return false;
   }
 
+  // Piecewise `f or g` over one port range (both cover it, in order).
+  PortPieces OrPieces(const PortPieces& f, const PortPieces& g) {
+    PortPieces out;
+    size_t i = 0, j = 0;
+    while (i < f.size() && j < g.size()) {
+      uint16_t first = std::max(f[i].first.first, g[j].first.first);
+      uint16_t last = std::min(f[i].first.last, g[j].first.last);
+      Ref r = b_.Or(f[i].second, g[j].second);
+      if (!out.empty() && out.back().second == r &&
+          static_cast<uint32_t>(out.back().first.last) + 1 == first) {
+        out.back().first.last = last;
+      } else {
+        out.push_back({{f[i].first.protocol, first, last}, r});
+      }
+      if (f[i].first.last == last) ++i;
+      if (g[j].first.last == last) ++j;
+    }
+    return out;
+  }
+
+  // What b's ingress admits from a's rules' pods: a's own, and those of the
+  // components whose pods a's policy selects too (Model::Covered), which a's
+  // egress rules apply to as well.
+  PortPieces IngressFromRulesOf(uint32_t a, uint32_t b, const ir::PortRange& range) {
+    PortPieces out = m_.IngressOver(Endpoint::Component(a), Endpoint::Component(b), range);
+    for (uint32_t s : m_.Covered(a)) {
+      // The same labels: the same answer as for a's pods.
+      if (m_.Selector(s) == m_.Selector(a)) continue;
+      PortPieces more = m_.IngressOver(Endpoint::Component(s), Endpoint::Component(b), range);
+      for (auto& piece : more) piece.second = b_.And(m_.Enabled(s), piece.second);
+      out = OrPieces(out, more);
+    }
+    return out;
+  }
+
+  // What a's egress allows towards b's rules' pods (likewise).
+  PortPieces EgressToRulesOf(uint32_t a, uint32_t b, const ir::PortRange& range) {
+    PortPieces out = m_.EgressOver(Endpoint::Component(a), Endpoint::Component(b), range);
+    for (uint32_t t : m_.Covered(b)) {
+      if (m_.Selector(t) == m_.Selector(b)) continue;
+      PortPieces more = m_.EgressOver(Endpoint::Component(a), Endpoint::Component(t), range);
+      for (auto& piece : more) piece.second = b_.And(m_.Enabled(t), piece.second);
+      out = OrPieces(out, more);
+    }
+    return out;
+  }
+
   void BlockedEgress() {
     for (uint32_t a = 0; a < m_.component_count(); ++a) {
       for (uint32_t id : m_.RulesOf(a, Direction::kEgress)) {
@@ -156,8 +203,7 @@ class Checker {
             if (applies == Bdd::kFalse) continue;
             std::map<Ref, std::vector<ir::PortRange>> blocked;
             for (const ir::PortRange& range : rule.ports) {
-              for (const auto& [piece, admitted] :
-                   m_.IngressOver(Endpoint::Component(a), Endpoint::Component(b), range)) {
+              for (const auto& [piece, admitted] : IngressFromRulesOf(a, b, range)) {
                 Ref bad = b_.AndNot(applies, admitted);
                 if (bad != Bdd::kFalse) blocked[bad].push_back(piece);
               }
@@ -188,8 +234,7 @@ class Checker {
             if (applies == Bdd::kFalse) continue;
             std::map<Ref, std::vector<ir::PortRange>> blocked;
             for (const ir::PortRange& range : rule.ports) {
-              for (const auto& [piece, allowed] :
-                   m_.EgressOver(Endpoint::Component(a), Endpoint::Component(b), range)) {
+              for (const auto& [piece, allowed] : EgressToRulesOf(a, b, range)) {
                 Ref bad = b_.AndNot(applies, allowed);
                 if (bad != Bdd::kFalse) blocked[bad].push_back(piece);
               }

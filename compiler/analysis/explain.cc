@@ -18,8 +18,16 @@ SideExplanation ExplainSide(Model& model, const Endpoint& owner, const Endpoint&
   if (!side.restricted) return side;
   side.isolated = direction == ir::Direction::kIngress ? model.IngressIsolation(c)
                                                        : model.EgressIsolation(c);
-  const std::vector<uint32_t>& at_port = model.RulesAt(c, direction, protocol, port);
-  for (uint32_t id : model.RulesOf(c, direction)) {
+  // Its own rules, then those of the components whose policy selects its
+  // pods too (Model::Covering), under the condition that they count.
+  std::vector<std::pair<uint32_t, Ref>> owners = {{c, Bdd::kTrue}};
+  for (uint32_t j : model.Covering(c)) {
+    Ref guard = bdd.And(model.Enabled(j), model.OwnIsolation(j, direction));
+    if (guard != Bdd::kFalse) owners.emplace_back(j, guard);
+  }
+  for (const auto& [o, guard] : owners) {
+  const std::vector<uint32_t>& at_port = model.RulesAt(o, direction, protocol, port);
+  for (uint32_t id : model.RulesOf(o, direction)) {
     bool on_port = std::find(at_port.begin(), at_port.end(), id) != at_port.end();
     Ref admits = model.RuleAdmits(id, other);
     const std::vector<ir::NamedPort>& named = model.rule(id).named_ports;
@@ -34,7 +42,8 @@ SideExplanation ExplainSide(Model& model, const Endpoint& owner, const Endpoint&
     }
     if (on_port) {
       if (admits != Bdd::kFalse) {
-        side.rules.push_back({id, RuleVerdict::Kind::kAllows, bdd.And(model.rule(id).when, admits)});
+        side.rules.push_back(
+            {id, RuleVerdict::Kind::kAllows, bdd.And(guard, bdd.And(model.rule(id).when, admits))});
       } else {
         side.rules.push_back({id, RuleVerdict::Kind::kPortOnly, Bdd::kFalse});
       }
@@ -48,6 +57,7 @@ SideExplanation ExplainSide(Model& model, const Endpoint& owner, const Endpoint&
         side.rules.push_back({id, RuleVerdict::Kind::kPeerOnly, Bdd::kFalse});
       }
     }
+  }
   }
   if (direction == ir::Direction::kEgress && model.dns_rule()) {
     uint32_t id = *model.dns_rule();

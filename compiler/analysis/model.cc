@@ -286,6 +286,7 @@ Model::Model(const ir::Module& module, const ir::Config& config, Bdd& bdd,
     egress_isolation_.push_back(ConditionRefAt(ir::SideCondition(c, ir::Direction::kEgress), c.loc));
     for (const ir::Label& label : resolver_.Selector(i)) label_index_[label].push_back(i);
   }
+  ComputeCovering();
   for (uint32_t i = 0; i < n; ++i) {
     const ir::Component& c = module_.components[i];
     for (uint32_t r = 0; r < c.rules.size(); ++r) {
@@ -495,6 +496,84 @@ Model::Index Model::BuildIndex(const std::vector<RuleInfo>& rules,
   return index;
 }
 
+void Model::ComputeCovering() {
+  size_t n = module_.components.size();
+  covering_.assign(n, {});
+  covered_.assign(n, {});
+  own_ingress_isolation_ = ingress_isolation_;
+  own_egress_isolation_ = egress_isolation_;
+  // j's policy selects i's pods when j is in i's namespace and every label
+  // of j's selector is one of i's. Each labelled j is indexed under the
+  // rarest of its labels (as label_index_ counts them: any choice is
+  // correct, a rare one makes fewer candidates), so that i looks only at
+  // the components indexed under one of its own labels; components without
+  // labels cover every component of their namespace. Bounded: more pairs or
+  // candidates than below is ConditionTooComplex.
+  std::map<ir::Label, std::vector<uint32_t>> by_rarest;
+  std::map<std::string, std::vector<uint32_t>> unlabelled;
+  for (uint32_t j = 0; j < n; ++j) {
+    const std::vector<ir::Label>& labels = resolver_.Selector(j);
+    if (labels.empty()) {
+      unlabelled[resolver_.NamespaceOf(j)].push_back(j);
+      continue;
+    }
+    const ir::Label* rarest = &labels.front();
+    size_t fewest = label_index_[*rarest].size();
+    for (const ir::Label& l : labels) {
+      size_t count = label_index_[l].size();
+      if (count < fewest) {
+        rarest = &l;
+        fewest = count;
+      }
+    }
+    by_rarest[*rarest].push_back(j);
+  }
+  constexpr size_t kMaxCoveringPairs = 20000;
+  constexpr size_t kMaxCoveringWork = 20000000;  // candidates compared
+  size_t pairs = 0, work = 0;
+  for (uint32_t i = 0; i < n; ++i) {
+    const std::string& ns = resolver_.NamespaceOf(i);
+    const std::vector<ir::Label>& mine = resolver_.Selector(i);
+    std::vector<uint32_t>& out = covering_[i];
+    if (auto it = unlabelled.find(ns); it != unlabelled.end()) {
+      for (uint32_t j : it->second) {
+        if (j != i) out.push_back(j);
+      }
+    }
+    for (const ir::Label& l : mine) {
+      auto it = by_rarest.find(l);
+      if (it == by_rarest.end()) continue;
+      work += it->second.size();
+      for (uint32_t j : it->second) {
+        const std::vector<ir::Label>& theirs = resolver_.Selector(j);
+        if (j != i && resolver_.NamespaceOf(j) == ns &&
+            std::includes(mine.begin(), mine.end(), theirs.begin(), theirs.end())) {
+          out.push_back(j);
+        }
+      }
+    }
+    std::sort(out.begin(), out.end());
+    pairs += out.size();
+    if (pairs > kMaxCoveringPairs || work > kMaxCoveringWork) {
+      // Each pair multiplies the work of every query on those components.
+      throw ConditionTooComplex{module_.components[i].loc,
+                                pairs > kMaxCoveringPairs
+                                    ? "the policies of more than 20000 pairs of components select "
+                                      "the same pods"
+                                    : "too many components share labels to find which policies "
+                                      "select the same pods"};
+    }
+    for (uint32_t j : out) {
+      covered_[j].push_back(i);
+      focus_ = module_.components[j].loc;
+      ingress_isolation_[i] =
+          bdd_.Or(ingress_isolation_[i], bdd_.And(enabled_[j], own_ingress_isolation_[j]));
+      egress_isolation_[i] =
+          bdd_.Or(egress_isolation_[i], bdd_.And(enabled_[j], own_egress_isolation_[j]));
+    }
+  }
+}
+
 const std::vector<uint32_t>& Model::RulesAt(uint32_t c, ir::Direction d, ir::Protocol protocol,
                                             uint16_t port) const {
   static const std::vector<uint32_t> kNone;
@@ -511,15 +590,19 @@ const std::vector<uint32_t>& Model::RulesAt(uint32_t c, ir::Direction d, ir::Pro
 
 void Model::AddCuts(uint32_t c, ir::Direction d, ir::Protocol protocol, uint16_t first,
                     uint16_t last, std::vector<uint16_t>& cuts) const {
-  const Index& index = IndexOf(c, d);
-  auto it = std::lower_bound(index.begin(), index.end(), std::make_pair(protocol, first),
-                             [](const Segment& s, const std::pair<ir::Protocol, uint16_t>& key) {
-                               return std::make_pair(s.protocol, s.last) < key;
-                             });
-  for (; it != index.end() && it->protocol == protocol && it->first <= last; ++it) {
-    if (it->first > first) cuts.push_back(it->first);
-    if (it->last < last) cuts.push_back(static_cast<uint16_t>(it->last + 1));
-  }
+  auto add = [&](uint32_t owner) {
+    const Index& index = IndexOf(owner, d);
+    auto it = std::lower_bound(index.begin(), index.end(), std::make_pair(protocol, first),
+                               [](const Segment& s, const std::pair<ir::Protocol, uint16_t>& key) {
+                                 return std::make_pair(s.protocol, s.last) < key;
+                               });
+    for (; it != index.end() && it->protocol == protocol && it->first <= last; ++it) {
+      if (it->first > first) cuts.push_back(it->first);
+      if (it->last < last) cuts.push_back(static_cast<uint16_t>(it->last + 1));
+    }
+  };
+  add(c);
+  for (uint32_t j : covering_[c]) add(j);
 }
 
 void Model::AddDnsCuts(const ir::PortRange& range, std::vector<uint16_t>& cuts) const {
@@ -638,11 +721,11 @@ Ref Model::IngressSide(const Endpoint& src, const Endpoint& dst, ir::Protocol pr
                        uint16_t port) {
   if (!dst.is_component() || !IngressIsolated(dst.component)) return Bdd::kTrue;
   Ref r = Bdd::kFalse;
-  for (uint32_t id : RulesAt(dst.component, ir::Direction::kIngress, protocol, port)) {
+  ForEachSideRule(dst.component, ir::Direction::kIngress, protocol, port, [&](uint32_t id, Ref guard) {
     Ref admits = RuleAdmits(id, src);
     focus_ = rules_[id].loc;
-    r = bdd_.Or(r, bdd_.And(rules_[id].when, admits));
-  }
+    r = bdd_.Or(r, bdd_.And(guard, bdd_.And(rules_[id].when, admits)));
+  });
   // Where no policy isolates the side, it admits everything.
   return bdd_.Or(bdd_.Not(IngressIsolation(dst.component)), r);
 }
@@ -651,11 +734,11 @@ Ref Model::EgressSide(const Endpoint& src, const Endpoint& dst, ir::Protocol pro
                       uint16_t port) {
   if (!src.is_component() || !EgressIsolated(src.component)) return Bdd::kTrue;
   Ref r = Bdd::kFalse;
-  for (uint32_t id : RulesAt(src.component, ir::Direction::kEgress, protocol, port)) {
+  ForEachSideRule(src.component, ir::Direction::kEgress, protocol, port, [&](uint32_t id, Ref guard) {
     Ref admits = RuleAdmits(id, dst);
     focus_ = rules_[id].loc;
-    r = bdd_.Or(r, bdd_.And(rules_[id].when, admits));
-  }
+    r = bdd_.Or(r, bdd_.And(guard, bdd_.And(rules_[id].when, admits)));
+  });
   if (dns_rule_ && PortsInclude(rules_[*dns_rule_].ports, {{protocol, port, port}})) {
     r = bdd_.Or(r, RuleAdmits(*dns_rule_, dst));
   }

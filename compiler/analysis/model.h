@@ -132,6 +132,10 @@ class Model {
   // configuration), and when it does (ir::SideCondition: `policy when`,
   // `isolate`, the rules of that direction). A side that no policy isolates
   // admits everything.
+  //
+  // The policies of other components may select the component's pods too
+  // (Covering): then the side is isolated when any of them isolates it, and
+  // admits what the rules of any of them admit (IngressSide, EgressSide).
   bool IngressIsolated(uint32_t c) const { return ingress_isolation_[c] != Bdd::kFalse; }
   bool EgressIsolated(uint32_t c) const { return egress_isolation_[c] != Bdd::kFalse; }
   Ref IngressIsolation(uint32_t c) const { return ingress_isolation_[c]; }
@@ -150,6 +154,19 @@ class Model {
   // covering a port change.
   void AddCuts(uint32_t c, ir::Direction d, ir::Protocol protocol, uint16_t first,
                uint16_t last, std::vector<uint16_t>& cuts) const;
+
+  // The other components whose policy selects c's pods as well: in c's
+  // namespace, with a selector within c's labels (the same labels, fewer, or
+  // none: a `labels any` component). Empty for most components.
+  const std::vector<uint32_t>& Covering(uint32_t c) const { return covering_[c]; }
+  // The other components whose pods c's policy selects as well (the inverse
+  // of Covering): c's rules apply to their pods too.
+  const std::vector<uint32_t>& Covered(uint32_t c) const { return covered_[c]; }
+  // When the policy of c isolates a side of the pods it selects (c's own
+  // SideCondition, c existing); Covering components' rules count under it.
+  Ref OwnIsolation(uint32_t c, ir::Direction d) const {
+    return d == ir::Direction::kIngress ? own_ingress_isolation_[c] : own_egress_isolation_[c];
+  }
 
   const std::vector<ir::Label>& Selector(uint32_t c) const { return resolver_.Selector(c); }
   const std::string& NamespaceOf(uint32_t c) const { return resolver_.NamespaceOf(c); }
@@ -222,6 +239,26 @@ class Model {
   SourceLoc focus_;
   std::vector<Ref> ingress_isolation_, egress_isolation_;
   std::vector<std::string> pod_networks_;  // of the configuration
+  std::vector<std::vector<uint32_t>> covering_, covered_;
+  std::vector<Ref> own_ingress_isolation_, own_egress_isolation_;
+  // Calls fn(rule, condition under which it counts) for the rules of (c, d)
+  // at the port: c's own, then those of the components covering c. With
+  // covering components, c's own rules count when c's policy isolates the
+  // side (else Kubernetes ignores them), theirs when they exist and their
+  // policy isolates it.
+  template <typename Fn>
+  void ForEachSideRule(uint32_t c, ir::Direction d, ir::Protocol protocol, uint16_t port,
+                       Fn fn) const {
+    const std::vector<uint32_t>& covering = covering_[c];
+    Ref own = covering.empty() ? Bdd::kTrue : OwnIsolation(c, d);
+    for (uint32_t id : RulesAt(c, d, protocol, port)) fn(id, own);
+    for (uint32_t j : covering) {
+      Ref guard = bdd_.And(enabled_[j], OwnIsolation(j, d));
+      if (guard == Bdd::kFalse) continue;
+      for (uint32_t id : RulesAt(j, d, protocol, port)) fn(id, guard);
+    }
+  }
+  void ComputeCovering();
 };
 
 // "TCP 7443", "TCP 8000-8100, UDP 53".

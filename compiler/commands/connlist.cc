@@ -2,11 +2,9 @@
 // allow, in the format of np-guard's netpol-analyzer (docs/manifests.md).
 #include <fmt/format.h>
 
-#include "compiler/args.h"
 #include "compiler/commands/commands.h"
-#include "compiler/file_io.h"
+#include "compiler/commands/manifest_input.h"
 #include "compiler/manifests/connlist.h"
-#include "compiler/manifests/reader.h"
 
 namespace netpolc {
 
@@ -28,57 +26,27 @@ std::string ConnlistUsage() {
          "Options:\n"
          "  --format FORMAT   txt (the default), json, md, csv or dot\n"
          "  -o, --output FILE write there (atomically) instead of standard output\n"
+         "                    (- is standard output)\n"
          "\n"
          "Exit status: 0 listed; 1 malformed manifests (a file:line:column error);\n"
          "2 usage errors or unreadable paths.\n";
 }
 
 int RunConnlist(const std::vector<std::string>& arguments, std::string& out, std::string& err) {
-  Args args;
-  args.Value("--format");
-  args.Value("--output", "-o");
-  std::string error;
-  if (!args.Parse(arguments, error)) return UsageError(err, "connlist", error);
-  if (args.help()) {
-    out += ConnlistUsage();
-    return kExitOk;
-  }
-  if (args.positional().empty()) {
-    return UsageError(err, "connlist", "connlist needs at least one file or directory");
-  }
-  std::string format = args.Get("--format").value_or("txt");
+  int status = kExitOk;
+  std::optional<ManifestCommandLine> line =
+      ParseManifestCommandLine(arguments, "connlist", ConnlistUsage(), {"--format"}, out, err, status);
+  if (!line) return status;
+  std::string format = line->args.Get("--format").value_or("txt");
   if (!manifests::IsConnListFormat(format)) {
     return UsageError(err, "connlist",
                       fmt::format("unknown format '{}'; expected txt, json, md, csv or dot", format));
   }
-  if (auto output = args.Get("--output")) {
-    if (std::optional<std::string> input = FindOutputAmongInputs(*output, args.positional())) {
-      return OutputIsInputError(err, *output, *input);
-    }
-  }
-  manifests::Manifests input;
-  try {
-    input = manifests::ReadManifests(args.positional());
-  } catch (const manifests::Error& e) {
-    err += fmt::format("netpolc: error: {}\n", e.what());
-    return kExitInputErrors;
-  }
-  for (const std::string& w : input.warnings) err += fmt::format("netpolc: warning: {}\n", w);
-  if (!input.cilium.empty() || !input.calico.empty()) {
-    err += fmt::format(
-        "netpolc: warning: {} Cilium and {} Calico policies are not evaluated by connlist (see verify)\n",
-        input.cilium.size(), input.calico.size());
-  }
-  std::string rendered = manifests::FormatConnList(manifests::ComputeConnList(input), format);
-  if (auto output = args.Get("--output")) {
-    if (!WriteFileAtomically(*output, rendered, error)) {
-      err += fmt::format("netpolc: error: cannot write {}: {}\n", *output, error);
-      return kExitUsage;
-    }
-    return kExitOk;
-  }
-  out += rendered;
-  return kExitOk;
+  std::optional<manifests::Manifests> input =
+      LoadManifests(line->paths, "are not evaluated by connlist (see verify)", err);
+  if (!input) return kExitInputErrors;
+  std::string rendered = manifests::FormatConnList(manifests::ComputeConnList(*input), format);
+  return WriteCommandOutput(line->output, rendered, out, err);
 }
 
 }  // namespace netpolc

@@ -1,13 +1,11 @@
 // netpolc import: existing NetworkPolicies as a rules file (docs/manifests.md).
 #include <fmt/format.h>
 
-#include "compiler/args.h"
 #include "compiler/commands/commands.h"
-#include "compiler/file_io.h"
+#include "compiler/commands/manifest_input.h"
 #include "compiler/format.h"
 #include "compiler/frontend.h"
 #include "compiler/manifests/import.h"
-#include "compiler/manifests/reader.h"
 
 namespace netpolc {
 
@@ -16,53 +14,37 @@ std::string ImportUsage() {
          "\n"
          "Turns the networking.k8s.io/v1 NetworkPolicies found at PATH (files or\n"
          "directories, as for connlist) into a formatted rules file: one component per\n"
-         "distinct pod selector, named after the workload it selects when there is one;\n"
-         "each policy rule as an ingress or egress rule of its component, with peers as\n"
-         "components where a peer's selector is exactly a component's, else as `pods`\n"
-         "selectors; `anywhere`, address blocks and port ranges kept. Building the result\n"
-         "for --target k8s admits the same connections as the policies did.\n"
+         "distinct pod selector, named after the workload it selects when there is one\n"
+         "(an empty pod selector: a component with `labels any;` and `scope namespace;`,\n"
+         "every pod of its namespace); each policy rule as an ingress or egress rule of\n"
+         "its component, with peers as components where a peer's selector is exactly a\n"
+         "component's, else as `pods` selectors (matchExpressions as requirements:\n"
+         "`\"k\": in [...]`, `not in`, `exists`, `not exists`); `anywhere`, address\n"
+         "blocks, port ranges and named ports kept. Building the result for --target\n"
+         "k8s admits the same connections as the policies did.\n"
          "\n"
          "What the rules language cannot say yet is refused with the policy's location\n"
-         "(empty or matchExpressions pod selectors, matchExpressions in peers, named\n"
-         "ports). Cilium and Calico policies are not imported yet.\n"
+         "(a pod selector with matchExpressions, a selector naming one label key twice,\n"
+         "a quoted number as a port).\n"
+         "Cilium and Calico policies are not imported yet.\n"
          "\n"
          "Options:\n"
-         "  -o, --output FILE   write there (atomically, only on success) instead of stdout\n"
+         "  -o, --output FILE   write there (atomically, only on success) instead of\n"
+         "                      standard output (- is standard output)\n"
          "\n"
          "Exit status: 0 imported; 1 policies that cannot be imported, or malformed\n"
          "manifests; 2 usage errors or unreadable paths.\n";
 }
 
 int RunImport(const std::vector<std::string>& arguments, std::string& out, std::string& err) {
-  Args args;
-  args.Value("--output", "-o");
-  std::string error;
-  if (!args.Parse(arguments, error)) return UsageError(err, "import", error);
-  if (args.help()) {
-    out += ImportUsage();
-    return kExitOk;
-  }
-  if (args.positional().empty()) {
-    return UsageError(err, "import", "import needs at least one file or directory");
-  }
-  if (auto output = args.Get("--output")) {
-    if (std::optional<std::string> input = FindOutputAmongInputs(*output, args.positional())) {
-      return OutputIsInputError(err, *output, *input);
-    }
-  }
-  manifests::Manifests input;
-  try {
-    input = manifests::ReadManifests(args.positional());
-  } catch (const manifests::Error& e) {
-    err += fmt::format("netpolc: error: {}\n", e.what());
-    return kExitInputErrors;
-  }
-  for (const std::string& w : input.warnings) err += fmt::format("netpolc: warning: {}\n", w);
-  if (!input.cilium.empty() || !input.calico.empty()) {
-    err += fmt::format("netpolc: warning: {} Cilium and {} Calico policies not imported (not supported yet)\n",
-                       input.cilium.size(), input.calico.size());
-  }
-  manifests::Imported imported = manifests::ImportRules(input);
+  int status = kExitOk;
+  std::optional<ManifestCommandLine> line =
+      ParseManifestCommandLine(arguments, "import", ImportUsage(), {}, out, err, status);
+  if (!line) return status;
+  std::optional<manifests::Manifests> input =
+      LoadManifests(line->paths, "not imported (not supported yet)", err);
+  if (!input) return kExitInputErrors;
+  manifests::Imported imported = manifests::ImportRules(*input);
   if (!imported.errors.empty()) {
     for (const std::string& e : imported.errors) err += fmt::format("netpolc: error: {}\n", e);
     err += fmt::format("netpolc: {} polic{} cannot be imported; nothing written\n",
@@ -70,7 +52,7 @@ int RunImport(const std::vector<std::string>& arguments, std::string& out, std::
     return kExitInputErrors;
   }
   // The result must be a valid rules file: compile it, then lay it out.
-  std::string name = args.Get("--output").value_or("<imported>");
+  std::string name = line->output.value_or("<imported>");
   Compilation compilation;
   if (!CompileModule(compilation, name, imported.text)) {
     err += RenderAll(compilation.diagnostics, compilation.sources);
@@ -82,15 +64,7 @@ int RunImport(const std::vector<std::string>& arguments, std::string& out, std::
     err += RenderAll(compilation.diagnostics, compilation.sources);
     return kExitInputErrors;
   }
-  if (auto output = args.Get("--output"); output && *output != "-") {
-    if (!WriteFileAtomically(*output, *formatted, error)) {
-      err += fmt::format("netpolc: error: cannot write '{}': {}\n", *output, error);
-      return kExitUsage;
-    }
-  } else {
-    out += *formatted;
-  }
-  return kExitOk;
+  return WriteCommandOutput(line->output, *formatted, out, err);
 }
 
 }  // namespace netpolc

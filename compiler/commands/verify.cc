@@ -5,6 +5,7 @@
 #include "compiler/args.h"
 #include "compiler/commands/analysis_input.h"
 #include "compiler/commands/commands.h"
+#include "compiler/commands/manifest_input.h"
 #include "compiler/file_io.h"
 #include "compiler/frontend.h"
 #include "compiler/instantiate.h"
@@ -71,17 +72,12 @@ int RunVerify(const std::vector<std::string>& arguments, std::string& out, std::
     return kExitUsage;
   }
   std::vector<std::string> paths(args.positional().begin() + 1, args.positional().end());
-  manifests::Manifests input;
-  try {
-    input = manifests::ReadManifests(paths);
-  } catch (const manifests::Error& e) {
-    err += fmt::format("netpolc: error: {}\n", e.what());
-    return kExitUsage;
-  }
-  for (const std::string& w : input.warnings) err += fmt::format("netpolc: warning: {}\n", w);
+  // Cilium and Calico policies are evaluated too: no warning about them.
+  std::optional<manifests::Manifests> input = LoadManifests(paths, "", err);
+  if (!input) return kExitUsage;
   manifests::Comparison comparison;
   try {
-    comparison = manifests::CompareWithRules(*policies, compilation.sources, input);
+    comparison = manifests::CompareWithRules(*policies, compilation.sources, *input);
   } catch (const verify::Error& e) {
     err += fmt::format("netpolc: error: cannot evaluate the manifests: {}\n", e.what());
     return kExitUsage;

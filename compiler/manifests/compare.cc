@@ -49,6 +49,7 @@ class UniverseBuilder {
 
   verify::Universe Build() {
     for (const Namespace& ns : m_.namespaces) namespaces_[ns.name] = ns.labels;
+    CollectPortNames();
     for (const ir::Policy& p : rules_.policies) {
       Workload w;
       w.namespace_name = p.ns;
@@ -81,8 +82,9 @@ class UniverseBuilder {
     for (const auto& [name, labels] : namespaces_) u.AddNamespace({name, labels});
     size_t i = 0;
     for (Pod& pod : pods_) {
-      std::string ip = PodIp(i++);
-      u.AddEndpoint({pod.id, Endpoint::Kind::kPod, pod.view.namespace_name, pod.view.labels, ip});
+      Endpoint e{pod.id, Endpoint::Kind::kPod, pod.view.namespace_name, pod.view.labels, PodIp(i++)};
+      for (const ContainerPort& c : pod.view.ports) e.ports.push_back({c.name, c.protocol, c.port});
+      u.AddEndpoint(std::move(e));
     }
     for (const std::string& ip : externals_) {
       u.AddEndpoint({ip + "[External]", Endpoint::Kind::kExternal, "", {}, ip});
@@ -92,6 +94,7 @@ class UniverseBuilder {
 
   std::vector<Pod> pods_;
   std::vector<std::string> externals_;
+  const std::vector<ContainerPort>& port_names() const { return port_names_; }
 
  private:
   void AddNamespace(const std::string& name, const Labels& labels) {
@@ -101,11 +104,51 @@ class UniverseBuilder {
     for (const auto& [k, v] : labels) it->second.emplace(k, v);
   }
 
+  // The port names that the rules and the policies of the manifests use,
+  // each with the protocol it is first used with and a number of its own
+  // (from 49152 up): the container ports of the pods that stand for the
+  // rules' components and peers, so that a named port admits the same port
+  // on both sides, and a name that one side admits and the other does not is
+  // a difference. (A pod names a port once: a name used with two protocols is
+  // given the first.)
+  void CollectPortNames() {
+    auto add = [&](const std::string& name, Protocol protocol) {
+      if (name.empty() || port_names_.size() >= kMaxPortNames) return;
+      for (const ContainerPort& c : port_names_) {
+        if (c.name == name) return;
+      }
+      port_names_.push_back({name, kFirstNamedPort + static_cast<int>(port_names_.size()), protocol});
+    };
+    for (const ir::Policy& p : rules_.policies) {
+      for (const auto* side : {&p.ingress, &p.egress}) {
+        for (const ir::PolicyRule& rule : *side) {
+          for (const ir::NamedPort& n : rule.named_ports) add(n.name, verify::ToProtocol(n.protocol));
+        }
+      }
+    }
+    for (const NetworkPolicy& p : m_.policies) {
+      for (const auto* side : {&p.ingress, &p.egress}) {
+        for (const PolicyRule& rule : *side) {
+          for (const PolicyPort& port : rule.ports) add(port.named_port, port.protocol);
+        }
+      }
+    }
+    for (const auto* docs : {&m_.cilium, &m_.calico}) {
+      for (const ForeignDocument& d : *docs) {
+        for (const auto& [name, protocol] : d.port_names) add(name, protocol);
+      }
+    }
+  }
+
+  static constexpr int kFirstNamedPort = 49152;
+  static constexpr size_t kMaxPortNames = 65535 - kFirstNamedPort + 1;
+
   void AddPod(std::string id, Workload view) {
     // One pod per id, and per (namespace, labels) but for the manifests'
-    // workloads, which keep their names.
+    // workloads, which keep their names (and their container ports).
     std::string shape = view.namespace_name + "/" + LabelText(view.labels);
     bool workload = !view.kind.empty();
+    if (!workload) view.ports = port_names_;
     if (!workload && shapes_.count(shape)) return;
     if (!ids_.insert(id).second) return;
     shapes_.insert(shape);
@@ -221,6 +264,7 @@ class UniverseBuilder {
   std::set<std::string> shapes_;
   std::set<std::string> ips_;
   int labelled_ = 0;
+  std::vector<ContainerPort> port_names_;
 };
 
 // What the manifests admit: every kind present must admit.
@@ -298,6 +342,16 @@ class Locator {
         PortSet rule_ports;
         for (const ir::PortRange& r : rule.ports) {
           rule_ports.Add(verify::ToProtocol(r.protocol), r.first, r.last);
+        }
+        // Named ports: those of the pod receiving the connection.
+        const Endpoint& receiver = u_.endpoint(ingress ? subject : peer);
+        for (const ir::NamedPort& named : rule.named_ports) {
+          if (receiver.kind != Endpoint::Kind::kPod) break;
+          for (const verify::ContainerPort& c : receiver.ports) {
+            if (c.name == named.name && c.protocol == verify::ToProtocol(named.protocol)) {
+              rule_ports.Add(c.protocol, c.port, c.port);
+            }
+          }
         }
         PortSet hit = Intersect(left, rule_ports);
         if (hit.empty()) continue;
@@ -385,6 +439,7 @@ Comparison CompareWithRules(const ir::PolicySet& rules, const SourceManager& sou
   Comparison out;
   out.pods = builder.pods_.size();
   out.externals = builder.externals_.size();
+  out.port_names = builder.port_names();
   for (size_t s = 0; s < u.size(); ++s) {
     for (size_t d = 0; d < u.size(); ++d) {
       if (s == d || (!u.is_pod(s) && !u.is_pod(d))) continue;
@@ -427,6 +482,16 @@ std::string FormatComparison(const Comparison& c) {
   for (const Discrepancy& d : c.discrepancies) {
     out += fmt::format("{}: {} => {} : {} ({})\n", d.rules_only ? "rules only" : "manifests only",
                        EscapeText(d.src), EscapeText(d.dst), ConnString(d.ports), d.where);
+  }
+  // Which named port a number given to the rules' pods stands for.
+  for (const ContainerPort& p : c.port_names) {
+    bool shown = std::any_of(c.discrepancies.begin(), c.discrepancies.end(),
+                             [&](const Discrepancy& d) { return d.ports.Contains(p.protocol, p.port); });
+    if (shown) {
+      out += fmt::format("  ({} {} is the container port \"{}\" of the pods standing for the rules' "
+                         "components and peers)\n",
+                         verify::ToString(p.protocol), p.port, EscapeText(p.name));
+    }
   }
   return out;
 }

@@ -9,6 +9,10 @@
 // evaluated by the policy IR's evaluator (compiler/verify/ir_eval.h); the
 // manifests by the evaluators of their kinds (k8s_eval for NetworkPolicies,
 // cilium_eval, calico_eval), a side admitting what every kind present admits.
+// The pods of the manifests' workloads have their container ports; the pods
+// standing for the rules' components and peers have one container port for
+// every port name that the rules or the manifests' NetworkPolicies use, so
+// that a named port admits the same port on both sides (docs/manifests.md).
 // For every ordered pair of endpoints (not both external), the connection's
 // ports are those both sides admit (the source's egress, the destination's
 // ingress); each port admitted by one side only is reported, located: the
@@ -38,6 +42,10 @@ struct Comparison {
   std::vector<Discrepancy> discrepancies;  // sorted
   size_t pods = 0;
   size_t externals = 0;
+  // The container ports given to the pods that stand for the rules'
+  // components and peers: one for every port name used by either side (its
+  // first protocol), numbered from 49152, so that named ports are compared.
+  std::vector<ContainerPort> port_names;
 };
 
 // Throws verify::Error when an evaluator cannot read the manifests.

@@ -213,22 +213,7 @@ std::string Plain(std::string_view text) { return EscapeText(text); }
 
 namespace {
 
-std::string Json(std::string_view text) {
-  std::string out = "\"";
-  for (unsigned char c : text) {
-    switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\t': out += "\\t"; break;
-      case '\r': out += "\\r"; break;
-      default:
-        if (c < 0x20 || c == 0x7f) out += fmt::format("\\u{:04x}", c);
-        else out += static_cast<char>(c);
-    }
-  }
-  return out + "\"";
-}
+std::string Json(std::string_view text) { return QuoteString(text); }
 
 std::string Markdown(std::string_view text) {
   std::string out;

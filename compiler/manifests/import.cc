@@ -18,21 +18,7 @@ const std::set<std::string> kReserved = {
     "pods",     "scope", "sctp",    "tcp",   "to",        "true",      "udp",   "when"};
 
 // A string literal of the rules language.
-std::string Quote(std::string_view text) {
-  std::string out = "\"";
-  for (unsigned char c : text) {
-    switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\t': out += "\\t"; break;
-      default:
-        if (c < 0x20 || c == 0x7f) out += fmt::format("\\u{:04x}", c);
-        else out += static_cast<char>(c);
-    }
-  }
-  return out + "\"";
-}
+std::string Quote(std::string_view text) { return QuoteString(text); }
 
 std::string LabelMap(const Labels& labels) {
   if (labels.empty()) return "{}";
@@ -44,6 +30,47 @@ std::string LabelMap(const Labels& labels) {
   }
   return out + " }";
 }
+
+// A selector as a label map of the rules language: its matchLabels, then its
+// matchExpressions as requirements (`"k": in [...]`, `not in`, `exists`,
+// `not exists`). The language takes a key once per map: a key used twice
+// (in matchLabels and an expression, or in two expressions) is reported in
+// `error` and nothing is returned.
+std::string SelectorMap(const LabelSelector& selector, std::string& error) {
+  using Op = verify::LabelSelectorRequirement::Operator;
+  std::set<std::string> keys;
+  std::string out;
+  for (const auto& [k, v] : selector.match_labels) {
+    keys.insert(k);
+    out += (out.empty() ? "" : ", ") + Quote(k) + ": " + Quote(v);
+  }
+  for (const verify::LabelSelectorRequirement& r : selector.match_expressions) {
+    if (!keys.insert(r.key).second) {
+      error = fmt::format("the label key {} appears twice in one selector, which the rules "
+                          "language cannot say yet",
+                          Quote(EscapeText(r.key)));
+      return "";
+    }
+    std::string entry = Quote(r.key) + ": ";
+    switch (r.op) {
+      case Op::kExists: entry += "exists"; break;
+      case Op::kDoesNotExist: entry += "not exists"; break;
+      case Op::kIn:
+      case Op::kNotIn: {
+        entry += r.op == Op::kIn ? "in [" : "not in [";
+        for (size_t i = 0; i < r.values.size(); ++i) entry += (i ? ", " : "") + Quote(r.values[i]);
+        entry += "]";
+        break;
+      }
+    }
+    out += (out.empty() ? "" : ", ") + entry;
+  }
+  return out.empty() ? "{}" : "{ " + out + " }";
+}
+
+// A port name as the rules language writes it: always quoted, so that a name
+// that is also a keyword (`tcp`, `from`) stays a name.
+std::string PortName(const std::string& name) { return Quote(name); }
 
 // A name of the language: [A-Za-z_][A-Za-z0-9_]*, not reserved.
 std::string Identifier(std::string_view text) {
@@ -129,8 +156,14 @@ class Importer {
     out_.text += "// The policies admit name resolution themselves: no built-in DNS rule.\n";
     out_.text += "dns off;\n";
     for (const Component& c : components_) {
-      out_.text += fmt::format("\ncomponent {} {{\n  labels {}\n  namespace {};\n", c.id,
-                               LabelMap(c.labels), Quote(c.ns));
+      if (c.labels.empty()) {
+        // An empty pod selector: every pod of the namespace.
+        out_.text += fmt::format("\ncomponent {} {{\n  labels any;\n  scope namespace;\n  namespace {};\n",
+                                 c.id, Quote(c.ns));
+      } else {
+        out_.text += fmt::format("\ncomponent {} {{\n  labels {}\n  namespace {};\n", c.id,
+                                 LabelMap(c.labels), Quote(c.ns));
+      }
       for (const std::string& line : c.lines) out_.text += "  " + line + "\n";
       if (!c.isolates_ingress && !c.lines.empty()) {
         // A component with rules is isolated for ingress; no policy isolated it.
@@ -162,17 +195,11 @@ class Importer {
       }
       return false;
     }
-    if (p.pod_selector.match_labels.empty()) {
-      if (reported_.insert(p.Id()).second) {
-        Error(p, p.where,
-              "an empty pod selector (every pod of the namespace) cannot name a component");
-      }
-      return false;
-    }
     return true;
   }
 
   std::string BaseName(const Component& c) const {
+    if (c.labels.empty()) return "all_pods_" + c.ns;
     const Workload* only = nullptr;
     int count = 0;
     LabelSelector sel;
@@ -193,13 +220,22 @@ class Importer {
     if (rule.ports.empty()) return "tcp 1-65535, udp 1-65535, sctp 1-65535";
     std::string out;
     for (const PolicyPort& port : rule.ports) {
-      if (!port.named_port.empty()) {
-        Error(p, rule.where, fmt::format("the named port {} cannot be said in the rules language yet",
-                                         Quote(EscapeText(port.named_port))));
-        return "";
-      }
       std::string item = ProtocolWord(port.protocol) + " ";
-      if (!port.port) {
+      if (!port.named_port.empty()) {
+        // Resolved, as in Kubernetes, against the pod receiving the connection.
+        // A quoted number (`port: "80"`) is a name no container port has,
+        // which the language does not take as a name.
+        bool letter = std::any_of(port.named_port.begin(), port.named_port.end(),
+                                  [](char c) { return c >= 'a' && c <= 'z'; });
+        if (!letter) {
+          Error(p, rule.where,
+                fmt::format("the port {} is a quoted number, a port name that no container port "
+                            "can have; the rules language cannot say it (write the number)",
+                            Quote(EscapeText(port.named_port))));
+          return "";
+        }
+        item += PortName(port.named_port);
+      } else if (!port.port) {
         item += "1-65535";
       } else if (port.end_port && *port.end_port != *port.port) {
         item += fmt::format("{}-{}", *port.port, *port.end_port);
@@ -223,34 +259,39 @@ class Importer {
       }
       return out;
     }
-    bool expressions = (peer.pod_selector && !peer.pod_selector->match_expressions.empty()) ||
-                       (peer.namespace_selector && !peer.namespace_selector->match_expressions.empty());
-    if (expressions) {
-      Error(p, rule.where, "a peer selector with matchExpressions cannot be said in the rules language yet");
-      return "";
-    }
-    Labels pods = peer.pod_selector ? peer.pod_selector->match_labels : Labels{};
+    LabelSelector pods = peer.pod_selector.value_or(LabelSelector{});
+    std::string error;
+    std::string pods_map = SelectorMap(pods, error);
     std::string ns_name;  // a single namespace, when the peer names one
     std::string scope;
     if (!peer.namespace_selector) {
       ns_name = p.namespace_name;
     } else {
-      const Labels& ns = peer.namespace_selector->match_labels;
-      auto it = ns.find("kubernetes.io/metadata.name");
-      if (ns.empty()) {
+      const LabelSelector& ns = *peer.namespace_selector;
+      auto it = ns.match_labels.find("kubernetes.io/metadata.name");
+      if (ns.match_labels.empty() && ns.match_expressions.empty()) {
         scope = " in any namespace";
-      } else if (ns.size() == 1 && it != ns.end()) {
+      } else if (ns.match_labels.size() == 1 && it != ns.match_labels.end() &&
+                 ns.match_expressions.empty()) {
         ns_name = it->second;
       } else {
-        scope = " in namespaces " + LabelMap(ns);
+        scope = " in namespaces " + SelectorMap(ns, error);
       }
     }
+    if (!error.empty()) {
+      Error(p, rule.where, error);
+      return "";
+    }
     if (!ns_name.empty()) {
-      auto c = by_key_.find(Key(ns_name, pods));
-      if (c != by_key_.end() && !pods.empty()) return components_[c->second].id;
+      if (pods.match_expressions.empty()) {
+        // A component: the same namespace and exactly its labels (the
+        // component of every pod of the namespace for an empty selector).
+        auto c = by_key_.find(Key(ns_name, pods.match_labels));
+        if (c != by_key_.end()) return components_[c->second].id;
+      }
       scope = " in namespace " + Quote(ns_name);
     }
-    return "pods " + LabelMap(pods) + scope;
+    return "pods " + pods_map + scope;
   }
 
   std::string Rule(const NetworkPolicy& p, const PolicyRule& rule, bool ingress) {

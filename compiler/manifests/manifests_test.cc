@@ -222,15 +222,87 @@ TEST_CASE("directories are read recursively; non-manifest files are ignored") {
   fs::remove_all(dir);
 }
 
+TEST_CASE("port names are validated as the API server does, located") {
+  const std::string policy = R"(apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: p, namespace: ns}
+spec:
+  podSelector: {}
+  ingress: [{ports: [{port: NAME}]}]
+)";
+  for (const char* bad : {"Https", "-web", "web-", "a--b", "1234567890123456x", "we_b"}) {
+    std::string text = policy;
+    text.replace(text.find("NAME"), 4, bad);
+    std::string message;
+    try {
+      Read(text);
+    } catch (const Error& e) {
+      message = e.what();
+    }
+    CHECK(message.rfind("in.yaml:6:29: invalid port name", 0) == 0);
+  }
+  for (const char* good : {"https", "dns-tcp-local", "h2c", "a-b-c"}) {
+    std::string text = policy;
+    text.replace(text.find("NAME"), 4, good);
+    Manifests m = Read(text);
+    REQUIRE(m.policies.size() == 1);
+    CHECK(m.policies[0].ingress.at(0).ports.at(0).named_port == good);
+  }
+}
+
 TEST_CASE("import refuses what the language cannot say, located") {
   Manifests m = Read(R"(apiVersion: networking.k8s.io/v1
 kind: NetworkPolicy
 metadata: {name: deny, namespace: ns}
-spec: {podSelector: {}}
+spec: {podSelector: {matchExpressions: [{key: app, operator: Exists}]}}
+---
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: twice, namespace: ns}
+spec:
+  podSelector: {matchLabels: {app: a}}
+  ingress:
+  - from:
+    - podSelector:
+        matchLabels: {tier: x}
+        matchExpressions: [{key: tier, operator: In, values: [x, y]}]
+---
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: quoted, namespace: ns}
+spec:
+  podSelector: {matchLabels: {app: b}}
+  ingress:
+  - ports: [{port: "8443"}]
 )");
   Imported out = ImportRules(m);
-  REQUIRE(out.errors.size() == 1);
-  CHECK(out.errors[0].find("in.yaml:1:1: NetworkPolicy ns/deny: an empty pod selector") == 0);
+  REQUIRE(out.errors.size() == 3);
+  CHECK(out.errors[2].find("in.yaml:23:5: NetworkPolicy ns/quoted: the port \"8443\" is a quoted number") == 0);
+  CHECK(out.errors[0].find("in.yaml:1:1: NetworkPolicy ns/deny: a pod selector with matchExpressions") == 0);
+  CHECK(out.errors[1].find("in.yaml:12:5: NetworkPolicy ns/twice: the label key \"tier\" appears twice") == 0);
+}
+
+TEST_CASE("import: empty pod selectors, named ports and selector requirements") {
+  Manifests m = Read(R"(apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: all, namespace: ns}
+spec:
+  podSelector: {}
+  ingress:
+  - from:
+    - podSelector: {}
+    - podSelector: {matchExpressions: [{key: tier, operator: NotIn, values: [batch]}, {key: debug, operator: DoesNotExist}]}
+      namespaceSelector: {matchExpressions: [{key: team, operator: Exists}]}
+    ports: [{port: https}, {port: dns, protocol: UDP}]
+)");
+  Imported out = ImportRules(m);
+  REQUIRE(out.errors.empty());
+  CHECK(out.text.find("component all_pods_ns {\n  labels any;\n  scope namespace;\n  namespace \"ns\";") !=
+        std::string::npos);
+  // The empty peer selector in the policy's namespace is that component.
+  CHECK(out.text.find("ingress tcp \"https\", udp \"dns\" from all_pods_ns, pods { \"tier\": not in "
+                      "[\"batch\"], \"debug\": not exists } in namespaces { \"team\": exists };") !=
+        std::string::npos);
 }
 
 TEST_CASE("import names components after workloads and peers after components") {

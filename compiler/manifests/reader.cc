@@ -27,6 +27,22 @@ std::string EscapeText(std::string_view text) {
   return out;
 }
 
+std::string QuoteString(std::string_view text) {
+  std::string out = "\"";
+  for (unsigned char c : text) {
+    switch (c) {
+      case '"': out += "\\\""; break;
+      case '\\': out += "\\\\"; break;
+      case '\n': out += "\\n"; break;
+      case '\t': out += "\\t"; break;
+      default:
+        if (c < 0x20 || c == 0x7f) out += fmt::format("\\u{:04x}", c);
+        else out += static_cast<char>(c);
+    }
+  }
+  return out + "\"";
+}
+
 std::string Location::ToString() const {
   if (line <= 0) return file;
   return fmt::format("{}:{}:{}", file, line, column);
@@ -223,6 +239,46 @@ class FileReader {
     }
     into.push_back(
         ForeignDocument{kind, api, ToYaml(doc), Where(doc), name});
+    ForeignPortNames(doc, Protocol::kTCP, 0, into.back().port_names);
+  }
+
+  // The port names of a Cilium or Calico policy: a value of `port` (Cilium's
+  // toPorts[].ports[].port) or an item of `ports` (Calico's source and
+  // destination ports) holding a letter, with the `protocol` of the nearest
+  // map that gives one (TCP otherwise). Bounded in depth.
+  static void ForeignPortNames(const YAML::Node& node, Protocol protocol, int depth,
+                               std::vector<std::pair<std::string, Protocol>>& out) {
+    if (depth > 64 || !node.IsDefined()) return;
+    auto named = [&](const YAML::Node& value) {
+      if (!value.IsScalar()) return;
+      const std::string& text = value.Scalar();
+      bool letter = std::any_of(text.begin(), text.end(), [](char c) {
+        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+      });
+      if (letter && text.size() <= 63) out.emplace_back(text, protocol);
+    };
+    if (node.IsSequence()) {
+      for (const YAML::Node& item : node) ForeignPortNames(item, protocol, depth + 1, out);
+      return;
+    }
+    if (!node.IsMap()) return;
+    for (const auto& entry : node) {
+      if (!entry.first.IsScalar() || entry.first.Scalar() != "protocol" || !entry.second.IsScalar()) continue;
+      if (std::optional<Protocol> p = verify::ParseProtocol(entry.second.Scalar())) protocol = *p;
+    }
+    for (const auto& entry : node) {
+      std::string key = entry.first.IsScalar() ? entry.first.Scalar() : "";
+      if (key == "port") {
+        named(entry.second);
+      } else if (key == "ports" && entry.second.IsSequence()) {
+        for (const YAML::Node& item : entry.second) {
+          if (item.IsScalar()) named(item);
+          else ForeignPortNames(item, protocol, depth + 1, out);
+        }
+      } else {
+        ForeignPortNames(entry.second, protocol, depth + 1, out);
+      }
+    }
   }
 
   std::pair<std::string, std::string> NameAndNamespace(const YAML::Node& doc,
@@ -502,6 +558,24 @@ class FileReader {
             port.port = Integer(*number, "port", 1, 65535);
           } else {
             if (text.empty()) Fail(*number, "port name is empty");
+            // A name with a letter is checked as the API server does
+            // (IANA_SVC_NAME, as compiler/verify/k8s_eval.cc): 1 to 15
+            // lower-case letters, digits and '-', no '-' at either end or
+            // twice in a row. (A quoted number stays a name that no
+            // container port has.)
+            bool letter = std::any_of(text.begin(), text.end(), [](char c) {
+              return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+            });
+            bool valid = text.size() <= 15 && text.front() != '-' && text.back() != '-' &&
+                         text.find("--") == std::string::npos &&
+                         std::all_of(text.begin(), text.end(), [](char c) {
+                           return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-';
+                         });
+            if (letter && !valid) {
+              Fail(*number, fmt::format("invalid port name '{}': 1 to 15 lower-case letters, digits "
+                                        "and '-', with a letter, no '-' at either end or twice in a row",
+                                        text));
+            }
             port.named_port = text;
           }
         }

@@ -126,6 +126,8 @@ struct ForeignDocument {
   std::string yaml;  // the document re-emitted as YAML
   Location where;
   std::string name;  // "ns/name", or "name" for cluster-wide kinds
+  // The port names its rules use, with their protocols (see verify).
+  std::vector<std::pair<std::string, Protocol>> port_names;
 };
 
 struct Manifests {
@@ -150,6 +152,11 @@ void Finish(Manifests& out);
 // Control characters and backslashes escaped (\xNN, \\), so that a hostile
 // name or file name stays one line of a message or of an output.
 std::string EscapeText(std::string_view text);
+
+// A double-quoted string that is both a JSON string and a string literal of
+// the rules language: `"` and `\` escaped, \n and \t, other control
+// characters as \u00XX; other bytes (UTF-8) as they are.
+std::string QuoteString(std::string_view text);
 
 // "1.2.3.4" for an address.
 std::string FormatIp(std::uint32_t ip);

@@ -75,16 +75,26 @@ def main():
     check("-o written", r.returncode == 0 and open(out).read().startswith("src,dst,conn\n"), r)
 
     refused = write("refused.yaml", "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\n"
-                    "metadata: {name: deny, namespace: x}\nspec: {podSelector: {}}\n")
+                    "metadata: {name: deny, namespace: x}\n"
+                    "spec: {podSelector: {matchExpressions: [{key: app, operator: Exists}]}}\n")
     rules_out = write("imported.netpol", "previous\n")
     r = run([netpolc, "import", refused, "-o", rules_out])
     check("import refusal located, nothing written",
-          r.returncode == 1 and (refused + ":1:1: NetworkPolicy x/deny: an empty pod selector") in r.stderr
+          r.returncode == 1 and (refused + ":1:1: NetworkPolicy x/deny: a pod selector with matchExpressions") in r.stderr
           and open(rules_out).read() == "previous\n", r)
     r = run([netpolc, "import", good, "-o", rules_out])
     check("import", r.returncode == 0 and "component a {" in open(rules_out).read(), r)
     r = run([netpolc, "build", rules_out, "--target", "k8s"])
     check("imported rules build", r.returncode == 0, r)
+    # -o - is standard output, for both commands (one loader).
+    r = run([netpolc, "import", good, "-o", "-"])
+    check("import -o -", r.returncode == 0 and "component a {" in r.stdout and
+          not os.path.exists("-"), r)
+    r = run([netpolc, "connlist", good, "-o", "-"])
+    check("connlist -o -", r.returncode == 0 and "default/a[Pod]" in r.stdout and
+          not os.path.exists("-"), r)
+    r = run([netpolc, "import", good, "-o", good])
+    check("import output is an input", r.returncode == 2 and "also an input" in r.stderr, r)
 
     r = run([netpolc, "verify", rules, bad])
     check("verify with bad manifests", r.returncode == 2 and (bad + ":3:") in r.stderr, r)

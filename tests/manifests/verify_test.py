@@ -8,6 +8,9 @@
 * Against outputs built from the rules with one rule widened (more ports):
   caught (exit 1) and located at the policy of the manifests that admits the
   extra ports.
+* Named ports: a small rules file beside pods that declare the ports, against
+  its own outputs (equal) and with a named-port rule removed or widened
+  (caught, located).
 
 Usage: verify_test.py NETPOLC RULES
 """
@@ -34,6 +37,116 @@ def build(netpolc, rules, target, out, settings):
         failures.append("build %s %s failed: %s" % (rules, target, r.stderr))
         return False
     return True
+
+
+NAMED_RULES = """dns off;
+param pod_networks: cidrs = "10.244.0.0/16";
+instance { namespace "shop"; labels { "app.kubernetes.io/instance": "shop" } }
+component web {
+  labels { "app": "web" }
+  ingress https, tcp 8080 from anywhere;
+  egress udp "dns-udp" to resolver;
+  egress "metrics" to monitor;
+}
+component resolver {
+  labels { "app": "resolver" }
+  ingress udp "dns-udp" from web;
+}
+component monitor {
+  labels { "app": "monitor" }
+  ingress tcp "metrics" from web;
+}
+"""
+
+NAMED_PODS = """apiVersion: v1
+kind: Pod
+metadata: {name: web, namespace: shop, labels: {app: web, app.kubernetes.io/instance: shop}}
+spec: {containers: [{name: c, ports: [{name: https, containerPort: 8443}]}]}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: resolver, namespace: shop, labels: {app: resolver, app.kubernetes.io/instance: shop}}
+spec: {containers: [{name: c, ports: [{name: dns-udp, containerPort: 5353, protocol: UDP}]}]}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: monitor, namespace: shop, labels: {app: monitor, app.kubernetes.io/instance: shop}}
+spec: {containers: [{name: c, ports: [{name: metrics, containerPort: 9100}]}]}
+"""
+
+
+def named_ports(netpolc, tmp):
+    """Named ports: rules and their own outputs (k8s, calico; cilium for the
+    rules without named ports in egress rules, which that target refuses)
+    beside pods that declare the ports:
+    equal. A named-port rule removed: caught on the pods' real port and on the
+    port given to the rules' pods, located at the rule. A rule widened with
+    another port name: caught on the rules' pods (the real pod has no such
+    port), located at the manifests' policy."""
+    checked = 0
+    rules = os.path.join(tmp, "named.netpol")
+    pods = os.path.join(tmp, "named-pods.yaml")
+    with open(rules, "w") as f:
+        f.write(NAMED_RULES)
+    with open(pods, "w") as f:
+        f.write(NAMED_PODS)
+    for target in ["k8s", "calico"]:
+        out = os.path.join(tmp, "named.%s.yaml" % target)
+        if not build(netpolc, rules, target, out, []):
+            continue
+        r = run([netpolc, "verify", rules, out, pods])
+        checked += 1
+        if r.returncode != 0 or "admit what the rules admit" not in r.stdout:
+            failures.append("named ports, own %s output: exit %d\n%s%s" %
+                            (target, r.returncode, r.stdout, r.stderr))
+    line = NAMED_RULES.split("\n").index('  egress "metrics" to monitor;') + 1
+    variants = {
+        "removed": (NAMED_RULES.replace('  egress "metrics" to monitor;\n', ""), "rules only",
+                    [r"shop/web\[Pod\] => shop/monitor\[Pod\] : TCP 9100 \(%s:%d:3\)" % (re.escape(rules), line),
+                     r"TCP \d+ is the container port \"metrics\""]),
+        "widened": (NAMED_RULES.replace("ingress https, tcp 8080 from", 'ingress https, "http-alt", tcp 8080 from'),
+                    "manifests only",
+                    [r"\[External\] => shop/web : TCP (\d+) \((NetworkPolicy|projectcalico.org/v3 NetworkPolicy) shop/web\)",
+                     r"TCP \d+ is the container port \"http-alt\""]),
+    }
+    for variant, (text, side, patterns) in variants.items():
+        path = os.path.join(tmp, "named-%s.netpol" % variant)
+        with open(path, "w") as f:
+            f.write(text)
+        for target in ["k8s", "calico"]:
+            out = os.path.join(tmp, "named-%s.%s.yaml" % (variant, target))
+            if not build(netpolc, path, target, out, []):
+                continue
+            r = run([netpolc, "verify", rules, out, pods])
+            checked += 1
+            missing = [p for p in patterns if not re.search(p, r.stdout)]
+            if r.returncode != 1 or missing or (side + ":") not in r.stdout:
+                failures.append("named ports, %s rule, %s output: exit %d, missing %s:\n%s%s" %
+                                (variant, target, r.returncode, missing, r.stdout, r.stderr))
+            else:
+                print("named ports, %s rule, %s: caught" % (variant, target))
+    # Cilium resolves names in ingress rules only: the rules without their
+    # egress named ports, against their own cilium output and against the
+    # output of the widened rules.
+    base = "".join(l for l in NAMED_RULES.splitlines(True)
+                   if 'egress udp "dns-udp"' not in l and 'egress "metrics"' not in l)
+    ingress_rules = os.path.join(tmp, "named-ingress.netpol")
+    with open(ingress_rules, "w") as f:
+        f.write(base)
+    widened = os.path.join(tmp, "named-ingress-widened.netpol")
+    with open(widened, "w") as f:
+        f.write(base.replace("ingress https, tcp 8080 from", 'ingress https, "http-alt", tcp 8080 from'))
+    for path, expect in [(ingress_rules, 0), (widened, 1)]:
+        out = path[:-len(".netpol")] + ".cilium.yaml"
+        if not build(netpolc, path, "cilium", out, []):
+            continue
+        r = run([netpolc, "verify", ingress_rules, out, pods])
+        checked += 1
+        located = re.search(r"=> shop/web : TCP \d+ \(cilium.io/v2 CiliumNetworkPolicy shop/web\)", r.stdout)
+        if r.returncode != expect or (expect == 1 and not located):
+            failures.append("named ports, cilium output of %s: exit %d\n%s%s" %
+                            (os.path.basename(path), r.returncode, r.stdout, r.stderr))
+    return checked
 
 
 def main():
@@ -108,6 +221,7 @@ def main():
                                 (variant, target, r.returncode, side, where, r.stdout, r.stderr))
             else:
                 print("%s rule, %s: caught: %s" % (variant, target, found[0]))
+    checked += named_ports(netpolc, tmp)
     print("verify: %d checks, %d failed" % (checked, len(failures)))
     for f in failures:
         print("FAIL: " + f)
