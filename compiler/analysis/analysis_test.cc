@@ -317,10 +317,18 @@ std::string RandomModule(std::mt19937& rng, int components, int flags) {
   const char* port_choices[] = {"80", "443", "8080", "8000-8100", "udp 53", "tcp 53", "9000, 9001"};
   for (int c = 0; c < components; ++c) {
     out << "component c" << c << (pick(3) == 0 ? condition() : "") << " {\n";
-    out << "  labels { \"app\": \"c" << c << "\", \"tier\": \"" << (pick(2) ? "a" : "b") << "\"";
-    if (pick(4) == 0) out << ", \"role\": \"dns\"";
-    out << " }\n";
+    // Now and then every pod of the instance or of a namespace (`labels
+    // any`): its policy selects the other components' pods there too.
+    bool any = pick(6) == 0;
+    if (any) {
+      out << "  labels any;\n";
+    } else {
+      out << "  labels { \"app\": \"c" << c << "\", \"tier\": \"" << (pick(2) ? "a" : "b") << "\"";
+      if (pick(4) == 0) out << ", \"role\": \"dns\"";
+      out << " }\n";
+    }
     int scope = pick(6);
+    if (any && scope == 0) scope = 2;  // every pod of every namespace: an error
     if (scope == 0) out << "  scope cluster;\n  namespace \"ops\";\n";
     if (scope == 1) out << "  namespace \"ns2\";\n";
     if (scope == 2) out << "  scope namespace;\n";
@@ -382,13 +390,14 @@ std::string RandomModule(std::mt19937& rng, int components, int flags) {
 
 TEST_CASE("Generated rule sets with address blocks: the model agrees with every evaluator") {
   std::mt19937 rng(20240601);
-  size_t modules = 0, compared = 0;
+  size_t modules = 0, compared = 0, with_labels_any = 0;
   for (int round = 0; round < 60; ++round) {
     std::string text = RandomModule(rng, 6, 4);
     std::unique_ptr<Compiled> m = Compile(text);
     if (!m->module) continue;  // e.g. a duplicate rule drawn twice
     INFO(text);
     compared += CrossCheck(*m->module, AllConfigs(4));
+    if (text.find("labels any;") != std::string::npos) ++with_labels_any;
     // The commands run on every generated file, with flags open and with
     // some fixed.
     const ir::Module& module = *m->module;
@@ -405,6 +414,7 @@ TEST_CASE("Generated rule sets with address blocks: the model agrees with every 
   }
   CHECK(modules > 40);
   CHECK(compared > 10000);
+  CHECK(with_labels_any > 20);  // policies selecting other components' pods
 }
 
 // A rule set too large to enumerate: 60 flags, 300 components, 3000 rules.
