@@ -1,9 +1,14 @@
 #include "compiler/format.h"
 
 #include <algorithm>
+#include <atomic>
+#include <deque>
 #include <string_view>
 #include <utility>
 
+#include "compiler/parallel.h"
+#include "compiler/parse_pieces.h"
+#include "compiler/parse_split.h"
 #include "compiler/source.h"
 
 namespace netpolc {
@@ -54,11 +59,13 @@ std::string TrimComment(std::string_view text) {
 }
 
 // Groups the tokens: each significant token with the comments before it.
-std::vector<Tok> Collect(const std::vector<LexedToken>& tokens) {
+// `first`: nothing but whitespace seen yet (before these tokens, and then
+// in them): what comes is on a line of its own. Tokens without an EOF (a
+// piece of a file) end with an EOF of their own.
+std::vector<Tok> Collect(const std::vector<LexedToken>& tokens, bool& first) {
   std::vector<Tok> out;
   std::vector<Comment> pending;
   int newlines = 0;
-  bool first = true;  // nothing but whitespace seen yet: what comes is on a line of its own
   for (const LexedToken& t : tokens) {
     switch (t.kind) {
       case Kind::kWhitespace:
@@ -175,7 +182,8 @@ class Printer {
 // comma-separated entries.
 class Formatter {
  public:
-  explicit Formatter(std::vector<Tok> toks) : t_(std::move(toks)), match_(t_.size(), kNone) {
+  Formatter(std::vector<Tok> toks, Printer& printer)
+      : t_(std::move(toks)), match_(t_.size(), kNone), p_(printer) {
     std::vector<size_t> open;
     for (size_t i = 0; i < t_.size(); ++i) {
       if (t_[i].is("{")) {
@@ -188,9 +196,18 @@ class Formatter {
     }
   }
 
-  std::string Run() {
-    Items(0, /*top_level=*/true);
-    return p_.Finish();
+  // Lays out the declarations of the tokens: the whole file (`last`), or a
+  // piece of whole declarations that more follow, whose own EOF is then not
+  // laid out. `at_start` (nothing written yet) carries over from piece to
+  // piece, as the printer does.
+  void Run(bool last, bool& at_start) {
+    while (true) {
+      if (!last && pos_ + 1 == t_.size()) return;
+      ItemBreak(0, at_start);
+      if (IsCloser(pos_)) return;
+      Statement(0, /*top_level=*/true);
+      at_start = false;
+    }
   }
 
  private:
@@ -399,7 +416,7 @@ class Formatter {
   std::vector<size_t> match_;  // the index of the matching brace
   size_t pos_ = 0;             // the next token to lay out
   size_t prev_ = kNone;        // the last token written
-  Printer p_;
+  Printer& p_;
 };
 
 // What formatting must keep: the significant tokens (but a comma before `}`,
@@ -432,16 +449,148 @@ Content ContentOf(const std::vector<LexedToken>& lexed) {
   return content;
 }
 
+// The pieces of a file (parse_split.h), lexed and checked to parse a batch at
+// a time on the thread pool, so that only those pieces' tokens exist at once.
+class PieceReader {
+ public:
+  // `parse`: check that each piece parses, besides lexing it.
+  PieceReader(const SourceManager& sources, uint32_t file_id, bool parse)
+      : sources_(sources),
+        file_id_(file_id),
+        parse_(parse),
+        pieces_(SplitDeclarations(sources.file(file_id).text, PieceBytes())) {}
+
+  // The tokens of the next piece (the last with its EOF), or nullopt at the
+  // end or on a problem (ok() tells).
+  std::optional<std::vector<LexedToken>> Next() {
+    if (next_ == lexed_.size()) {
+      if (!ok_ || done_ == pieces_.size()) return std::nullopt;
+      // The first piece alone: ANTLR's shared DFA caches are then filled
+      // mostly by one thread.
+      size_t count = done_ == 0 ? 1 : std::min(2 * ThreadCount(), pieces_.size() - done_);
+      lexed_.assign(count, std::nullopt);
+      ParallelFor(count, [&](size_t i) {
+        size_t k = done_ + i;
+        bool last = k + 1 == pieces_.size();
+        if (parse_ && !ParseFilePiece(sources_, file_id_, pieces_[k], token_count_)) return;
+        lexed_[i] = LexFilePiece(sources_, file_id_, pieces_[k], last);
+      });
+      done_ += count;
+      next_ = 0;
+      for (const auto& piece : lexed_) ok_ = ok_ && piece.has_value();
+      if (token_count_.load() + 1 > kMaxTokens) ok_ = false;
+      if (!ok_) return std::nullopt;
+    }
+    return std::move(lexed_[next_++]);
+  }
+
+  bool ok() const { return ok_; }
+  bool last() const { return next_ == lexed_.size() && done_ == pieces_.size(); }
+
+ private:
+  const SourceManager& sources_;
+  uint32_t file_id_;
+  bool parse_;
+  std::vector<SourcePiece> pieces_;
+  size_t done_ = 0;  // pieces lexed
+  std::vector<std::optional<std::vector<LexedToken>>> lexed_;
+  size_t next_ = 0;  // the next of lexed_ to hand out
+  bool ok_ = true;
+  std::atomic<size_t> token_count_{0};
+};
+
+// Whether two files have the same Content (ContentOf), read piece by piece.
+// nullopt when a file does not read in pieces.
+std::optional<bool> SameContent(PieceReader& a, PieceReader& b) {
+  std::deque<std::string> tokens[2], comments[2];
+  PieceReader* readers[2] = {&a, &b};
+  bool ended[2] = {false, false};
+  // Reads the next piece of side k into its queues.
+  auto fill = [&](int k) {
+    std::optional<std::vector<LexedToken>> piece = readers[k]->Next();
+    if (!piece) {
+      ended[k] = true;
+      return;
+    }
+    Content content = ContentOf(*piece);
+    for (std::string& t : content.tokens) tokens[k].push_back(std::move(t));
+    for (std::string& c : content.comments) comments[k].push_back(std::move(c));
+  };
+  auto compare = [](std::deque<std::string>& x, std::deque<std::string>& y) {
+    while (!x.empty() && !y.empty()) {
+      if (x.front() != y.front()) return false;
+      x.pop_front();
+      y.pop_front();
+    }
+    return true;
+  };
+  while (true) {
+    // A piece of the file, then pieces of the formatted text until they
+    // hold as many tokens (or the file has ended).
+    if (!ended[0]) fill(0);
+    while (!ended[1] && (ended[0] || tokens[1].size() < tokens[0].size())) {
+      fill(1);
+      if (ended[0] && (!tokens[1].empty() || !comments[1].empty())) break;
+    }
+    if (!a.ok() || !b.ok()) return std::nullopt;
+    if (!compare(tokens[0], tokens[1]) || !compare(comments[0], comments[1])) return false;
+    if (ended[0] && ended[1]) break;
+    if (ended[0] && (!tokens[1].empty() || !comments[1].empty())) return false;
+  }
+  return tokens[0].empty() && tokens[1].empty() && comments[0].empty() && comments[1].empty();
+}
+
+// FormatFile piece by piece: nullopt when the file does not format that way
+// (pieces turned off, a problem, or a comment that a piece's last `;` would
+// move into the next piece); the whole file is then formatted as before.
+std::optional<std::string> FormatInPieces(const SourceManager& sources, uint32_t file_id) {
+  if (PieceBytes() == 0 || !ParsableInPieces(sources, file_id)) return std::nullopt;
+  Printer printer;
+  bool first = true, at_start = true;
+  PieceReader reader(sources, file_id, /*parse=*/true);
+  while (std::optional<std::vector<LexedToken>> piece = reader.Next()) {
+    const bool last = reader.last();
+    std::vector<Tok> toks = Collect(*piece, first);
+    piece.reset();
+    // Before the piece's own EOF: its last token, whose comments (moved
+    // after a `;`) would belong to the next piece.
+    if (!last && toks.size() >= 2 && !toks[toks.size() - 2].comments.empty() &&
+        (toks[toks.size() - 2].is(";") || toks[toks.size() - 2].is(","))) {
+      return std::nullopt;
+    }
+    MovePunctuationBeforeComments(toks);
+    Formatter(std::move(toks), printer).Run(last, at_start);
+  }
+  if (!reader.ok()) return std::nullopt;
+  std::string formatted = printer.Finish();
+
+  // The formatted text must parse, with the same tokens and comments.
+  SourceManager check_sources;
+  uint32_t check_id = check_sources.Add(sources.file(file_id).path, formatted);
+  if (!ParsableInPieces(check_sources, check_id)) return std::nullopt;
+  // The file parsed above; its tokens are read again.
+  PieceReader before(sources, file_id, /*parse=*/false), after(check_sources, check_id, /*parse=*/true);
+  std::optional<bool> same = SameContent(before, after);
+  if (!same || !*same) return std::nullopt;
+  return formatted;
+}
+
 }  // namespace
 
 std::string FormatTokens(const std::vector<LexedToken>& tokens) {
-  std::vector<Tok> toks = Collect(tokens);
+  bool first = true, at_start = true;
+  std::vector<Tok> toks = Collect(tokens, first);
   MovePunctuationBeforeComments(toks);
-  return Formatter(std::move(toks)).Run();
+  Printer printer;
+  Formatter(std::move(toks), printer).Run(/*last=*/true, at_start);
+  return printer.Finish();
 }
 
 std::optional<std::string> FormatFile(const SourceManager& sources, uint32_t file_id,
                                       Diagnostics& diagnostics) {
+  // Piece by piece when the file allows it (bounded memory); else as a
+  // whole, which reports every problem.
+  if (std::optional<std::string> formatted = FormatInPieces(sources, file_id)) return formatted;
   const size_t errors_before = diagnostics.error_count();
   if (!ParseFile(sources, file_id, diagnostics) ||
       diagnostics.error_count() > errors_before) {
