@@ -2,7 +2,7 @@
 
 #include <algorithm>
 #include <atomic>
-#include <deque>
+#include <cstring>
 #include <string_view>
 #include <utility>
 
@@ -449,15 +449,13 @@ Content ContentOf(const std::vector<LexedToken>& lexed) {
   return content;
 }
 
-// The pieces of a file (parse_split.h), lexed and checked to parse a batch at
+// The pieces of a file (parse_split.h), checked to parse and lexed a batch at
 // a time on the thread pool, so that only those pieces' tokens exist at once.
 class PieceReader {
  public:
-  // `parse`: check that each piece parses, besides lexing it.
-  PieceReader(const SourceManager& sources, uint32_t file_id, bool parse)
+  PieceReader(const SourceManager& sources, uint32_t file_id)
       : sources_(sources),
         file_id_(file_id),
-        parse_(parse),
         pieces_(SplitDeclarations(sources.file(file_id).text, PieceBytes())) {}
 
   // The tokens of the next piece (the last with its EOF), or nullopt at the
@@ -472,7 +470,7 @@ class PieceReader {
       ParallelFor(count, [&](size_t i) {
         size_t k = done_ + i;
         bool last = k + 1 == pieces_.size();
-        if (parse_ && !ParseFilePiece(sources_, file_id_, pieces_[k], token_count_)) return;
+        if (!ParseFilePiece(sources_, file_id_, pieces_[k], token_count_)) return;
         lexed_[i] = LexFilePiece(sources_, file_id_, pieces_[k], last);
       });
       done_ += count;
@@ -490,7 +488,6 @@ class PieceReader {
  private:
   const SourceManager& sources_;
   uint32_t file_id_;
-  bool parse_;
   std::vector<SourcePiece> pieces_;
   size_t done_ = 0;  // pieces lexed
   std::vector<std::optional<std::vector<LexedToken>>> lexed_;
@@ -499,46 +496,52 @@ class PieceReader {
   std::atomic<size_t> token_count_{0};
 };
 
-// Whether two files have the same Content (ContentOf), read piece by piece.
-// nullopt when a file does not read in pieces.
-std::optional<bool> SameContent(PieceReader& a, PieceReader& b) {
-  std::deque<std::string> tokens[2], comments[2];
-  PieceReader* readers[2] = {&a, &b};
-  bool ended[2] = {false, false};
-  // Reads the next piece of side k into its queues.
-  auto fill = [&](int k) {
-    std::optional<std::vector<LexedToken>> piece = readers[k]->Next();
-    if (!piece) {
-      ended[k] = true;
-      return;
+// The Content (ContentOf) of a file, kept compact: each string as its
+// length (4 bytes) and its bytes, tokens and comments apart.
+class PackedContent {
+ public:
+  void Add(const Content& content) {
+    for (const std::string& t : content.tokens) Put(tokens_, t);
+    for (const std::string& c : content.comments) Put(comments_, c);
+  }
+
+  // Whether the next strings are those of `content`, consuming them.
+  bool Match(const Content& content) {
+    for (const std::string& t : content.tokens) {
+      if (!Take(tokens_, token_at_, t)) return false;
     }
-    Content content = ContentOf(*piece);
-    for (std::string& t : content.tokens) tokens[k].push_back(std::move(t));
-    for (std::string& c : content.comments) comments[k].push_back(std::move(c));
-  };
-  auto compare = [](std::deque<std::string>& x, std::deque<std::string>& y) {
-    while (!x.empty() && !y.empty()) {
-      if (x.front() != y.front()) return false;
-      x.pop_front();
-      y.pop_front();
+    for (const std::string& c : content.comments) {
+      if (!Take(comments_, comment_at_, c)) return false;
     }
     return true;
-  };
-  while (true) {
-    // A piece of the file, then pieces of the formatted text until they
-    // hold as many tokens (or the file has ended).
-    if (!ended[0]) fill(0);
-    while (!ended[1] && (ended[0] || tokens[1].size() < tokens[0].size())) {
-      fill(1);
-      if (ended[0] && (!tokens[1].empty() || !comments[1].empty())) break;
-    }
-    if (!a.ok() || !b.ok()) return std::nullopt;
-    if (!compare(tokens[0], tokens[1]) || !compare(comments[0], comments[1])) return false;
-    if (ended[0] && ended[1]) break;
-    if (ended[0] && (!tokens[1].empty() || !comments[1].empty())) return false;
   }
-  return tokens[0].empty() && tokens[1].empty() && comments[0].empty() && comments[1].empty();
-}
+
+  bool AllMatched() const {
+    return token_at_ == tokens_.size() && comment_at_ == comments_.size();
+  }
+
+ private:
+  static void Put(std::string& out, const std::string& text) {
+    uint32_t size = static_cast<uint32_t>(text.size());
+    out.append(reinterpret_cast<const char*>(&size), sizeof size);
+    out += text;
+  }
+
+  static bool Take(const std::string& in, size_t& at, const std::string& text) {
+    uint32_t size = 0;
+    if (in.size() - at < sizeof size) return false;
+    std::memcpy(&size, in.data() + at, sizeof size);
+    if (size != text.size() || in.size() - at - sizeof size < size ||
+        in.compare(at + sizeof size, size, text) != 0) {
+      return false;
+    }
+    at += sizeof size + size;
+    return true;
+  }
+
+  std::string tokens_, comments_;
+  size_t token_at_ = 0, comment_at_ = 0;
+};
 
 // FormatFile piece by piece: nullopt when the file does not format that way
 // (pieces turned off, a problem, or a comment that a piece's last `;` would
@@ -547,9 +550,11 @@ std::optional<std::string> FormatInPieces(const SourceManager& sources, uint32_t
   if (PieceBytes() == 0 || !ParsableInPieces(sources, file_id)) return std::nullopt;
   Printer printer;
   bool first = true, at_start = true;
-  PieceReader reader(sources, file_id, /*parse=*/true);
+  PieceReader reader(sources, file_id);
+  PackedContent content;
   while (std::optional<std::vector<LexedToken>> piece = reader.Next()) {
     const bool last = reader.last();
+    content.Add(ContentOf(*piece));
     std::vector<Tok> toks = Collect(*piece, first);
     piece.reset();
     // Before the piece's own EOF: its last token, whose comments (moved
@@ -568,10 +573,11 @@ std::optional<std::string> FormatInPieces(const SourceManager& sources, uint32_t
   SourceManager check_sources;
   uint32_t check_id = check_sources.Add(sources.file(file_id).path, formatted);
   if (!ParsableInPieces(check_sources, check_id)) return std::nullopt;
-  // The file parsed above; its tokens are read again.
-  PieceReader before(sources, file_id, /*parse=*/false), after(check_sources, check_id, /*parse=*/true);
-  std::optional<bool> same = SameContent(before, after);
-  if (!same || !*same) return std::nullopt;
+  PieceReader after(check_sources, check_id);
+  while (std::optional<std::vector<LexedToken>> piece = after.Next()) {
+    if (!content.Match(ContentOf(*piece))) return std::nullopt;
+  }
+  if (!after.ok() || !content.AllMatched()) return std::nullopt;
   return formatted;
 }
 
