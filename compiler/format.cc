@@ -1,9 +1,14 @@
 #include "compiler/format.h"
 
 #include <algorithm>
+#include <atomic>
+#include <cstring>
 #include <string_view>
 #include <utility>
 
+#include "compiler/parallel.h"
+#include "compiler/parse_pieces.h"
+#include "compiler/parse_split.h"
 #include "compiler/source.h"
 
 namespace netpolc {
@@ -54,11 +59,13 @@ std::string TrimComment(std::string_view text) {
 }
 
 // Groups the tokens: each significant token with the comments before it.
-std::vector<Tok> Collect(const std::vector<LexedToken>& tokens) {
+// `first`: nothing but whitespace seen yet (before these tokens, and then
+// in them): what comes is on a line of its own. Tokens without an EOF (a
+// piece of a file) end with an EOF of their own.
+std::vector<Tok> Collect(const std::vector<LexedToken>& tokens, bool& first) {
   std::vector<Tok> out;
   std::vector<Comment> pending;
   int newlines = 0;
-  bool first = true;  // nothing but whitespace seen yet: what comes is on a line of its own
   for (const LexedToken& t : tokens) {
     switch (t.kind) {
       case Kind::kWhitespace:
@@ -175,7 +182,8 @@ class Printer {
 // comma-separated entries.
 class Formatter {
  public:
-  explicit Formatter(std::vector<Tok> toks) : t_(std::move(toks)), match_(t_.size(), kNone) {
+  Formatter(std::vector<Tok> toks, Printer& printer)
+      : t_(std::move(toks)), match_(t_.size(), kNone), p_(printer) {
     std::vector<size_t> open;
     for (size_t i = 0; i < t_.size(); ++i) {
       if (t_[i].is("{")) {
@@ -188,9 +196,18 @@ class Formatter {
     }
   }
 
-  std::string Run() {
-    Items(0, /*top_level=*/true);
-    return p_.Finish();
+  // Lays out the declarations of the tokens: the whole file (`last`), or a
+  // piece of whole declarations that more follow, whose own EOF is then not
+  // laid out. `at_start` (nothing written yet) carries over from piece to
+  // piece, as the printer does.
+  void Run(bool last, bool& at_start) {
+    while (true) {
+      if (!last && pos_ + 1 == t_.size()) return;
+      ItemBreak(0, at_start);
+      if (IsCloser(pos_)) return;
+      Statement(0, /*top_level=*/true);
+      at_start = false;
+    }
   }
 
  private:
@@ -399,7 +416,7 @@ class Formatter {
   std::vector<size_t> match_;  // the index of the matching brace
   size_t pos_ = 0;             // the next token to lay out
   size_t prev_ = kNone;        // the last token written
-  Printer p_;
+  Printer& p_;
 };
 
 // What formatting must keep: the significant tokens (but a comma before `}`,
@@ -432,16 +449,154 @@ Content ContentOf(const std::vector<LexedToken>& lexed) {
   return content;
 }
 
+// The pieces of a file (parse_split.h), checked to parse and lexed a batch at
+// a time on the thread pool, so that only those pieces' tokens exist at once.
+class PieceReader {
+ public:
+  PieceReader(const SourceManager& sources, uint32_t file_id)
+      : sources_(sources),
+        file_id_(file_id),
+        pieces_(SplitDeclarations(sources.file(file_id).text, PieceBytes())) {}
+
+  // The tokens of the next piece (the last with its EOF), or nullopt at the
+  // end or on a problem (ok() tells).
+  std::optional<std::vector<LexedToken>> Next() {
+    if (next_ == lexed_.size()) {
+      if (!ok_ || done_ == pieces_.size()) return std::nullopt;
+      // The first piece alone: ANTLR's shared DFA caches are then filled
+      // mostly by one thread.
+      size_t count = done_ == 0 ? 1 : std::min(2 * ThreadCount(), pieces_.size() - done_);
+      lexed_.assign(count, std::nullopt);
+      ParallelFor(count, [&](size_t i) {
+        size_t k = done_ + i;
+        bool last = k + 1 == pieces_.size();
+        if (!ParseFilePiece(sources_, file_id_, pieces_[k], token_count_)) return;
+        lexed_[i] = LexFilePiece(sources_, file_id_, pieces_[k], last);
+      });
+      done_ += count;
+      next_ = 0;
+      for (const auto& piece : lexed_) ok_ = ok_ && piece.has_value();
+      if (token_count_.load() + 1 > kMaxTokens) ok_ = false;
+      if (!ok_) return std::nullopt;
+    }
+    return std::move(lexed_[next_++]);
+  }
+
+  bool ok() const { return ok_; }
+  bool last() const { return next_ == lexed_.size() && done_ == pieces_.size(); }
+
+ private:
+  const SourceManager& sources_;
+  uint32_t file_id_;
+  std::vector<SourcePiece> pieces_;
+  size_t done_ = 0;  // pieces lexed
+  std::vector<std::optional<std::vector<LexedToken>>> lexed_;
+  size_t next_ = 0;  // the next of lexed_ to hand out
+  bool ok_ = true;
+  std::atomic<size_t> token_count_{0};
+};
+
+// The Content (ContentOf) of a file, kept compact: each string as its
+// length (4 bytes) and its bytes, tokens and comments apart.
+class PackedContent {
+ public:
+  void Add(const Content& content) {
+    for (const std::string& t : content.tokens) Put(tokens_, t);
+    for (const std::string& c : content.comments) Put(comments_, c);
+  }
+
+  // Whether the next strings are those of `content`, consuming them.
+  bool Match(const Content& content) {
+    for (const std::string& t : content.tokens) {
+      if (!Take(tokens_, token_at_, t)) return false;
+    }
+    for (const std::string& c : content.comments) {
+      if (!Take(comments_, comment_at_, c)) return false;
+    }
+    return true;
+  }
+
+  bool AllMatched() const {
+    return token_at_ == tokens_.size() && comment_at_ == comments_.size();
+  }
+
+ private:
+  static void Put(std::string& out, const std::string& text) {
+    uint32_t size = static_cast<uint32_t>(text.size());
+    out.append(reinterpret_cast<const char*>(&size), sizeof size);
+    out += text;
+  }
+
+  static bool Take(const std::string& in, size_t& at, const std::string& text) {
+    uint32_t size = 0;
+    if (in.size() - at < sizeof size) return false;
+    std::memcpy(&size, in.data() + at, sizeof size);
+    if (size != text.size() || in.size() - at - sizeof size < size ||
+        in.compare(at + sizeof size, size, text) != 0) {
+      return false;
+    }
+    at += sizeof size + size;
+    return true;
+  }
+
+  std::string tokens_, comments_;
+  size_t token_at_ = 0, comment_at_ = 0;
+};
+
+// FormatFile piece by piece: nullopt when the file does not format that way
+// (pieces turned off, a problem, or a comment that a piece's last `;` would
+// move into the next piece); the whole file is then formatted as before.
+std::optional<std::string> FormatInPieces(const SourceManager& sources, uint32_t file_id) {
+  if (PieceBytes() == 0 || !ParsableInPieces(sources, file_id)) return std::nullopt;
+  Printer printer;
+  bool first = true, at_start = true;
+  PieceReader reader(sources, file_id);
+  PackedContent content;
+  while (std::optional<std::vector<LexedToken>> piece = reader.Next()) {
+    const bool last = reader.last();
+    content.Add(ContentOf(*piece));
+    std::vector<Tok> toks = Collect(*piece, first);
+    piece.reset();
+    // Before the piece's own EOF: its last token, whose comments (moved
+    // after a `;`) would belong to the next piece.
+    if (!last && toks.size() >= 2 && !toks[toks.size() - 2].comments.empty() &&
+        (toks[toks.size() - 2].is(";") || toks[toks.size() - 2].is(","))) {
+      return std::nullopt;
+    }
+    MovePunctuationBeforeComments(toks);
+    Formatter(std::move(toks), printer).Run(last, at_start);
+  }
+  if (!reader.ok()) return std::nullopt;
+  std::string formatted = printer.Finish();
+
+  // The formatted text must parse, with the same tokens and comments.
+  SourceManager check_sources;
+  uint32_t check_id = check_sources.Add(sources.file(file_id).path, formatted);
+  if (!ParsableInPieces(check_sources, check_id)) return std::nullopt;
+  PieceReader after(check_sources, check_id);
+  while (std::optional<std::vector<LexedToken>> piece = after.Next()) {
+    if (!content.Match(ContentOf(*piece))) return std::nullopt;
+  }
+  if (!after.ok() || !content.AllMatched()) return std::nullopt;
+  return formatted;
+}
+
 }  // namespace
 
 std::string FormatTokens(const std::vector<LexedToken>& tokens) {
-  std::vector<Tok> toks = Collect(tokens);
+  bool first = true, at_start = true;
+  std::vector<Tok> toks = Collect(tokens, first);
   MovePunctuationBeforeComments(toks);
-  return Formatter(std::move(toks)).Run();
+  Printer printer;
+  Formatter(std::move(toks), printer).Run(/*last=*/true, at_start);
+  return printer.Finish();
 }
 
 std::optional<std::string> FormatFile(const SourceManager& sources, uint32_t file_id,
                                       Diagnostics& diagnostics) {
+  // Piece by piece when the file allows it (bounded memory); else as a
+  // whole, which reports every problem.
+  if (std::optional<std::string> formatted = FormatInPieces(sources, file_id)) return formatted;
   const size_t errors_before = diagnostics.error_count();
   if (!ParseFile(sources, file_id, diagnostics) ||
       diagnostics.error_count() > errors_before) {

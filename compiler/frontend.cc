@@ -9,6 +9,7 @@
 #include <cstdlib>
 #include <set>
 
+#include "compiler/compile_pieces.h"
 #include "compiler/file_io.h"
 
 #include "compiler/lower.h"
@@ -367,6 +368,11 @@ class Importer {
 std::optional<ir::Module> CompileModule(Compilation& compilation, const std::string& path,
                                         std::string text) {
   uint32_t file = compilation.sources.Add(path, std::move(text));
+  // Piece by piece when the file allows it (bounded memory); else as a
+  // whole, which reports every problem.
+  if (std::optional<ir::Module> module = CompileInPieces(compilation.sources, file)) {
+    return module;
+  }
   std::optional<ast::File> ast = ParseFile(compilation.sources, file, compilation.diagnostics);
   if (!ast) return std::nullopt;
   if (!ast->imports.empty()) {

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <map>
+#include <mutex>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -91,9 +92,25 @@ ir::Protocol ProtocolOf(ast::Protocol p) {
   return ir::Protocol::kTcp;
 }
 
+}  // namespace
+
 class Lowerer {
  public:
   explicit Lowerer(Diagnostics& diagnostics) : diagnostics_(diagnostics) {}
+
+  // A worker for component bodies (PieceLowerer): the names and the module
+  // of `main` as they are after LowerHeader, but no components' bodies.
+  Lowerer(const Lowerer& main, Diagnostics& diagnostics)
+      : diagnostics_(diagnostics),
+        params_(main.params_),
+        flags_(main.flags_),
+        components_(main.components_),
+        products_(main.products_) {
+    module_.params = main.module_.params;
+    module_.flags = main.module_.flags;
+    module_.instance = main.module_.instance;
+    module_.products = main.module_.products;
+  }
 
   // Indexes the names of an already lowered module (for LowerPeerList).
   void IndexModule(const ir::Module& module) {
@@ -120,6 +137,43 @@ class Lowerer {
     if (diagnostics_.error_count() > errors_before) return std::nullopt;
     return std::move(module_);
   }
+
+  // Piece by piece (PieceLowerer): what LowerFile does before the
+  // components' bodies, with the components known by name only.
+  bool LowerHeader(const ast::File& header, const std::vector<std::string>& component_names) {
+    DeclareParams(header);
+    LowerFlags(header);
+    for (const std::string& name : component_names) {
+      if (!components_.emplace(name, module_.components.size()).second) return false;
+      ir::Component component;
+      component.id = name;
+      component.name = name;
+      component.product = 0;
+      module_.components.push_back(std::move(component));
+    }
+    LowerInstance(header);
+    LowerParamDefaults(header);
+    LowerDns(header);
+    LowerEntityPeers(header);
+    return true;
+  }
+
+  // The body of a component into `out`, which is made as LowerHeader made
+  // it (its name checked by the caller). Reads only what LowerHeader wrote.
+  void LowerComponentInto(const ast::Component& c, ir::Component& out) {
+    out = ir::Component{};
+    out.id = c.name.value;
+    out.name = c.name.value;
+    out.loc = c.name.loc;
+    out.product = 0;
+    LowerComponent(c, out);
+  }
+
+  void SetComponent(size_t index, ir::Component&& component) {
+    module_.components[index] = std::move(component);
+  }
+
+  ir::Module TakeModule() { return std::move(module_); }
 
   std::optional<std::vector<PeerRef>> LowerPeers(const std::vector<ast::Peer>& peers) {
     size_t errors_before = diagnostics_.error_count();
@@ -1124,12 +1178,62 @@ class Lowerer {
   bool in_peer_ = false;     // lowering a peer (SelectorScope)
 };
 
-}  // namespace
-
 std::optional<ir::Module> Lower(const ast::File& file, Diagnostics& diagnostics) {
   Lowerer lowerer(diagnostics);
   return lowerer.LowerFile(file);
 }
+
+// A Lowerer for component bodies on another thread, with its own
+// diagnostics.
+struct PieceLowerer::Worker {
+  Diagnostics diagnostics;
+  std::unique_ptr<Lowerer> lowerer;
+};
+
+PieceLowerer::PieceLowerer(Diagnostics& diagnostics)
+    : lowerer_(std::make_unique<Lowerer>(diagnostics)) {}
+
+PieceLowerer::~PieceLowerer() = default;
+
+bool PieceLowerer::LowerHeader(const ast::File& header,
+                               const std::vector<std::string>& component_names) {
+  if (!lowerer_->LowerHeader(header, component_names)) return false;
+  names_ = &component_names;
+  return true;
+}
+
+bool PieceLowerer::LowerComponentAside(size_t index, const ast::Component& component,
+                                       ir::Component& out) {
+  if (names_ == nullptr || index >= names_->size() || (*names_)[index] != component.name.value ||
+      !component.product.empty()) {
+    return false;
+  }
+  std::unique_ptr<Worker> worker;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (!idle_.empty()) {
+      worker = std::move(idle_.back());
+      idle_.pop_back();
+    }
+  }
+  if (!worker) {
+    worker = std::make_unique<Worker>();
+    worker->lowerer = std::make_unique<Lowerer>(*lowerer_, worker->diagnostics);
+  }
+  worker->lowerer->LowerComponentInto(component, out);
+  // Anything reported sends the file to the whole-file path, which reports
+  // it in order.
+  bool ok = worker->diagnostics.all().empty();
+  std::lock_guard<std::mutex> lock(mutex_);
+  idle_.push_back(std::move(worker));
+  return ok;
+}
+
+void PieceLowerer::SetComponent(size_t index, ir::Component&& component) {
+  lowerer_->SetComponent(index, std::move(component));
+}
+
+ir::Module PieceLowerer::TakeModule() { return lowerer_->TakeModule(); }
 
 std::optional<std::vector<ir::PeerRef>> LowerPeerList(const std::vector<ast::Peer>& peers,
                                                       const ir::Module& module,

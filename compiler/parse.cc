@@ -1132,6 +1132,23 @@ std::optional<ast::File> ParseFile(const SourceManager& sources,
   return file;
 }
 
+bool ParsableInPieces(const SourceManager& sources, uint32_t file_id) {
+  const SourceFile& source = sources.file(file_id);
+  return source.text.size() <= kMaxSourceBytes &&
+         FindInvalidUtf8(source.text) == std::string_view::npos;
+}
+
+std::optional<ast::File> ParseFilePiece(const SourceManager& sources, uint32_t file_id,
+                                        const SourcePiece& piece,
+                                        std::atomic<size_t>& token_count) {
+  return ParsePiece(sources.file(file_id), file_id, piece, token_count);
+}
+
+std::optional<std::vector<LexedToken>> LexFilePiece(const SourceManager& sources, uint32_t file_id,
+                                                    const SourcePiece& piece, bool last) {
+  return LexPiece(sources.file(file_id), file_id, piece, last);
+}
+
 std::optional<std::vector<ast::Peer>> ParsePeerList(
     const SourceManager& sources, uint32_t file_id, Diagnostics& diagnostics) {
   size_t errors_before = diagnostics.error_count();

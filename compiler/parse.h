@@ -2,6 +2,7 @@
 // ANTLR; syntax errors become diagnostics with positions.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -9,6 +10,7 @@
 
 #include "compiler/ast.h"
 #include "compiler/diagnostics.h"
+#include "compiler/parse_split.h"
 #include "compiler/source.h"
 
 namespace netpolc {
@@ -28,6 +30,18 @@ inline constexpr size_t kMaxTokens = size_t{1} << 23;
 // lexical or syntax errors (reported to `diagnostics`).
 std::optional<ast::File> ParseFile(const SourceManager& sources,
                                    uint32_t file_id, Diagnostics& diagnostics);
+
+// For callers that parse a file piece by piece themselves (the front end
+// lowers each piece's declarations as soon as they are parsed): whether the
+// file may be parsed in pieces at all (size and UTF-8 checked), and the AST
+// of one piece of it (parse_split.h), or nullopt on any problem at all, with
+// nothing reported (the caller then uses ParseFile, which reports it). Adds
+// the piece's tokens to `token_count`; a file whose pieces add up to more
+// than kMaxTokens must be parsed with ParseFile too.
+bool ParsableInPieces(const SourceManager& sources, uint32_t file_id);
+std::optional<ast::File> ParseFilePiece(const SourceManager& sources, uint32_t file_id,
+                                        const SourcePiece& piece,
+                                        std::atomic<size_t>& token_count);
 
 // Parses a comma-separated peer list (the value of a peers parameter given
 // on the command line), held as file `file_id`.
@@ -67,5 +81,10 @@ struct LexedToken {
 // may still have syntax errors.
 std::optional<std::vector<LexedToken>> LexFile(const SourceManager& sources, uint32_t file_id,
                                                Diagnostics& diagnostics);
+
+// The tokens of one piece, whitespace and comments included (as LexFile
+// gives them), the EOF only when `last`; nullopt on any problem.
+std::optional<std::vector<LexedToken>> LexFilePiece(const SourceManager& sources, uint32_t file_id,
+                                                    const SourcePiece& piece, bool last);
 
 }  // namespace netpolc

@@ -74,6 +74,13 @@ size_t SkipTrivia(std::string_view text, size_t i) {
   return i;
 }
 
+// The identifier starting at `i` (empty if none).
+std::string_view WordAt(std::string_view text, size_t i) {
+  size_t j = i;
+  while (j < text.size() && IsIdentChar(text[j])) ++j;
+  return text.substr(i, j - i);
+}
+
 }  // namespace
 
 std::vector<SourcePiece> SplitDeclarations(std::string_view text, size_t min_bytes) {
@@ -125,6 +132,21 @@ std::vector<SourcePiece> SplitDeclarations(std::string_view text, size_t min_byt
   piece.end = static_cast<uint32_t>(n);
   pieces.push_back(piece);
   return pieces;
+}
+
+std::vector<DeclarationPiece> ScanDeclarations(std::string_view text) {
+  std::vector<SourcePiece> pieces = SplitDeclarations(text, 1);
+  std::vector<DeclarationPiece> out;
+  out.reserve(pieces.size());
+  for (const SourcePiece& piece : pieces) {
+    std::string_view own = text.substr(piece.begin, piece.end - piece.begin);
+    DeclarationPiece d{piece, {}, {}};
+    size_t i = SkipTrivia(own, 0);
+    d.keyword = WordAt(own, i);
+    if (d.keyword == "component") d.name = WordAt(own, SkipTrivia(own, i + d.keyword.size()));
+    out.push_back(d);
+  }
+  return out;
 }
 
 }  // namespace netpolc

@@ -29,4 +29,16 @@ struct SourcePiece {
 // callers then parse the whole file to report them.
 std::vector<SourcePiece> SplitDeclarations(std::string_view text, size_t min_bytes);
 
+// One top-level declaration of a file as SplitDeclarations cuts it (pieces of
+// one declaration each), with the word it starts with (after whitespace and
+// comments; empty if none) and, for `component`, the word after that (its
+// name; empty if none). A guess from the text alone: callers check it
+// against what the piece parses to.
+struct DeclarationPiece {
+  SourcePiece piece;
+  std::string_view keyword;
+  std::string_view name;
+};
+std::vector<DeclarationPiece> ScanDeclarations(std::string_view text);
+
 }  // namespace netpolc

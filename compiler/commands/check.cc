@@ -145,6 +145,14 @@ int RunCheck(const std::vector<std::string>& arguments, std::string& out, std::s
   for (const analysis::Finding& f : findings) {
     (severity(f) == Severity::kError ? errors : warnings) += 1;
   }
+  // Rendering needs only the findings and the sources: the model, its
+  // diagrams and the module are freed first, so that the rendered text does
+  // not come on top of them.
+  open.reset();
+  model.reset();
+  open_bdd = analysis::Bdd();
+  bdd = analysis::Bdd();
+  input->module = ir::Module();
   const SourceManager& sources = input->compilation->sources;
   if (format == "json") {
     auto loc_json = [&](const SourceLoc& loc) {
@@ -175,12 +183,16 @@ int RunCheck(const std::vector<std::string>& arguments, std::string& out, std::s
     }
     out += findings.empty() ? "]\n}\n" : "\n  ]\n}\n";
   } else {
-    for (const analysis::Finding& f : findings) {
+    for (analysis::Finding& f : findings) {
       err += Render(Diagnostic{f.kind, severity(f), f.loc, f.message}, sources);
       for (const analysis::Finding::Note& note : f.notes) {
         err += Render(Diagnostic{DiagnosticKind::kRelatedRule, Severity::kNote, note.loc, note.message},
                       sources);
       }
+      // Rendered: its text is no longer needed.
+      std::string().swap(f.message);
+      std::string().swap(f.condition);
+      std::vector<analysis::Finding::Note>().swap(f.notes);
     }
     if (!findings.empty()) {
       err += fmt::format("{}: {} {}, {} {}\n", path, errors, errors == 1 ? "error" : "errors",
