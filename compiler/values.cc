@@ -392,9 +392,15 @@ class ValuesReader {
         return;
       }
       case ir::ParamType::kCidrs: {
-        // A list of CIDRs, or one string in the --set syntax ("a/n, b/m").
+        // A list of CIDRs, or one string in the --set syntax ("a/n, b/m"),
+        // quoted or not: the type is a string of CIDRs (docs/language.md).
         std::vector<std::string> cidrs;
-        if (value.IsScalar() && value.Tag() != "!") {
+        if (value.IsSequence() && value.size() > kMaxCidrList) {
+          diagnostics_.Emit(DiagnosticKind::kInvalidCidrList, Loc(value), param.name,
+                            "more than " + std::to_string(kMaxCidrList) + " CIDRs");
+          return;
+        }
+        if (value.IsScalar()) {
           std::string error;
           std::optional<std::vector<std::string>> list = ParseCidrList(value.Scalar(), error);
           if (!list) {

@@ -9,7 +9,11 @@
   it is a quoted string;
 - `peers: []` said "non-empty list ..., not a list": it says an empty list;
 - a peer value in the rules syntax naming a parameter was reported as a
-  --set value.
+  --set value;
+- a cidrs parameter given as a quoted string (`pod_networks: "10.0.0.0/8"`,
+  the form the language documents for it) was refused as "takes ... a string
+  of comma-separated CIDRs, not the quoted string"; a YAML list past the
+  1,024-CIDR bound said "takes a non-empty list of CIDRs ..., not a list".
 
 usage: values_messages_test.py NETPOLC
 """
@@ -19,7 +23,8 @@ import subprocess
 import sys
 import tempfile
 
-RULES = """param client_peers: peers = anywhere;
+RULES = """param pod_networks: cidrs = "10.128.0.0/14";
+param client_peers: peers = anywhere;
 param generation: int = 1;
 param instance: string = "shop";
 flag tls = false;
@@ -55,6 +60,17 @@ CASES = [
      r"\[values-wrong-type\]", 2),
     ("a parameter in a peer value", "client_peers: $instance\n",
      r"error: a value given with --set or --values cannot refer to parameter 'instance'", 2),
+    ("too many CIDRs in a YAML list",
+     "pod_networks:\n" + "".join(f"  - 10.{i // 256}.{i % 256}.0/24\n" for i in range(1025)),
+     r"values\.yaml:2:3: error: parameter 'pod_networks' takes a comma-separated list of "
+     r"CIDRs: more than 1024 CIDRs \[invalid-cidr-list\]", 2),
+    ("too many CIDRs in a quoted string",
+     'pod_networks: "' + ",".join(f"10.{i // 256}.{i % 256}.0/24" for i in range(1025)) + '"\n',
+     r"values\.yaml:1:15: error: parameter 'pod_networks' takes a comma-separated list of "
+     r"CIDRs: more than 1024 CIDRs \[invalid-cidr-list\]", 2),
+    ("a quoted string that is no CIDR", 'pod_networks: "10.0.0.0/33"\n',
+     r"values\.yaml:1:15: error: parameter 'pod_networks' takes a comma-separated list of "
+     r"CIDRs: .*\[invalid-cidr-list\]", 2),
 ]
 
 # Still accepted.
@@ -65,6 +81,12 @@ GOOD = [
     ("moderate nesting", "client_peers:\n  - podSelector:\n      matchLabels: {app: x}\n"),
     ("a block scalar indented ever deeper",
      "instance: |\n" + "".join(" " * (i + 1) + "x\n" for i in range(100))),
+    ("a quoted CIDR list", 'pod_networks: "10.128.0.0/14, fd01::/48"\n'),
+    ("a single-quoted CIDR", "pod_networks: '192.168.0.0/16'\n"),
+    ("a plain CIDR list", "pod_networks: 10.128.0.0/14, fd01::/48\n"),
+    ("a YAML list of CIDRs", "pod_networks: [10.128.0.0/14, fd01::/48]\n"),
+    ("1,024 CIDRs in a YAML list",
+     "pod_networks:\n" + "".join(f"  - 10.{i // 256}.{i % 256}.0/24\n" for i in range(1024))),
     ("brackets in a quoted scalar over several lines",
      "instance: \"" + "[" * 100 + "\n  " + "{" * 100 + "\"\n"),
 ]
