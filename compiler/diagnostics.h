@@ -86,6 +86,9 @@ class Diagnostics {
 
   size_t error_count() const { return error_count_; }
   bool has_errors() const { return error_count_ > 0; }
+  // False once another error would be dropped: work spent only on an error's
+  // message (a "did you mean" search) can be skipped then.
+  bool keeps_errors() const { return !stopped_ && error_count_ < max_errors_; }
   const std::vector<Diagnostic>& all() const { return diagnostics_; }
 
  private:

@@ -42,6 +42,9 @@ std::string Suggest(std::string_view wrong, const Names& names) {
   std::string_view best;
   size_t best_distance = std::max<size_t>(1, wrong.size() / 3) + 1;  // exclusive bound
   for (const auto& [name, index] : names) {
+    // The distance is at least the difference of the lengths.
+    size_t gap = name.size() > wrong.size() ? name.size() - wrong.size() : wrong.size() - name.size();
+    if (gap > best_distance) continue;
     size_t d = EditDistance(wrong, name);
     if (d < best_distance || (d == best_distance && !best.empty() && name < best)) {
       best_distance = d;
@@ -191,6 +194,14 @@ class Lowerer {
   }
 
   void Previous(SourceLoc loc) { Error(DiagnosticKind::kPreviousDeclaration, loc); }
+
+  // Suggest(), for an error that will be shown: past the error limit the
+  // search (every declared name) would be spent on a dropped message, once
+  // per unknown name, which is quadratic in a file full of them.
+  template <typename Names>
+  std::string SuggestIfKept(std::string_view wrong, const Names& names) const {
+    return diagnostics_.keeps_errors() ? Suggest(wrong, names) : std::string();
+  }
 
   // --- Declarations ------------------------------------------------------
 
@@ -685,7 +696,7 @@ class Lowerer {
         v.kind = ir::ValueRef::Kind::kParam;
         auto it = params_.find(text);
         if (it == params_.end()) {
-          Error(DiagnosticKind::kUnknownParam, loc, text, Suggest(text, params_));
+          Error(DiagnosticKind::kUnknownParam, loc, text, SuggestIfKept(text, params_));
           ok = false;
         } else if (module_.params[it->second].type != ir::ParamType::kInt) {
           Error(DiagnosticKind::kParamNotPort, loc, text,
@@ -792,7 +803,7 @@ class Lowerer {
         }
         auto it = params_.find(p.name.value);
         if (it == params_.end()) {
-          Error(DiagnosticKind::kUnknownParam, peer.loc, p.name.value, Suggest(p.name.value, params_));
+          Error(DiagnosticKind::kUnknownParam, peer.loc, p.name.value, SuggestIfKept(p.name.value, params_));
           return std::nullopt;
         }
         const ir::Param& param = module_.params[it->second];
@@ -809,7 +820,7 @@ class Lowerer {
         auto it = components_.find(p.name.value);
         if (it == components_.end()) {
           Error(DiagnosticKind::kUnknownComponent, p.name.loc, p.name.value,
-                Suggest(p.name.value, components_));
+                SuggestIfKept(p.name.value, components_));
           return std::nullopt;
         }
         peer.index = it->second;
@@ -910,7 +921,7 @@ class Lowerer {
           std::string name = text.substr(k + 1, close - k - 1);
           auto it = params_.find(name);
           if (it == params_.end()) {
-            Error(DiagnosticKind::kUnknownParam, p.name->loc, name, Suggest(name, params_));
+            Error(DiagnosticKind::kUnknownParam, p.name->loc, name, SuggestIfKept(name, params_));
             ok = false;
           } else if (module_.params[it->second].type == ir::ParamType::kPeers ||
                      module_.params[it->second].type == ir::ParamType::kCidrs) {
@@ -963,7 +974,7 @@ class Lowerer {
         node.op = ir::Condition::Op::kFlag;
         auto it = flags_.find(c.flag.value);
         if (it == flags_.end()) {
-          Error(DiagnosticKind::kUnknownFlag, c.flag.loc, c.flag.value, Suggest(c.flag.value, flags_));
+          Error(DiagnosticKind::kUnknownFlag, c.flag.loc, c.flag.value, SuggestIfKept(c.flag.value, flags_));
         } else {
           node.flag = it->second;
         }
@@ -1106,7 +1117,7 @@ class Lowerer {
     out.loc.length = static_cast<uint32_t>(v.text.size()) + 1;
     auto it = params_.find(v.text);
     if (it == params_.end()) {
-      Error(DiagnosticKind::kUnknownParam, out.loc, v.text, Suggest(v.text, params_));
+      Error(DiagnosticKind::kUnknownParam, out.loc, v.text, SuggestIfKept(v.text, params_));
     } else if (module_.params[it->second].type == ir::ParamType::kPeers ||
                module_.params[it->second].type == ir::ParamType::kCidrs) {
       Error(DiagnosticKind::kParamNotScalar, out.loc, v.text,
