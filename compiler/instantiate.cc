@@ -13,21 +13,7 @@ namespace {
 
 using ir::PeerRef;
 
-// Sorts and merges overlapping ranges of the same protocol. Adjacent ports stay
-// separate entries: a range needs endPort, which some network plugins ignore.
-std::vector<ir::PortRange> NormalisePorts(std::vector<ir::PortRange> ports) {
-  std::sort(ports.begin(), ports.end());
-  std::vector<ir::PortRange> out;
-  for (const ir::PortRange& p : ports) {
-    if (!out.empty() && out.back().protocol == p.protocol &&
-        out.back().last >= p.first) {
-      out.back().last = std::max(out.back().last, p.last);
-    } else {
-      out.push_back(p);
-    }
-  }
-  return out;
-}
+using ir::NormalisePorts;
 
 class Instantiator {
  public:

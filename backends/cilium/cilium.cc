@@ -344,18 +344,7 @@ struct Keys {
 
 // Sorted, overlapping ranges of one protocol merged (adjacent ports are kept
 // apart, as in the IR: no endPort the rules did not write).
-std::vector<ir::PortRange> Normalise(std::vector<ir::PortRange> ports) {
-  std::sort(ports.begin(), ports.end());
-  std::vector<ir::PortRange> out;
-  for (const ir::PortRange& p : ports) {
-    if (!out.empty() && out.back().protocol == p.protocol && out.back().last >= p.first) {
-      out.back().last = std::max(out.back().last, p.last);
-    } else {
-      out.push_back(p);
-    }
-  }
-  return out;
-}
+using ir::NormalisePorts;
 
 std::vector<ir::PortRange> Intersect(const std::vector<ir::PortRange>& a,
                                      const std::vector<ir::PortRange>& b) {
@@ -367,7 +356,7 @@ std::vector<ir::PortRange> Intersect(const std::vector<ir::PortRange>& a,
       if (first <= last) out.push_back({x.protocol, first, last});
     }
   }
-  return Normalise(std::move(out));
+  return NormalisePorts(std::move(out));
 }
 
 // The ports of `a` outside `b`.
@@ -395,7 +384,7 @@ std::vector<ir::PortRange> Subtract(const std::vector<ir::PortRange>& a,
     }
     out.insert(out.end(), pieces.begin(), pieces.end());
   }
-  return Normalise(std::move(out));
+  return NormalisePorts(std::move(out));
 }
 
 // A whole address family with no `except`: `external` is one of each.
@@ -424,7 +413,7 @@ std::vector<ir::PortRange> WorldPorts(const std::vector<ir::PolicyRule>& rules) 
     if (HasPeer(rule, false)) v4.insert(v4.end(), rule.ports.begin(), rule.ports.end());
     if (HasPeer(rule, true)) v6.insert(v6.end(), rule.ports.begin(), rule.ports.end());
   }
-  return Intersect(Normalise(std::move(v4)), Normalise(std::move(v6)));
+  return Intersect(NormalisePorts(std::move(v4)), NormalisePorts(std::move(v6)));
 }
 
 void PushBlock(YamlNode& blocks, const ir::Peer& peer) {

@@ -80,21 +80,6 @@ std::string PortWords(const std::vector<ir::PortRange>& ranges) {
   return (several ? "ports " : "port ") + JoinList(items, "and");
 }
 
-// Sorted (by protocol, then port) with overlapping ranges merged, as the
-// policies have them. The module promises canonical ports; this keeps the page
-// right should a rule's ports arrive in the order written.
-std::vector<ir::PortRange> SortedPorts(std::vector<ir::PortRange> ports) {
-  std::sort(ports.begin(), ports.end());
-  std::vector<ir::PortRange> out;
-  for (const ir::PortRange& p : ports) {
-    if (!out.empty() && out.back().protocol == p.protocol && out.back().last >= p.first) {
-      out.back().last = std::max(out.back().last, p.last);
-    } else {
-      out.push_back(p);
-    }
-  }
-  return out;
-}
 
 // Whether the ports cover every port of every protocol.
 bool EveryPort(const std::vector<ir::PortRange>& sorted) {
@@ -318,7 +303,7 @@ class Renderer {
   // the configuration.
   bool AdmitsEverything(const ir::Rule& rule) const {
     if (input_.all_configurations && !rule.when.always()) return false;
-    if (!EveryPort(SortedPorts(rule.ports))) return false;
+    if (!EveryPort(ir::NormalisePorts(rule.ports))) return false;
     for (const ir::PeerRef& peer : rule.peers) {
       if (peer.kind == ir::PeerRef::Kind::kAnywhere) return true;
       if (peer.kind == ir::PeerRef::Kind::kParam && peer.index < input_.config.params.size()) {
@@ -366,7 +351,8 @@ class Renderer {
     }
     for (const ir::NamedPort& p : rule.named_ports) extra[p.protocol].push_back(p.name);
     std::map<ir::Protocol, std::vector<ir::PortRange>> by_protocol;
-    for (const ir::PortRange& r : SortedPorts(numbered)) by_protocol[r.protocol].push_back(r);
+    // Canonical order, should a rule's ports arrive in the order written.
+    for (const ir::PortRange& r : ir::NormalisePorts(numbered)) by_protocol[r.protocol].push_back(r);
     for (const auto& [protocol, items] : extra) by_protocol[protocol];
     std::map<ir::Protocol, std::pair<std::string, std::string>> cells;
     for (const auto& [protocol, ranges] : by_protocol) {

@@ -303,16 +303,7 @@ Model::Model(const ir::Module& module, const ir::Config& config, Bdd& bdd,
       }
       if (!rule.port_refs.empty()) {
         // Sorted, overlapping ranges merged, as in the policies.
-        std::sort(info.ports.begin(), info.ports.end());
-        std::vector<ir::PortRange> merged;
-        for (const ir::PortRange& p : info.ports) {
-          if (!merged.empty() && merged.back().protocol == p.protocol && merged.back().last >= p.first) {
-            merged.back().last = std::max(merged.back().last, p.last);
-          } else {
-            merged.push_back(p);
-          }
-        }
-        info.ports = std::move(merged);
+        info.ports = ir::NormalisePorts(std::move(info.ports));
       }
       info.named_ports = rule.named_ports;
       info.when = ConditionRefAt(rule.when, rule.loc);

@@ -17,6 +17,19 @@ std::string_view ProtocolName(Protocol protocol) {
   return "TCP";
 }
 
+std::vector<PortRange> NormalisePorts(std::vector<PortRange> ports) {
+  std::sort(ports.begin(), ports.end());
+  std::vector<PortRange> out;
+  for (const PortRange& p : ports) {
+    if (!out.empty() && out.back().protocol == p.protocol && out.back().last >= p.first) {
+      out.back().last = std::max(out.back().last, p.last);
+    } else {
+      out.push_back(p);
+    }
+  }
+  return out;
+}
+
 std::string_view RequirementOpName(Requirement::Op op) {
   switch (op) {
     case Requirement::Op::kIn:

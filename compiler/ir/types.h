@@ -24,6 +24,12 @@ struct PortRange {
   friend auto operator<=>(const PortRange&, const PortRange&) = default;
 };
 
+// The ranges sorted (by protocol, then port), overlapping ranges of one
+// protocol merged. Adjacent ports stay separate entries: a range needs
+// endPort, which some network plugins ignore. This is the canonical form of
+// the ports of a rule in the policies.
+std::vector<PortRange> NormalisePorts(std::vector<PortRange> ports);
+
 struct Label {
   std::string key;
   std::string value;
