@@ -124,4 +124,12 @@ std::optional<ir::PolicySet> ExpandEntityPeers(const Input& input, std::string_v
   return std::nullopt;
 }
 
+const ir::PolicySet* PoliciesWithEntitiesExpanded(const Input& input, std::string_view target,
+                                                  std::optional<ir::PolicySet>& storage,
+                                                  Diagnostics& diagnostics) {
+  if (!HasEntityPeers(*input.policies)) return input.policies;
+  storage = ExpandEntityPeers(input, target, diagnostics);
+  return storage ? &*storage : nullptr;
+}
+
 }  // namespace netpolc::backends

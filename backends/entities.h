@@ -27,4 +27,12 @@ std::optional<ir::PolicySet> ExpandEntityPeers(const Input& input, std::string_v
 // they are, without a copy).
 bool HasEntityPeers(const ir::PolicySet& policies);
 
+// What a target without API-server and node identities renders:
+// input.policies itself when HasEntityPeers is false, else their expansion
+// (ExpandEntityPeers), held in `storage`. nullptr when the expansion failed
+// (reported).
+const ir::PolicySet* PoliciesWithEntitiesExpanded(const Input& input, std::string_view target,
+                                                  std::optional<ir::PolicySet>& storage,
+                                                  Diagnostics& diagnostics);
+
 }  // namespace netpolc::backends

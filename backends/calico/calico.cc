@@ -188,13 +188,10 @@ class CalicoBackend : public Backend {
   bool Render(const Input& input, std::string& out, Diagnostics& diagnostics) const override {
     // The API server and nodes have no identity here: the declared peers
     // stand for them (or the rule is refused).
-    const ir::PolicySet* policies = input.policies;
     std::optional<ir::PolicySet> expanded;
-    if (HasEntityPeers(*policies)) {
-      expanded = ExpandEntityPeers(input, name(), diagnostics);
-      if (!expanded) return false;
-      policies = &*expanded;
-    }
+    const ir::PolicySet* policies =
+        PoliciesWithEntitiesExpanded(input, name(), expanded, diagnostics);
+    if (policies == nullptr) return false;
     const std::vector<std::string>& pod_networks = input.policies->pod_networks;
     // Without the pod networks the blocks are written alone: say what that admits.
     WarnAddressBlocksAdmitPods(input.module, input.config, *input.policies, "calico",
