@@ -2,7 +2,10 @@
 // of its input: the same input gives byte-for-byte the same output.
 #pragma once
 
+#include <cstddef>
+#include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 
@@ -32,6 +35,21 @@ struct Input {
   uint32_t rules_file = SourceLoc::kNoFile;
 };
 
+// Renders policies a batch at a time, so that they need not exist all at
+// once (Backend::StartPolicies).
+class PolicyWriter {
+ public:
+  virtual ~PolicyWriter() = default;
+  // Appends the rendering of the next policies to `out`: consecutive
+  // policies of PolicySet::policies, in that order. Reports nothing: what it
+  // finds waits for Finish.
+  virtual void Write(std::span<const ir::Policy> policies, std::string& out) = 0;
+  // After the last batch: appends what follows the policies, reports the
+  // problems found in the order Render reports them, and returns false when
+  // the output cannot be used (`out` is then to be dropped).
+  virtual bool Finish(std::string& out, Diagnostics& diagnostics) = 0;
+};
+
 class Backend {
  public:
   virtual ~Backend() = default;
@@ -45,6 +63,21 @@ class Backend {
   // returns false when it cannot render the input exactly.
   virtual bool Render(const Input& input, std::string& out,
                       Diagnostics& diagnostics) const = 0;
+  // For a backend whose needs_policies(): what Render does, in batches.
+  // input.policies holds everything of the set but its policies (which are
+  // passed to Write, `count` of them in all); `input` outlives the writer.
+  // Appends what precedes the policies to `out`. nullptr when the backend
+  // renders only whole sets.
+  virtual std::unique_ptr<PolicyWriter> StartPolicies(const Input& input, size_t count,
+                                                      std::string& out) const {
+    (void)input, (void)count, (void)out;
+    return nullptr;
+  }
 };
+
+// Render for a backend with a PolicyWriter: the whole of input.policies in
+// one batch; `out` is left as it was when the output cannot be used.
+bool RenderWithWriter(const Backend& backend, const Input& input, std::string& out,
+                      Diagnostics& diagnostics);
 
 }  // namespace netpolc::backends

@@ -34,7 +34,7 @@ std::vector<std::string> NodeBlocks(const ir::PolicySet& set) {
 }
 
 void Expand(const Input& input, const ir::Policy& policy, std::vector<ir::PolicyRule>& rules,
-            std::string_view target, std::set<SourceLoc>& reported,
+            std::set<SourceLoc>& reported,
             std::vector<std::pair<SourceLoc, std::string>>& pending,
             const std::vector<std::string>& node_blocks) {
   const ir::PolicySet& set = *input.policies;
@@ -84,20 +84,14 @@ void Expand(const Input& input, const ir::Policy& policy, std::vector<ir::Policy
   rules.erase(std::remove_if(rules.begin(), rules.end(),
                              [](const ir::PolicyRule& r) { return r.peers.empty(); }),
               rules.end());
-  (void)target;
 }
 
-}  // namespace
-
-bool HasEntityPeers(const ir::PolicySet& policies) {
-  if (!NodeBlocks(policies).empty()) return true;
-  for (const ir::Policy& policy : policies.policies) {
-    for (const auto* side : {&policy.ingress, &policy.egress}) {
-      for (const ir::PolicyRule& rule : *side) {
-        for (const ir::Peer& peer : rule.peers) {
-          if (peer.kind == ir::Peer::Kind::kKubeApiserver || peer.kind == ir::Peer::Kind::kNodes) {
-            return true;
-          }
+bool HasEntityPeers(const ir::Policy& policy) {
+  for (const auto* side : {&policy.ingress, &policy.egress}) {
+    for (const ir::PolicyRule& rule : *side) {
+      for (const ir::Peer& peer : rule.peers) {
+        if (peer.kind == ir::Peer::Kind::kKubeApiserver || peer.kind == ir::Peer::Kind::kNodes) {
+          return true;
         }
       }
     }
@@ -105,31 +99,29 @@ bool HasEntityPeers(const ir::PolicySet& policies) {
   return false;
 }
 
-std::optional<ir::PolicySet> ExpandEntityPeers(const Input& input, std::string_view target,
-                                               Diagnostics& diagnostics) {
-  ir::PolicySet out = *input.policies;
-  std::set<SourceLoc> reported;
-  std::vector<std::pair<SourceLoc, std::string>> pending;
-  const std::vector<std::string> node_blocks = NodeBlocks(*input.policies);
-  for (ir::Policy& policy : out.policies) {
-    Expand(input, policy, policy.ingress, target, reported, pending, node_blocks);
-    Expand(input, policy, policy.egress, target, reported, pending, node_blocks);
-  }
-  if (pending.empty()) return out;
-  std::stable_sort(pending.begin(), pending.end(),
-                   [](const auto& a, const auto& b) { return a.first < b.first; });
-  for (const auto& [loc, message] : pending) {
-    diagnostics.Emit(DiagnosticKind::kTargetCannotExpress, loc, target, message);
-  }
-  return std::nullopt;
+}  // namespace
+
+EntityExpander::EntityExpander(const Input& input, std::string_view target)
+    : input_(input), target_(target), node_blocks_(NodeBlocks(*input.policies)) {}
+
+const ir::Policy& EntityExpander::Expand(const ir::Policy& policy,
+                                         std::optional<ir::Policy>& storage) {
+  // Without entity peers and node blocks the expansion changes nothing.
+  if (node_blocks_.empty() && !HasEntityPeers(policy)) return policy;
+  storage = policy;
+  backends::Expand(input_, *storage, storage->ingress, reported_, pending_, node_blocks_);
+  backends::Expand(input_, *storage, storage->egress, reported_, pending_, node_blocks_);
+  return *storage;
 }
 
-const ir::PolicySet* PoliciesWithEntitiesExpanded(const Input& input, std::string_view target,
-                                                  std::optional<ir::PolicySet>& storage,
-                                                  Diagnostics& diagnostics) {
-  if (!HasEntityPeers(*input.policies)) return input.policies;
-  storage = ExpandEntityPeers(input, target, diagnostics);
-  return storage ? &*storage : nullptr;
+bool EntityExpander::Finish(Diagnostics& diagnostics) {
+  if (pending_.empty()) return true;
+  std::stable_sort(pending_.begin(), pending_.end(),
+                   [](const auto& a, const auto& b) { return a.first < b.first; });
+  for (const auto& [loc, message] : pending_) {
+    diagnostics.Emit(DiagnosticKind::kTargetCannotExpress, loc, target_, message);
+  }
+  return false;
 }
 
 }  // namespace netpolc::backends

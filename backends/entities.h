@@ -5,34 +5,45 @@
 #pragma once
 
 #include <optional>
+#include <set>
+#include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include "backends/backend.h"
 
 namespace netpolc::backends {
 
-// The policies of `input` with every API-server or node peer replaced by the
-// declared peers, and the address blocks of the nodes' declaration subtracted
-// from every other address block (an address block means addresses outside
-// the cluster, and the nodes are in it: as Cilium's CIDR rules read it) (each rule keeps its ports, so the replacement is exact
-// when the declared peers select exactly the API server or the nodes).
-// When a rule needs a declaration the file does not make, reports
-// [target-cannot-express] at the rule, saying what to write, and returns
-// nullopt.
-std::optional<ir::PolicySet> ExpandEntityPeers(const Input& input, std::string_view target,
-                                               Diagnostics& diagnostics);
+// Writes policies with every API-server or node peer replaced by the
+// declared peers, and the address blocks of the nodes' declaration
+// subtracted from every other address block (an address block means
+// addresses outside the cluster, and the nodes are in it: as Cilium's CIDR
+// rules read it). Each rule keeps its ports, so the replacement is exact when
+// the declared peers select exactly the API server or the nodes. A policy at
+// a time, in the order of the policies.
+class EntityExpander {
+ public:
+  // input.policies: the set (its policies need not be there: only the
+  // declared peers are read).
+  EntityExpander(const Input& input, std::string_view target);
 
-// Whether some rule names the API server or the nodes, or the nodes are
-// declared by address blocks (when neither, the policies are rendered as
-// they are, without a copy).
-bool HasEntityPeers(const ir::PolicySet& policies);
+  // The policy as the target writes it: `policy` itself when it names no
+  // API-server or node peer and the nodes are not declared by address
+  // blocks, else its expansion, held in `storage`. A rule that needs a
+  // declaration the file does not make is noted for Finish.
+  const ir::Policy& Expand(const ir::Policy& policy, std::optional<ir::Policy>& storage);
 
-// What a target without API-server and node identities renders:
-// input.policies itself when HasEntityPeers is false, else their expansion
-// (ExpandEntityPeers), held in `storage`. nullptr when the expansion failed
-// (reported).
-const ir::PolicySet* PoliciesWithEntitiesExpanded(const Input& input, std::string_view target,
-                                                  std::optional<ir::PolicySet>& storage,
-                                                  Diagnostics& diagnostics);
+  // Reports [target-cannot-express] at every rule noted, in source order,
+  // saying what to write; false when there was one.
+  bool Finish(Diagnostics& diagnostics);
+
+ private:
+  const Input& input_;
+  std::string_view target_;
+  std::vector<std::string> node_blocks_;
+  std::set<SourceLoc> reported_;
+  std::vector<std::pair<SourceLoc, std::string>> pending_;
+};
 
 }  // namespace netpolc::backends

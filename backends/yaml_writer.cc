@@ -203,7 +203,7 @@ void YamlNode::WriteSeqItems(std::string& out, int indent) const {
 }
 
 void AppendDocuments(size_t n, std::string& out,
-                     const std::function<void(size_t, std::string&)>& render) {
+                     const std::function<void(size_t, std::string&)>& render, size_t later) {
   // Batches bound the memory held by documents rendered but not yet appended.
   const size_t batch = 64 * ThreadCount();
   std::vector<std::string> texts;
@@ -211,13 +211,14 @@ void AppendDocuments(size_t n, std::string& out,
     size_t count = std::min(batch, n - first);
     texts.assign(count, std::string());
     ParallelFor(count, [&](size_t i) { render(first + i, texts[i]); });
-    if (first == 0 && count < n) {
+    if (first == 0 && count < n + later) {
       // Room for the rest, estimated from the first batch with a margin, so
       // that `out` is not copied as it grows: pages reserved but never
       // written cost no memory.
       size_t bytes = 0;
       for (const std::string& text : texts) bytes += text.size();
-      out.reserve(out.size() + bytes + bytes / count * (n - count) * 5 / 4);
+      size_t wanted = out.size() + bytes + bytes / count * (n + later - count) * 5 / 4;
+      if (wanted > out.capacity()) out.reserve(wanted);
     }
     for (const std::string& text : texts) out += text;
   }

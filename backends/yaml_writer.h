@@ -49,8 +49,9 @@ std::string YamlScalar(std::string_view s);
 // Appends documents 0..n-1 to `out` in order, each rendered by render(i, text)
 // into its own empty `text`. The documents are rendered in parallel (see
 // compiler/parallel.h), so `render` must only read shared state; the output
-// is the same for any number of threads.
+// is the same for any number of threads. `later` is how many documents later
+// calls will append (room for them is reserved with these).
 void AppendDocuments(size_t n, std::string& out,
-                     const std::function<void(size_t, std::string&)>& render);
+                     const std::function<void(size_t, std::string&)>& render, size_t later = 0);
 
 }  // namespace netpolc::backends

@@ -2,7 +2,10 @@
 // values) into the canonical policy IR (ir/policy.h).
 #pragma once
 
+#include <cstddef>
+#include <memory>
 #include <optional>
+#include <vector>
 
 #include "compiler/diagnostics.h"
 #include "compiler/ir/module.h"
@@ -23,6 +26,43 @@ std::optional<ir::PolicySet> Instantiate(const ir::Module& module,
 std::optional<ir::PolicySet> InstantiateForDocumentation(const ir::Module& module,
                                                          const ir::Config& config,
                                                          Diagnostics& diagnostics);
+
+class Instantiator;
+
+// Instantiation a batch of policies at a time, so that the policies of a
+// large file never exist all at once: what Instantiate returns, in pieces.
+// Construction works out which components have policies, their names and
+// namespaces and their order (cheap); Make instantiates policies by their
+// index in that order, on the thread pool (compiler/parallel.h); Finish
+// reports the diagnostics exactly as Instantiate does (same messages, same
+// order, whatever the batches and threads).
+class PolicyBatches {
+ public:
+  enum class Mode : uint8_t {
+    kDeploy,         // as Instantiate
+    kDocumentation,  // as InstantiateForDocumentation
+  };
+  PolicyBatches(const ir::Module& module, const ir::Config& config, Diagnostics& diagnostics,
+                Mode mode = Mode::kDeploy);
+  ~PolicyBatches();
+  PolicyBatches(const PolicyBatches&) = delete;
+  PolicyBatches& operator=(const PolicyBatches&) = delete;
+
+  // Everything of the PolicySet but its policies (pod networks, the peers
+  // declared for the API server and the nodes).
+  const ir::PolicySet& shared() const;
+  // The number of policies.
+  size_t size() const;
+  // The policies [first, first + count) of PolicySet::policies (fewer at the
+  // end). Each index is to be made once; every index before Finish.
+  std::vector<ir::Policy> Make(size_t first, size_t count);
+  // Reports the diagnostics of the instantiation; false when it has errors
+  // (then the policies are not to be used, as Instantiate returns none).
+  bool Finish();
+
+ private:
+  std::unique_ptr<Instantiator> impl_;
+};
 
 // Puts the rules of one direction into canonical form: for every peer the
 // union of its ports, then peers with identical port sets grouped into one

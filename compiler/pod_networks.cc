@@ -141,39 +141,44 @@ bool WritesAddressBlock(const ir::PeerRef& peer, const ir::Config& config) {
   }
 }
 
+void AppendAddressBlockRules(const ir::Module& module, const ir::Config& config,
+                             const ir::Policy& policy, std::vector<SourceLoc>& out) {
+  std::optional<uint32_t> component = module.FindComponent(policy.component);
+  for (const auto* side : {&policy.ingress, &policy.egress}) {
+    for (const ir::PolicyRule& rule : *side) {
+      if (std::none_of(rule.peers.begin(), rule.peers.end(), [](const ir::Peer& p) {
+            return p.kind == ir::Peer::Kind::kIpBlock;
+          })) {
+        continue;
+      }
+      if (rule.dns) {
+        out.push_back(module.dns.loc.valid() ? module.dns.loc : policy.loc);
+        continue;
+      }
+      size_t before = out.size();
+      for (SourceLoc loc : rule.sources) {
+        if (!component) break;
+        for (const ir::Rule& source : module.components[*component].rules) {
+          if (source.loc != loc) continue;
+          if (std::any_of(source.peers.begin(), source.peers.end(),
+                          [&](const ir::PeerRef& p) { return WritesAddressBlock(p, config); })) {
+            out.push_back(loc);
+          }
+        }
+      }
+      if (out.size() == before) {
+        out.insert(out.end(), rule.sources.begin(), rule.sources.end());
+        if (rule.sources.empty()) out.push_back(policy.loc);
+      }
+    }
+  }
+}
+
 std::vector<SourceLoc> AddressBlockRules(const ir::Module& module, const ir::Config& config,
                                          const ir::PolicySet& policies) {
   std::vector<SourceLoc> out;
   for (const ir::Policy& policy : policies.policies) {
-    std::optional<uint32_t> component = module.FindComponent(policy.component);
-    for (const auto* side : {&policy.ingress, &policy.egress}) {
-      for (const ir::PolicyRule& rule : *side) {
-        if (std::none_of(rule.peers.begin(), rule.peers.end(), [](const ir::Peer& p) {
-              return p.kind == ir::Peer::Kind::kIpBlock;
-            })) {
-          continue;
-        }
-        if (rule.dns) {
-          out.push_back(module.dns.loc.valid() ? module.dns.loc : policy.loc);
-          continue;
-        }
-        size_t before = out.size();
-        for (SourceLoc loc : rule.sources) {
-          if (!component) break;
-          for (const ir::Rule& source : module.components[*component].rules) {
-            if (source.loc != loc) continue;
-            if (std::any_of(source.peers.begin(), source.peers.end(),
-                            [&](const ir::PeerRef& p) { return WritesAddressBlock(p, config); })) {
-              out.push_back(loc);
-            }
-          }
-        }
-        if (out.size() == before) {
-          out.insert(out.end(), rule.sources.begin(), rule.sources.end());
-          if (rule.sources.empty()) out.push_back(policy.loc);
-        }
-      }
-    }
+    AppendAddressBlockRules(module, config, policy, out);
   }
   std::sort(out.begin(), out.end());
   out.erase(std::unique(out.begin(), out.end()), out.end());
@@ -184,7 +189,13 @@ void WarnAddressBlocksAdmitPods(const ir::Module& module, const ir::Config& conf
                                 const ir::PolicySet& policies, std::string_view target,
                                 std::string_view why, Diagnostics& diagnostics) {
   if (!policies.pod_networks.empty()) return;
-  std::vector<SourceLoc> rules = AddressBlockRules(module, config, policies);
+  WarnAddressBlockRules(AddressBlockRules(module, config, policies), target, why, diagnostics);
+}
+
+void WarnAddressBlockRules(std::vector<SourceLoc> rules, std::string_view target,
+                           std::string_view why, Diagnostics& diagnostics) {
+  std::sort(rules.begin(), rules.end());
+  rules.erase(std::unique(rules.begin(), rules.end()), rules.end());
   for (size_t i = 0; i < rules.size(); ++i) {
     if (i == 0) {
       std::string which = rules.size() == 1 ? "this rule also admits"

@@ -69,6 +69,10 @@ bool WritesAddressBlock(const ir::PeerRef& peer, const ir::Config& config);
 std::vector<SourceLoc> AddressBlockRules(const ir::Module& module, const ir::Config& config,
                                          const ir::PolicySet& policies);
 
+// The same for one policy, appended to `out` (neither sorted nor unique).
+void AppendAddressBlockRules(const ir::Module& module, const ir::Config& config,
+                             const ir::Policy& policy, std::vector<SourceLoc>& out);
+
 // When `policies` declare no pod networks, warns once, at the first rule
 // writing address blocks (`address-block-admits-pods` for `target`, the
 // message `why` followed by "this rule also admits" or "this rule and those
@@ -76,5 +80,11 @@ std::vector<SourceLoc> AddressBlockRules(const ir::Module& module, const ir::Con
 void WarnAddressBlocksAdmitPods(const ir::Module& module, const ir::Config& config,
                                 const ir::PolicySet& policies, std::string_view target,
                                 std::string_view why, Diagnostics& diagnostics);
+
+// The warning and notes of WarnAddressBlocksAdmitPods for the rules found
+// (AddressBlockRules, or AppendAddressBlockRules over every policy: sorted
+// and made unique here), when the policies declare no pod networks.
+void WarnAddressBlockRules(std::vector<SourceLoc> rules, std::string_view target,
+                           std::string_view why, Diagnostics& diagnostics);
 
 }  // namespace netpolc

@@ -491,6 +491,73 @@ void AddRules(YamlNode& side, const std::vector<ir::PolicyRule>& rules, const Ke
   }
 }
 
+void WriteDocument(const ir::Policy& policy, std::string& text) {
+  YamlNode doc = YamlNode::Map();
+  doc.Add("apiVersion", YamlNode::String("cilium.io/v2"));
+  doc.Add("kind", YamlNode::String("CiliumNetworkPolicy"));
+  YamlNode& metadata = doc.Add("metadata", YamlNode::Map());
+  metadata.Add("name", YamlNode::String(policy.name));
+  metadata.Add("namespace", YamlNode::String(policy.ns));
+  YamlNode& labels = metadata.Add("labels", YamlNode::Map());
+  labels.Add("app.kubernetes.io/managed-by", YamlNode::String("netpolc"));
+  YamlNode& spec = doc.Add("spec", YamlNode::Map());
+  spec.Add("endpointSelector", PodSelector(policy.selector, nullptr));
+  if (policy.isolate_ingress) {
+    YamlNode& ingress = spec.Add("ingress", YamlNode::Seq());
+    AddRules(ingress, policy.ingress, {"fromEndpoints", "fromCIDRSet", "fromEntities"});
+    if (ingress.empty()) ingress.Push(YamlNode::Map());  // default deny, admits nothing
+  }
+  if (policy.isolate_egress) {
+    YamlNode& egress = spec.Add("egress", YamlNode::Seq());
+    AddRules(egress, policy.egress, {"toEndpoints", "toCIDRSet", "toEntities"});
+    if (egress.empty()) egress.Push(YamlNode::Map());
+  }
+  text += "---\n";
+  doc.Write(text);
+}
+
+class CiliumWriter : public PolicyWriter {
+ public:
+  CiliumWriter(const Input& input, size_t count) : input_(input), count_(count) {}
+
+  void Write(std::span<const ir::Policy> policies, std::string& out) override {
+    std::vector<const ir::Policy*> list;
+    list.reserve(policies.size());
+    for (const ir::Policy& policy : policies) {
+      if (!policy.isolate_ingress && !policy.isolate_egress) continue;  // selects nothing
+      ok_ = CheckLabels(input_, policy, reported_, pending_) && ok_;
+      ok_ = CheckNamedPorts(input_, policy, reported_, pending_) && ok_;
+      list.push_back(&policy);
+    }
+    // Once a policy cannot be written the output is not used.
+    if (ok_) {
+      size_t later = written_ == 0 && count_ > policies.size() ? count_ - policies.size() : 0;
+      AppendDocuments(
+          list.size(), out,
+          [&](size_t index, std::string& text) { WriteDocument(*list[index], text); }, later);
+    }
+    written_ += policies.size();
+  }
+
+  bool Finish(std::string&, Diagnostics& diagnostics) override {
+    if (ok_) return true;
+    std::stable_sort(pending_.begin(), pending_.end(),
+                     [](const auto& a, const auto& b) { return a.first < b.first; });
+    for (const auto& [loc, message] : pending_) {
+      diagnostics.Emit(DiagnosticKind::kTargetCannotExpress, loc, kTarget, message);
+    }
+    return false;
+  }
+
+ private:
+  const Input& input_;
+  size_t count_;
+  size_t written_ = 0;
+  bool ok_ = true;
+  std::set<SourceLoc> reported_;
+  Pending pending_;
+};
+
 class CiliumBackend : public Backend {
  public:
   std::string_view name() const override { return kTarget; }
@@ -499,52 +566,15 @@ class CiliumBackend : public Backend {
   }
 
   bool Render(const Input& input, std::string& out, Diagnostics& diagnostics) const override {
-    bool ok = true;
-    std::string body;
-    std::set<SourceLoc> reported;
-    Pending pending;
-    for (const ir::Policy& policy : input.policies->policies) {
-      if (!policy.isolate_ingress && !policy.isolate_egress) continue;  // selects nothing
-      ok = CheckLabels(input, policy, reported, pending) && ok;
-      ok = CheckNamedPorts(input, policy, reported, pending) && ok;
-      if (!ok) continue;
+    return RenderWithWriter(*this, input, out, diagnostics);
+  }
 
-      YamlNode doc = YamlNode::Map();
-      doc.Add("apiVersion", YamlNode::String("cilium.io/v2"));
-      doc.Add("kind", YamlNode::String("CiliumNetworkPolicy"));
-      YamlNode& metadata = doc.Add("metadata", YamlNode::Map());
-      metadata.Add("name", YamlNode::String(policy.name));
-      metadata.Add("namespace", YamlNode::String(policy.ns));
-      YamlNode& labels = metadata.Add("labels", YamlNode::Map());
-      labels.Add("app.kubernetes.io/managed-by", YamlNode::String("netpolc"));
-      YamlNode& spec = doc.Add("spec", YamlNode::Map());
-      spec.Add("endpointSelector", PodSelector(policy.selector, nullptr));
-      if (policy.isolate_ingress) {
-        YamlNode& ingress = spec.Add("ingress", YamlNode::Seq());
-        AddRules(ingress, policy.ingress, {"fromEndpoints", "fromCIDRSet", "fromEntities"});
-        if (ingress.empty()) ingress.Push(YamlNode::Map());  // default deny, admits nothing
-      }
-      if (policy.isolate_egress) {
-        YamlNode& egress = spec.Add("egress", YamlNode::Seq());
-        AddRules(egress, policy.egress, {"toEndpoints", "toCIDRSet", "toEntities"});
-        if (egress.empty()) egress.Push(YamlNode::Map());
-      }
-      body += "---\n";
-      doc.Write(body);
-    }
-    if (!ok) {
-      std::stable_sort(pending.begin(), pending.end(),
-                       [](const auto& a, const auto& b) { return a.first < b.first; });
-      for (const auto& [loc, message] : pending) {
-        diagnostics.Emit(DiagnosticKind::kTargetCannotExpress, loc, kTarget, message);
-      }
-      return false;
-    }
+  std::unique_ptr<PolicyWriter> StartPolicies(const Input& input, size_t count,
+                                              std::string& out) const override {
     out += "# Generated by netpolc from ";
     out += SourceNameForComment(input.source_name);
     out += ". Do not edit.\n";
-    out += body;
-    return true;
+    return std::make_unique<CiliumWriter>(input, count);
   }
 };
 

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "backends/source_name.h"
+#include "backends/yaml_writer.h"
 
 namespace netpolc::backends::ir_text {
 namespace {
@@ -112,6 +113,49 @@ void WriteRules(std::string& out, const Input& input, const char* direction,
   }
 }
 
+void WritePolicy(const Input& input, const ir::Policy& policy, std::string& out) {
+  std::string where = LineText(input, policy.loc);
+  if (where.find(':') == std::string::npos) where = "line " + where;
+  out += fmt::format("policy {}/{} (component {}, {})\n", policy.ns, policy.name,
+                     policy.component, where);
+  out += fmt::format("  selects pods {}\n", Labels(policy.selector));
+  out += fmt::format("  isolates{}{}\n", policy.isolate_ingress ? " ingress" : "",
+                     policy.isolate_egress ? " egress" : "");
+  WriteRules(out, input, "ingress", "from", policy.ingress);
+  WriteRules(out, input, "egress", "to", policy.egress);
+}
+
+class IrTextWriter : public PolicyWriter {
+ public:
+  IrTextWriter(const Input& input, size_t count) : input_(input), count_(count) {}
+
+  void Write(std::span<const ir::Policy> policies, std::string& out) override {
+    size_t later = written_ == 0 && count_ > policies.size() ? count_ - policies.size() : 0;
+    AppendDocuments(
+        policies.size(), out,
+        [&](size_t index, std::string& text) { WritePolicy(input_, policies[index], text); },
+        later);
+    written_ += policies.size();
+  }
+
+  bool Finish(std::string& out, Diagnostics&) override {
+    // What targets without these identities write for them.
+    for (const auto& [name, peers] :
+         {std::pair{"kube-apiserver", &input_.policies->kube_apiserver_peers},
+          std::pair{"nodes", &input_.policies->nodes_peers}}) {
+      if (!peers->has_value()) continue;
+      out += fmt::format("{} elsewhere\n", name);
+      for (const ir::Peer& peer : **peers) out += fmt::format("  is {}\n", PeerText(peer));
+    }
+    return true;
+  }
+
+ private:
+  const Input& input_;
+  size_t count_;
+  size_t written_ = 0;
+};
+
 class IrTextBackend : public Backend {
  public:
   std::string_view name() const override { return "ir"; }
@@ -119,33 +163,19 @@ class IrTextBackend : public Backend {
     return "the canonical policy IR as text (for tests and debugging)";
   }
 
-  bool Render(const Input& input, std::string& out, Diagnostics&) const override {
+  bool Render(const Input& input, std::string& out, Diagnostics& diagnostics) const override {
+    return RenderWithWriter(*this, input, out, diagnostics);
+  }
+
+  std::unique_ptr<PolicyWriter> StartPolicies(const Input& input, size_t count,
+                                              std::string& out) const override {
     out += fmt::format("# netpolc policy IR of {}\n", SourceNameForComment(input.source_name));
     if (!input.policies->pod_networks.empty()) {
       out += "pod networks";
       for (const std::string& network : input.policies->pod_networks) out += " " + network;
       out += "\n";
     }
-    for (const ir::Policy& policy : input.policies->policies) {
-      std::string where = LineText(input, policy.loc);
-      if (where.find(':') == std::string::npos) where = "line " + where;
-      out += fmt::format("policy {}/{} (component {}, {})\n", policy.ns, policy.name,
-                         policy.component, where);
-      out += fmt::format("  selects pods {}\n", Labels(policy.selector));
-      out += fmt::format("  isolates{}{}\n", policy.isolate_ingress ? " ingress" : "",
-                         policy.isolate_egress ? " egress" : "");
-      WriteRules(out, input, "ingress", "from", policy.ingress);
-      WriteRules(out, input, "egress", "to", policy.egress);
-    }
-    // What targets without these identities write for them.
-    for (const auto& [name, peers] :
-         {std::pair{"kube-apiserver", &input.policies->kube_apiserver_peers},
-          std::pair{"nodes", &input.policies->nodes_peers}}) {
-      if (!peers->has_value()) continue;
-      out += fmt::format("{} elsewhere\n", name);
-      for (const ir::Peer& peer : **peers) out += fmt::format("  is {}\n", PeerText(peer));
-    }
-    return true;
+    return std::make_unique<IrTextWriter>(input, count);
   }
 };
 

@@ -27,6 +27,7 @@
 #include "backends/markdown/table.h"
 #include "backends/markdown/wording.h"
 #include "backends/source_name.h"
+#include "backends/yaml_writer.h"
 
 namespace netpolc::backends::markdown {
 namespace {
@@ -47,9 +48,14 @@ struct Row {
   bool conditional = false;
 };
 
+// A component shown on the page. Its rows are made when its tables are
+// written (Renderer::Rows), so that the rows of every component never exist
+// at once.
 struct Block {
   const ir::Component* component = nullptr;
-  std::vector<Row> rows[2];  // by direction
+  std::vector<const ir::Rule*> rules[2];  // by direction: the rules shown
+  bool has_rows[2] = {false, false};      // some rule gives rows
+  bool conditional[2] = {false, false};   // some row depends on the configuration
   bool any[2] = {false, false};  // the direction admits every connection
   bool isolated[2] = {true, true};  // the component's policy restricts the direction
 };
@@ -123,100 +129,113 @@ class Renderer {
         size_t d = Index(rule.direction);
         if (!block.isolated[d]) continue;  // not in force: the side admits everything
         if (AdmitsEverything(rule)) block.any[d] = true;
-        if (sides[d].always()) {
-          AddRows(rule, block.rows[d]);
-        } else {
+        const ir::Rule* shown = &rule;
+        if (!sides[d].always()) {
           // Rows point at their rule: the combined rule lives as long as
           // the renderer.
           in_force_.push_back(rule);
           in_force_.back().when = ir::AndConditions(sides[d], rule.when);
-          AddRows(in_force_.back(), block.rows[d]);
+          shown = &in_force_.back();
         }
+        if (!GivesRows(*shown)) continue;
+        block.rules[d].push_back(shown);
+        block.has_rows[d] = true;
+        if (ConditionText(module, shown->when) != "Always") block.conditional[d] = true;
       }
       blocks_.push_back(std::move(block));
     }
   }
 
-  // The section, without a final line break.
-  std::string Render(Section section, const std::map<std::pair<Section, std::string>,
-                                                     std::vector<std::string>>& prose) const {
-    if (section == Section::kComponents) return Components(prose);
+  // Appends the section, without a final line break. The components'
+  // tables are written in parallel (compiler/parallel.h), a batch at a time.
+  void Render(Section section,
+              const std::map<std::pair<Section, std::string>, std::vector<std::string>>& prose,
+              std::string& out) const {
+    if (section == Section::kComponents) return Components(prose, out);
     Direction direction = section == Section::kIngress ? Direction::kIngress : Direction::kEgress;
     size_t d = Index(direction);
     std::vector<ColumnLayout> columns = Columns(direction);
-    std::string out;
+    std::vector<const Block*> shown;
     for (const Block& block : blocks_) {
-      if (block.rows[d].empty()) continue;
-      if (!out.empty()) out += "\n\n";
-      out += Heading(*block.component);
-      out += "\n\n";
-      out += TableText(block.rows[d], columns);
-      out += Notes(*block.component, direction);
-      out += Prose(prose, section, *block.component);
+      if (block.has_rows[d]) shown.push_back(&block);
     }
-    if (out.empty()) {
-      return OneLine(Fill(layout_.empty, [&](std::string_view name) -> std::optional<std::string> {
+    if (shown.empty()) {
+      out += OneLine(Fill(layout_.empty, [&](std::string_view name) -> std::optional<std::string> {
         if (name == "direction") return std::string(SectionName(section));
         return std::nullopt;
       }));
+      return;
     }
-    return out;
+    AppendDocuments(shown.size(), out, [&](size_t k, std::string& text) {
+      const Block& block = *shown[k];
+      if (k > 0) text += "\n\n";
+      text += Heading(*block.component);
+      text += "\n\n";
+      text += TableText(Rows(block, d), columns);
+      text += Notes(*block.component, direction);
+      text += Prose(prose, section, *block.component);
+    });
   }
 
   // Whether some shown rule has this direction.
   bool HasRows(Direction direction) const {
     for (const Block& block : blocks_) {
-      if (!block.rows[Index(direction)].empty()) return true;
+      if (block.has_rows[Index(direction)]) return true;
     }
     return false;
   }
 
  private:
-  std::string Components(const std::map<std::pair<Section, std::string>, std::vector<std::string>>&
-                             prose) const {
+  void Components(const std::map<std::pair<Section, std::string>, std::vector<std::string>>& prose,
+                  std::string& out) const {
     std::vector<ColumnLayout> columns[2] = {Columns(Direction::kIngress), Columns(Direction::kEgress)};
-    std::string out;
-    for (const Block& block : blocks_) {
-      if (!out.empty()) out += "\n\n";
-      out += Heading(*block.component);
-      for (Direction direction : {Direction::kIngress, Direction::kEgress}) {
-        size_t d = Index(direction);
-        out += "\n\n";
-        out += OneLine(direction == Direction::kIngress ? layout_.components_ingress
-                                                        : layout_.components_egress);
-        if (block.any[d] || (block.rows[d].empty() && !block.isolated[d])) {
-          out += " " + OneLine(layout_.any);
-        } else if (block.rows[d].empty()) {
-          out += " " + OneLine(layout_.none);
-        } else {
-          out += "\n\n";
-          out += TableText(block.rows[d], columns[d]);
-        }
-        out += Notes(*block.component, direction);
-      }
-      out += Prose(prose, Section::kComponents, *block.component);
-    }
-    if (out.empty()) {
-      return OneLine(Fill(layout_.empty, [&](std::string_view name) -> std::optional<std::string> {
+    if (blocks_.empty()) {
+      out += OneLine(Fill(layout_.empty, [&](std::string_view name) -> std::optional<std::string> {
         if (name == "direction") return std::string("ingress or egress");
         return std::nullopt;
       }));
+      return;
     }
-    return out;
+    AppendDocuments(blocks_.size(), out, [&](size_t k, std::string& text) {
+      const Block& block = blocks_[k];
+      if (k > 0) text += "\n\n";
+      text += Heading(*block.component);
+      for (Direction direction : {Direction::kIngress, Direction::kEgress}) {
+        size_t d = Index(direction);
+        text += "\n\n";
+        text += OneLine(direction == Direction::kIngress ? layout_.components_ingress
+                                                         : layout_.components_egress);
+        if (block.any[d] || (!block.has_rows[d] && !block.isolated[d])) {
+          text += " " + OneLine(layout_.any);
+        } else if (!block.has_rows[d]) {
+          text += " " + OneLine(layout_.none);
+        } else {
+          text += "\n\n";
+          text += TableText(Rows(block, d), columns[d]);
+        }
+        text += Notes(*block.component, direction);
+      }
+      text += Prose(prose, Section::kComponents, *block.component);
+    });
   }
 
   // The columns of a direction's tables on this page: an optional column only
   // when some row of that direction depends on the configuration.
   std::vector<ColumnLayout> Columns(Direction direction) const {
     bool conditional = false;
-    for (const Block& block : blocks_) {
-      for (const Row& row : block.rows[Index(direction)]) conditional = conditional || row.conditional;
-    }
+    for (const Block& block : blocks_) conditional = conditional || block.conditional[Index(direction)];
     std::vector<ColumnLayout> out;
     for (const ColumnLayout& column : layout_.table(direction).columns) {
       if (!column.optional || conditional) out.push_back(column);
     }
     return out;
+  }
+
+  // The rows of a block's tables of one direction.
+  std::vector<Row> Rows(const Block& block, size_t d) const {
+    std::vector<Row> rows;
+    for (const ir::Rule* rule : block.rules[d]) AddRows(*rule, rows);
+    return rows;
   }
 
   std::string Heading(const ir::Component& component) const {
@@ -372,6 +391,12 @@ class Renderer {
     return cells;
   }
 
+  // Whether AddRows gives the rule rows (else it admits nothing).
+  bool GivesRows(const ir::Rule& rule) const {
+    if (rule.ports.empty() && rule.port_refs.empty() && rule.named_ports.empty()) return false;
+    return !wording_.AdmitsNoPeer(rule);
+  }
+
   // One row per protocol of the rule (ports are sorted by protocol first).
   void AddRows(const ir::Rule& rule, std::vector<Row>& rows) const {
     PeerWording::Words words = wording_.Word(rule);
@@ -442,13 +467,10 @@ bool FillTemplate(std::string_view text, const Input& input, std::string& out,
   }
   if (!ok) return false;
   Renderer renderer(input, page->layout);
-  std::string result;
-  result.reserve(text.size() * 2);
   for (const PageTemplate::Piece& piece : page->pieces) {
-    if (piece.section) result += renderer.Render(*piece.section, page->prose);
-    result += piece.text;
+    if (piece.section) renderer.Render(*piece.section, page->prose, out);
+    out += piece.text;
   }
-  out += result;
   return true;
 }
 
@@ -475,9 +497,9 @@ void DefaultPage(const Input& input, std::string& out) {
     out += "\n\n";
   }
   out += "## Inbound network connections (ingress)\n\n";
-  out += renderer.Render(Section::kIngress, no_prose);
+  renderer.Render(Section::kIngress, no_prose, out);
   out += "\n\n## Outbound network connections (egress)\n\n";
-  out += renderer.Render(Section::kEgress, no_prose);
+  renderer.Render(Section::kEgress, no_prose, out);
   out += "\n";
 }
 

@@ -281,6 +281,25 @@ std::string PeerWording::PeerPhrase(const ir::PeerRef& peer) const {
   return {};
 }
 
+bool PeerWording::AdmitsNoPeer(const ir::Rule& rule) const {
+  auto absent = [&](const ir::PeerRef& peer) {
+    if (peer.kind != ir::PeerRef::Kind::kComponent) return false;
+    return peer.index >= module_.components.size() ||
+           (peer.index < enabled_components_.size() && !enabled_components_[peer.index]);
+  };
+  for (const ir::PeerRef& peer : rule.peers) {
+    if (peer.kind != ir::PeerRef::Kind::kParam) {
+      if (!absent(peer)) return false;
+      continue;
+    }
+    if (peer.index >= config_.params.size()) continue;
+    for (const ir::PeerRef& inner : config_.params[peer.index].peers) {
+      if (inner.kind != ir::PeerRef::Kind::kParam && !absent(inner)) return false;
+    }
+  }
+  return true;
+}
+
 PeerWording::Words PeerWording::Word(const ir::Rule& rule) const {
   // The peers in order, parameters replaced by their values.
   std::vector<const ir::PeerRef*> peers;

@@ -47,6 +47,9 @@ class PeerWording {
     std::string pod_label;    // egress "Pod Label"
   };
   Words Word(const ir::Rule& rule) const;
+  // Word(rule).empty, without the words: every peer (parameters expanded)
+  // is a component that is not part of the configuration.
+  bool AdmitsNoPeer(const ir::Rule& rule) const;
 
   // "key=value" of a label, its value resolved in the configuration.
   std::string LabelText(const ir::LabelRef& label) const;

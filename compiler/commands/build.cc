@@ -1,6 +1,10 @@
 // netpolc build: compile a rules file for one target.
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <iterator>
+#include <memory>
+
 #include "backends/registry.h"
 #include "compiler/args.h"
 #include "compiler/commands/analysis_input.h"
@@ -8,6 +12,7 @@
 #include "compiler/file_io.h"
 #include "compiler/frontend.h"
 #include "compiler/instantiate.h"
+#include "compiler/parallel.h"
 
 namespace netpolc {
 
@@ -96,20 +101,7 @@ int RunBuild(const std::vector<std::string>& arguments, std::string& out, std::s
   std::optional<ir::Config> config = MakeConfig(*module, settings, compilation.sources, err);
   if (!config) return kExitUsage;
 
-  // Every target instantiates, so that flag and parameter values (defaults,
-  // --set, --values) are checked the same way whichever output is asked for;
-  // documentation targets then render the module and drop the policies.
-  // (A documentation target needs no value for a deploy-time port.)
-  std::optional<ir::PolicySet> policies =
-      backend->needs_policies() ? Instantiate(*module, *config, compilation.diagnostics)
-                                : InstantiateForDocumentation(*module, *config, compilation.diagnostics);
-  if (!policies) {
-    err += RenderAll(compilation.diagnostics, compilation.sources);
-    return kExitInputErrors;
-  }
-
   backends::Input input{*module, *config};
-  input.policies = backend->needs_policies() ? &*policies : nullptr;
   input.source_name = source_name;
   input.all_configurations = settings.empty();
   input.sources = &compilation.sources;
@@ -118,8 +110,47 @@ int RunBuild(const std::vector<std::string>& arguments, std::string& out, std::s
     input.template_file = compilation.sources.Add(*template_path, *template_text);
     input.template_text = std::move(template_text);
   }
+
+  // Every target instantiates, so that flag and parameter values (defaults,
+  // --set, --values) are checked the same way whichever output is asked for;
+  // documentation targets then render the module and drop the policies.
+  // (A documentation target needs no value for a deploy-time port.)
+  // The policies are made a batch at a time, on every core, and each batch
+  // is rendered and freed before the next is made: they never exist all at
+  // once.
+  PolicyBatches batches(*module, *config, compilation.diagnostics,
+                        backend->needs_policies() ? PolicyBatches::Mode::kDeploy
+                                                  : PolicyBatches::Mode::kDocumentation);
+  input.policies = backend->needs_policies() ? &batches.shared() : nullptr;
   std::string rendered;
-  bool ok = backend->Render(input, rendered, compilation.diagnostics);
+  std::unique_ptr<backends::PolicyWriter> writer;
+  // A backend that renders only whole sets gets them whole.
+  std::optional<ir::PolicySet> whole;
+  if (backend->needs_policies()) {
+    writer = backend->StartPolicies(input, batches.size(), rendered);
+    if (!writer) whole = batches.shared();
+  }
+  const size_t batch = std::max<size_t>(256, 64 * ThreadCount());
+  for (size_t first = 0; first < batches.size(); first += batch) {
+    std::vector<ir::Policy> policies = batches.Make(first, batch);
+    if (writer) {
+      writer->Write(policies, rendered);
+    } else if (whole) {
+      std::move(policies.begin(), policies.end(), std::back_inserter(whole->policies));
+    }
+  }
+  if (!batches.Finish()) {
+    err += RenderAll(compilation.diagnostics, compilation.sources);
+    return kExitInputErrors;
+  }
+  bool ok = false;
+  if (writer) {
+    ok = writer->Finish(rendered, compilation.diagnostics);
+  } else {
+    if (whole) input.policies = &*whole;
+    ok = backend->Render(input, rendered, compilation.diagnostics);
+  }
+  writer.reset();
   err += RenderAll(compilation.diagnostics, compilation.sources);
   if (!ok || compilation.diagnostics.has_errors()) return kExitInputErrors;
 
