@@ -100,7 +100,7 @@ void AddPeer(YamlNode& entity, const ir::Peer& peer, const std::string& policy_n
              const std::vector<std::string>& pod_networks) {
   switch (peer.kind) {
     case ir::Peer::Kind::kAnywhere:
-    case ir::Peer::Kind::kKubeApiserver:  // replaced by the declared peers (ExpandEntityPeers)
+    case ir::Peer::Kind::kKubeApiserver:  // replaced by the declared peers (EntityExpander)
     case ir::Peer::Kind::kNodes:
       return;
     case ir::Peer::Kind::kIpBlock: {

@@ -92,7 +92,7 @@ YamlNode PeerNode(const ir::Peer& peer, const std::string& policy_ns,
       break;  // handled by the caller: the rule has no peer list
     case ir::Peer::Kind::kKubeApiserver:
     case ir::Peer::Kind::kNodes:
-      break;  // replaced by the declared peers (ExpandEntityPeers)
+      break;  // replaced by the declared peers (EntityExpander)
   }
   return node;
 }
