@@ -6,6 +6,7 @@
 #include <atomic>
 #include <cctype>
 #include <iterator>
+#include <mutex>
 #include <string_view>
 
 #include "compiler/parallel.h"
@@ -954,6 +955,19 @@ auto Parse(const SourceManager& sources, uint32_t file_id,
   return build(builder, tree);
 }
 
+// The ANTLR C++ runtime guards every look-up in its DFA caches, in the lexer
+// for each character and in the parser for each prediction, with two global
+// locks (ATNSimulator::_edgeLock and _stateLock, static members). Threads
+// lexing and parsing at the same time contend on them: with two threads the
+// parse took more CPU time and more wall time than with one. So pieces take
+// turns in the runtime, each for the whole of its lexing and parsing (a few
+// milliseconds), and the work done outside it (building the AST, lowering,
+// freeing the trees) overlaps the next piece's turn.
+std::mutex& AntlrMutex() {
+  static std::mutex mutex;
+  return mutex;
+}
+
 // Parses one piece of a file (parse_pieces.h) that is known to be valid
 // UTF-8 and not too large. Returns nullopt on any problem, reporting nothing:
 // the whole file is then parsed again to report it.
@@ -961,6 +975,9 @@ auto Parse(const SourceManager& sources, uint32_t file_id,
 std::optional<ast::File> ParsePiece(const SourceFile& file, uint32_t file_id,
                                     const SourcePiece& piece, std::atomic<size_t>& token_count) {
   try {
+    // One piece at a time in the ANTLR runtime (see AntlrMutex); building
+    // the AST and everything after it runs beside the next piece's parse.
+    std::unique_lock<std::mutex> antlr(AntlrMutex());
     Utf8CharStream input(std::string_view(file.text).substr(piece.begin, piece.end - piece.begin));
     RulesLexer lexer(&input, /*keep_hidden=*/false);
     lexer.removeErrorListeners();
@@ -983,6 +1000,7 @@ std::optional<ast::File> ParsePiece(const SourceFile& file, uint32_t file_id,
         antlr4::atn::PredictionMode::SLL);
     parser.setErrorHandler(std::make_shared<antlr4::BailErrorStrategy>());
     P::FileContext* tree = parser.file();
+    antlr.unlock();
     Builder builder(file_id, diagnostics);
     ast::File ast = builder.BuildFile(tree);
     if (!diagnostics.all().empty()) return std::nullopt;
@@ -1054,6 +1072,7 @@ void AppendLexedTokens(antlr4::CommonTokenStream& tokens, bool with_eof,
 std::optional<std::vector<LexedToken>> LexPiece(const SourceFile& file, uint32_t file_id,
                                                 const SourcePiece& piece, bool last) {
   try {
+    std::unique_lock<std::mutex> antlr(AntlrMutex());  // as in ParsePiece
     Utf8CharStream input(std::string_view(file.text).substr(piece.begin, piece.end - piece.begin));
     RulesLexer lexer(&input, /*keep_hidden=*/true);
     lexer.removeErrorListeners();
@@ -1065,6 +1084,7 @@ std::optional<std::vector<LexedToken>> LexPiece(const SourceFile& file, uint32_t
     if (!CheckTokens(tokens, file_id, diagnostics, unclosed) || !diagnostics.all().empty()) {
       return std::nullopt;
     }
+    antlr.unlock();
     std::vector<LexedToken> out;
     out.reserve(tokens.getTokens().size());
     AppendLexedTokens(tokens, last, out);
