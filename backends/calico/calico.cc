@@ -28,7 +28,7 @@
 //   pod network, so `notNets` holds the block's `except` and the pod networks
 //   that overlap the block (a block inside a pod network never reaches the
 //   IR). Without declared pod networks the block is written alone, with a
-//   warning at the rule (compiler/pod_networks.h). IPv4 and IPv6 CIDRs are
+//   warning at the rule (compiler/semantics/pod_networks.h). IPv4 and IPv6 CIDRs are
 //   not mixed in one rule.
 // - Selector requirements: `k in {...}`, `k not in {...}` (which, like
 //   Kubernetes' NotIn, matches endpoints without the label), `has(k)`,
@@ -46,7 +46,7 @@
 #include "backends/entities.h"
 #include "backends/source_name.h"
 #include "backends/yaml_writer.h"
-#include "compiler/pod_networks.h"
+#include "compiler/semantics/pod_networks.h"
 
 namespace netpolc::backends::calico {
 namespace {

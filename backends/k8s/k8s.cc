@@ -19,14 +19,14 @@
 //   overlap a block are written in its `except` (each strictly inside the
 //   cidr, as the API server requires; a block inside a pod network never
 //   reaches the IR). Without declared pod networks the block is written
-//   alone, with a warning at the rule (compiler/pod_networks.h).
+//   alone, with a warning at the rule (compiler/semantics/pod_networks.h).
 // Each IR rule is peers x ports, so one IR rule becomes one policy rule.
 #include "backends/k8s/k8s.h"
 
 #include "backends/entities.h"
 #include "backends/source_name.h"
 #include "backends/yaml_writer.h"
-#include "compiler/pod_networks.h"
+#include "compiler/semantics/pod_networks.h"
 
 namespace netpolc::backends::k8s {
 namespace {
