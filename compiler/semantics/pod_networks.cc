@@ -1,6 +1,8 @@
 #include "compiler/semantics/pod_networks.h"
 
 #include <algorithm>
+#include <string_view>
+#include <unordered_map>
 
 #include "compiler/semantics/k8s_names.h"
 
@@ -144,8 +146,20 @@ bool WritesAddressBlock(const ir::PeerRef& peer, const ir::Config& config) {
 std::vector<SourceLoc> AddressBlockRules(const ir::Module& module, const ir::Config& config,
                                          const ir::PolicySet& policies) {
   std::vector<SourceLoc> out;
+  // Components by id, made when first needed (Module::FindComponent is a
+  // linear search: once per policy, the whole would be quadratic).
+  std::unordered_map<std::string_view, uint32_t> by_id;
+  auto find = [&](const std::string& id) -> std::optional<uint32_t> {
+    if (by_id.empty()) {
+      for (uint32_t i = 0; i < module.components.size(); ++i) {
+        by_id.emplace(module.components[i].id, i);  // the first of an id, as FindComponent
+      }
+    }
+    auto it = by_id.find(id);
+    if (it == by_id.end()) return std::nullopt;
+    return it->second;
+  };
   for (const ir::Policy& policy : policies.policies) {
-    std::optional<uint32_t> component = module.FindComponent(policy.component);
     for (const auto* side : {&policy.ingress, &policy.egress}) {
       for (const ir::PolicyRule& rule : *side) {
         if (std::none_of(rule.peers.begin(), rule.peers.end(), [](const ir::Peer& p) {
@@ -158,6 +172,7 @@ std::vector<SourceLoc> AddressBlockRules(const ir::Module& module, const ir::Con
           continue;
         }
         size_t before = out.size();
+        const std::optional<uint32_t> component = find(policy.component);
         for (SourceLoc loc : rule.sources) {
           if (!component) break;
           for (const ir::Rule& source : module.components[*component].rules) {
