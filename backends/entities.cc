@@ -7,7 +7,7 @@
 #include <utility>
 #include <vector>
 
-#include "compiler/pod_networks.h"
+#include "compiler/semantics/pod_networks.h"
 
 namespace netpolc::backends {
 namespace {

@@ -31,7 +31,7 @@ NETPOL_MANIFEST_TARGETS = {
 # The target of `netpolc build` that produces the documentation page.
 NETPOL_DOCS_TARGET = "markdown"
 
-_NETPOLC = Label("//compiler:netpolc")
+_NETPOLC = Label("//compiler/cli:netpolc")
 
 def _quote(s):
     """Quotes `s` for a POSIX shell."""

@@ -1,7 +1,7 @@
 // The netpolc rules language. See docs/language.md for the reference.
 //
-// Only this package and compiler/parse.cc see ANTLR types: parse.cc walks the
-// tree produced here and builds the AST (compiler/ast.h).
+// Only this package and compiler/frontend/parse.cc see ANTLR types: parse.cc walks the
+// tree produced here and builds the AST (compiler/frontend/ast.h).
 grammar Netpol;
 
 file : decl* EOF ;

@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "compiler/driver.h"
+#include "compiler/cli/driver.h"
 #include "third_party/catch2_main.h"
 
 namespace netpolc {

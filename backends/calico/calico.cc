@@ -28,7 +28,7 @@
 //   pod network, so `notNets` holds the block's `except` and the pod networks
 //   that overlap the block (a block inside a pod network never reaches the
 //   IR). Without declared pod networks the block is written alone, with a
-//   warning at the rule (compiler/pod_networks.h). IPv4 and IPv6 CIDRs are
+//   warning at the rule (compiler/semantics/pod_networks.h). IPv4 and IPv6 CIDRs are
 //   not mixed in one rule.
 // - Selector requirements: `k in {...}`, `k not in {...}` (which, like
 //   Kubernetes' NotIn, matches endpoints without the label), `has(k)`,
@@ -46,7 +46,7 @@
 #include "backends/entities.h"
 #include "backends/source_name.h"
 #include "backends/yaml_writer.h"
-#include "compiler/pod_networks.h"
+#include "compiler/semantics/pod_networks.h"
 
 namespace netpolc::backends::calico {
 namespace {
@@ -208,14 +208,15 @@ void WriteDocument(const ir::Policy& policy, const std::vector<std::string>& pod
 class CalicoWriter : public PolicyWriter {
  public:
   CalicoWriter(const Input& input, size_t count)
-      : input_(input), entities_(input, "calico"), count_(count) {}
+      : input_(input),
+        entities_(input, "calico"),
+        count_(count),
+        block_rules_(input.module, input.config) {}
 
   void Write(std::span<const ir::Policy> policies, std::string& out) override {
     const std::vector<std::string>& pod_networks = input_.policies->pod_networks;
     if (pod_networks.empty()) {
-      for (const ir::Policy& policy : policies) {
-        AppendAddressBlockRules(input_.module, input_.config, policy, block_rules_);
-      }
+      for (const ir::Policy& policy : policies) block_rules_.Add(policy);
     }
     // The API server and nodes have no identity here: the declared peers
     // stand for them (or the rule is refused).
@@ -234,7 +235,7 @@ class CalicoWriter : public PolicyWriter {
     if (!entities_.Finish(diagnostics)) return false;
     // Without the pod networks the blocks are written alone: say what that admits.
     if (input_.policies->pod_networks.empty()) {
-      WarnAddressBlockRules(std::move(block_rules_), "calico",
+      WarnAddressBlockRules(block_rules_.Take(), "calico",
                             "Calico's nets match pod addresses, so ", diagnostics);
     }
     return true;
@@ -245,7 +246,7 @@ class CalicoWriter : public PolicyWriter {
   EntityExpander entities_;
   size_t count_;
   size_t written_ = 0;
-  std::vector<SourceLoc> block_rules_;
+  AddressBlockRuleFinder block_rules_;
 };
 
 class CalicoBackend : public Backend {

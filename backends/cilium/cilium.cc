@@ -66,7 +66,7 @@
 
 #include "backends/source_name.h"
 #include "backends/yaml_writer.h"
-#include "compiler/k8s_names.h"
+#include "compiler/semantics/k8s_names.h"
 
 namespace netpolc::backends::cilium {
 namespace {

@@ -19,14 +19,14 @@
 //   overlap a block are written in its `except` (each strictly inside the
 //   cidr, as the API server requires; a block inside a pod network never
 //   reaches the IR). Without declared pod networks the block is written
-//   alone, with a warning at the rule (compiler/pod_networks.h).
+//   alone, with a warning at the rule (compiler/semantics/pod_networks.h).
 // Each IR rule is peers x ports, so one IR rule becomes one policy rule.
 #include "backends/k8s/k8s.h"
 
 #include "backends/entities.h"
 #include "backends/source_name.h"
 #include "backends/yaml_writer.h"
-#include "compiler/pod_networks.h"
+#include "compiler/semantics/pod_networks.h"
 
 namespace netpolc::backends::k8s {
 namespace {
@@ -159,14 +159,16 @@ void WriteDocument(const ir::Policy& policy, const std::vector<std::string>& pod
 
 class K8sWriter : public PolicyWriter {
  public:
-  K8sWriter(const Input& input, size_t count) : input_(input), entities_(input, "k8s"), count_(count) {}
+  K8sWriter(const Input& input, size_t count)
+      : input_(input),
+        entities_(input, "k8s"),
+        count_(count),
+        block_rules_(input.module, input.config) {}
 
   void Write(std::span<const ir::Policy> policies, std::string& out) override {
     const std::vector<std::string>& pod_networks = input_.policies->pod_networks;
     if (pod_networks.empty()) {
-      for (const ir::Policy& policy : policies) {
-        AppendAddressBlockRules(input_.module, input_.config, policy, block_rules_);
-      }
+      for (const ir::Policy& policy : policies) block_rules_.Add(policy);
     }
     // The API server and nodes have no identity here: the declared peers
     // stand for them (or the rule is refused).
@@ -185,7 +187,7 @@ class K8sWriter : public PolicyWriter {
     if (!entities_.Finish(diagnostics)) return false;
     // Without the pod networks the blocks are written alone: say what that admits.
     if (input_.policies->pod_networks.empty()) {
-      WarnAddressBlockRules(std::move(block_rules_), "k8s",
+      WarnAddressBlockRules(block_rules_.Take(), "k8s",
                             "on network plugins whose ipBlock matches pod addresses (most do), ",
                             diagnostics);
     }
@@ -197,7 +199,7 @@ class K8sWriter : public PolicyWriter {
   EntityExpander entities_;
   size_t count_;
   size_t written_ = 0;
-  std::vector<SourceLoc> block_rules_;
+  AddressBlockRuleFinder block_rules_;
 };
 
 class K8sBackend : public Backend {

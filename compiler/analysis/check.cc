@@ -8,7 +8,7 @@
 #include <set>
 #include <tuple>
 
-#include "compiler/pod_networks.h"
+#include "compiler/semantics/pod_networks.h"
 
 namespace netpolc::analysis {
 namespace {

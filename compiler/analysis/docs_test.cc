@@ -5,7 +5,7 @@
 #include <regex>
 #include <sstream>
 
-#include "compiler/driver.h"
+#include "compiler/cli/driver.h"
 #include "third_party/catch2_main.h"
 
 namespace netpolc {

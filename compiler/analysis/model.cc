@@ -4,8 +4,8 @@
 
 #include <algorithm>
 
-#include "compiler/k8s_names.h"
-#include "compiler/pod_networks.h"
+#include "compiler/semantics/k8s_names.h"
+#include "compiler/semantics/pod_networks.h"
 
 namespace netpolc::analysis {
 namespace {

@@ -17,7 +17,7 @@
 // an isolated side admits a connection when some applicable rule names the
 // other end on the port. Address blocks (ipBlock peers) match only
 // addresses outside the cluster: never a component, nor an address of the
-// configuration's pod networks (compiler/pod_networks.h), as in the IR. The
+// configuration's pod networks (compiler/semantics/pod_networks.h), as in the IR. The
 // API server and node peers match no component and no address.
 //
 // Rules are indexed by component, direction, protocol and port, and
@@ -34,7 +34,7 @@
 
 #include "compiler/analysis/bdd.h"
 #include "compiler/ir/module.h"
-#include "compiler/resolve.h"
+#include "compiler/semantics/resolve.h"
 #include "compiler/ir/policy.h"
 
 namespace netpolc::analysis {

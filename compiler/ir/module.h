@@ -1,6 +1,6 @@
 // The module: a checked, name-resolved rules file, still symbolic (conditions
-// and parameters unevaluated). Produced by Lower (compiler/lower.h); the
-// documentation backends read it, and Instantiate (compiler/instantiate.h)
+// and parameters unevaluated). Produced by Lower (compiler/frontend/lower.h); the
+// documentation backends read it, and Instantiate (compiler/semantics/instantiate.h)
 // evaluates it for one configuration into a PolicySet (policy.h).
 //
 // Plain value types: indices refer into the vectors of Module.

@@ -75,7 +75,7 @@ struct PolicySet {
   std::optional<std::vector<Peer>> nodes_peers;
   // The cluster's pod networks (the `pod_networks` parameter, when the rules
   // declare it; empty otherwise), sorted. A kIpBlock peer means the addresses
-  // of its block outside the cluster's pod network (compiler/pod_networks.h).
+  // of its block outside the cluster's pod network (compiler/semantics/pod_networks.h).
   std::vector<std::string> pod_networks;
 };
 

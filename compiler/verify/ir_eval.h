@@ -20,7 +20,7 @@
 //    the cluster (never a pod) whose address is in `cidr`, in no `except`
 //    block and in none of the policy set's pod networks: an address block
 //    means addresses outside the cluster's pod network
-//    (compiler/pod_networks.h). The k8s and calico targets write the pod
+//    (compiler/semantics/pod_networks.h). The k8s and calico targets write the pod
 //    networks as except / notNets; Cilium's CIDR rules never match pods.
 //    Nodes (endpoints of role kNode) are in the cluster: no block matches
 //    them, as no Cilium CIDR rule does.

@@ -20,7 +20,7 @@ n=${1:-10000}
 runs=${2:-3}
 # An optimised build, linked as bazel-opt-bin/ so bazel-bin stays as it is.
 ./bazelw build -c opt --symlink_prefix=bazel-opt- //:netpolc >/dev/null 2>&1
-bin=$(readlink -f bazel-opt-bin/compiler/netpolc)
+bin=$(readlink -f bazel-opt-bin/compiler/cli/netpolc)
 dir=$(mktemp -d)
 trap 'rm -rf "$dir"' EXIT
 echo "machine: $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg); $(date -u '+%Y-%m-%d %H:%M UTC')"

@@ -4,7 +4,7 @@
 #include <cstdlib>
 #include <fstream>
 
-#include "compiler/driver.h"
+#include "compiler/cli/driver.h"
 #include "third_party/catch2_main.h"
 
 namespace netpolc {

@@ -11,7 +11,7 @@
 #include <fstream>
 #include <sstream>
 
-#include "compiler/instantiate.h"
+#include "compiler/semantics/instantiate.h"
 #include "tests/equivalence/harness.h"
 #include "third_party/catch2_main.h"
 

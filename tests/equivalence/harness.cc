@@ -9,11 +9,11 @@
 #include <set>
 
 #include "backends/registry.h"
-#include "compiler/frontend.h"
-#include "compiler/instantiate.h"
-#include "compiler/lower.h"
-#include "compiler/parse.h"
-#include "compiler/pod_networks.h"
+#include "compiler/frontend/frontend.h"
+#include "compiler/semantics/instantiate.h"
+#include "compiler/frontend/lower.h"
+#include "compiler/frontend/parse.h"
+#include "compiler/semantics/pod_networks.h"
 #include "compiler/verify/calico_eval.h"
 #include "compiler/verify/cilium_eval.h"
 #include "compiler/verify/ir_eval.h"

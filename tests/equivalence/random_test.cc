@@ -15,7 +15,7 @@
 #include <cstdlib>
 #include <fstream>
 
-#include "compiler/driver.h"
+#include "compiler/cli/driver.h"
 #include "tests/equivalence/generator.h"
 #include "tests/equivalence/harness.h"
 #include "third_party/catch2_main.h"

@@ -5,7 +5,7 @@
 #include <set>
 #include <tuple>
 
-#include "compiler/instantiate.h"
+#include "compiler/semantics/instantiate.h"
 #include "third_party/catch2_main.h"
 
 namespace netpolc {

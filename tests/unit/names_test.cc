@@ -2,8 +2,8 @@
 // rendering.
 #include "backends/yaml_writer.h"
 #include "compiler/diagnostics.h"
-#include "compiler/k8s_names.h"
-#include "compiler/parse.h"
+#include "compiler/semantics/k8s_names.h"
+#include "compiler/frontend/parse.h"
 #include "third_party/catch2_main.h"
 
 namespace netpolc {

@@ -1,6 +1,6 @@
 // The address-block arithmetic shared by the targets and the analysis
-// (compiler/pod_networks.h).
-#include "compiler/pod_networks.h"
+// (compiler/semantics/pod_networks.h).
+#include "compiler/semantics/pod_networks.h"
 
 #include "third_party/catch2_main.h"
 

@@ -1,4 +1,4 @@
-// Instantiation a batch at a time (PolicyBatches, compiler/instantiate.h)
+// Instantiation a batch at a time (PolicyBatches, compiler/semantics/instantiate.h)
 // and the targets' PolicyWriters: whatever the batch size and the number of
 // threads, the same policies, the same output and the same diagnostics in
 // the same order as one whole instantiation on one thread.
@@ -9,8 +9,8 @@
 
 #include "backends/backend.h"
 #include "backends/registry.h"
-#include "compiler/frontend.h"
-#include "compiler/instantiate.h"
+#include "compiler/frontend/frontend.h"
+#include "compiler/semantics/instantiate.h"
 #include "third_party/catch2_main.h"
 
 namespace netpolc {

@@ -1,0 +1,203 @@
+// netpolc build: compile a rules file for one target.
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <iterator>
+#include <memory>
+
+#include "backends/registry.h"
+#include "compiler/cli/args.h"
+#include "compiler/cli/commands/analysis_input.h"
+#include "compiler/cli/commands/commands.h"
+#include "compiler/cli/file_io.h"
+#include "compiler/frontend/frontend.h"
+#include "compiler/semantics/instantiate.h"
+#include "compiler/parallel.h"
+
+namespace netpolc {
+
+std::string TargetList() {
+  std::string out;
+  for (const backends::Backend* backend : backends::AllBackends()) {
+    out += fmt::format("  {:<10} {}\n", backend->name(), backend->description());
+  }
+  return out;
+}
+
+int RunTargets(const std::vector<std::string>& args, std::string& out, std::string& err) {
+  if (!args.empty() && (args[0] == "--help" || args[0] == "-h")) {
+    out += "Usage: netpolc targets\n\nLists the targets of `netpolc build --target`.\n";
+    return kExitOk;
+  }
+  if (!args.empty()) return UsageError(err, "targets", "'targets' takes no arguments");
+  out += TargetList();
+  return kExitOk;
+}
+
+int RunBuild(const std::vector<std::string>& arguments, std::string& out, std::string& err) {
+  Args args;
+  args.Value("--target");
+  args.Value("--set");
+  args.Value("--values");
+  args.Value("--template");
+  args.Value("--output", "-o");
+  std::string error;
+  if (!args.Parse(arguments, error)) return UsageError(err, "build", error);
+  if (args.help()) {
+    out += BuildUsage();
+    return kExitOk;
+  }
+  if (args.positional().empty()) return UsageError(err, "build", "build needs a rules file");
+  if (args.positional().size() > 1) {
+    return UsageError(err, "build",
+                      fmt::format("more than one input file ('{}' and '{}')",
+                                  args.positional()[0], args.positional()[1]));
+  }
+  std::optional<std::string> target = args.Get("--target");
+  if (!target) return UsageError(err, "build", "build needs --target (see 'netpolc targets')");
+  const std::string& path = args.positional()[0];
+
+  const backends::Backend* backend = backends::FindBackend(*target);
+  if (backend == nullptr) {
+    err += fmt::format("netpolc: error: unknown target '{}'; the targets are:\n{}", *target,
+                       TargetList());
+    return kExitUsage;
+  }
+  std::optional<std::string> template_path = args.Get("--template");
+  if (template_path && !backend->takes_template()) {
+    return UsageError(err, "build", fmt::format("target '{}' takes no --template", *target));
+  }
+  std::optional<std::string> output = args.Get("--output");
+  if (output) {
+    std::vector<std::string> inputs = {path};
+    if (template_path) inputs.push_back(*template_path);
+    for (const std::string& values : args.All("--values")) inputs.push_back(values);
+    if (std::optional<std::string> input = FindOutputAmongInputs(*output, inputs)) {
+      return OutputIsInputError(err, *output, *input);
+    }
+  }
+  std::optional<std::string> text = ReadFile(path, error, kMaxRulesFileBytes);
+  if (!text) {
+    err += fmt::format("netpolc: error: cannot read '{}': {}\n", DisplayName(path), error);
+    return kExitUsage;
+  }
+  std::optional<std::string> template_text;
+  if (template_path) {
+    template_text = ReadFile(*template_path, error, kMaxTemplateBytes);
+    if (!template_text) {
+      err += fmt::format("netpolc: error: cannot read '{}': {}\n", *template_path, error);
+      return kExitUsage;
+    }
+  }
+
+  Compilation compilation;
+  const std::string source_name = DisplayName(path);
+  std::optional<ir::Module> module = CompileModule(compilation, source_name, std::move(*text));
+  if (!module) {
+    err += RenderAll(compilation.diagnostics, compilation.sources);
+    return kExitInputErrors;
+  }
+  std::vector<ConfigSetting> settings = ConfigSettings(args);
+  std::optional<ir::Config> config = MakeConfig(*module, settings, compilation.sources, err);
+  if (!config) return kExitUsage;
+
+  backends::Input input{*module, *config};
+  input.source_name = source_name;
+  input.all_configurations = settings.empty();
+  input.sources = &compilation.sources;
+  input.rules_file = 0;  // CompileModule adds the rules file first
+  if (template_text) {
+    input.template_file = compilation.sources.Add(*template_path, *template_text);
+    input.template_text = std::move(template_text);
+  }
+
+  // Every target instantiates, so that flag and parameter values (defaults,
+  // --set, --values) are checked the same way whichever output is asked for;
+  // documentation targets then render the module and drop the policies.
+  // (A documentation target needs no value for a deploy-time port.)
+  // The policies are made a batch at a time, on every core, and each batch
+  // is rendered and freed before the next is made: they never exist all at
+  // once.
+  PolicyBatches batches(*module, *config, compilation.diagnostics,
+                        backend->needs_policies() ? PolicyBatches::Mode::kDeploy
+                                                  : PolicyBatches::Mode::kDocumentation);
+  input.policies = backend->needs_policies() ? &batches.shared() : nullptr;
+  std::string rendered;
+  std::unique_ptr<backends::PolicyWriter> writer;
+  // A backend that renders only whole sets gets them whole.
+  std::optional<ir::PolicySet> whole;
+  if (backend->needs_policies()) {
+    writer = backend->StartPolicies(input, batches.size(), rendered);
+    if (!writer) whole = batches.shared();
+  }
+  const size_t batch = std::max<size_t>(256, 64 * ThreadCount());
+  for (size_t first = 0; first < batches.size(); first += batch) {
+    std::vector<ir::Policy> policies = batches.Make(first, batch);
+    if (writer) {
+      writer->Write(policies, rendered);
+    } else if (whole) {
+      std::move(policies.begin(), policies.end(), std::back_inserter(whole->policies));
+    }
+  }
+  if (!batches.Finish()) {
+    err += RenderAll(compilation.diagnostics, compilation.sources);
+    return kExitInputErrors;
+  }
+  bool ok = false;
+  if (writer) {
+    ok = writer->Finish(rendered, compilation.diagnostics);
+  } else {
+    if (whole) input.policies = &*whole;
+    ok = backend->Render(input, rendered, compilation.diagnostics);
+  }
+  writer.reset();
+  err += RenderAll(compilation.diagnostics, compilation.sources);
+  if (!ok || compilation.diagnostics.has_errors()) return kExitInputErrors;
+
+  if (output && *output != "-") {
+    if (!WriteFileAtomically(*output, rendered, error)) {
+      err += fmt::format("netpolc: error: cannot write '{}': {}\n", *output, error);
+      return kExitUsage;
+    }
+  } else {
+    out += rendered;
+  }
+  return kExitOk;
+}
+
+std::string BuildUsage() {
+  return fmt::format(
+      "Usage: netpolc build FILE|- --target TARGET [--set NAME=VALUE]... [--values FILE.yaml]...\n"
+      "                     [--template FILE] [-o OUT]\n"
+      "\n"
+      "Compiles the rules file FILE ('-' reads stdin; see docs/language.md) for one\n"
+      "target.\n"
+      "\n"
+      "Options:\n"
+      "  --target TARGET    the output to produce (required); see below\n"
+      "  --set NAME=VALUE   set a flag (true|false) or a parameter of the rules file for\n"
+      "                     this build; those not set keep their declared defaults, and a\n"
+      "                     later --set of the same name wins. A peers parameter takes a\n"
+      "                     peer list in the rules syntax: --set 'peers=kafka, anywhere'.\n"
+      "                     An int parameter declared without a default (a port chosen\n"
+      "                     at deploy time) must be set when a rule uses it\n"
+      "  --values FILE.yaml flag and parameter values from a YAML mapping of names to\n"
+      "                     values; a peers parameter takes a list of NetworkPolicyPeers\n"
+      "                     (podSelector, namespaceSelector, ipBlock). --set and --values\n"
+      "                     apply in command-line order, later ones winning\n"
+      "  --template FILE    the page around the generated tables (documentation targets)\n"
+      "  -o, --output OUT   write to OUT instead of stdout, only when the build succeeds;\n"
+      "                     a regular OUT is replaced atomically (never half-written),\n"
+      "                     keeping its mode, owner and links; symlinks are followed;\n"
+      "                     devices, FIFOs and /dev/stdout are written directly. OUT\n"
+      "                     may not be an input, nor a read-only file\n"
+      "\n"
+      "Targets:\n"
+      "{}"
+      "\n"
+      "Exit status: 0 success; 1 errors in the rules file; 2 usage errors, bad --set or\n"
+      "--values values, or files that cannot be read or written; 3 out of memory.\n",
+      TargetList());
+}
+
+}  // namespace netpolc

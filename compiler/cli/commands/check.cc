@@ -1,0 +1,205 @@
+// netpolc check: lint a rules file over all of its configurations.
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <optional>
+
+#include "compiler/analysis/check.h"
+#include "compiler/cli/args.h"
+#include "compiler/cli/commands/analysis_input.h"
+#include "compiler/cli/commands/commands.h"
+
+namespace netpolc {
+namespace {
+
+bool KnownKind(const std::string& name) {
+#define DIAGNOSTIC(kind, severity, kebab, format) \
+  if (name == kebab) return true;
+#include "compiler/diagnostic_kinds.def"
+#undef DIAGNOSTIC
+  return false;
+}
+
+std::string_view SeverityName(Severity severity) {
+  switch (severity) {
+    case Severity::kError:
+      return "error";
+    case Severity::kWarning:
+      return "warning";
+    case Severity::kNote:
+      return "note";
+  }
+  return "error";
+}
+
+}  // namespace
+
+std::string CheckUsage() {
+  return "Usage: netpolc check FILE [--set NAME=VALUE]... [--values FILE.yaml]... [--defaults]\n"
+         "                     [--werror] [--format text|json] [--disable KIND]...\n"
+         "\n"
+         "Checks the rules file FILE in every configuration at once: flags not given by\n"
+         "--set or --values stay open, and each finding says in which configurations it\n"
+         "holds (\"when internal_tls is false\"). See docs/analysis.md.\n"
+         "\n"
+         "Errors (traffic that the rules declare but the policies block):\n"
+         "  egress-not-admitted      an egress rule names a component whose ingress does\n"
+         "                           not admit that connection\n"
+         "  ingress-not-allowed      an ingress rule names a component whose egress does\n"
+         "                           not allow that connection\n"
+         "Warnings:\n"
+         "  port-alternative-not-followed, port-alternative-overlap, port-alternative-gap,\n"
+         "  port-alternative-missing  a port that switches with a flag (7443 when a flag\n"
+         "                           is on, 7080 when off) whose other end does not follow,\n"
+         "                           whose alternatives overlap or leave a gap, or that lacks\n"
+         "                           the alternative other components have\n"
+         "  egress-without-dns       restricted egress after 'dns off' with no port 53 rule\n"
+         "  shadowed-rule, equivalent-rules  a rule another rule already covers\n"
+         "  condition-never-holds, condition-always-holds, rule-never-applies\n"
+         "  unused-flag, unused-param, unused-component\n"
+         "\n"
+         "Options:\n"
+         "  --set NAME=VALUE     fix a flag or set a parameter (as for build)\n"
+         "  --values FILE.yaml   flag and parameter values from a YAML file; --set and\n"
+         "                       --values apply in order, later ones winning\n"
+         "  --defaults           flags not set keep their declared defaults instead of\n"
+         "                       staying open\n"
+         "  --werror             report warnings as errors\n"
+         "  --format FORMAT      text (diagnostics on stderr, the default) or json (stdout)\n"
+         "  --disable KIND       do not report findings of KIND (repeatable)\n"
+         "\n"
+         "Exit status: 0 no errors (warnings allowed unless --werror); 1 findings at error\n"
+         "level, errors in the rules file, or a condition too complex to analyse (past the\n"
+         "analysis budget, see docs/analysis.md); 2 usage errors, bad values or unreadable\n"
+         "files.\n";
+}
+
+int RunCheck(const std::vector<std::string>& arguments, std::string& out, std::string& err) {
+  Args args;
+  args.Value("--set");
+  args.Value("--values");
+  args.Switch("--defaults");
+  args.Switch("--werror");
+  args.Value("--format");
+  args.Value("--disable");
+  std::string error;
+  if (!args.Parse(arguments, error)) return UsageError(err, "check", error);
+  if (args.help()) {
+    out += CheckUsage();
+    return kExitOk;
+  }
+  if (args.positional().size() != 1) {
+    return UsageError(err, "check", args.positional().empty() ? "check needs a rules file"
+                                                              : "check takes one rules file");
+  }
+  std::string format = args.Get("--format").value_or("text");
+  if (format != "text" && format != "json") {
+    return UsageError(err, "check", fmt::format("unknown format '{}'; expected text or json", format));
+  }
+  std::vector<std::string> disabled = args.All("--disable");
+  for (const std::string& kind : disabled) {
+    if (!KnownKind(kind)) return UsageError(err, "check", fmt::format("unknown kind '{}'", kind));
+  }
+  const std::string& path = args.positional()[0];
+  int status = kExitOk;
+  std::optional<AnalysisInput> input =
+      LoadAnalysisInput(path, ConfigSettings(args), args.Has("--defaults"), err, status);
+  if (!input) return status;
+
+  analysis::Bdd bdd, open_bdd;
+  std::optional<analysis::Model> model, open;
+  std::vector<analysis::Finding> findings;
+  bool analysed = Analyse(
+      input->compilation->sources,
+      [&] {
+        model.emplace(input->module, input->config, bdd,
+                      analysis::Model::BindFlags(input->module, input->config, input->fixed, bdd));
+        if (input->any_fixed()) {
+          open.emplace(input->module, input->config, open_bdd,
+                       analysis::Model::BindFlags(input->module, input->config, {}, open_bdd));
+          findings = analysis::Check(*model, *open);
+        } else {
+          findings = analysis::Check(*model, *model);
+        }
+      },
+      [&] {
+        SourceLoc loc = open ? open->focus() : SourceLoc{};
+        return loc.valid() ? loc : model ? model->focus() : SourceLoc{};
+      },
+      err);
+  if (!analysed) return kExitInputErrors;
+  findings.erase(std::remove_if(findings.begin(), findings.end(),
+                                [&](const analysis::Finding& f) {
+                                  std::string name(InfoOf(f.kind).name);
+                                  return std::find(disabled.begin(), disabled.end(), name) !=
+                                         disabled.end();
+                                }),
+                 findings.end());
+
+  bool werror = args.Has("--werror");
+  size_t errors = 0, warnings = 0;
+  auto severity = [&](const analysis::Finding& f) {
+    Severity s = InfoOf(f.kind).severity;
+    return werror && s == Severity::kWarning ? Severity::kError : s;
+  };
+  for (const analysis::Finding& f : findings) {
+    (severity(f) == Severity::kError ? errors : warnings) += 1;
+  }
+  // Rendering needs only the findings and the sources: the model, its
+  // diagrams and the module are freed first, so that the rendered text does
+  // not come on top of them.
+  open.reset();
+  model.reset();
+  open_bdd = analysis::Bdd();
+  bdd = analysis::Bdd();
+  input->module = ir::Module();
+  const SourceManager& sources = input->compilation->sources;
+  if (format == "json") {
+    auto loc_json = [&](const SourceLoc& loc) {
+      if (!loc.valid() || loc.file >= sources.size()) return std::string("\"file\": null");
+      return fmt::format("\"file\": \"{}\", \"line\": {}, \"column\": {}",
+                         JsonEscape(sources.file(loc.file).path), loc.line, loc.column);
+    };
+    out += "{\n";
+    out += fmt::format("  \"file\": \"{}\",\n", JsonEscape(path));
+    out += fmt::format("  \"errors\": {},\n  \"warnings\": {},\n", errors, warnings);
+    out += "  \"findings\": [";
+    for (size_t i = 0; i < findings.size(); ++i) {
+      const analysis::Finding& f = findings[i];
+      out += i == 0 ? "\n" : ",\n";
+      out += fmt::format("    {{\"kind\": \"{}\", \"severity\": \"{}\", {}, \"message\": \"{}\"",
+                         InfoOf(f.kind).name, SeverityName(severity(f)), loc_json(f.loc),
+                         JsonEscape(f.message));
+      if (!f.condition.empty()) {
+        out += fmt::format(", \"when\": \"{}\"", JsonEscape(f.condition));
+      }
+      out += ", \"notes\": [";
+      for (size_t j = 0; j < f.notes.size(); ++j) {
+        if (j > 0) out += ", ";
+        out += fmt::format("{{{}, \"message\": \"{}\"}}", loc_json(f.notes[j].loc),
+                           JsonEscape(f.notes[j].message));
+      }
+      out += "]}";
+    }
+    out += findings.empty() ? "]\n}\n" : "\n  ]\n}\n";
+  } else {
+    for (analysis::Finding& f : findings) {
+      err += Render(Diagnostic{f.kind, severity(f), f.loc, f.message}, sources);
+      for (const analysis::Finding::Note& note : f.notes) {
+        err += Render(Diagnostic{DiagnosticKind::kRelatedRule, Severity::kNote, note.loc, note.message},
+                      sources);
+      }
+      // Rendered: its text is no longer needed.
+      std::string().swap(f.message);
+      std::string().swap(f.condition);
+      std::vector<analysis::Finding::Note>().swap(f.notes);
+    }
+    if (!findings.empty()) {
+      err += fmt::format("{}: {} {}, {} {}\n", path, errors, errors == 1 ? "error" : "errors",
+                         warnings, warnings == 1 ? "warning" : "warnings");
+    }
+  }
+  return errors > 0 ? kExitInputErrors : kExitOk;
+}
+
+}  // namespace netpolc

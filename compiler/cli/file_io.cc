@@ -1,0 +1,461 @@
+#include "compiler/cli/file_io.h"
+
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <vector>
+
+namespace netpolc {
+namespace {
+
+std::string SizeText(size_t bytes) {
+  if (bytes % (size_t{1} << 20) == 0) return std::to_string(bytes >> 20) + " MiB";
+  return std::to_string(bytes) + " bytes";
+}
+
+std::string TooLarge(size_t max_bytes) {
+  return "it is larger than the limit of " + SizeText(max_bytes);
+}
+
+std::string Dirname(const std::string& path) {
+  size_t slash = path.rfind('/');
+  if (slash == std::string::npos) return ".";
+  if (slash == 0) return "/";
+  return path.substr(0, slash);
+}
+
+// When `path` is a symlink, the path it points to (a relative link target is
+// relative to the link's directory); nullopt when it is not one, or on error
+// (then `error` is set).
+std::optional<std::string> LinkTarget(const std::string& path, std::string& error) {
+  struct stat info;
+  if (lstat(path.c_str(), &info) != 0 || !S_ISLNK(info.st_mode)) return std::nullopt;
+  std::vector<char> buffer(PATH_MAX + 1);
+  ssize_t n = readlink(path.c_str(), buffer.data(), buffer.size() - 1);
+  if (n <= 0) {
+    error = std::strerror(n < 0 ? errno : ENOENT);
+    return std::nullopt;
+  }
+  std::string target(buffer.data(), static_cast<size_t>(n));
+  if (target[0] != '/') {
+    size_t slash = path.rfind('/');
+    if (slash != std::string::npos) target = path.substr(0, slash + 1) + target;
+  }
+  return target;
+}
+
+// Follows `path` while it is a symlink. Sets `error` on a loop.
+std::optional<std::string> FollowLinks(std::string path, std::string& error) {
+  for (int hops = 0; hops < 40; ++hops) {
+    error.clear();
+    std::optional<std::string> target = LinkTarget(path, error);
+    if (!target) {
+      if (!error.empty()) return std::nullopt;
+      return path;
+    }
+    path = std::move(*target);
+  }
+  error = std::strerror(ELOOP);
+  return std::nullopt;
+}
+
+// The number of one of this process's descriptors when `path` names it
+// (/dev/fd/N, /proc/self/fd/N, /proc/PID/fd/N; /dev/stdout links to one).
+std::optional<int> OwnDescriptor(const std::string& path) {
+  const std::string prefixes[] = {"/dev/fd/", "/proc/self/fd/",
+                                  "/proc/" + std::to_string(getpid()) + "/fd/"};
+  for (const std::string& prefix : prefixes) {
+    if (path.size() <= prefix.size() || path.compare(0, prefix.size(), prefix) != 0) continue;
+    std::string digits = path.substr(prefix.size());
+    if (digits.size() > 9 || digits.find_first_not_of("0123456789") != std::string::npos) {
+      return std::nullopt;
+    }
+    return std::stoi(digits);
+  }
+  return std::nullopt;
+}
+
+// Whether `path`, or a symlink on the way from it, names one of our own
+// descriptors; sets `fd` to it.
+bool NamesOwnDescriptor(std::string path, int& fd) {
+  std::string error;
+  for (int hops = 0; hops < 40; ++hops) {
+    if (std::optional<int> own = OwnDescriptor(path)) {
+      fd = *own;
+      return true;
+    }
+    std::optional<std::string> target = LinkTarget(path, error);
+    if (!target) return false;
+    path = std::move(*target);
+  }
+  return false;
+}
+
+// The temporary file of the write in progress, removed by the signal
+// handler when the run is interrupted.
+char g_temp_path[PATH_MAX + 1];
+volatile sig_atomic_t g_temp_active = 0;
+constexpr int kCleanupSignals[] = {SIGINT, SIGTERM, SIGHUP};
+
+extern "C" void RemoveTempAndReraise(int signal_number) {
+  if (g_temp_active) unlink(g_temp_path);
+  g_temp_active = 0;
+  struct sigaction action {};
+  action.sa_handler = SIG_DFL;
+  sigemptyset(&action.sa_mask);
+  sigaction(signal_number, &action, nullptr);
+  raise(signal_number);
+}
+
+// A temporary file next to the target, short-named (".npXXXXXX") so that
+// targets with names near NAME_MAX work; removed on destruction unless
+// committed, and on SIGINT, SIGTERM and SIGHUP while it exists.
+class TempFile {
+ public:
+  explicit TempFile(const std::string& directory) {
+    std::string name = directory + "/.npXXXXXX";
+    if (name.size() > PATH_MAX) {
+      errno = ENAMETOOLONG;
+      return;
+    }
+    std::memcpy(g_temp_path, name.c_str(), name.size() + 1);
+    InstallHandlers();
+    // The cleanup signals wait while the file is created and marked active:
+    // one arriving in between would otherwise leave the file behind.
+    sigset_t cleanup, previous;
+    sigemptyset(&cleanup);
+    for (int signal_number : kCleanupSignals) sigaddset(&cleanup, signal_number);
+    sigprocmask(SIG_BLOCK, &cleanup, &previous);
+    fd_ = mkstemp(g_temp_path);  // mode 0600 until the end
+    int saved = errno;
+    if (fd_ >= 0) g_temp_active = 1;
+    sigprocmask(SIG_SETMASK, &previous, nullptr);
+    if (fd_ < 0) {
+      RestoreHandlers();
+      errno = saved;
+      return;
+    }
+    path_ = g_temp_path;
+  }
+  TempFile(const TempFile&) = delete;
+  TempFile& operator=(const TempFile&) = delete;
+
+  ~TempFile() {
+    if (fd_ >= 0) close(fd_);
+    if (!path_.empty()) {
+      // Unlinked first: a signal in between finds the file already gone.
+      unlink(path_.c_str());
+      g_temp_active = 0;
+      RestoreHandlers();
+    }
+  }
+
+  int fd() const { return fd_; }
+
+  // Closes the file and renames it to `target`.
+  bool Commit(const std::string& target, std::string& error) {
+    int fd = fd_;
+    fd_ = -1;
+    if (close(fd) != 0) {
+      error = std::strerror(errno);
+      return false;
+    }
+    if (std::rename(path_.c_str(), target.c_str()) != 0) {
+      error = std::strerror(errno);
+      return false;
+    }
+    g_temp_active = 0;
+    path_.clear();
+    RestoreHandlers();
+    return true;
+  }
+
+ private:
+  void InstallHandlers() {
+    for (size_t i = 0; i < std::size(kCleanupSignals); ++i) {
+      struct sigaction action {};
+      action.sa_handler = RemoveTempAndReraise;
+      sigemptyset(&action.sa_mask);
+      installed_[i] = false;
+      if (sigaction(kCleanupSignals[i], nullptr, &old_[i]) != 0) continue;
+      if (old_[i].sa_handler == SIG_IGN) continue;  // e.g. SIGHUP under nohup
+      installed_[i] = sigaction(kCleanupSignals[i], &action, nullptr) == 0;
+    }
+  }
+  void RestoreHandlers() {
+    for (size_t i = 0; i < std::size(kCleanupSignals); ++i) {
+      if (installed_[i]) sigaction(kCleanupSignals[i], &old_[i], nullptr);
+      installed_[i] = false;
+    }
+  }
+
+  int fd_ = -1;
+  std::string path_;
+  struct sigaction old_[std::size(kCleanupSignals)] {};
+  bool installed_[std::size(kCleanupSignals)] = {};
+};
+
+// Writes into a device, FIFO or socket as it is.
+bool WriteDirectly(const std::string& path, const std::string& text, std::string& error) {
+  int fd = open(path.c_str(), O_WRONLY | O_NOCTTY | O_CLOEXEC);
+  if (fd < 0) {
+    error = std::strerror(errno);
+    return false;
+  }
+  bool ok = WriteAll(fd, text, error);
+  if (close(fd) != 0 && ok) {
+    error = std::strerror(errno);
+    ok = false;
+  }
+  return ok;
+}
+
+// Rewrites an existing regular file in place, keeping its inode (so its
+// links, owner, mode, ACLs): the new size is reserved first, so that a full
+// disk fails before anything was overwritten.
+bool RewriteInPlace(const std::string& path, const struct stat& before, const std::string& text,
+                    std::string& error) {
+  int fd = open(path.c_str(), O_WRONLY | O_NOCTTY | O_CLOEXEC);
+  if (fd < 0) {
+    error = std::strerror(errno);
+    return false;
+  }
+  off_t size = static_cast<off_t>(text.size());
+  if (size > before.st_size) {
+    int status = posix_fallocate(fd, 0, size);
+    if (status != 0 && status != EOPNOTSUPP) {
+      error = std::strerror(status);
+      if (ftruncate(fd, before.st_size) != 0) {
+        // The file keeps its old text; only its size may have grown.
+      }
+      close(fd);
+      return false;
+    }
+  }
+  size_t done = 0;
+  while (done < text.size()) {
+    ssize_t n = pwrite(fd, text.data() + done, text.size() - done, static_cast<off_t>(done));
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      error = std::string(std::strerror(errno)) + " (the file may be partly rewritten)";
+      close(fd);
+      return false;
+    }
+    done += static_cast<size_t>(n);
+  }
+  if (ftruncate(fd, size) != 0) {
+    error = std::strerror(errno);
+    close(fd);
+    return false;
+  }
+  if (close(fd) != 0) {
+    error = std::strerror(errno);
+    return false;
+  }
+  return true;
+}
+
+mode_t CurrentUmask() {
+  mode_t mask = umask(0);
+  umask(mask);
+  return mask;
+}
+
+// Writes `text` to the regular file `real` (existing when `before` is set)
+// by an atomic replace when that keeps what the file was, else in place.
+bool WriteRegular(const std::string& real, const struct stat* before, const std::string& text,
+                  std::string& error) {
+  if (before != nullptr && before->st_nlink > 1) {
+    return RewriteInPlace(real, *before, text, error);
+  }
+  TempFile temp(Dirname(real));
+  if (temp.fd() < 0) {
+    int saved = errno;
+    if (before != nullptr && (saved == EACCES || saved == EPERM)) {
+      // The directory is not writable, the file is.
+      return RewriteInPlace(real, *before, text, error);
+    }
+    error = std::strerror(saved);
+    return false;
+  }
+  if (!WriteAll(temp.fd(), text, error)) return false;
+  if (before != nullptr) {
+    struct stat mine;
+    if (fstat(temp.fd(), &mine) != 0) {
+      error = std::strerror(errno);
+      return false;
+    }
+    if (mine.st_uid != before->st_uid || mine.st_gid != before->st_gid) {
+      if (fchown(temp.fd(), before->st_uid, before->st_gid) != 0) {
+        // A new file cannot have the old one's owner: keep the inode.
+        return RewriteInPlace(real, *before, text, error);
+      }
+    }
+    // After fchown, since changing the owner clears set-user-ID bits.
+    if (fchmod(temp.fd(), before->st_mode & 07777) != 0) {
+      error = std::strerror(errno);
+      return false;
+    }
+  } else if (fchmod(temp.fd(), 0666 & ~CurrentUmask()) != 0) {
+    error = std::strerror(errno);
+    return false;
+  }
+  return temp.Commit(real, error);
+}
+
+}  // namespace
+
+std::string ResolvePath(const std::string& path) {
+  if (path.empty() || path[0] == '/' || path == "-") return path;
+  const char* cwd = std::getenv("BUILD_WORKING_DIRECTORY");
+  if (cwd == nullptr || *cwd == '\0') return path;
+  return std::string(cwd) + "/" + path;
+}
+
+std::string DisplayName(const std::string& path) { return path == "-" ? "<stdin>" : path; }
+
+std::optional<std::string> ReadFile(const std::string& path, std::string& error,
+                                    size_t max_bytes) {
+  const bool is_stdin = path == "-";
+  int fd = is_stdin ? STDIN_FILENO
+                    : open(ResolvePath(path).c_str(), O_RDONLY | O_NOCTTY | O_CLOEXEC);
+  if (fd < 0) {
+    error = std::strerror(errno);
+    return std::nullopt;
+  }
+  auto fail = [&](std::string message) -> std::optional<std::string> {
+    error = std::move(message);
+    if (!is_stdin) close(fd);
+    return std::nullopt;
+  };
+  struct stat info;
+  if (fstat(fd, &info) != 0) return fail(std::strerror(errno));
+  if (S_ISDIR(info.st_mode)) return fail("it is a directory");
+  std::string text;
+  if (S_ISREG(info.st_mode) && info.st_size > 0) {
+    if (static_cast<uintmax_t>(info.st_size) > max_bytes) return fail(TooLarge(max_bytes));
+    text.reserve(static_cast<size_t>(info.st_size) + 1);
+  }
+  // Reads at most max_bytes + 1 bytes: one more than the limit tells a
+  // larger input, wherever it comes from.
+  constexpr size_t kChunk = 64 * 1024;
+  while (true) {
+    size_t room = std::min(kChunk, max_bytes + 1 - text.size());
+    size_t old_size = text.size();
+    text.resize(old_size + room);
+    ssize_t n = read(fd, text.data() + old_size, room);
+    if (n < 0) {
+      if (errno == EINTR) {
+        text.resize(old_size);
+        continue;
+      }
+      return fail(std::strerror(errno));
+    }
+    text.resize(old_size + static_cast<size_t>(n));
+    if (n == 0) break;
+    if (text.size() > max_bytes) return fail(TooLarge(max_bytes));
+  }
+  if (!is_stdin && close(fd) != 0) {
+    error = std::strerror(errno);
+    return std::nullopt;
+  }
+  return text;
+}
+
+std::optional<FileIdentity> IdentifyFile(const std::string& path) {
+  struct stat info;
+  int status = path == "-" ? fstat(STDIN_FILENO, &info) : stat(ResolvePath(path).c_str(), &info);
+  if (status != 0) return std::nullopt;
+  return FileIdentity{info.st_dev, info.st_ino};
+}
+
+std::optional<std::string> FindOutputAmongInputs(const std::string& output,
+                                                 const std::vector<std::string>& inputs) {
+  if (output == "-") return std::nullopt;
+  std::optional<FileIdentity> out = IdentifyFile(output);
+  if (!out) return std::nullopt;
+  for (const std::string& input : inputs) {
+    if (IdentifyFile(input) == out) return input;
+  }
+  return std::nullopt;
+}
+
+bool WriteAll(int fd, std::string_view data, std::string& error) {
+  size_t done = 0;
+  while (done < data.size()) {
+    ssize_t n = write(fd, data.data() + done, data.size() - done);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      error = std::strerror(errno);
+      return false;
+    }
+    done += static_cast<size_t>(n);
+  }
+  return true;
+}
+
+bool WriteFileAtomically(const std::string& path, const std::string& text, std::string& error) {
+  std::string target = ResolvePath(path);
+  if (target.empty()) {
+    error = std::strerror(ENOENT);
+    return false;
+  }
+  // -o /dev/stdout and the like: written through the descriptor itself, at
+  // its offset and with its flags (a `>> log` keeps appending).
+  int own_fd = -1;
+  if (NamesOwnDescriptor(target, own_fd)) {
+    if (fcntl(own_fd, F_GETFL) < 0) {
+      error = std::strerror(errno);
+      return false;
+    }
+    return WriteAll(own_fd, text, error);
+  }
+  struct stat info;
+  if (stat(target.c_str(), &info) == 0) {
+    if (S_ISDIR(info.st_mode)) {
+      error = "it is a directory";
+      return false;
+    }
+    if (!S_ISREG(info.st_mode)) return WriteDirectly(target, text, error);
+    if ((info.st_mode & 0222) == 0) {
+      error = "it is read-only";
+      return false;
+    }
+    if (access(target.c_str(), W_OK) != 0) {
+      error = std::strerror(errno);
+      return false;
+    }
+    std::optional<std::string> real = FollowLinks(target, error);
+    if (!real) return false;
+    struct stat real_info;
+    if (stat(real->c_str(), &real_info) != 0 || real_info.st_dev != info.st_dev ||
+        real_info.st_ino != info.st_ino) {
+      // The link does not name a path (a /proc/self/fd entry of a deleted
+      // file, say): keep the inode.
+      return RewriteInPlace(target, info, text, error);
+    }
+    return WriteRegular(*real, &info, text, error);
+  }
+  if (errno != ENOENT) {
+    error = std::strerror(errno);
+    return false;
+  }
+  if (target.back() == '/') {
+    error = "the name ends in '/', so it names a directory, not a file";
+    return false;
+  }
+  // A new file, possibly at the end of a dangling symlink.
+  std::optional<std::string> real = FollowLinks(target, error);
+  if (!real) return false;
+  return WriteRegular(*real, nullptr, text, error);
+}
+
+}  // namespace netpolc
