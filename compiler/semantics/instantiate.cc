@@ -108,6 +108,9 @@ class Instantiator {
       }
       planned.ns = resolver_.NamespaceOf(i);
       planned_.push_back(std::move(planned));
+      if (module_.dns.enabled && c.IsolatesEgress(config_.flags) && !dns_component_) {
+        dns_component_ = i;
+      }
     }
     std::sort(planned_.begin(), planned_.end(), [](const Planned& a, const Planned& b) {
       return std::tie(a.ns, a.name) < std::tie(b.ns, b.name);
@@ -227,6 +230,13 @@ class Instantiator {
     policy.ingress = CanonicalRules(std::move(ingress));
     policy.egress = CanonicalRules(std::move(egress));
     if (policy.isolate_egress && module_.dns.enabled) {
+      // Every policy's DNS rule is the same, and so are its diagnostics:
+      // reported once, where the first policy with one was made (later ones
+      // would be duplicates). The others are dropped here, so that they are
+      // not held for every policy.
+      DiagnosticRecorder dropped;
+      std::optional<RecordInto> drop;
+      if (dns_component_ != i) drop.emplace(&dropped);
       ir::PolicyRule dns;
       dns.ports = module_.dns.ports;
       AddPortExtras(module_.dns.port_refs, module_.dns.named_ports, dns);
@@ -431,6 +441,8 @@ class Instantiator {
   const std::vector<std::string>* pod_networks_ = nullptr;
   ir::PolicySet shared_;  // without policies
   std::vector<Planned> planned_;  // in the order of PolicySet::policies
+  // The first component (in the file) whose policy has the DNS rule.
+  std::optional<uint32_t> dns_component_;
   // Diagnostics of each component's policy (by component index), then of
   // duplicate names, then of the API-server and node declarations.
   std::map<uint32_t, std::vector<PendingDiagnostic>> pending_;

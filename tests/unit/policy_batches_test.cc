@@ -263,5 +263,41 @@ TEST_CASE("a rule the target cannot express: reported once, in source order, for
   }
 }
 
+TEST_CASE("the DNS rule's diagnostics: once, where the first policy with the rule is made") {
+  // Every policy's DNS rule is the same: its diagnostics come once, among
+  // those of the first component whose policy has it (not `first`: it
+  // isolates ingress only, but c0).
+  std::string text = "param bad: string = \"-bad value-\";\n";
+  text += "param pod_networks: cidrs = \"10.128.0.0/14\";\n";
+  text += "dns udp 53 to pods { \"k\": $bad } in namespace \"kube-system\"";
+  for (int k = 0; k < 30; ++k) text += ", cidr \"10.129." + std::to_string(k) + ".0/24\"";
+  text += ";\n";
+  text += "component first { labels { \"app\": \"first\" } "
+          "ingress 80 from cidr \"10.129.200.0/24\"; }\n";
+  for (int i = 0; i < 400; ++i) {
+    std::string c = "c" + std::to_string(i);
+    // Blocks outside the pod network, but for c1's.
+    std::string block = i == 1 ? "10.129.201.0/24" : "192.168." + std::to_string(i % 200) + ".0/24";
+    text += "component " + c + " { labels { \"app\": \"" + c + "\" } egress 80 to c" +
+            std::to_string((i * 7) % 400) + "; ingress 81 from cidr \"" + block + "\"; }\n";
+  }
+  SetThreads(1);
+  Result whole = Whole(text, "ir");
+  CHECK(!whole.ok);
+  // `first` (line 4), the DNS rule (line 3) at c0, then c1 (line 6).
+  std::vector<int> expected = {4};
+  for (int k = 0; k < 31; ++k) expected.push_back(3);
+  expected.push_back(6);
+  CHECK(Lines(whole.diagnostics, "") == expected);
+  CHECK(Lines(whole.diagnostics, "invalid-label-value") == std::vector<int>{3});
+  for (int threads : {1, 2, 8}) {
+    SetThreads(threads);
+    for (size_t batch : {size_t{1}, size_t{9}, size_t{100000}}) {
+      INFO("threads " << threads << ", batches of " << batch);
+      CHECK(Build(text, "ir", batch).diagnostics == whole.diagnostics);
+    }
+  }
+}
+
 }  // namespace
 }  // namespace netpolc
