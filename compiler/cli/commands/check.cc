@@ -8,6 +8,7 @@
 #include "compiler/cli/args.h"
 #include "compiler/cli/commands/analysis_input.h"
 #include "compiler/cli/commands/commands.h"
+#include "compiler/parallel.h"
 
 namespace netpolc {
 namespace {
@@ -30,6 +31,45 @@ std::string_view SeverityName(Severity severity) {
       return "note";
   }
   return "error";
+}
+
+// Findings rendered per batch on the thread pool, a round of batches at a
+// time: memory holds a round's text, not the whole report, whatever its size.
+constexpr size_t kFindingsPerBatch = 1024;
+constexpr size_t kBatchesPerThread = 4;
+
+// Appends the text of every finding (render(i, text) appends finding i's) to
+// `text` in order, handing `text` to `flush` after each round; a finding's
+// strings are freed once it is rendered. Batches do not depend on the number
+// of threads, nor does the text. Stops early once `flush` fails: what would
+// follow is lost anyway (the caller's exit status does not depend on it).
+template <typename Render>
+void RenderInBatches(std::vector<analysis::Finding>& findings, std::string& text,
+                     bool (*flush)(std::string&), Render render) {
+  const size_t batches = (findings.size() + kFindingsPerBatch - 1) / kFindingsPerBatch;
+  const size_t per_round = ThreadCount() * kBatchesPerThread;
+  std::vector<std::string> rendered(per_round);
+  for (size_t round = 0; round < batches; round += per_round) {
+    const size_t count = std::min(per_round, batches - round);
+    ParallelFor(count, [&](size_t k) {
+      std::string& piece = rendered[k];
+      const size_t first = (round + k) * kFindingsPerBatch;
+      const size_t last = std::min(first + kFindingsPerBatch, findings.size());
+      for (size_t i = first; i < last; ++i) {
+        render(i, piece);
+        // Rendered: its text is no longer needed.
+        analysis::Finding& f = findings[i];
+        std::string().swap(f.message);
+        std::string().swap(f.condition);
+        std::vector<analysis::Finding::Note>().swap(f.notes);
+      }
+    });
+    for (size_t k = 0; k < count; ++k) {
+      text += rendered[k];
+      std::string().swap(rendered[k]);
+    }
+    if (!flush(text)) return;
+  }
 }
 
 }  // namespace
@@ -164,36 +204,33 @@ int RunCheck(const std::vector<std::string>& arguments, std::string& out, std::s
     out += fmt::format("  \"file\": \"{}\",\n", JsonEscape(path));
     out += fmt::format("  \"errors\": {},\n  \"warnings\": {},\n", errors, warnings);
     out += "  \"findings\": [";
-    for (size_t i = 0; i < findings.size(); ++i) {
+    RenderInBatches(findings, out, FlushOut, [&](size_t i, std::string& text) {
       const analysis::Finding& f = findings[i];
-      out += i == 0 ? "\n" : ",\n";
-      out += fmt::format("    {{\"kind\": \"{}\", \"severity\": \"{}\", {}, \"message\": \"{}\"",
-                         InfoOf(f.kind).name, SeverityName(severity(f)), loc_json(f.loc),
-                         JsonEscape(f.message));
+      text += i == 0 ? "\n" : ",\n";
+      text += fmt::format("    {{\"kind\": \"{}\", \"severity\": \"{}\", {}, \"message\": \"{}\"",
+                          InfoOf(f.kind).name, SeverityName(severity(f)), loc_json(f.loc),
+                          JsonEscape(f.message));
       if (!f.condition.empty()) {
-        out += fmt::format(", \"when\": \"{}\"", JsonEscape(f.condition));
+        text += fmt::format(", \"when\": \"{}\"", JsonEscape(f.condition));
       }
-      out += ", \"notes\": [";
+      text += ", \"notes\": [";
       for (size_t j = 0; j < f.notes.size(); ++j) {
-        if (j > 0) out += ", ";
-        out += fmt::format("{{{}, \"message\": \"{}\"}}", loc_json(f.notes[j].loc),
-                           JsonEscape(f.notes[j].message));
+        if (j > 0) text += ", ";
+        text += fmt::format("{{{}, \"message\": \"{}\"}}", loc_json(f.notes[j].loc),
+                            JsonEscape(f.notes[j].message));
       }
-      out += "]}";
-    }
+      text += "]}";
+    });
     out += findings.empty() ? "]\n}\n" : "\n  ]\n}\n";
   } else {
-    for (analysis::Finding& f : findings) {
-      err += Render(Diagnostic{f.kind, severity(f), f.loc, f.message}, sources);
+    RenderInBatches(findings, err, FlushErr, [&](size_t i, std::string& text) {
+      const analysis::Finding& f = findings[i];
+      text += Render(Diagnostic{f.kind, severity(f), f.loc, f.message}, sources);
       for (const analysis::Finding::Note& note : f.notes) {
-        err += Render(Diagnostic{DiagnosticKind::kRelatedRule, Severity::kNote, note.loc, note.message},
-                      sources);
+        text += Render(Diagnostic{DiagnosticKind::kRelatedRule, Severity::kNote, note.loc, note.message},
+                       sources);
       }
-      // Rendered: its text is no longer needed.
-      std::string().swap(f.message);
-      std::string().swap(f.condition);
-      std::vector<analysis::Finding::Note>().swap(f.notes);
-    }
+    });
     if (!findings.empty()) {
       err += fmt::format("{}: {} {}, {} {}\n", path, errors, errors == 1 ? "error" : "errors",
                          warnings, warnings == 1 ? "warning" : "warnings");
