@@ -510,18 +510,20 @@ class Checker {
 
   // --- Duplicate and shadowed rules ----------------------------------------------
 
-  static bool TermCovers(const Term& outer, const Term& inner) {
+  bool TermCovers(const Term& outer, const Term& inner) const {
+    const std::vector<ir::Peer>& outer_peers = open_.TermPeers(outer);
+    const std::vector<ir::Peer>& inner_peers = open_.TermPeers(inner);
     if (outer.param || inner.param) {
       // A parameter's value is configuration: only the same item of the same
       // parameter, or anywhere, covers it whatever the value.
       if (outer.param && inner.param) {
         return *outer.param == *inner.param && outer.param_item == inner.param_item;
       }
-      return !outer.param && outer.peers.size() == 1 &&
-             outer.peers[0].kind == ir::Peer::Kind::kAnywhere;
+      return !outer.param && outer_peers.size() == 1 &&
+             outer_peers[0].kind == ir::Peer::Kind::kAnywhere;
     }
-    return std::all_of(inner.peers.begin(), inner.peers.end(), [&](const ir::Peer& p) {
-      return std::any_of(outer.peers.begin(), outer.peers.end(),
+    return std::all_of(inner_peers.begin(), inner_peers.end(), [&](const ir::Peer& p) {
+      return std::any_of(outer_peers.begin(), outer_peers.end(),
                          [&](const ir::Peer& o) { return PeerCovers(o, p); });
     });
   }
