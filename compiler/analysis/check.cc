@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <array>
+#include <iterator>
 #include <map>
 #include <set>
 #include <tuple>
@@ -49,6 +50,159 @@ struct Alternative {
   uint32_t flag;
 };
 
+// Appends a finding of `kind` to `out`, its message formatted from the
+// kind's format.
+template <typename... Args>
+Finding& EmitTo(std::vector<Finding>& out, DiagnosticKind kind, SourceLoc loc,
+                std::string condition, const Args&... args) {
+  out.push_back({kind, loc, fmt::format(fmt::runtime(InfoOf(kind).format), args...),
+                 std::move(condition), {}});
+  return out.back();
+}
+
+// The order of findings: by location, then kind and message; stable, so
+// that equal keys keep the order in which the lints found them.
+bool FindingLess(const Finding& a, const Finding& b) {
+  return std::tie(a.loc.file, a.loc.line, a.loc.column, a.kind, a.message) <
+         std::tie(b.loc.file, b.loc.line, b.loc.column, b.kind, b.message);
+}
+
+void SortFindings(std::vector<Finding>& findings) {
+  std::stable_sort(findings.begin(), findings.end(), FindingLess);
+}
+
+// The lints of declarations that nothing uses: they read the module and the
+// configuration only.
+class DeclarationChecker {
+ public:
+  DeclarationChecker(const ir::Module& module, const ir::Config& config)
+      : module_(module), config_(config) {}
+
+  std::vector<Finding> Run() {
+    UnusedFlags();
+    UnusedParams();
+    UnusedComponents();
+    SortFindings(out_);
+    return std::move(out_);
+  }
+
+ private:
+  template <typename... Args>
+  Finding& Emit(DiagnosticKind kind, SourceLoc loc, std::string condition, const Args&... args) {
+    return EmitTo(out_, kind, loc, std::move(condition), args...);
+  }
+
+  // --- Unused declarations ----------------------------------------------------
+
+  void UnusedFlags() {
+    const ir::Module& module = module_;
+    std::vector<bool> used(module.flags.size());
+    auto mark = [&](const ir::Condition& condition) {
+      for (const ir::Condition::Node& node : condition.nodes) {
+        if (node.op == ir::Condition::Op::kFlag && node.flag < used.size()) used[node.flag] = true;
+      }
+    };
+    for (const ir::Component& c : module.components) {
+      mark(c.when);
+      for (const ir::Rule& r : c.rules) mark(r.when);
+      mark(c.policy_when);
+      if (c.isolate_ingress) mark(*c.isolate_ingress);
+      if (c.isolate_egress) mark(*c.isolate_egress);
+    }
+    for (size_t i = 0; i < module.flags.size(); ++i) {
+      if (!used[i]) Emit(DiagnosticKind::kUnusedFlag, module.flags[i].loc, "", module.flags[i].name);
+    }
+  }
+
+  void UnusedParams() {
+    const ir::Module& module = module_;
+    std::vector<bool> used(module.params.size());
+    auto value = [&](const ir::ValueRef& v) {
+      if (v.kind == ir::ValueRef::Kind::kParam && v.param < used.size()) used[v.param] = true;
+    };
+    auto labels = [&](const std::vector<ir::LabelRef>& list) {
+      for (const ir::LabelRef& l : list) value(l.value);
+    };
+    auto peers = [&](const std::vector<ir::PeerRef>& list) {
+      for (const ir::PeerRef& p : list) {
+        if (p.kind == ir::PeerRef::Kind::kParam && p.index < used.size()) used[p.index] = true;
+        labels(p.pod_labels);
+        labels(p.ns_labels);
+        if (p.ns == ir::PeerRef::Namespace::kNamed) value(p.ns_name);
+        for (const auto* exprs : {&p.pod_exprs, &p.ns_exprs}) {
+          for (const ir::RequirementRef& r : *exprs) {
+            for (const ir::ValueRef& v : r.values) value(v);
+          }
+        }
+      }
+    };
+    auto ports = [&](const std::vector<ir::PortRef>& list) {
+      for (const ir::PortRef& p : list) {
+        value(p.first);
+        value(p.last);
+      }
+    };
+    if (module.instance.ns) value(*module.instance.ns);
+    if (module.instance.prefix) value(*module.instance.prefix);
+    labels(module.instance.labels);
+    for (const ir::Module::Product& product : module.products) {
+      if (product.instance.ns) value(*product.instance.ns);
+      if (product.instance.prefix) value(*product.instance.prefix);
+      labels(product.instance.labels);
+    }
+    peers(module.dns.peers);
+    peers(module.kube_apiserver.peers);
+    peers(module.nodes.peers);
+    for (const ir::Component& c : module.components) {
+      labels(c.labels);
+      if (c.ns) value(*c.ns);
+      for (const ir::Rule& r : c.rules) peers(r.peers);
+      // {param} in a policy-name template.
+      for (size_t k = c.policy_name.find('{'); k != std::string::npos;
+           k = c.policy_name.find('{', k + 1)) {
+        size_t close = c.policy_name.find('}', k);
+        if (close == std::string::npos) break;
+        std::optional<uint32_t> param = module.FindParam(c.policy_name.substr(k + 1, close - k - 1));
+        if (param) used[*param] = true;
+      }
+    }
+    // The pod networks are used by every address block (and by the targets).
+    if (std::optional<uint32_t> pod_networks = PodNetworksParam(module)) used[*pod_networks] = true;
+    ports(module.dns.port_refs);
+    for (const ir::Component& c : module.components) {
+      for (const ir::Rule& r : c.rules) ports(r.port_refs);
+    }
+    for (size_t i = 0; i < module.params.size(); ++i) {
+      if (!used[i]) Emit(DiagnosticKind::kUnusedParam, module.params[i].loc, "", module.params[i].name);
+    }
+  }
+
+  void UnusedComponents() {
+    const ir::Module& module = module_;
+    std::vector<bool> named(module.components.size());
+    auto peers = [&](const std::vector<ir::PeerRef>& list) {
+      for (const ir::PeerRef& p : list) {
+        if (p.kind == ir::PeerRef::Kind::kComponent && p.index < named.size()) named[p.index] = true;
+      }
+    };
+    peers(module.dns.peers);
+    for (const ir::Param& p : module.params) peers(p.default_value.peers);
+    for (const ir::ParamValue& v : config_.params) peers(v.peers);
+    for (const ir::Component& c : module.components) {
+      for (const ir::Rule& r : c.rules) peers(r.peers);
+    }
+    for (size_t i = 0; i < module.components.size(); ++i) {
+      if (module.components[i].rules.empty() && !named[i]) {
+        Emit(DiagnosticKind::kUnusedComponent, module.components[i].loc, "", module.components[i].id);
+      }
+    }
+  }
+
+  const ir::Module& module_;
+  const ir::Config& config_;
+  std::vector<Finding> out_;
+};
+
 class Checker {
  public:
   Checker(Model& model, Model& open) : m_(model), open_(open), b_(model.bdd()), ob_(open.bdd()) {}
@@ -64,13 +218,7 @@ class Checker {
     MissingDns();
     Shadowed();
     Conditions();
-    UnusedFlags();
-    UnusedParams();
-    UnusedComponents();
-    std::sort(out_.begin(), out_.end(), [](const Finding& a, const Finding& b) {
-      return std::tie(a.loc.file, a.loc.line, a.loc.column, a.kind, a.message) <
-             std::tie(b.loc.file, b.loc.line, b.loc.column, b.kind, b.message);
-    });
+    SortFindings(out_);
     return std::move(out_);
   }
 
@@ -83,12 +231,9 @@ class Checker {
     open_.Focus(loc);
   }
 
-  // A finding of `kind`, its message formatted from the kind's format.
   template <typename... Args>
   Finding& Emit(DiagnosticKind kind, SourceLoc loc, std::string condition, const Args&... args) {
-    out_.push_back({kind, loc, fmt::format(fmt::runtime(InfoOf(kind).format), args...),
-                    std::move(condition), {}});
-    return out_.back();
+    return EmitTo(out_, kind, loc, std::move(condition), args...);
   }
 
   // How a rule reads in a note: "ingress TCP 7443 from instance, when internal_tls is true".
@@ -622,112 +767,6 @@ class Checker {
     }
   }
 
-  // --- Unused declarations ----------------------------------------------------
-
-  void UnusedFlags() {
-    const ir::Module& module = m_.module();
-    std::vector<bool> used(module.flags.size());
-    auto mark = [&](const ir::Condition& condition) {
-      for (const ir::Condition::Node& node : condition.nodes) {
-        if (node.op == ir::Condition::Op::kFlag && node.flag < used.size()) used[node.flag] = true;
-      }
-    };
-    for (const ir::Component& c : module.components) {
-      mark(c.when);
-      for (const ir::Rule& r : c.rules) mark(r.when);
-      mark(c.policy_when);
-      if (c.isolate_ingress) mark(*c.isolate_ingress);
-      if (c.isolate_egress) mark(*c.isolate_egress);
-    }
-    for (size_t i = 0; i < module.flags.size(); ++i) {
-      if (!used[i]) Emit(DiagnosticKind::kUnusedFlag, module.flags[i].loc, "", module.flags[i].name);
-    }
-  }
-
-  void UnusedParams() {
-    const ir::Module& module = m_.module();
-    std::vector<bool> used(module.params.size());
-    auto value = [&](const ir::ValueRef& v) {
-      if (v.kind == ir::ValueRef::Kind::kParam && v.param < used.size()) used[v.param] = true;
-    };
-    auto labels = [&](const std::vector<ir::LabelRef>& list) {
-      for (const ir::LabelRef& l : list) value(l.value);
-    };
-    auto peers = [&](const std::vector<ir::PeerRef>& list) {
-      for (const ir::PeerRef& p : list) {
-        if (p.kind == ir::PeerRef::Kind::kParam && p.index < used.size()) used[p.index] = true;
-        labels(p.pod_labels);
-        labels(p.ns_labels);
-        if (p.ns == ir::PeerRef::Namespace::kNamed) value(p.ns_name);
-        for (const auto* exprs : {&p.pod_exprs, &p.ns_exprs}) {
-          for (const ir::RequirementRef& r : *exprs) {
-            for (const ir::ValueRef& v : r.values) value(v);
-          }
-        }
-      }
-    };
-    auto ports = [&](const std::vector<ir::PortRef>& list) {
-      for (const ir::PortRef& p : list) {
-        value(p.first);
-        value(p.last);
-      }
-    };
-    if (module.instance.ns) value(*module.instance.ns);
-    if (module.instance.prefix) value(*module.instance.prefix);
-    labels(module.instance.labels);
-    for (const ir::Module::Product& product : module.products) {
-      if (product.instance.ns) value(*product.instance.ns);
-      if (product.instance.prefix) value(*product.instance.prefix);
-      labels(product.instance.labels);
-    }
-    peers(module.dns.peers);
-    peers(module.kube_apiserver.peers);
-    peers(module.nodes.peers);
-    for (const ir::Component& c : module.components) {
-      labels(c.labels);
-      if (c.ns) value(*c.ns);
-      for (const ir::Rule& r : c.rules) peers(r.peers);
-      // {param} in a policy-name template.
-      for (size_t k = c.policy_name.find('{'); k != std::string::npos;
-           k = c.policy_name.find('{', k + 1)) {
-        size_t close = c.policy_name.find('}', k);
-        if (close == std::string::npos) break;
-        std::optional<uint32_t> param = module.FindParam(c.policy_name.substr(k + 1, close - k - 1));
-        if (param) used[*param] = true;
-      }
-    }
-    // The pod networks are used by every address block (and by the targets).
-    if (std::optional<uint32_t> pod_networks = PodNetworksParam(module)) used[*pod_networks] = true;
-    ports(module.dns.port_refs);
-    for (const ir::Component& c : module.components) {
-      for (const ir::Rule& r : c.rules) ports(r.port_refs);
-    }
-    for (size_t i = 0; i < module.params.size(); ++i) {
-      if (!used[i]) Emit(DiagnosticKind::kUnusedParam, module.params[i].loc, "", module.params[i].name);
-    }
-  }
-
-  void UnusedComponents() {
-    const ir::Module& module = m_.module();
-    std::vector<bool> named(module.components.size());
-    auto peers = [&](const std::vector<ir::PeerRef>& list) {
-      for (const ir::PeerRef& p : list) {
-        if (p.kind == ir::PeerRef::Kind::kComponent && p.index < named.size()) named[p.index] = true;
-      }
-    };
-    peers(module.dns.peers);
-    for (const ir::Param& p : module.params) peers(p.default_value.peers);
-    for (const ir::ParamValue& v : m_.config().params) peers(v.peers);
-    for (const ir::Component& c : module.components) {
-      for (const ir::Rule& r : c.rules) peers(r.peers);
-    }
-    for (size_t i = 0; i < module.components.size(); ++i) {
-      if (module.components[i].rules.empty() && !named[i]) {
-        Emit(DiagnosticKind::kUnusedComponent, module.components[i].loc, "", module.components[i].id);
-      }
-    }
-  }
-
   Model& m_;
   Model& open_;
   Bdd& b_;
@@ -741,6 +780,23 @@ class Checker {
 
 }  // namespace
 
-std::vector<Finding> Check(Model& model, Model& open) { return Checker(model, open).Run(); }
+std::vector<Finding> CheckDeclarations(const ir::Module& module, const ir::Config& config) {
+  return DeclarationChecker(module, config).Run();
+}
+
+std::vector<Finding> CheckModel(Model& model, Model& open) { return Checker(model, open).Run(); }
+
+std::vector<Finding> MergeFindings(std::vector<Finding> a, std::vector<Finding> b) {
+  // In place: a is the long list, b the short one.
+  const size_t middle = a.size();
+  a.insert(a.end(), std::make_move_iterator(b.begin()), std::make_move_iterator(b.end()));
+  std::inplace_merge(a.begin(), a.begin() + static_cast<std::ptrdiff_t>(middle), a.end(),
+                     FindingLess);
+  return a;
+}
+
+std::vector<Finding> Check(Model& model, Model& open) {
+  return MergeFindings(CheckModel(model, open), CheckDeclarations(model.module(), model.config()));
+}
 
 }  // namespace netpolc::analysis

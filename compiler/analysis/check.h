@@ -31,4 +31,14 @@ struct Finding {
 // configuration. Returns the findings sorted by location.
 std::vector<Finding> Check(Model& model, Model& open);
 
+// Check in two parts, for a caller that frees in between what the second
+// does not need. The lints of unused declarations (flags, parameters,
+// components) read only the module and the configuration, its rules' peers
+// included; the others read the models, and of the module not the rules'
+// peers (a Model reads those when it is built). Each returns its findings
+// sorted; MergeFindings(CheckModel(...), CheckDeclarations(...)) is Check.
+std::vector<Finding> CheckDeclarations(const ir::Module& module, const ir::Config& config);
+std::vector<Finding> CheckModel(Model& model, Model& open);
+std::vector<Finding> MergeFindings(std::vector<Finding> a, std::vector<Finding> b);
+
 }  // namespace netpolc::analysis
