@@ -8,6 +8,7 @@
 #include "compiler/cli/args.h"
 #include "compiler/cli/commands/analysis_input.h"
 #include "compiler/cli/commands/commands.h"
+#include "compiler/memory.h"
 #include "compiler/parallel.h"
 
 namespace netpolc {
@@ -171,6 +172,7 @@ int RunCheck(const std::vector<std::string>& arguments, std::string& out, std::s
                        analysis::Model::BindFlags(input->module, input->config, {}, open_bdd));
         }
         FreeRulePeers(input->module);
+        ReleaseFreedMemory();
         findings = analysis::MergeFindings(analysis::CheckModel(*model, open ? *open : *model),
                                            std::move(declarations));
       },
@@ -205,6 +207,7 @@ int RunCheck(const std::vector<std::string>& arguments, std::string& out, std::s
   open_bdd = analysis::Bdd();
   bdd = analysis::Bdd();
   input->module = ir::Module();
+  ReleaseFreedMemory();
   const SourceManager& sources = input->compilation->sources;
   if (format == "json") {
     auto loc_json = [&](const SourceLoc& loc) {
