@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <functional>
 
 #include "compiler/semantics/k8s_names.h"
 #include "compiler/semantics/pod_networks.h"
@@ -288,11 +289,16 @@ Model::Model(const ir::Module& module, const ir::Config& config, Bdd& bdd,
   }
   ComputeCovering();
   component_peers_.resize(n);
+  label_bits_.resize(n);
   for (uint32_t i = 0; i < n; ++i) {
     PeerRef ref;
     ref.kind = PeerRef::Kind::kComponent;
     ref.index = i;
     resolver_.AppendPeers(ref, component_peers_[i]);
+    for (const ir::Label& label : resolver_.Selector(i)) {
+      size_t h = std::hash<std::string>{}(label.key) * 31 + std::hash<std::string>{}(label.value);
+      label_bits_[i] |= uint64_t{1} << (h % 64);
+    }
   }
   for (uint32_t i = 0; i < n; ++i) {
     const ir::Component& c = module_.components[i];
@@ -698,6 +704,13 @@ std::vector<uint32_t> Model::TermTargets(const Term& term) const {
 }
 
 bool Model::TermSelects(const Term& term, const Endpoint& e) const {
+  if (term.component && e.is_component()) {
+    // Shortcuts, same answers: a component's peers select its own pods
+    // (its selector, in its namespace), and not those of a component
+    // without all of its labels.
+    if (*term.component == e.component) return true;
+    if ((label_bits_[*term.component] & ~label_bits_[e.component]) != 0) return false;
+  }
   const std::vector<ir::Peer>& peers = TermPeers(term);
   return std::any_of(peers.begin(), peers.end(),
                      [&](const ir::Peer& peer) { return PeerSelects(peer, e); });

@@ -250,6 +250,10 @@ class Model {
   std::vector<Ref> own_ingress_isolation_, own_egress_isolation_;
   // The peers of a term naming each component.
   std::vector<std::vector<ir::Peer>> component_peers_;
+  // Per component, a bit per label of its selector (a hash of the label):
+  // when a bit of d's is missing from c's, d's selector is not within c's
+  // labels, so a term naming d does not select c.
+  std::vector<uint64_t> label_bits_;
   // Calls fn(rule, condition under which it counts) for the rules of (c, d)
   // at the port: c's own, then those of the components covering c. With
   // covering components, c's own rules count when c's policy isolates the
