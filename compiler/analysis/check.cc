@@ -50,26 +50,41 @@ struct Alternative {
   uint32_t flag;
 };
 
-// Appends a finding of `kind` to `out`, its message formatted from the
-// kind's format.
+// A finding of `kind`, its message formatted from the kind's format.
 template <typename... Args>
-Finding& EmitTo(std::vector<Finding>& out, DiagnosticKind kind, SourceLoc loc,
-                std::string condition, const Args&... args) {
-  out.push_back({kind, loc, fmt::format(fmt::runtime(InfoOf(kind).format), args...),
-                 std::move(condition), {}});
-  return out.back();
+Finding MakeFinding(DiagnosticKind kind, SourceLoc loc, std::string condition,
+                    const Args&... args) {
+  return {kind, loc, fmt::format(fmt::runtime(InfoOf(kind).format), args...), std::move(condition),
+          {}};
 }
 
-// The order of findings: by location, then kind and message; stable, so
-// that equal keys keep the order in which the lints found them.
-bool FindingLess(const Finding& a, const Finding& b) {
-  return std::tie(a.loc.file, a.loc.line, a.loc.column, a.kind, a.message) <
-         std::tie(b.loc.file, b.loc.line, b.loc.column, b.kind, b.message);
-}
+// Where lints put their findings: the last one stays unpacked so that notes
+// can be added to it; it is packed when the next comes, or at the end.
+class Findings {
+ public:
+  template <typename... Args>
+  Finding& Emit(DiagnosticKind kind, SourceLoc loc, std::string condition, const Args&... args) {
+    Pack();
+    last_ = MakeFinding(kind, loc, std::move(condition), args...);
+    has_last_ = true;
+    return last_;
+  }
+  // All of them, sorted.
+  FindingList Take() {
+    Pack();
+    list_.Sort();
+    return std::move(list_);
+  }
 
-void SortFindings(std::vector<Finding>& findings) {
-  std::stable_sort(findings.begin(), findings.end(), FindingLess);
-}
+ private:
+  void Pack() {
+    if (has_last_) list_.Add(last_);
+    has_last_ = false;
+  }
+  FindingList list_;
+  Finding last_;
+  bool has_last_ = false;
+};
 
 // The lints of declarations that nothing uses: they read the module and the
 // configuration only.
@@ -78,18 +93,17 @@ class DeclarationChecker {
   DeclarationChecker(const ir::Module& module, const ir::Config& config)
       : module_(module), config_(config) {}
 
-  std::vector<Finding> Run() {
+  FindingList Run() {
     UnusedFlags();
     UnusedParams();
     UnusedComponents();
-    SortFindings(out_);
-    return std::move(out_);
+    return out_.Take();
   }
 
  private:
   template <typename... Args>
   Finding& Emit(DiagnosticKind kind, SourceLoc loc, std::string condition, const Args&... args) {
-    return EmitTo(out_, kind, loc, std::move(condition), args...);
+    return out_.Emit(kind, loc, std::move(condition), args...);
   }
 
   // --- Unused declarations ----------------------------------------------------
@@ -200,14 +214,14 @@ class DeclarationChecker {
 
   const ir::Module& module_;
   const ir::Config& config_;
-  std::vector<Finding> out_;
+  Findings out_;
 };
 
 class Checker {
  public:
   Checker(Model& model, Model& open) : m_(model), open_(open), b_(model.bdd()), ob_(open.bdd()) {}
 
-  std::vector<Finding> Run() {
+  FindingList Run() {
     BuildReverseIndex();
     BlockedEgress();
     BlockedIngress();
@@ -218,8 +232,7 @@ class Checker {
     MissingDns();
     Shadowed();
     Conditions();
-    SortFindings(out_);
-    return std::move(out_);
+    return out_.Take();
   }
 
  private:
@@ -233,7 +246,7 @@ class Checker {
 
   template <typename... Args>
   Finding& Emit(DiagnosticKind kind, SourceLoc loc, std::string condition, const Args&... args) {
-    return EmitTo(out_, kind, loc, std::move(condition), args...);
+    return out_.Emit(kind, loc, std::move(condition), args...);
   }
 
   // How a rule reads in a note: "ingress TCP 7443 from instance, when internal_tls is true".
@@ -771,7 +784,7 @@ class Checker {
   Model& open_;
   Bdd& b_;
   Bdd& ob_;
-  std::vector<Finding> out_;
+  Findings out_;
   // reverse_[c][0]: ingress rules naming c; [1]: egress rules naming c.
   std::vector<std::array<std::vector<std::pair<uint32_t, uint32_t>>, 2>> reverse_;
   std::vector<Alternative> alternatives_;
@@ -780,23 +793,93 @@ class Checker {
 
 }  // namespace
 
-std::vector<Finding> CheckDeclarations(const ir::Module& module, const ir::Config& config) {
+void FindingList::Add(const Finding& f) {
+  size_t total = f.message.size() + f.condition.size();
+  for (const Finding::Note& note : f.notes) total += note.message.size();
+  constexpr size_t kBlockBytes = size_t{1} << 20;
+  if (blocks_.empty() || blocks_.back().capacity() - blocks_.back().size() < total) {
+    blocks_.emplace_back().reserve(std::max(kBlockBytes, total));
+  }
+  std::string& block = blocks_.back();
+  Entry e;
+  e.loc = f.loc;
+  e.kind = f.kind;
+  e.block = static_cast<uint32_t>(blocks_.size() - 1);
+  e.offset = static_cast<uint32_t>(block.size());
+  e.message_size = static_cast<uint32_t>(f.message.size());
+  e.condition_size = static_cast<uint32_t>(f.condition.size());
+  e.first_note = static_cast<uint32_t>(notes_.size());
+  e.note_count = static_cast<uint32_t>(f.notes.size());
+  block += f.message;
+  block += f.condition;
+  for (const Finding::Note& note : f.notes) {
+    block += note.message;
+    notes_.push_back({note.loc, static_cast<uint32_t>(note.message.size())});
+  }
+  entries_.push_back(e);
+}
+
+Finding FindingList::Get(size_t i) const {
+  const Entry& e = entries_[i];
+  std::string_view text = std::string_view(blocks_[e.block]).substr(e.offset);
+  Finding f{e.kind, e.loc, std::string(text.substr(0, e.message_size)),
+            std::string(text.substr(e.message_size, e.condition_size)), {}};
+  size_t at = size_t{e.message_size} + e.condition_size;
+  f.notes.reserve(e.note_count);
+  for (uint32_t n = e.first_note; n < e.first_note + e.note_count; ++n) {
+    f.notes.push_back({notes_[n].loc, std::string(text.substr(at, notes_[n].size))});
+    at += notes_[n].size;
+  }
+  return f;
+}
+
+void FindingList::Filter(const std::function<bool(DiagnosticKind)>& keep) {
+  entries_.erase(std::remove_if(entries_.begin(), entries_.end(),
+                                [&](const Entry& e) { return !keep(e.kind); }),
+                 entries_.end());
+}
+
+bool FindingList::Less(const Entry& a, const Entry& b) const {
+  return std::tie(a.loc.file, a.loc.line, a.loc.column, a.kind) <
+             std::tie(b.loc.file, b.loc.line, b.loc.column, b.kind) ||
+         (std::tie(a.loc.file, a.loc.line, a.loc.column, a.kind) ==
+              std::tie(b.loc.file, b.loc.line, b.loc.column, b.kind) &&
+          Message(a) < Message(b));
+}
+
+void FindingList::Sort() {
+  std::stable_sort(entries_.begin(), entries_.end(),
+                   [&](const Entry& a, const Entry& b) { return Less(a, b); });
+}
+
+void FindingList::Merge(FindingList other) {
+  const uint32_t block_base = static_cast<uint32_t>(blocks_.size());
+  const uint32_t note_base = static_cast<uint32_t>(notes_.size());
+  for (std::string& block : other.blocks_) blocks_.push_back(std::move(block));
+  notes_.insert(notes_.end(), other.notes_.begin(), other.notes_.end());
+  const size_t middle = entries_.size();
+  for (Entry e : other.entries_) {
+    e.block += block_base;
+    e.first_note += note_base;
+    entries_.push_back(e);
+  }
+  std::inplace_merge(entries_.begin(), entries_.begin() + static_cast<std::ptrdiff_t>(middle),
+                     entries_.end(), [&](const Entry& a, const Entry& b) { return Less(a, b); });
+}
+
+FindingList CheckDeclarations(const ir::Module& module, const ir::Config& config) {
   return DeclarationChecker(module, config).Run();
 }
 
-std::vector<Finding> CheckModel(Model& model, Model& open) { return Checker(model, open).Run(); }
-
-std::vector<Finding> MergeFindings(std::vector<Finding> a, std::vector<Finding> b) {
-  // In place: a is the long list, b the short one.
-  const size_t middle = a.size();
-  a.insert(a.end(), std::make_move_iterator(b.begin()), std::make_move_iterator(b.end()));
-  std::inplace_merge(a.begin(), a.begin() + static_cast<std::ptrdiff_t>(middle), a.end(),
-                     FindingLess);
-  return a;
-}
+FindingList CheckModel(Model& model, Model& open) { return Checker(model, open).Run(); }
 
 std::vector<Finding> Check(Model& model, Model& open) {
-  return MergeFindings(CheckModel(model, open), CheckDeclarations(model.module(), model.config()));
+  FindingList list = CheckModel(model, open);
+  list.Merge(CheckDeclarations(model.module(), model.config()));
+  std::vector<Finding> out;
+  out.reserve(list.size());
+  for (size_t i = 0; i < list.size(); ++i) out.push_back(list.Get(i));
+  return out;
 }
 
 }  // namespace netpolc::analysis

@@ -39,15 +39,14 @@ std::string_view SeverityName(Severity severity) {
 constexpr size_t kFindingsPerBatch = 1024;
 constexpr size_t kBatchesPerThread = 4;
 
-// Appends the text of every finding (render(i, text) appends finding i's) to
-// `text` in order, handing `text` to `flush` after each round; a finding's
-// strings are freed once it is rendered. Batches do not depend on the number
-// of threads, nor does the text. Stops early once `flush` fails: what would
-// follow is lost anyway (the caller's exit status does not depend on it).
+// Appends the text of findings [0, n) (render(i, text) appends finding i's)
+// to `text` in order, handing `text` to `flush` after each round. Batches do
+// not depend on the number of threads, nor does the text. Stops early once
+// `flush` fails: what would follow is lost anyway (the caller's exit status
+// does not depend on it).
 template <typename Render>
-void RenderInBatches(std::vector<analysis::Finding>& findings, std::string& text,
-                     bool (*flush)(std::string&), Render render) {
-  const size_t batches = (findings.size() + kFindingsPerBatch - 1) / kFindingsPerBatch;
+void RenderInBatches(size_t n, std::string& text, bool (*flush)(std::string&), Render render) {
+  const size_t batches = (n + kFindingsPerBatch - 1) / kFindingsPerBatch;
   const size_t per_round = ThreadCount() * kBatchesPerThread;
   std::vector<std::string> rendered(per_round);
   for (size_t round = 0; round < batches; round += per_round) {
@@ -55,15 +54,8 @@ void RenderInBatches(std::vector<analysis::Finding>& findings, std::string& text
     ParallelFor(count, [&](size_t k) {
       std::string& piece = rendered[k];
       const size_t first = (round + k) * kFindingsPerBatch;
-      const size_t last = std::min(first + kFindingsPerBatch, findings.size());
-      for (size_t i = first; i < last; ++i) {
-        render(i, piece);
-        // Rendered: its text is no longer needed.
-        analysis::Finding& f = findings[i];
-        std::string().swap(f.message);
-        std::string().swap(f.condition);
-        std::vector<analysis::Finding::Note>().swap(f.notes);
-      }
+      const size_t last = std::min(first + kFindingsPerBatch, n);
+      for (size_t i = first; i < last; ++i) render(i, piece);
     });
     for (size_t k = 0; k < count; ++k) {
       text += rendered[k];
@@ -157,13 +149,13 @@ int RunCheck(const std::vector<std::string>& arguments, std::string& out, std::s
 
   analysis::Bdd bdd, open_bdd;
   std::optional<analysis::Model> model, open;
-  std::vector<analysis::Finding> findings;
+  analysis::FindingList findings;
   bool analysed = Analyse(
       input->compilation->sources,
       [&] {
         // analysis::Check in its two parts, the rules' peers freed in between
         // (a large share of the module).
-        std::vector<analysis::Finding> declarations =
+        analysis::FindingList declarations =
             analysis::CheckDeclarations(input->module, input->config);
         model.emplace(input->module, input->config, bdd,
                       analysis::Model::BindFlags(input->module, input->config, input->fixed, bdd));
@@ -173,8 +165,8 @@ int RunCheck(const std::vector<std::string>& arguments, std::string& out, std::s
         }
         FreeRulePeers(input->module);
         ReleaseFreedMemory();
-        findings = analysis::MergeFindings(analysis::CheckModel(*model, open ? *open : *model),
-                                           std::move(declarations));
+        findings = analysis::CheckModel(*model, open ? *open : *model);
+        findings.Merge(std::move(declarations));
       },
       [&] {
         SourceLoc loc = open ? open->focus() : SourceLoc{};
@@ -182,22 +174,19 @@ int RunCheck(const std::vector<std::string>& arguments, std::string& out, std::s
       },
       err);
   if (!analysed) return kExitInputErrors;
-  findings.erase(std::remove_if(findings.begin(), findings.end(),
-                                [&](const analysis::Finding& f) {
-                                  std::string name(InfoOf(f.kind).name);
-                                  return std::find(disabled.begin(), disabled.end(), name) !=
-                                         disabled.end();
-                                }),
-                 findings.end());
+  findings.Filter([&](DiagnosticKind kind) {
+    std::string name(InfoOf(kind).name);
+    return std::find(disabled.begin(), disabled.end(), name) == disabled.end();
+  });
 
   bool werror = args.Has("--werror");
   size_t errors = 0, warnings = 0;
-  auto severity = [&](const analysis::Finding& f) {
-    Severity s = InfoOf(f.kind).severity;
+  auto severity = [&](DiagnosticKind kind) {
+    Severity s = InfoOf(kind).severity;
     return werror && s == Severity::kWarning ? Severity::kError : s;
   };
-  for (const analysis::Finding& f : findings) {
-    (severity(f) == Severity::kError ? errors : warnings) += 1;
+  for (size_t i = 0; i < findings.size(); ++i) {
+    (severity(findings.kind(i)) == Severity::kError ? errors : warnings) += 1;
   }
   // Rendering needs only the findings and the sources: the model, its
   // diagrams and the module are freed first, so that the rendered text does
@@ -219,11 +208,11 @@ int RunCheck(const std::vector<std::string>& arguments, std::string& out, std::s
     out += fmt::format("  \"file\": \"{}\",\n", JsonEscape(path));
     out += fmt::format("  \"errors\": {},\n  \"warnings\": {},\n", errors, warnings);
     out += "  \"findings\": [";
-    RenderInBatches(findings, out, FlushOut, [&](size_t i, std::string& text) {
-      const analysis::Finding& f = findings[i];
+    RenderInBatches(findings.size(), out, FlushOut, [&](size_t i, std::string& text) {
+      const analysis::Finding f = findings.Get(i);
       text += i == 0 ? "\n" : ",\n";
       text += fmt::format("    {{\"kind\": \"{}\", \"severity\": \"{}\", {}, \"message\": \"{}\"",
-                          InfoOf(f.kind).name, SeverityName(severity(f)), loc_json(f.loc),
+                          InfoOf(f.kind).name, SeverityName(severity(f.kind)), loc_json(f.loc),
                           JsonEscape(f.message));
       if (!f.condition.empty()) {
         text += fmt::format(", \"when\": \"{}\"", JsonEscape(f.condition));
@@ -238,9 +227,9 @@ int RunCheck(const std::vector<std::string>& arguments, std::string& out, std::s
     });
     out += findings.empty() ? "]\n}\n" : "\n  ]\n}\n";
   } else {
-    RenderInBatches(findings, err, FlushErr, [&](size_t i, std::string& text) {
-      const analysis::Finding& f = findings[i];
-      text += Render(Diagnostic{f.kind, severity(f), f.loc, f.message}, sources);
+    RenderInBatches(findings.size(), err, FlushErr, [&](size_t i, std::string& text) {
+      const analysis::Finding f = findings.Get(i);
+      text += Render(Diagnostic{f.kind, severity(f.kind), f.loc, f.message}, sources);
       for (const analysis::Finding::Note& note : f.notes) {
         text += Render(Diagnostic{DiagnosticKind::kRelatedRule, Severity::kNote, note.loc, note.message},
                        sources);
