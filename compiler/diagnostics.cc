@@ -112,10 +112,44 @@ size_t NextColumn(std::string_view text, size_t i) {
   return j;
 }
 
+// Whether every byte of `text` is shown as it is: printable ASCII, and tabs
+// (`keep_tabs`) and newlines (`keep_newlines`). Such text is its own escape,
+// one column per byte; the common case, which then skips ForEachUnit.
+bool ShownAsIs(std::string_view text, bool keep_tabs, bool keep_newlines = false) {
+  for (char ch : text) {
+    unsigned char c = static_cast<unsigned char>(ch);
+    if (c >= 0x20 && c < 0x7F) continue;
+    if ((c == '\t' && keep_tabs) || (c == '\n' && keep_newlines)) continue;
+    return false;
+  }
+  return true;
+}
+
 // The source line and the caret line under the 1-based column `column`,
 // underlining `length` columns, in a window around the caret when the line
 // is long.
 std::string QuoteLine(std::string_view line, uint32_t column, uint32_t length) {
+  // A line shown as it is, within the window: one column per byte, and the
+  // same lines as the general case below gives for it.
+  if (line.size() <= kMaxSourceColumns && ShownAsIs(line, true)) {
+    const size_t columns = line.size();
+    const size_t caret = column > 0 ? std::min<size_t>(column - 1, columns) : 0;
+    size_t underline = length > 1 ? length - 1 : 0;
+    if (caret < columns) {
+      underline = std::min(underline, columns - caret - 1);
+    } else {
+      underline = 0;
+    }
+    std::string out;
+    out.reserve(2 * columns + underline + 3);
+    out.append(line);
+    out += '\n';
+    for (size_t c = 0; c < caret; ++c) out += line[c] == '\t' ? '\t' : ' ';
+    out += '^';
+    if (caret < columns) out.append(underline, '~');
+    out += '\n';
+    return out;
+  }
   // Of a very long line only the part around the caret is split into units:
   // memory and time stay bounded (a 64 MiB line would take gigabytes). The
   // part kept reaches twice the window's width past the caret on each side,
@@ -200,6 +234,7 @@ std::string Cap(std::string text, size_t max_bytes) {
 }  // namespace
 
 std::string EscapeControls(std::string_view text) {
+  if (ShownAsIs(text, false)) return std::string(text);
   std::string out;
   out.reserve(text.size());
   ForEachUnit(text, false, [&](const Unit& u) { out += u.text; });
@@ -207,6 +242,7 @@ std::string EscapeControls(std::string_view text) {
 }
 
 std::string EscapeControlsKeepLines(std::string_view text) {
+  if (ShownAsIs(text, true, true)) return std::string(text);
   std::string out;
   out.reserve(text.size());
   for (size_t start = 0; start <= text.size();) {

@@ -70,6 +70,8 @@ for target in $("$netpolc" targets | awk '{print $1}'); do
   compare build "$big" --target "$target"
 done
 compare check "$big"
+# Findings are rendered in batches, a round of them per thread count.
+compare check "$big" --format json
 compare fmt "$big"
 # An error after the cuts is reported as in a whole-file parse.
 printf 'component broken {\n  ingress 80 from nowhere_at_all;\n}\n' >> "$big"

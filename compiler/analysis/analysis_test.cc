@@ -473,6 +473,85 @@ TEST_CASE("Sixty flags and three thousand rules: the commands stay fast") {
   CHECK(seconds < 30);
 }
 
+bool SameFinding(const Finding& a, const Finding& b) {
+  if (a.kind != b.kind || a.loc != b.loc || a.message != b.message ||
+      a.condition != b.condition || a.notes.size() != b.notes.size()) {
+    return false;
+  }
+  for (size_t i = 0; i < a.notes.size(); ++i) {
+    if (a.notes[i].loc != b.notes[i].loc || a.notes[i].message != b.notes[i].message) return false;
+  }
+  return true;
+}
+
+TEST_CASE("Packed findings come back as they were added, sorted, merged and filtered") {
+  auto finding = [](DiagnosticKind kind, uint32_t line, std::string message, std::string condition,
+                    size_t notes) {
+    Finding f{kind, SourceLoc{0, line, 3, 1}, std::move(message), std::move(condition), {}};
+    for (size_t n = 0; n < notes; ++n) {
+      f.notes.push_back({SourceLoc{0, line + 1, 1, 2}, "note " + std::to_string(n)});
+    }
+    return f;
+  };
+  std::vector<Finding> added = {
+      finding(DiagnosticKind::kShadowedRule, 9, "b", "", 1),
+      finding(DiagnosticKind::kEgressNotAdmitted, 2, "z", "f1", 3),
+      // Larger than a block: a block of its own.
+      finding(DiagnosticKind::kEgressNotAdmitted, 2, std::string((1 << 20) + 5, 'x'), "not f1", 0),
+      finding(DiagnosticKind::kEgressNotAdmitted, 2, "a", "", 0),
+      finding(DiagnosticKind::kShadowedRule, 9, "b", "always", 2),  // equal key: stays second
+  };
+  FindingList list;
+  for (const Finding& f : added) list.Add(f);
+  REQUIRE(list.size() == added.size());
+  for (size_t i = 0; i < added.size(); ++i) CHECK(SameFinding(list.Get(i), added[i]));
+  list.Sort();
+  std::vector<size_t> order = {3, 2, 1, 0, 4};
+  for (size_t i = 0; i < order.size(); ++i) CHECK(SameFinding(list.Get(i), added[order[i]]));
+
+  FindingList more;
+  more.Add(finding(DiagnosticKind::kUnusedFlag, 1, "u", "", 0));
+  more.Add(finding(DiagnosticKind::kUnusedFlag, 9, "b", "", 1));
+  more.Sort();
+  list.Merge(std::move(more));
+  REQUIRE(list.size() == 7);
+  CHECK(list.Get(0).kind == DiagnosticKind::kUnusedFlag);
+  CHECK(list.Get(0).loc.line == 1);
+  CHECK(SameFinding(list.Get(1), added[3]));
+  CHECK(SameFinding(list.Get(4), added[0]));
+  CHECK(SameFinding(list.Get(5), added[4]));
+  CHECK(list.Get(6).kind == DiagnosticKind::kUnusedFlag);
+  CHECK(list.Get(6).notes.size() == 1);
+  list.Filter([](DiagnosticKind kind) { return kind != DiagnosticKind::kEgressNotAdmitted; });
+  REQUIRE(list.size() == 4);
+  CHECK(list.Get(1).message == "b");
+  CHECK(list.Get(1).notes.size() == 1);
+}
+
+TEST_CASE("Check in two parts, the rules' peers freed in between, finds what Check finds") {
+  for (const std::string& text : {LargeModule(200, 30), ReadText("rules/eventstreams.netpol")}) {
+    std::unique_ptr<Compiled> m = Compile(text);
+    REQUIRE(m->module);
+    ir::Config config = ir::Config::Defaults(m->module.value());
+    Bdd bdd, split_bdd;
+    const ir::Module& module = *m->module;
+    Model model(module, config, bdd, Model::BindFlags(module, config, {}, bdd));
+    std::vector<Finding> whole = Check(model, model);
+
+    ir::Module copy = module;
+    FindingList declarations = CheckDeclarations(copy, config);
+    Model split(copy, config, split_bdd, Model::BindFlags(copy, config, {}, split_bdd));
+    for (ir::Component& c : copy.components) {
+      for (ir::Rule& r : c.rules) r.peers.clear();
+    }
+    FindingList parts = CheckModel(split, split);
+    parts.Merge(std::move(declarations));
+    REQUIRE(parts.size() == whole.size());
+    CHECK(!whole.empty());
+    for (size_t i = 0; i < whole.size(); ++i) CHECK(SameFinding(parts.Get(i), whole[i]));
+  }
+}
+
 TEST_CASE("Flags are ordered by first appearance, texts by declaration") {
   // Declared a0, a1, a2, b0, b1, b2, unused; used pairwise.
   std::unique_ptr<Compiled> m = Compile(

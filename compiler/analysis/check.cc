@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <array>
+#include <iterator>
 #include <map>
 #include <set>
 #include <tuple>
@@ -49,11 +50,178 @@ struct Alternative {
   uint32_t flag;
 };
 
+// A finding of `kind`, its message formatted from the kind's format.
+template <typename... Args>
+Finding MakeFinding(DiagnosticKind kind, SourceLoc loc, std::string condition,
+                    const Args&... args) {
+  return {kind, loc, fmt::format(fmt::runtime(InfoOf(kind).format), args...), std::move(condition),
+          {}};
+}
+
+// Where lints put their findings: the last one stays unpacked so that notes
+// can be added to it; it is packed when the next comes, or at the end.
+class Findings {
+ public:
+  template <typename... Args>
+  Finding& Emit(DiagnosticKind kind, SourceLoc loc, std::string condition, const Args&... args) {
+    Pack();
+    last_ = MakeFinding(kind, loc, std::move(condition), args...);
+    has_last_ = true;
+    return last_;
+  }
+  // All of them, sorted.
+  FindingList Take() {
+    Pack();
+    list_.Sort();
+    return std::move(list_);
+  }
+
+ private:
+  void Pack() {
+    if (has_last_) list_.Add(last_);
+    has_last_ = false;
+  }
+  FindingList list_;
+  Finding last_;
+  bool has_last_ = false;
+};
+
+// The lints of declarations that nothing uses: they read the module and the
+// configuration only.
+class DeclarationChecker {
+ public:
+  DeclarationChecker(const ir::Module& module, const ir::Config& config)
+      : module_(module), config_(config) {}
+
+  FindingList Run() {
+    UnusedFlags();
+    UnusedParams();
+    UnusedComponents();
+    return out_.Take();
+  }
+
+ private:
+  template <typename... Args>
+  Finding& Emit(DiagnosticKind kind, SourceLoc loc, std::string condition, const Args&... args) {
+    return out_.Emit(kind, loc, std::move(condition), args...);
+  }
+
+  // --- Unused declarations ----------------------------------------------------
+
+  void UnusedFlags() {
+    const ir::Module& module = module_;
+    std::vector<bool> used(module.flags.size());
+    auto mark = [&](const ir::Condition& condition) {
+      for (const ir::Condition::Node& node : condition.nodes) {
+        if (node.op == ir::Condition::Op::kFlag && node.flag < used.size()) used[node.flag] = true;
+      }
+    };
+    for (const ir::Component& c : module.components) {
+      mark(c.when);
+      for (const ir::Rule& r : c.rules) mark(r.when);
+      mark(c.policy_when);
+      if (c.isolate_ingress) mark(*c.isolate_ingress);
+      if (c.isolate_egress) mark(*c.isolate_egress);
+    }
+    for (size_t i = 0; i < module.flags.size(); ++i) {
+      if (!used[i]) Emit(DiagnosticKind::kUnusedFlag, module.flags[i].loc, "", module.flags[i].name);
+    }
+  }
+
+  void UnusedParams() {
+    const ir::Module& module = module_;
+    std::vector<bool> used(module.params.size());
+    auto value = [&](const ir::ValueRef& v) {
+      if (v.kind == ir::ValueRef::Kind::kParam && v.param < used.size()) used[v.param] = true;
+    };
+    auto labels = [&](const std::vector<ir::LabelRef>& list) {
+      for (const ir::LabelRef& l : list) value(l.value);
+    };
+    auto peers = [&](const std::vector<ir::PeerRef>& list) {
+      for (const ir::PeerRef& p : list) {
+        if (p.kind == ir::PeerRef::Kind::kParam && p.index < used.size()) used[p.index] = true;
+        labels(p.pod_labels);
+        labels(p.ns_labels);
+        if (p.ns == ir::PeerRef::Namespace::kNamed) value(p.ns_name);
+        for (const auto* exprs : {&p.pod_exprs, &p.ns_exprs}) {
+          for (const ir::RequirementRef& r : *exprs) {
+            for (const ir::ValueRef& v : r.values) value(v);
+          }
+        }
+      }
+    };
+    auto ports = [&](const std::vector<ir::PortRef>& list) {
+      for (const ir::PortRef& p : list) {
+        value(p.first);
+        value(p.last);
+      }
+    };
+    if (module.instance.ns) value(*module.instance.ns);
+    if (module.instance.prefix) value(*module.instance.prefix);
+    labels(module.instance.labels);
+    for (const ir::Module::Product& product : module.products) {
+      if (product.instance.ns) value(*product.instance.ns);
+      if (product.instance.prefix) value(*product.instance.prefix);
+      labels(product.instance.labels);
+    }
+    peers(module.dns.peers);
+    peers(module.kube_apiserver.peers);
+    peers(module.nodes.peers);
+    for (const ir::Component& c : module.components) {
+      labels(c.labels);
+      if (c.ns) value(*c.ns);
+      for (const ir::Rule& r : c.rules) peers(r.peers);
+      // {param} in a policy-name template.
+      for (size_t k = c.policy_name.find('{'); k != std::string::npos;
+           k = c.policy_name.find('{', k + 1)) {
+        size_t close = c.policy_name.find('}', k);
+        if (close == std::string::npos) break;
+        std::optional<uint32_t> param = module.FindParam(c.policy_name.substr(k + 1, close - k - 1));
+        if (param) used[*param] = true;
+      }
+    }
+    // The pod networks are used by every address block (and by the targets).
+    if (std::optional<uint32_t> pod_networks = PodNetworksParam(module)) used[*pod_networks] = true;
+    ports(module.dns.port_refs);
+    for (const ir::Component& c : module.components) {
+      for (const ir::Rule& r : c.rules) ports(r.port_refs);
+    }
+    for (size_t i = 0; i < module.params.size(); ++i) {
+      if (!used[i]) Emit(DiagnosticKind::kUnusedParam, module.params[i].loc, "", module.params[i].name);
+    }
+  }
+
+  void UnusedComponents() {
+    const ir::Module& module = module_;
+    std::vector<bool> named(module.components.size());
+    auto peers = [&](const std::vector<ir::PeerRef>& list) {
+      for (const ir::PeerRef& p : list) {
+        if (p.kind == ir::PeerRef::Kind::kComponent && p.index < named.size()) named[p.index] = true;
+      }
+    };
+    peers(module.dns.peers);
+    for (const ir::Param& p : module.params) peers(p.default_value.peers);
+    for (const ir::ParamValue& v : config_.params) peers(v.peers);
+    for (const ir::Component& c : module.components) {
+      for (const ir::Rule& r : c.rules) peers(r.peers);
+    }
+    for (size_t i = 0; i < module.components.size(); ++i) {
+      if (module.components[i].rules.empty() && !named[i]) {
+        Emit(DiagnosticKind::kUnusedComponent, module.components[i].loc, "", module.components[i].id);
+      }
+    }
+  }
+
+  const ir::Module& module_;
+  const ir::Config& config_;
+  Findings out_;
+};
+
 class Checker {
  public:
   Checker(Model& model, Model& open) : m_(model), open_(open), b_(model.bdd()), ob_(open.bdd()) {}
 
-  std::vector<Finding> Run() {
+  FindingList Run() {
     BuildReverseIndex();
     BlockedEgress();
     BlockedIngress();
@@ -64,14 +232,7 @@ class Checker {
     MissingDns();
     Shadowed();
     Conditions();
-    UnusedFlags();
-    UnusedParams();
-    UnusedComponents();
-    std::sort(out_.begin(), out_.end(), [](const Finding& a, const Finding& b) {
-      return std::tie(a.loc.file, a.loc.line, a.loc.column, a.kind, a.message) <
-             std::tie(b.loc.file, b.loc.line, b.loc.column, b.kind, b.message);
-    });
-    return std::move(out_);
+    return out_.Take();
   }
 
  private:
@@ -83,12 +244,9 @@ class Checker {
     open_.Focus(loc);
   }
 
-  // A finding of `kind`, its message formatted from the kind's format.
   template <typename... Args>
   Finding& Emit(DiagnosticKind kind, SourceLoc loc, std::string condition, const Args&... args) {
-    out_.push_back({kind, loc, fmt::format(fmt::runtime(InfoOf(kind).format), args...),
-                    std::move(condition), {}});
-    return out_.back();
+    return out_.Emit(kind, loc, std::move(condition), args...);
   }
 
   // How a rule reads in a note: "ingress TCP 7443 from instance, when internal_tls is true".
@@ -510,18 +668,20 @@ class Checker {
 
   // --- Duplicate and shadowed rules ----------------------------------------------
 
-  static bool TermCovers(const Term& outer, const Term& inner) {
+  bool TermCovers(const Term& outer, const Term& inner) const {
+    const std::vector<ir::Peer>& outer_peers = open_.TermPeers(outer);
+    const std::vector<ir::Peer>& inner_peers = open_.TermPeers(inner);
     if (outer.param || inner.param) {
       // A parameter's value is configuration: only the same item of the same
       // parameter, or anywhere, covers it whatever the value.
       if (outer.param && inner.param) {
         return *outer.param == *inner.param && outer.param_item == inner.param_item;
       }
-      return !outer.param && outer.peers.size() == 1 &&
-             outer.peers[0].kind == ir::Peer::Kind::kAnywhere;
+      return !outer.param && outer_peers.size() == 1 &&
+             outer_peers[0].kind == ir::Peer::Kind::kAnywhere;
     }
-    return std::all_of(inner.peers.begin(), inner.peers.end(), [&](const ir::Peer& p) {
-      return std::any_of(outer.peers.begin(), outer.peers.end(),
+    return std::all_of(inner_peers.begin(), inner_peers.end(), [&](const ir::Peer& p) {
+      return std::any_of(outer_peers.begin(), outer_peers.end(),
                          [&](const ir::Peer& o) { return PeerCovers(o, p); });
     });
   }
@@ -620,117 +780,11 @@ class Checker {
     }
   }
 
-  // --- Unused declarations ----------------------------------------------------
-
-  void UnusedFlags() {
-    const ir::Module& module = m_.module();
-    std::vector<bool> used(module.flags.size());
-    auto mark = [&](const ir::Condition& condition) {
-      for (const ir::Condition::Node& node : condition.nodes) {
-        if (node.op == ir::Condition::Op::kFlag && node.flag < used.size()) used[node.flag] = true;
-      }
-    };
-    for (const ir::Component& c : module.components) {
-      mark(c.when);
-      for (const ir::Rule& r : c.rules) mark(r.when);
-      mark(c.policy_when);
-      if (c.isolate_ingress) mark(*c.isolate_ingress);
-      if (c.isolate_egress) mark(*c.isolate_egress);
-    }
-    for (size_t i = 0; i < module.flags.size(); ++i) {
-      if (!used[i]) Emit(DiagnosticKind::kUnusedFlag, module.flags[i].loc, "", module.flags[i].name);
-    }
-  }
-
-  void UnusedParams() {
-    const ir::Module& module = m_.module();
-    std::vector<bool> used(module.params.size());
-    auto value = [&](const ir::ValueRef& v) {
-      if (v.kind == ir::ValueRef::Kind::kParam && v.param < used.size()) used[v.param] = true;
-    };
-    auto labels = [&](const std::vector<ir::LabelRef>& list) {
-      for (const ir::LabelRef& l : list) value(l.value);
-    };
-    auto peers = [&](const std::vector<ir::PeerRef>& list) {
-      for (const ir::PeerRef& p : list) {
-        if (p.kind == ir::PeerRef::Kind::kParam && p.index < used.size()) used[p.index] = true;
-        labels(p.pod_labels);
-        labels(p.ns_labels);
-        if (p.ns == ir::PeerRef::Namespace::kNamed) value(p.ns_name);
-        for (const auto* exprs : {&p.pod_exprs, &p.ns_exprs}) {
-          for (const ir::RequirementRef& r : *exprs) {
-            for (const ir::ValueRef& v : r.values) value(v);
-          }
-        }
-      }
-    };
-    auto ports = [&](const std::vector<ir::PortRef>& list) {
-      for (const ir::PortRef& p : list) {
-        value(p.first);
-        value(p.last);
-      }
-    };
-    if (module.instance.ns) value(*module.instance.ns);
-    if (module.instance.prefix) value(*module.instance.prefix);
-    labels(module.instance.labels);
-    for (const ir::Module::Product& product : module.products) {
-      if (product.instance.ns) value(*product.instance.ns);
-      if (product.instance.prefix) value(*product.instance.prefix);
-      labels(product.instance.labels);
-    }
-    peers(module.dns.peers);
-    peers(module.kube_apiserver.peers);
-    peers(module.nodes.peers);
-    for (const ir::Component& c : module.components) {
-      labels(c.labels);
-      if (c.ns) value(*c.ns);
-      for (const ir::Rule& r : c.rules) peers(r.peers);
-      // {param} in a policy-name template.
-      for (size_t k = c.policy_name.find('{'); k != std::string::npos;
-           k = c.policy_name.find('{', k + 1)) {
-        size_t close = c.policy_name.find('}', k);
-        if (close == std::string::npos) break;
-        std::optional<uint32_t> param = module.FindParam(c.policy_name.substr(k + 1, close - k - 1));
-        if (param) used[*param] = true;
-      }
-    }
-    // The pod networks are used by every address block (and by the targets).
-    if (std::optional<uint32_t> pod_networks = PodNetworksParam(module)) used[*pod_networks] = true;
-    ports(module.dns.port_refs);
-    for (const ir::Component& c : module.components) {
-      for (const ir::Rule& r : c.rules) ports(r.port_refs);
-    }
-    for (size_t i = 0; i < module.params.size(); ++i) {
-      if (!used[i]) Emit(DiagnosticKind::kUnusedParam, module.params[i].loc, "", module.params[i].name);
-    }
-  }
-
-  void UnusedComponents() {
-    const ir::Module& module = m_.module();
-    std::vector<bool> named(module.components.size());
-    auto peers = [&](const std::vector<ir::PeerRef>& list) {
-      for (const ir::PeerRef& p : list) {
-        if (p.kind == ir::PeerRef::Kind::kComponent && p.index < named.size()) named[p.index] = true;
-      }
-    };
-    peers(module.dns.peers);
-    for (const ir::Param& p : module.params) peers(p.default_value.peers);
-    for (const ir::ParamValue& v : m_.config().params) peers(v.peers);
-    for (const ir::Component& c : module.components) {
-      for (const ir::Rule& r : c.rules) peers(r.peers);
-    }
-    for (size_t i = 0; i < module.components.size(); ++i) {
-      if (module.components[i].rules.empty() && !named[i]) {
-        Emit(DiagnosticKind::kUnusedComponent, module.components[i].loc, "", module.components[i].id);
-      }
-    }
-  }
-
   Model& m_;
   Model& open_;
   Bdd& b_;
   Bdd& ob_;
-  std::vector<Finding> out_;
+  Findings out_;
   // reverse_[c][0]: ingress rules naming c; [1]: egress rules naming c.
   std::vector<std::array<std::vector<std::pair<uint32_t, uint32_t>>, 2>> reverse_;
   std::vector<Alternative> alternatives_;
@@ -739,6 +793,93 @@ class Checker {
 
 }  // namespace
 
-std::vector<Finding> Check(Model& model, Model& open) { return Checker(model, open).Run(); }
+void FindingList::Add(const Finding& f) {
+  size_t total = f.message.size() + f.condition.size();
+  for (const Finding::Note& note : f.notes) total += note.message.size();
+  constexpr size_t kBlockBytes = size_t{1} << 20;
+  if (blocks_.empty() || blocks_.back().capacity() - blocks_.back().size() < total) {
+    blocks_.emplace_back().reserve(std::max(kBlockBytes, total));
+  }
+  std::string& block = blocks_.back();
+  Entry e;
+  e.loc = f.loc;
+  e.kind = f.kind;
+  e.block = static_cast<uint32_t>(blocks_.size() - 1);
+  e.offset = static_cast<uint32_t>(block.size());
+  e.message_size = static_cast<uint32_t>(f.message.size());
+  e.condition_size = static_cast<uint32_t>(f.condition.size());
+  e.first_note = static_cast<uint32_t>(notes_.size());
+  e.note_count = static_cast<uint32_t>(f.notes.size());
+  block += f.message;
+  block += f.condition;
+  for (const Finding::Note& note : f.notes) {
+    block += note.message;
+    notes_.push_back({note.loc, static_cast<uint32_t>(note.message.size())});
+  }
+  entries_.push_back(e);
+}
+
+Finding FindingList::Get(size_t i) const {
+  const Entry& e = entries_[i];
+  std::string_view text = std::string_view(blocks_[e.block]).substr(e.offset);
+  Finding f{e.kind, e.loc, std::string(text.substr(0, e.message_size)),
+            std::string(text.substr(e.message_size, e.condition_size)), {}};
+  size_t at = size_t{e.message_size} + e.condition_size;
+  f.notes.reserve(e.note_count);
+  for (uint32_t n = e.first_note; n < e.first_note + e.note_count; ++n) {
+    f.notes.push_back({notes_[n].loc, std::string(text.substr(at, notes_[n].size))});
+    at += notes_[n].size;
+  }
+  return f;
+}
+
+void FindingList::Filter(const std::function<bool(DiagnosticKind)>& keep) {
+  entries_.erase(std::remove_if(entries_.begin(), entries_.end(),
+                                [&](const Entry& e) { return !keep(e.kind); }),
+                 entries_.end());
+}
+
+bool FindingList::Less(const Entry& a, const Entry& b) const {
+  return std::tie(a.loc.file, a.loc.line, a.loc.column, a.kind) <
+             std::tie(b.loc.file, b.loc.line, b.loc.column, b.kind) ||
+         (std::tie(a.loc.file, a.loc.line, a.loc.column, a.kind) ==
+              std::tie(b.loc.file, b.loc.line, b.loc.column, b.kind) &&
+          Message(a) < Message(b));
+}
+
+void FindingList::Sort() {
+  std::stable_sort(entries_.begin(), entries_.end(),
+                   [&](const Entry& a, const Entry& b) { return Less(a, b); });
+}
+
+void FindingList::Merge(FindingList other) {
+  const uint32_t block_base = static_cast<uint32_t>(blocks_.size());
+  const uint32_t note_base = static_cast<uint32_t>(notes_.size());
+  for (std::string& block : other.blocks_) blocks_.push_back(std::move(block));
+  notes_.insert(notes_.end(), other.notes_.begin(), other.notes_.end());
+  const size_t middle = entries_.size();
+  for (Entry e : other.entries_) {
+    e.block += block_base;
+    e.first_note += note_base;
+    entries_.push_back(e);
+  }
+  std::inplace_merge(entries_.begin(), entries_.begin() + static_cast<std::ptrdiff_t>(middle),
+                     entries_.end(), [&](const Entry& a, const Entry& b) { return Less(a, b); });
+}
+
+FindingList CheckDeclarations(const ir::Module& module, const ir::Config& config) {
+  return DeclarationChecker(module, config).Run();
+}
+
+FindingList CheckModel(Model& model, Model& open) { return Checker(model, open).Run(); }
+
+std::vector<Finding> Check(Model& model, Model& open) {
+  FindingList list = CheckModel(model, open);
+  list.Merge(CheckDeclarations(model.module(), model.config()));
+  std::vector<Finding> out;
+  out.reserve(list.size());
+  for (size_t i = 0; i < list.size(); ++i) out.push_back(list.Get(i));
+  return out;
+}
 
 }  // namespace netpolc::analysis

@@ -4,7 +4,10 @@
 // configurations in which it holds. See docs/analysis.md.
 #pragma once
 
+#include <cstdint>
+#include <functional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "compiler/analysis/model.h"
@@ -30,5 +33,53 @@ struct Finding {
 // constants); `open` has every flag open. Both are of the same module and
 // configuration. Returns the findings sorted by location.
 std::vector<Finding> Check(Model& model, Model& open);
+
+// Findings packed for memory (a report may hold hundreds of thousands):
+// the texts of many in one block rather than strings of each.
+class FindingList {
+ public:
+  void Add(const Finding& finding);
+  size_t size() const { return entries_.size(); }
+  bool empty() const { return entries_.empty(); }
+  DiagnosticKind kind(size_t i) const { return entries_[i].kind; }
+  Finding Get(size_t i) const;
+  // Keeps the findings of the kinds for which keep(kind) is true.
+  void Filter(const std::function<bool(DiagnosticKind)>& keep);
+  // Sorted by location, then kind and message; stable.
+  void Sort();
+  // Adds `other`'s findings to these, both sorted, in that order (those
+  // already here first among equals).
+  void Merge(FindingList other);
+
+ private:
+  struct Entry {
+    SourceLoc loc;
+    DiagnosticKind kind;
+    uint32_t block, offset;  // where its texts start: message, condition, notes
+    uint32_t message_size, condition_size;
+    uint32_t first_note, note_count;  // into notes_
+  };
+  struct NoteEntry {
+    SourceLoc loc;
+    uint32_t size;
+  };
+  std::string_view Message(const Entry& e) const {
+    return std::string_view(blocks_[e.block]).substr(e.offset, e.message_size);
+  }
+  bool Less(const Entry& a, const Entry& b) const;
+
+  std::vector<Entry> entries_;
+  std::vector<NoteEntry> notes_;
+  std::vector<std::string> blocks_;
+};
+
+// Check in two parts, for a caller that frees in between what the second
+// does not need. The lints of unused declarations (flags, parameters,
+// components) read only the module and the configuration, its rules' peers
+// included; the others read the models, and of the module not the rules'
+// peers (a Model reads those when it is built). Each returns its findings
+// sorted; CheckModel(...) merged with CheckDeclarations(...) is Check.
+FindingList CheckDeclarations(const ir::Module& module, const ir::Config& config);
+FindingList CheckModel(Model& model, Model& open);
 
 }  // namespace netpolc::analysis

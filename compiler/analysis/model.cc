@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <functional>
 
 #include "compiler/semantics/k8s_names.h"
 #include "compiler/semantics/pod_networks.h"
@@ -287,6 +288,18 @@ Model::Model(const ir::Module& module, const ir::Config& config, Bdd& bdd,
     for (const ir::Label& label : resolver_.Selector(i)) label_index_[label].push_back(i);
   }
   ComputeCovering();
+  component_peers_.resize(n);
+  label_bits_.resize(n);
+  for (uint32_t i = 0; i < n; ++i) {
+    PeerRef ref;
+    ref.kind = PeerRef::Kind::kComponent;
+    ref.index = i;
+    resolver_.AppendPeers(ref, component_peers_[i]);
+    for (const ir::Label& label : resolver_.Selector(i)) {
+      size_t h = std::hash<std::string>{}(label.key) * 31 + std::hash<std::string>{}(label.value);
+      label_bits_[i] |= uint64_t{1} << (h % 64);
+    }
+  }
   for (uint32_t i = 0; i < n; ++i) {
     const ir::Component& c = module_.components[i];
     for (uint32_t r = 0; r < c.rules.size(); ++r) {
@@ -394,8 +407,9 @@ void Model::Expand(const PeerRef& ref, SourceLoc loc, std::optional<uint32_t> pa
   term.loc = loc;
   term.param = param;
   term.param_item = param_item;
-  // The peers are resolved exactly as instantiation resolves them.
-  resolver_.AppendPeers(ref, term.peers);
+  // The peers are resolved exactly as instantiation resolves them (a
+  // component's once, in component_peers_).
+  if (ref.kind != PeerRef::Kind::kComponent) resolver_.AppendPeers(ref, term.peers);
   switch (ref.kind) {
     case PeerRef::Kind::kAnywhere:
       term.text = "anywhere";
@@ -690,7 +704,15 @@ std::vector<uint32_t> Model::TermTargets(const Term& term) const {
 }
 
 bool Model::TermSelects(const Term& term, const Endpoint& e) const {
-  return std::any_of(term.peers.begin(), term.peers.end(),
+  if (term.component && e.is_component()) {
+    // Shortcuts, same answers: a component's peers select its own pods
+    // (its selector, in its namespace), and not those of a component
+    // without all of its labels.
+    if (*term.component == e.component) return true;
+    if ((label_bits_[*term.component] & ~label_bits_[e.component]) != 0) return false;
+  }
+  const std::vector<ir::Peer>& peers = TermPeers(term);
+  return std::any_of(peers.begin(), peers.end(),
                      [&](const ir::Peer& peer) { return PeerSelects(peer, e); });
 }
 

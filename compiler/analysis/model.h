@@ -44,7 +44,10 @@ using Ref = Bdd::Ref;
 // One peer of a rule as written (or one item of a peers parameter's value),
 // expanded into concrete selectors.
 struct Term {
-  std::vector<ir::Peer> peers;  // `external` is two ipBlocks
+  // `external` is two ipBlocks. Empty for a term naming a component: its
+  // peers are the component's, which Model::TermPeers gives (one copy per
+  // component, not per rule).
+  std::vector<ir::Peer> peers;
   Ref guard = Bdd::kTrue;       // when it exists: a named component's condition
   // Names particular pods (a component, or pods with labels) rather than a
   // broad set (anywhere, instance, external, cidr, all pods of namespaces).
@@ -181,6 +184,10 @@ class Model {
   // component term).
   std::vector<uint32_t> TermTargets(const Term& term) const;
   bool TermSelects(const Term& term, const Endpoint& e) const;
+  // The concrete peers of a term.
+  const std::vector<ir::Peer>& TermPeers(const Term& term) const {
+    return term.component ? component_peers_[*term.component] : term.peers;
+  }
 
   // When rule `id` names the endpoint among its peers (its condition aside).
   Ref RuleAdmits(uint32_t id, const Endpoint& e);
@@ -241,6 +248,12 @@ class Model {
   std::vector<std::string> pod_networks_;  // of the configuration
   std::vector<std::vector<uint32_t>> covering_, covered_;
   std::vector<Ref> own_ingress_isolation_, own_egress_isolation_;
+  // The peers of a term naming each component.
+  std::vector<std::vector<ir::Peer>> component_peers_;
+  // Per component, a bit per label of its selector (a hash of the label):
+  // when a bit of d's is missing from c's, d's selector is not within c's
+  // labels, so a term naming d does not select c.
+  std::vector<uint64_t> label_bits_;
   // Calls fn(rule, condition under which it counts) for the rules of (c, d)
   // at the port: c's own, then those of the components covering c. With
   // covering components, c's own rules count when c's policy isolates the

@@ -6,6 +6,9 @@
 namespace netpolc {
 namespace {
 
+// The streams of the command running (RunDriver with streams), if any.
+const OutputStreams* g_streams = nullptr;
+
 constexpr std::string_view kVersion = "netpolc 0.1.0";
 
 std::string Usage() {
@@ -58,6 +61,49 @@ int RunDriver(const std::vector<std::string>& args, std::string& out, std::strin
     }
   }
   return UsageError(err, "", fmt::format("unknown command '{}'", Echo(name)));
+}
+
+}  // namespace netpolc
+
+namespace netpolc {
+
+int RunDriver(const std::vector<std::string>& args, std::string& out, std::string& err,
+              const OutputStreams& streams) {
+  OutputStreams command_streams;
+  command_streams.out = streams.out;
+  if (streams.err) {
+    // What the command hands over gets the backstop its messages get below
+    // (whole lines: escaping line by line gives the same text).
+    command_streams.err = [&](std::string_view text) {
+      bool ok = true;
+      if (!err.empty()) {
+        ok = streams.err(err);
+        err.clear();
+      }
+      return streams.err(EscapeControlsKeepLines(text)) && ok;
+    };
+  }
+  struct Scope {
+    explicit Scope(const OutputStreams* streams) { g_streams = streams; }
+    ~Scope() { g_streams = nullptr; }
+  } scope(&command_streams);
+  return RunDriver(args, out, err);
+}
+
+bool FlushOut(std::string& out) {
+  if (g_streams == nullptr || !g_streams->out) return true;
+  bool ok = out.empty() || g_streams->out(out);
+  out.clear();
+  return ok;
+}
+
+bool FlushErr(std::string& err) {
+  if (g_streams == nullptr || !g_streams->err) return true;
+  size_t end = err.rfind('\n');
+  if (end == std::string::npos) return true;
+  bool ok = g_streams->err(std::string_view(err).substr(0, end + 1));
+  err.erase(0, end + 1);
+  return ok;
 }
 
 }  // namespace netpolc

@@ -13,5 +13,10 @@ namespace netpolc {
 // written to a file goes to `out`; diagnostics and messages go to `err`.
 // Returns the exit status (ExitCode).
 int RunDriver(const std::vector<std::string>& args, std::string& out, std::string& err);
+// The same, letting the command hand over its output to `streams` while it
+// runs (FlushOut, FlushErr in commands/command.h); what is left in `out`
+// and `err` when it returns comes after what the streams took.
+int RunDriver(const std::vector<std::string>& args, std::string& out, std::string& err,
+              const OutputStreams& streams);
 
 }  // namespace netpolc

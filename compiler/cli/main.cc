@@ -13,9 +13,24 @@
 int main(int argc, char** argv) {
   std::string out, err;
   int status;
+  // A command may write its output while it runs (a large check report):
+  // stdout through the same checks as below, stderr as below.
+  bool out_written = false, out_failed = false;
+  std::string error;
+  netpolc::OutputStreams streams;
+  streams.out = [&](std::string_view text) {
+    if (out_failed) return false;
+    out_written = out_written || !text.empty();
+    out_failed = !netpolc::WriteAll(STDOUT_FILENO, text, error);
+    return !out_failed;
+  };
+  streams.err = [&](std::string_view text) {
+    std::string ignored;
+    return netpolc::WriteAll(STDERR_FILENO, text, ignored);
+  };
   try {
     std::vector<std::string> args(argv + 1, argv + argc);
-    status = netpolc::RunDriver(args, out, err);
+    status = netpolc::RunDriver(args, out, err, streams);
   } catch (const std::bad_alloc&) {
     out = std::string();
     err += "netpolc: error: out of memory\n";
@@ -28,9 +43,8 @@ int main(int argc, char** argv) {
   // Every write to stdout is checked, the final close included: a full disk
   // or a closed pipe (with SIGPIPE ignored) is an error, not a silent
   // truncation.
-  std::string error;
-  bool written = netpolc::WriteAll(STDOUT_FILENO, out, error);
-  if (written && !out.empty() && close(STDOUT_FILENO) != 0) {
+  bool written = !out_failed && netpolc::WriteAll(STDOUT_FILENO, out, error);
+  if (written && (out_written || !out.empty()) && close(STDOUT_FILENO) != 0) {
     error = std::strerror(errno);
     written = false;
   }

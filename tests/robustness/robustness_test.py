@@ -426,6 +426,82 @@ class Stdout(Base):
         self.assertIn(b"netpolc: error: cannot write <stdout>: Broken pipe", proc.stderr)
 
 
+class LargeCheckReport(Base):
+    """Item 3 for a report written while it is rendered (check streams its
+    findings): write errors, and the same text as with stdout and stderr
+    files."""
+
+    def rules_with_findings(self, n=6000):
+        # Each component's ingress names the next one, whose egress allows
+        # nothing of it, and its egress names the one after, whose ingress
+        # admits nothing of it: two errors per component.
+        lines = []
+        for i in range(n):
+            lines.append(f'component c{i} {{ labels {{ "app": "c{i}" }} '
+                         f'ingress 80 from c{(i + 1) % n}; egress 9 to c{(i + 2) % n}; }}')
+        return self.write("many.netpol", "\n".join(lines) + "\n")
+
+    def test_counts_and_order(self):
+        rules = self.rules_with_findings()
+        text = run(["check", rules])
+        self.assertEqual(text.returncode, 1)
+        self.assertEqual(text.stdout, b"")
+        self.assertTrue(text.stderr.endswith(b"many.netpol: 12000 errors, 0 warnings\n"),
+                        text.stderr[-300:])
+        self.assertEqual(text.stderr.count(b": error: "), 12000)
+        lines = [int(line.split(b":")[1]) for line in text.stderr.split(b"\n")
+                 if b": error: " in line]
+        self.assertEqual(lines, sorted(lines))
+        json = run(["check", rules, "--format", "json"])
+        self.assertEqual(json.returncode, 1)
+        self.assertEqual(json.stderr, b"")
+        self.assertTrue(json.stdout.startswith(b'{\n  "file": "'), json.stdout[:100])
+        self.assertTrue(json.stdout.endswith(b"\n  ]\n}\n"), json.stdout[-100:])
+        self.assertEqual(json.stdout.count(b'"severity": "error"'), 12000)
+
+    def test_dev_full(self):
+        if not os.path.exists("/dev/full"):
+            self.skipTest("no /dev/full")
+        rules = self.rules_with_findings()
+        with open("/dev/full", "wb") as full:
+            proc = subprocess.run([NETPOLC, "check", rules, "--format", "json"], stdout=full,
+                                  stderr=subprocess.PIPE, timeout=120)
+        self.assertEqual(proc.returncode, 2)
+        self.assertEqual(proc.stderr,
+                         b"netpolc: error: cannot write <stdout>: No space left on device\n")
+
+    def test_closed_pipe_with_sigpipe_ignored(self):
+        rules = self.rules_with_findings()
+        read_end, write_end = os.pipe()
+        os.close(read_end)
+
+        def ignore_sigpipe():
+            signal.signal(signal.SIGPIPE, signal.SIG_IGN)
+        try:
+            proc = subprocess.run([NETPOLC, "check", rules, "--format", "json"], stdout=write_end,
+                                  stderr=subprocess.PIPE, timeout=120, preexec_fn=ignore_sigpipe)
+        finally:
+            os.close(write_end)
+        self.assertEqual(proc.returncode, 2)
+        self.assertEqual(proc.stderr, b"netpolc: error: cannot write <stdout>: Broken pipe\n")
+
+    def test_closed_stderr_keeps_the_status(self):
+        # The report cannot be written; the status still says there are errors.
+        rules = self.rules_with_findings()
+        read_end, write_end = os.pipe()
+        os.close(read_end)
+
+        def ignore_sigpipe():
+            signal.signal(signal.SIGPIPE, signal.SIG_IGN)
+        try:
+            proc = subprocess.run([NETPOLC, "check", rules], stdout=subprocess.PIPE,
+                                  stderr=write_end, timeout=120, preexec_fn=ignore_sigpipe)
+        finally:
+            os.close(write_end)
+        self.assertEqual(proc.returncode, 1)
+        self.assertEqual(proc.stdout, b"")
+
+
 class UnboundedInput(Base):
     """Item 10: reads stop at their limit, never reading everything first."""
 

@@ -7,6 +7,7 @@
 #include "compiler/analysis/model.h"
 #include "compiler/cli/commands/command.h"
 #include "compiler/cli/file_io.h"
+#include "compiler/memory.h"
 #include "compiler/semantics/instantiate.h"
 
 namespace netpolc {
@@ -66,6 +67,7 @@ std::optional<AnalysisInput> LoadAnalysisInput(const std::string& path,
     status = kExitInputErrors;
     return std::nullopt;
   }
+  ReleaseFreedMemory();  // the policies, as large as the module
   err += RenderAll(compilation.diagnostics, compilation.sources);  // warnings, if any
   return input;
 }

@@ -8,6 +8,8 @@
 #include "compiler/cli/args.h"
 #include "compiler/cli/commands/analysis_input.h"
 #include "compiler/cli/commands/commands.h"
+#include "compiler/memory.h"
+#include "compiler/parallel.h"
 
 namespace netpolc {
 namespace {
@@ -30,6 +32,45 @@ std::string_view SeverityName(Severity severity) {
       return "note";
   }
   return "error";
+}
+
+// Findings rendered per batch on the thread pool, a round of batches at a
+// time: memory holds a round's text, not the whole report, whatever its size.
+constexpr size_t kFindingsPerBatch = 1024;
+constexpr size_t kBatchesPerThread = 4;
+
+// Appends the text of findings [0, n) (render(i, text) appends finding i's)
+// to `text` in order, handing `text` to `flush` after each round. Batches do
+// not depend on the number of threads, nor does the text. Stops early once
+// `flush` fails: what would follow is lost anyway (the caller's exit status
+// does not depend on it).
+template <typename Render>
+void RenderInBatches(size_t n, std::string& text, bool (*flush)(std::string&), Render render) {
+  const size_t batches = (n + kFindingsPerBatch - 1) / kFindingsPerBatch;
+  const size_t per_round = ThreadCount() * kBatchesPerThread;
+  std::vector<std::string> rendered(per_round);
+  for (size_t round = 0; round < batches; round += per_round) {
+    const size_t count = std::min(per_round, batches - round);
+    ParallelFor(count, [&](size_t k) {
+      std::string& piece = rendered[k];
+      const size_t first = (round + k) * kFindingsPerBatch;
+      const size_t last = std::min(first + kFindingsPerBatch, n);
+      for (size_t i = first; i < last; ++i) render(i, piece);
+    });
+    for (size_t k = 0; k < count; ++k) {
+      text += rendered[k];
+      std::string().swap(rendered[k]);
+    }
+    if (!flush(text)) return;
+  }
+}
+
+// The models have read the peers of the rules when they were built, and
+// analysis::CheckModel does not read them.
+void FreeRulePeers(ir::Module& module) {
+  for (ir::Component& component : module.components) {
+    for (ir::Rule& rule : component.rules) std::vector<ir::PeerRef>().swap(rule.peers);
+  }
 }
 
 }  // namespace
@@ -108,19 +149,24 @@ int RunCheck(const std::vector<std::string>& arguments, std::string& out, std::s
 
   analysis::Bdd bdd, open_bdd;
   std::optional<analysis::Model> model, open;
-  std::vector<analysis::Finding> findings;
+  analysis::FindingList findings;
   bool analysed = Analyse(
       input->compilation->sources,
       [&] {
+        // analysis::Check in its two parts, the rules' peers freed in between
+        // (a large share of the module).
+        analysis::FindingList declarations =
+            analysis::CheckDeclarations(input->module, input->config);
         model.emplace(input->module, input->config, bdd,
                       analysis::Model::BindFlags(input->module, input->config, input->fixed, bdd));
         if (input->any_fixed()) {
           open.emplace(input->module, input->config, open_bdd,
                        analysis::Model::BindFlags(input->module, input->config, {}, open_bdd));
-          findings = analysis::Check(*model, *open);
-        } else {
-          findings = analysis::Check(*model, *model);
         }
+        FreeRulePeers(input->module);
+        ReleaseFreedMemory();
+        findings = analysis::CheckModel(*model, open ? *open : *model);
+        findings.Merge(std::move(declarations));
       },
       [&] {
         SourceLoc loc = open ? open->focus() : SourceLoc{};
@@ -128,22 +174,19 @@ int RunCheck(const std::vector<std::string>& arguments, std::string& out, std::s
       },
       err);
   if (!analysed) return kExitInputErrors;
-  findings.erase(std::remove_if(findings.begin(), findings.end(),
-                                [&](const analysis::Finding& f) {
-                                  std::string name(InfoOf(f.kind).name);
-                                  return std::find(disabled.begin(), disabled.end(), name) !=
-                                         disabled.end();
-                                }),
-                 findings.end());
+  findings.Filter([&](DiagnosticKind kind) {
+    std::string name(InfoOf(kind).name);
+    return std::find(disabled.begin(), disabled.end(), name) == disabled.end();
+  });
 
   bool werror = args.Has("--werror");
   size_t errors = 0, warnings = 0;
-  auto severity = [&](const analysis::Finding& f) {
-    Severity s = InfoOf(f.kind).severity;
+  auto severity = [&](DiagnosticKind kind) {
+    Severity s = InfoOf(kind).severity;
     return werror && s == Severity::kWarning ? Severity::kError : s;
   };
-  for (const analysis::Finding& f : findings) {
-    (severity(f) == Severity::kError ? errors : warnings) += 1;
+  for (size_t i = 0; i < findings.size(); ++i) {
+    (severity(findings.kind(i)) == Severity::kError ? errors : warnings) += 1;
   }
   // Rendering needs only the findings and the sources: the model, its
   // diagrams and the module are freed first, so that the rendered text does
@@ -153,6 +196,7 @@ int RunCheck(const std::vector<std::string>& arguments, std::string& out, std::s
   open_bdd = analysis::Bdd();
   bdd = analysis::Bdd();
   input->module = ir::Module();
+  ReleaseFreedMemory();
   const SourceManager& sources = input->compilation->sources;
   if (format == "json") {
     auto loc_json = [&](const SourceLoc& loc) {
@@ -164,36 +208,33 @@ int RunCheck(const std::vector<std::string>& arguments, std::string& out, std::s
     out += fmt::format("  \"file\": \"{}\",\n", JsonEscape(path));
     out += fmt::format("  \"errors\": {},\n  \"warnings\": {},\n", errors, warnings);
     out += "  \"findings\": [";
-    for (size_t i = 0; i < findings.size(); ++i) {
-      const analysis::Finding& f = findings[i];
-      out += i == 0 ? "\n" : ",\n";
-      out += fmt::format("    {{\"kind\": \"{}\", \"severity\": \"{}\", {}, \"message\": \"{}\"",
-                         InfoOf(f.kind).name, SeverityName(severity(f)), loc_json(f.loc),
-                         JsonEscape(f.message));
+    RenderInBatches(findings.size(), out, FlushOut, [&](size_t i, std::string& text) {
+      const analysis::Finding f = findings.Get(i);
+      text += i == 0 ? "\n" : ",\n";
+      text += fmt::format("    {{\"kind\": \"{}\", \"severity\": \"{}\", {}, \"message\": \"{}\"",
+                          InfoOf(f.kind).name, SeverityName(severity(f.kind)), loc_json(f.loc),
+                          JsonEscape(f.message));
       if (!f.condition.empty()) {
-        out += fmt::format(", \"when\": \"{}\"", JsonEscape(f.condition));
+        text += fmt::format(", \"when\": \"{}\"", JsonEscape(f.condition));
       }
-      out += ", \"notes\": [";
+      text += ", \"notes\": [";
       for (size_t j = 0; j < f.notes.size(); ++j) {
-        if (j > 0) out += ", ";
-        out += fmt::format("{{{}, \"message\": \"{}\"}}", loc_json(f.notes[j].loc),
-                           JsonEscape(f.notes[j].message));
+        if (j > 0) text += ", ";
+        text += fmt::format("{{{}, \"message\": \"{}\"}}", loc_json(f.notes[j].loc),
+                            JsonEscape(f.notes[j].message));
       }
-      out += "]}";
-    }
+      text += "]}";
+    });
     out += findings.empty() ? "]\n}\n" : "\n  ]\n}\n";
   } else {
-    for (analysis::Finding& f : findings) {
-      err += Render(Diagnostic{f.kind, severity(f), f.loc, f.message}, sources);
+    RenderInBatches(findings.size(), err, FlushErr, [&](size_t i, std::string& text) {
+      const analysis::Finding f = findings.Get(i);
+      text += Render(Diagnostic{f.kind, severity(f.kind), f.loc, f.message}, sources);
       for (const analysis::Finding::Note& note : f.notes) {
-        err += Render(Diagnostic{DiagnosticKind::kRelatedRule, Severity::kNote, note.loc, note.message},
-                      sources);
+        text += Render(Diagnostic{DiagnosticKind::kRelatedRule, Severity::kNote, note.loc, note.message},
+                       sources);
       }
-      // Rendered: its text is no longer needed.
-      std::string().swap(f.message);
-      std::string().swap(f.condition);
-      std::vector<analysis::Finding::Note>().swap(f.notes);
-    }
+    });
     if (!findings.empty()) {
       err += fmt::format("{}: {} {}, {} {}\n", path, errors, errors == 1 ? "error" : "errors",
                          warnings, warnings == 1 ? "warning" : "warnings");
