@@ -8,6 +8,7 @@
 #include "compiler/cli/commands/command.h"
 #include "compiler/cli/file_io.h"
 #include "compiler/memory.h"
+#include "compiler/parallel.h"
 #include "compiler/semantics/instantiate.h"
 
 namespace netpolc {
@@ -61,13 +62,21 @@ std::optional<AnalysisInput> LoadAnalysisInput(const std::string& path,
   input.config = std::move(*config);
   if (defaults) input.fixed.assign(input.module.flags.size(), true);
   // Parameter values (from the defaults, --set or --values) are checked where
-  // they are used, as build would.
-  if (!Instantiate(input.module, input.config, compilation.diagnostics)) {
+  // they are used, as build would: the policies are made a batch at a time
+  // and dropped.
+  bool valid = false;
+  {
+    PolicyBatches batches(input.module, input.config, compilation.diagnostics);
+    const size_t batch = std::max<size_t>(256, 64 * ThreadCount());
+    for (size_t first = 0; first < batches.size(); first += batch) batches.Make(first, batch);
+    valid = batches.Finish();
+  }
+  if (!valid) {
     err += RenderAll(compilation.diagnostics, compilation.sources);
     status = kExitInputErrors;
     return std::nullopt;
   }
-  ReleaseFreedMemory();  // the policies, as large as the module
+  ReleaseFreedMemory();  // the last batch of policies
   err += RenderAll(compilation.diagnostics, compilation.sources);  // warnings, if any
   return input;
 }
