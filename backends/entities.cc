@@ -7,6 +7,7 @@
 #include <utility>
 #include <vector>
 
+#include "backends/yaml_writer.h"
 #include "compiler/semantics/pod_networks.h"
 
 namespace netpolc::backends {
@@ -122,6 +123,44 @@ bool EntityExpander::Finish(Diagnostics& diagnostics) {
     diagnostics.Emit(DiagnosticKind::kTargetCannotExpress, loc, target_, message);
   }
   return false;
+}
+
+ExpandedDocumentWriter::ExpandedDocumentWriter(const Input& input, size_t count,
+                                               std::string_view target, std::string_view why,
+                                               WriteDocumentFn write_document)
+    : input_(input),
+      entities_(input, target),
+      target_(target),
+      why_(why),
+      write_document_(write_document),
+      count_(count),
+      block_rules_(input.module, input.config) {}
+
+void ExpandedDocumentWriter::Write(std::span<const ir::Policy> policies, std::string& out) {
+  const std::vector<std::string>& pod_networks = input_.policies->pod_networks;
+  if (pod_networks.empty()) {
+    for (const ir::Policy& policy : policies) block_rules_.Add(policy);
+  }
+  // The API server and nodes have no identity here: the declared peers
+  // stand for them (or the rule is refused).
+  std::vector<std::optional<ir::Policy>> storage(policies.size());
+  std::vector<const ir::Policy*> list(policies.size());
+  for (size_t i = 0; i < policies.size(); ++i) list[i] = &entities_.Expand(policies[i], storage[i]);
+  size_t later = written_ == 0 && count_ > policies.size() ? count_ - policies.size() : 0;
+  AppendDocuments(
+      list.size(), out,
+      [&](size_t index, std::string& text) { write_document_(*list[index], pod_networks, text); },
+      later);
+  written_ += policies.size();
+}
+
+bool ExpandedDocumentWriter::Finish(std::string&, Diagnostics& diagnostics) {
+  if (!entities_.Finish(diagnostics)) return false;
+  // Without the pod networks the blocks are written alone: say what that admits.
+  if (input_.policies->pod_networks.empty()) {
+    WarnAddressBlockRules(block_rules_.Take(), target_, why_, diagnostics);
+  }
+  return true;
 }
 
 }  // namespace netpolc::backends

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "backends/backend.h"
+#include "compiler/semantics/pod_networks.h"
 
 namespace netpolc::backends {
 
@@ -44,6 +45,37 @@ class EntityExpander {
   std::vector<std::string> node_blocks_;
   std::set<SourceLoc> reported_;
   std::vector<std::pair<SourceLoc, std::string>> pending_;
+};
+
+// The policy writer of a target that writes one YAML document per policy
+// with the API server and nodes expanded (k8s, Calico): each batch's
+// policies expanded by an EntityExpander and rendered by `write_document` on
+// the thread pool (AppendDocuments), in order; when the rules file declares
+// no pod networks, the rules writing address blocks are collected and
+// warned about by Finish (`address-block-admits-pods`, the message starting
+// with `why`).
+class ExpandedDocumentWriter : public PolicyWriter {
+ public:
+  using WriteDocumentFn = void (*)(const ir::Policy& policy,
+                                   const std::vector<std::string>& pod_networks,
+                                   std::string& text);
+  // count: the number of policies of the whole output (room is reserved for
+  // them with the first batch).
+  ExpandedDocumentWriter(const Input& input, size_t count, std::string_view target,
+                         std::string_view why, WriteDocumentFn write_document);
+
+  void Write(std::span<const ir::Policy> policies, std::string& out) override;
+  bool Finish(std::string& out, Diagnostics& diagnostics) override;
+
+ private:
+  const Input& input_;
+  EntityExpander entities_;
+  std::string_view target_;
+  std::string_view why_;
+  WriteDocumentFn write_document_;
+  size_t count_;
+  size_t written_ = 0;
+  AddressBlockRuleFinder block_rules_;
 };
 
 }  // namespace netpolc::backends
