@@ -14,18 +14,6 @@ constexpr std::array kInfos = {
 #undef DIAGNOSTIC
 };
 
-std::string_view SeverityName(Severity severity) {
-  switch (severity) {
-    case Severity::kError:
-      return "error";
-    case Severity::kWarning:
-      return "warning";
-    case Severity::kNote:
-      return "note";
-  }
-  return "error";
-}
-
 // One code point of a line (or one byte that is not UTF-8), as shown.
 struct Unit {
   std::string text;  // what is shown: the bytes, or an escape
@@ -232,6 +220,18 @@ std::string Cap(std::string text, size_t max_bytes) {
 }
 
 }  // namespace
+
+std::string_view SeverityName(Severity severity) {
+  switch (severity) {
+    case Severity::kError:
+      return "error";
+    case Severity::kWarning:
+      return "warning";
+    case Severity::kNote:
+      return "note";
+  }
+  return "error";
+}
 
 std::string EscapeControls(std::string_view text) {
   if (ShownAsIs(text, false)) return std::string(text);

@@ -17,6 +17,9 @@ namespace netpolc {
 
 enum class Severity : uint8_t { kError, kWarning, kNote };
 
+// "error", "warning" or "note", as diagnostics are printed.
+std::string_view SeverityName(Severity severity);
+
 enum class DiagnosticKind : uint16_t {
 #define DIAGNOSTIC(kind, severity, name, format) k##kind,
 #include "compiler/diagnostic_kinds.def"

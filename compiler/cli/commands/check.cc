@@ -22,18 +22,6 @@ bool KnownKind(const std::string& name) {
   return false;
 }
 
-std::string_view SeverityName(Severity severity) {
-  switch (severity) {
-    case Severity::kError:
-      return "error";
-    case Severity::kWarning:
-      return "warning";
-    case Severity::kNote:
-      return "note";
-  }
-  return "error";
-}
-
 // Findings rendered per batch on the thread pool, a round of batches at a
 // time: memory holds a round's text, not the whole report, whatever its size.
 constexpr size_t kFindingsPerBatch = 1024;
