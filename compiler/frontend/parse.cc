@@ -968,6 +968,30 @@ std::mutex& AntlrMutex() {
   return mutex;
 }
 
+// One piece of a file lexed on its own, from the piece's line and column so
+// that positions are those of the file; the lexer's own error listener
+// removed (CheckTokens reports what it meets).
+struct PieceLexer {
+  PieceLexer(const SourceFile& file, const SourcePiece& piece, bool keep_hidden)
+      : input(std::string_view(file.text).substr(piece.begin, piece.end - piece.begin)),
+        lexer(&input, keep_hidden),
+        tokens(&lexer) {
+    lexer.removeErrorListeners();
+    lexer.setLine(piece.line);
+    lexer.setCharPositionInLine(piece.column - 1);
+  }
+  // Lexes the whole piece; false on any lexical problem or diagnostic.
+  bool Lex(uint32_t file_id) {
+    Diagnostics diagnostics;
+    std::optional<Bracket> unclosed;
+    return CheckTokens(tokens, file_id, diagnostics, unclosed) && diagnostics.all().empty();
+  }
+
+  Utf8CharStream input;
+  RulesLexer lexer;
+  BoundedTokenStream tokens;
+};
+
 // Parses one piece of a file (parse_pieces.h) that is known to be valid
 // UTF-8 and not too large. Returns nullopt on any problem, reporting nothing:
 // the whole file is then parsed again to report it.
@@ -978,29 +1002,21 @@ std::optional<ast::File> ParsePiece(const SourceFile& file, uint32_t file_id,
     // One piece at a time in the ANTLR runtime (see AntlrMutex); building
     // the AST and everything after it runs beside the next piece's parse.
     std::unique_lock<std::mutex> antlr(AntlrMutex());
-    Utf8CharStream input(std::string_view(file.text).substr(piece.begin, piece.end - piece.begin));
-    RulesLexer lexer(&input, /*keep_hidden=*/false);
-    lexer.removeErrorListeners();
-    lexer.setLine(piece.line);
-    lexer.setCharPositionInLine(piece.column - 1);
-    BoundedTokenStream tokens(&lexer);
-    Diagnostics diagnostics;
-    std::optional<Bracket> unclosed;
-    if (!CheckTokens(tokens, file_id, diagnostics, unclosed) || !diagnostics.all().empty()) {
-      return std::nullopt;
-    }
+    PieceLexer lexed(file, piece, /*keep_hidden=*/false);
+    if (!lexed.Lex(file_id)) return std::nullopt;
     // Past the limit on tokens, this and every later piece fail: the whole
     // file is then lexed, up to the limit, to report it.
-    if ((token_count += tokens.size() - 1 + lexer.skipped()) + 1 > kMaxTokens) {
+    if ((token_count += lexed.tokens.size() - 1 + lexed.lexer.skipped()) + 1 > kMaxTokens) {
       return std::nullopt;
     }
-    P parser(&tokens);
+    P parser(&lexed.tokens);
     parser.removeErrorListeners();
     parser.getInterpreter<antlr4::atn::ParserATNSimulator>()->setPredictionMode(
         antlr4::atn::PredictionMode::SLL);
     parser.setErrorHandler(std::make_shared<antlr4::BailErrorStrategy>());
     P::FileContext* tree = parser.file();
     antlr.unlock();
+    Diagnostics diagnostics;
     Builder builder(file_id, diagnostics);
     ast::File ast = builder.BuildFile(tree);
     if (!diagnostics.all().empty()) return std::nullopt;
@@ -1073,21 +1089,12 @@ std::optional<std::vector<LexedToken>> LexPiece(const SourceFile& file, uint32_t
                                                 const SourcePiece& piece, bool last) {
   try {
     std::unique_lock<std::mutex> antlr(AntlrMutex());  // as in ParsePiece
-    Utf8CharStream input(std::string_view(file.text).substr(piece.begin, piece.end - piece.begin));
-    RulesLexer lexer(&input, /*keep_hidden=*/true);
-    lexer.removeErrorListeners();
-    lexer.setLine(piece.line);
-    lexer.setCharPositionInLine(piece.column - 1);
-    BoundedTokenStream tokens(&lexer);
-    Diagnostics diagnostics;
-    std::optional<Bracket> unclosed;
-    if (!CheckTokens(tokens, file_id, diagnostics, unclosed) || !diagnostics.all().empty()) {
-      return std::nullopt;
-    }
+    PieceLexer lexed(file, piece, /*keep_hidden=*/true);
+    if (!lexed.Lex(file_id)) return std::nullopt;
     antlr.unlock();
     std::vector<LexedToken> out;
-    out.reserve(tokens.getTokens().size());
-    AppendLexedTokens(tokens, last, out);
+    out.reserve(lexed.tokens.getTokens().size());
+    AppendLexedTokens(lexed.tokens, last, out);
     return out;
   } catch (...) {
     return std::nullopt;
