@@ -1032,7 +1032,9 @@ std::optional<ast::File> ParsePiece(const SourceFile& file, uint32_t file_id,
 void AppendLexedTokens(antlr4::CommonTokenStream& tokens, bool with_eof,
                        std::vector<LexedToken>& out) {
   using Kind = LexedToken::Kind;
-  for (antlr4::Token* token : tokens.getTokens()) {
+  // (getTokens() would copy the token list: tokens are read one by one.)
+  for (size_t i = 0; i < tokens.size(); ++i) {
+    antlr4::Token* token = tokens.get(i);
     if (token->getType() == antlr4::Token::EOF && !with_eof) break;
     LexedToken t;
     t.line = static_cast<uint32_t>(token->getLine());
@@ -1093,7 +1095,7 @@ std::optional<std::vector<LexedToken>> LexPiece(const SourceFile& file, uint32_t
     if (!lexed.Lex(file_id)) return std::nullopt;
     antlr.unlock();
     std::vector<LexedToken> out;
-    out.reserve(lexed.tokens.getTokens().size());
+    out.reserve(lexed.tokens.size());
     AppendLexedTokens(lexed.tokens, last, out);
     return out;
   } catch (...) {
@@ -1211,7 +1213,7 @@ std::optional<std::vector<LexedToken>> LexFile(const SourceManager& sources, uin
   if (!CheckTokens(tokens, file_id, diagnostics, unclosed)) return std::nullopt;
 
   std::vector<LexedToken> out;
-  out.reserve(tokens.getTokens().size());
+  out.reserve(tokens.size());
   AppendLexedTokens(tokens, /*with_eof=*/true, out);
   return out;
 }
