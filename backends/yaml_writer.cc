@@ -57,6 +57,19 @@ bool PlainSafe(std::string_view s) {
 
 }  // namespace
 
+YamlNode PolicyDocument(std::string_view api_version, std::string_view kind,
+                        std::string_view name, std::string_view ns) {
+  YamlNode doc = YamlNode::Map();
+  doc.Add("apiVersion", YamlNode::String(api_version));
+  doc.Add("kind", YamlNode::String(kind));
+  YamlNode& metadata = doc.Add("metadata", YamlNode::Map());
+  metadata.Add("name", YamlNode::String(name));
+  metadata.Add("namespace", YamlNode::String(ns));
+  YamlNode& labels = metadata.Add("labels", YamlNode::Map());
+  labels.Add("app.kubernetes.io/managed-by", YamlNode::String("netpolc"));
+  return doc;
+}
+
 std::string YamlScalar(std::string_view s) {
   if (PlainSafe(s)) return std::string(s);
   std::string out = "\"";

@@ -43,6 +43,12 @@ class YamlNode {
   std::vector<YamlNode> seq_;
 };
 
+// The start of a policy document: apiVersion, kind and metadata (name,
+// namespace and the label app.kubernetes.io/managed-by: netpolc), to which
+// the backend adds its spec.
+YamlNode PolicyDocument(std::string_view api_version, std::string_view kind,
+                        std::string_view name, std::string_view ns);
+
 // The scalar as YAML: plain when unambiguous, else double-quoted.
 std::string YamlScalar(std::string_view s);
 

@@ -181,14 +181,7 @@ void AddRules(YamlNode& side, const std::vector<ir::PolicyRule>& rules, bool ing
 void WriteDocument(const ir::Policy& policy, const std::vector<std::string>& pod_networks,
                    std::string& text) {
   if (!policy.isolate_ingress && !policy.isolate_egress) return;  // selects nothing
-  YamlNode doc = YamlNode::Map();
-  doc.Add("apiVersion", YamlNode::String("projectcalico.org/v3"));
-  doc.Add("kind", YamlNode::String("NetworkPolicy"));
-  YamlNode& metadata = doc.Add("metadata", YamlNode::Map());
-  metadata.Add("name", YamlNode::String(policy.name));
-  metadata.Add("namespace", YamlNode::String(policy.ns));
-  YamlNode& labels = metadata.Add("labels", YamlNode::Map());
-  labels.Add("app.kubernetes.io/managed-by", YamlNode::String("netpolc"));
+  YamlNode doc = PolicyDocument("projectcalico.org/v3", "NetworkPolicy", policy.name, policy.ns);
   YamlNode& spec = doc.Add("spec", YamlNode::Map());
   spec.Add("order", YamlNode::Number(kOrder));
   spec.Add("selector", YamlNode::String(LabelsSelector(policy.selector, true)));

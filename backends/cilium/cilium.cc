@@ -492,14 +492,7 @@ void AddRules(YamlNode& side, const std::vector<ir::PolicyRule>& rules, const Ke
 }
 
 void WriteDocument(const ir::Policy& policy, std::string& text) {
-  YamlNode doc = YamlNode::Map();
-  doc.Add("apiVersion", YamlNode::String("cilium.io/v2"));
-  doc.Add("kind", YamlNode::String("CiliumNetworkPolicy"));
-  YamlNode& metadata = doc.Add("metadata", YamlNode::Map());
-  metadata.Add("name", YamlNode::String(policy.name));
-  metadata.Add("namespace", YamlNode::String(policy.ns));
-  YamlNode& labels = metadata.Add("labels", YamlNode::Map());
-  labels.Add("app.kubernetes.io/managed-by", YamlNode::String("netpolc"));
+  YamlNode doc = PolicyDocument("cilium.io/v2", "CiliumNetworkPolicy", policy.name, policy.ns);
   YamlNode& spec = doc.Add("spec", YamlNode::Map());
   spec.Add("endpointSelector", PodSelector(policy.selector, nullptr));
   if (policy.isolate_ingress) {

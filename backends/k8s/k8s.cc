@@ -128,14 +128,7 @@ YamlNode RuleNode(const ir::PolicyRule& rule, const std::string& policy_ns, cons
 
 void WriteDocument(const ir::Policy& policy, const std::vector<std::string>& pod_networks,
                    std::string& text) {
-  YamlNode doc = YamlNode::Map();
-  doc.Add("apiVersion", YamlNode::String("networking.k8s.io/v1"));
-  doc.Add("kind", YamlNode::String("NetworkPolicy"));
-  YamlNode& metadata = doc.Add("metadata", YamlNode::Map());
-  metadata.Add("name", YamlNode::String(policy.name));
-  metadata.Add("namespace", YamlNode::String(policy.ns));
-  YamlNode& labels = metadata.Add("labels", YamlNode::Map());
-  labels.Add("app.kubernetes.io/managed-by", YamlNode::String("netpolc"));
+  YamlNode doc = PolicyDocument("networking.k8s.io/v1", "NetworkPolicy", policy.name, policy.ns);
   YamlNode& spec = doc.Add("spec", YamlNode::Map());
   spec.Add("podSelector", MatchLabels(policy.selector));
   YamlNode& types = spec.Add("policyTypes", YamlNode::Seq());
