@@ -63,6 +63,21 @@ def probe_memory_cap():
         MEMORY_CAP = cap
 
 
+def run_into_closed_pipe(args, timeout):
+    """Runs netpolc ARGS with stdout a pipe whose read end is closed and
+    SIGPIPE ignored, so that writes fail with EPIPE."""
+    read_end, write_end = os.pipe()
+    os.close(read_end)
+
+    def ignore_sigpipe():
+        signal.signal(signal.SIGPIPE, signal.SIG_IGN)
+    try:
+        return subprocess.run([NETPOLC] + args, stdout=write_end, stderr=subprocess.PIPE,
+                              timeout=timeout, preexec_fn=ignore_sigpipe)
+    finally:
+        os.close(write_end)
+
+
 class Base(unittest.TestCase):
     def setUp(self):
         self.tmp = tempfile.TemporaryDirectory(dir=os.environ.get("TEST_TMPDIR"))
@@ -412,16 +427,7 @@ class Stdout(Base):
 
     def test_closed_pipe_with_sigpipe_ignored(self):
         rules = self.write("r.netpol", RULES)
-        read_end, write_end = os.pipe()
-        os.close(read_end)
-
-        def ignore_sigpipe():
-            signal.signal(signal.SIGPIPE, signal.SIG_IGN)
-        try:
-            proc = subprocess.run([NETPOLC, "build", rules, "--target", "ir"], stdout=write_end,
-                                  stderr=subprocess.PIPE, timeout=60, preexec_fn=ignore_sigpipe)
-        finally:
-            os.close(write_end)
+        proc = run_into_closed_pipe(["build", rules, "--target", "ir"], timeout=60)
         self.assertEqual(proc.returncode, 2)
         self.assertIn(b"netpolc: error: cannot write <stdout>: Broken pipe", proc.stderr)
 
@@ -472,16 +478,7 @@ class LargeCheckReport(Base):
 
     def test_closed_pipe_with_sigpipe_ignored(self):
         rules = self.rules_with_findings()
-        read_end, write_end = os.pipe()
-        os.close(read_end)
-
-        def ignore_sigpipe():
-            signal.signal(signal.SIGPIPE, signal.SIG_IGN)
-        try:
-            proc = subprocess.run([NETPOLC, "check", rules, "--format", "json"], stdout=write_end,
-                                  stderr=subprocess.PIPE, timeout=120, preexec_fn=ignore_sigpipe)
-        finally:
-            os.close(write_end)
+        proc = run_into_closed_pipe(["check", rules, "--format", "json"], timeout=120)
         self.assertEqual(proc.returncode, 2)
         self.assertEqual(proc.stderr, b"netpolc: error: cannot write <stdout>: Broken pipe\n")
 
