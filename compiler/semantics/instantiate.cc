@@ -517,6 +517,8 @@ const ir::PolicySet& PolicyBatches::shared() const { return impl_->shared(); }
 
 size_t PolicyBatches::size() const { return impl_->size(); }
 
+size_t PolicyBatches::BatchSize() { return std::max<size_t>(256, 64 * ThreadCount()); }
+
 std::vector<ir::Policy> PolicyBatches::Make(size_t first, size_t count) {
   return impl_->Make(first, count);
 }

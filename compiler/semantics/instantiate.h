@@ -53,6 +53,9 @@ class PolicyBatches {
   const ir::PolicySet& shared() const;
   // The number of policies.
   size_t size() const;
+  // How many policies to make at a time: a batch for every thread, few
+  // enough that their memory stays small.
+  static size_t BatchSize();
   // The policies [first, first + count) of PolicySet::policies (fewer at the
   // end). Each index is to be made once; every index before Finish.
   std::vector<ir::Policy> Make(size_t first, size_t count);

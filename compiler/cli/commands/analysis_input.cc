@@ -8,7 +8,6 @@
 #include "compiler/cli/commands/command.h"
 #include "compiler/cli/file_io.h"
 #include "compiler/memory.h"
-#include "compiler/parallel.h"
 #include "compiler/semantics/instantiate.h"
 
 namespace netpolc {
@@ -67,7 +66,7 @@ std::optional<AnalysisInput> LoadAnalysisInput(const std::string& path,
   bool valid = false;
   {
     PolicyBatches batches(input.module, input.config, compilation.diagnostics);
-    const size_t batch = std::max<size_t>(256, 64 * ThreadCount());
+    const size_t batch = PolicyBatches::BatchSize();
     for (size_t first = 0; first < batches.size(); first += batch) batches.Make(first, batch);
     valid = batches.Finish();
   }

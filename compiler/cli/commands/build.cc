@@ -12,7 +12,6 @@
 #include "compiler/cli/file_io.h"
 #include "compiler/frontend/frontend.h"
 #include "compiler/semantics/instantiate.h"
-#include "compiler/parallel.h"
 
 namespace netpolc {
 
@@ -130,7 +129,7 @@ int RunBuild(const std::vector<std::string>& arguments, std::string& out, std::s
     writer = backend->StartPolicies(input, batches.size(), rendered);
     if (!writer) whole = batches.shared();
   }
-  const size_t batch = std::max<size_t>(256, 64 * ThreadCount());
+  const size_t batch = PolicyBatches::BatchSize();
   for (size_t first = 0; first < batches.size(); first += batch) {
     std::vector<ir::Policy> policies = batches.Make(first, batch);
     if (writer) {
