@@ -10,6 +10,7 @@
 #include <string_view>
 
 #include "compiler/parallel.h"
+#include "compiler/frontend/parse_runtime.h"
 #include "compiler/frontend/parse_pieces.h"
 #include "compiler/frontend/parse_stream.h"
 #include "grammar/NetpolLexer.h"
@@ -21,29 +22,6 @@ namespace {
 using netpolc_grammar::NetpolLexer;
 using netpolc_grammar::NetpolParser;
 using P = NetpolParser;
-
-// The grammar's lexer, optionally dropping whitespace and comments (the
-// hidden channel) as it meets them instead of making tokens of them: the
-// parser never sees them, and only the formatter needs them.
-class RulesLexer : public NetpolLexer {
- public:
-  RulesLexer(antlr4::CharStream* input, bool keep_hidden)
-      : NetpolLexer(input), keep_hidden_(keep_hidden) {}
-  void setChannel(size_t channel) override {
-    if (!keep_hidden_ && channel == antlr4::Token::HIDDEN_CHANNEL) {
-      skip();
-      ++skipped_;
-    } else {
-      NetpolLexer::setChannel(channel);
-    }
-  }
-  // The hidden tokens dropped so far.
-  size_t skipped() const { return skipped_; }
-
- private:
-  bool keep_hidden_;
-  size_t skipped_ = 0;
-};
 
 // Returns the byte offset of the first invalid UTF-8 sequence, or npos.
 size_t FindInvalidUtf8(std::string_view s) {
@@ -784,19 +762,6 @@ Role RoleOf(size_t type, const antlr4::dfa::Vocabulary& vocab) {
   return type < table.size() ? table[type] : Role::kNone;
 }
 
-// A token stream that lexes in blocks, so that the checks below can stop
-// before a hostile input has been lexed (and held in memory) to its end.
-class BoundedTokenStream : public antlr4::CommonTokenStream {
- public:
-  using antlr4::CommonTokenStream::CommonTokenStream;
-  // Lexes up to `n` more tokens; returns how many were added (fewer than
-  // `n` once the end of the input is reached).
-  size_t FetchMore(size_t n) {
-    lazyInit();
-    return fetch(n);
-  }
-};
-
 // Reports control characters (U+0000-U+001F but tab, U+007F-U+009F) written
 // as they are inside a string literal: they may only appear as escapes.
 bool CheckStringCharacters(const antlr4::Token* token, uint32_t file,
@@ -929,6 +894,7 @@ auto Parse(const SourceManager& sources, uint32_t file_id,
   if (!CheckTokens(tokens, file_id, diagnostics, unclosed)) return std::nullopt;
 
   P parser(&tokens);
+  CachedParserSimulator::Install(parser);
   parser.removeErrorListeners();
 
   // Two-stage parsing: the fast SLL mode first; on failure, the full LL mode
@@ -1010,6 +976,7 @@ std::optional<ast::File> ParsePiece(const SourceFile& file, uint32_t file_id,
       return std::nullopt;
     }
     P parser(&lexed.tokens);
+    CachedParserSimulator::Install(parser);
     parser.removeErrorListeners();
     parser.getInterpreter<antlr4::atn::ParserATNSimulator>()->setPredictionMode(
         antlr4::atn::PredictionMode::SLL);

@@ -1,0 +1,157 @@
+#include "compiler/frontend/parse_runtime.h"
+
+#include <typeinfo>
+
+namespace netpolc {
+
+using antlr4::dfa::DFAState;
+
+DfaEdgeCache::~DfaEdgeCache() {
+  for (auto& dfa : dfas_) {
+    Rows* rows = dfa.load(std::memory_order_acquire);
+    if (rows == nullptr) continue;
+    for (auto& row : *rows) delete row.load(std::memory_order_acquire);
+    delete rows;
+  }
+}
+
+void DfaEdgeCache::Store(size_t dfa, const DFAState* from, size_t symbol, DFAState* to) {
+  const size_t state = static_cast<size_t>(from->stateNumber);
+  if (dfa >= kDfas || state >= kStates || symbol >= kSymbols) return;
+  // Each level is published once: a thread that loses the race to publish
+  // one frees its own and uses the winner's.
+  std::atomic<Rows*>& rows_slot = dfas_[dfa];
+  Rows* rows = rows_slot.load(std::memory_order_acquire);
+  if (rows == nullptr) {
+    auto fresh = std::make_unique<Rows>();
+    if (rows_slot.compare_exchange_strong(rows, fresh.get(), std::memory_order_acq_rel)) {
+      rows = fresh.release();
+    }
+  }
+  std::atomic<Row*>& row_slot = (*rows)[state];
+  Row* row = row_slot.load(std::memory_order_acquire);
+  if (row == nullptr) {
+    auto fresh = std::make_unique<Row>();
+    if (row_slot.compare_exchange_strong(row, fresh.get(), std::memory_order_acq_rel)) {
+      row = fresh.release();
+    }
+  }
+  (*row)[symbol].store(to, std::memory_order_release);
+}
+
+DfaEdgeCache& DfaEdgeCache::ForLexer() {
+  static DfaEdgeCache cache;
+  return cache;
+}
+
+DfaEdgeCache& DfaEdgeCache::ForParser() {
+  static DfaEdgeCache cache;
+  return cache;
+}
+
+CachedLexerSimulator::CachedLexerSimulator(antlr4::Lexer* lexer,
+                                           antlr4::atn::LexerATNSimulator& runtime)
+    : LexerATNSimulator(lexer, lexer->getATN(), runtime._decisionToDFA,
+                        runtime.getSharedContextCache()) {}
+
+DFAState* CachedLexerSimulator::getExistingTargetState(DFAState* s, size_t t) {
+  // As the runtime: characters past MAX_DFA_EDGE (and EOF) have no edges.
+  if (t > MAX_DFA_EDGE) return nullptr;
+  if (DFAState* cached = edges_.Find(_mode, s, t)) return cached;
+  DFAState* found = LexerATNSimulator::getExistingTargetState(s, t);
+  if (found != nullptr) edges_.Store(_mode, s, t, found);
+  return found;
+}
+
+void CachedParserSimulator::Install(antlr4::Parser& parser) {
+  auto* runtime = parser.getInterpreter<antlr4::atn::ParserATNSimulator>();
+  // setInterpreter deletes the runtime's simulator.
+  parser.setInterpreter(new CachedParserSimulator(&parser, parser.getATN(),
+                                                  runtime->decisionToDFA,
+                                                  runtime->getSharedContextCache()));
+}
+
+DFAState* CachedParserSimulator::getExistingTargetState(DFAState* previous, size_t t) {
+  // Token types shifted by one, so that EOF (the largest size_t) is 0.
+  const size_t symbol = t + 1;
+  const size_t decision = _dfa->decision;
+  if (DFAState* cached = edges_.Find(decision, previous, symbol)) return cached;
+  DFAState* found = ParserATNSimulator::getExistingTargetState(previous, t);
+  if (found != nullptr) edges_.Store(decision, previous, symbol, found);
+  return found;
+}
+
+RulesLexer::RulesLexer(antlr4::CharStream* input, bool keep_hidden)
+    : NetpolLexer(input),
+      simulator_(new CachedLexerSimulator(
+          this, *getInterpreter<antlr4::atn::LexerATNSimulator>())),
+      keep_hidden_(keep_hidden) {
+  setInterpreter(simulator_);  // deletes the runtime's simulator
+}
+
+std::unique_ptr<antlr4::Token> RulesLexer::nextToken() {
+  // The runtime's loop: a token from one or more matches (MORE), SKIPped
+  // matches dropped, EOF once the input ends. The runtime also marks the
+  // stream for the whole call; the match marks it for each token anyway.
+  for (;;) {
+    if (hitEOF) {
+      emitEOF();
+      return std::move(token);
+    }
+    token.reset();
+    channel = antlr4::Token::DEFAULT_CHANNEL;
+    tokenStartCharIndex = _input->index();
+    tokenStartCharPositionInLine = simulator_->getCharPositionInLine();
+    tokenStartLine = simulator_->getLine();
+    _text.clear();
+    do {
+      type = antlr4::Token::INVALID_TYPE;
+      size_t matched;
+      try {
+        matched = simulator_->match(_input, mode);
+      } catch (antlr4::LexerNoViableAltException& e) {
+        notifyListeners(e);
+        recover(e);
+        matched = SKIP;
+      }
+      if (_input->LA(1) == antlr4::Token::EOF) hitEOF = true;
+      if (type == antlr4::Token::INVALID_TYPE) type = matched;
+    } while (type == MORE);
+    if (type == SKIP) continue;
+    if (token == nullptr) emit();
+    return std::move(token);
+  }
+}
+
+void RulesLexer::setChannel(size_t channel) {
+  if (!keep_hidden_ && channel == antlr4::Token::HIDDEN_CHANNEL) {
+    skip();
+    ++skipped_;
+  } else {
+    NetpolLexer::setChannel(channel);
+  }
+}
+
+size_t BoundedTokenStream::fetch(size_t n) {
+  if (_fetchedEOF) return 0;
+  size_t added = 0;
+  while (added < n) {
+    std::unique_ptr<antlr4::Token> token = _tokenSource->nextToken();
+    // The lexer's token factory makes CommonTokens: numbered without a cast.
+    if (typeid(*token) == typeid(antlr4::CommonToken)) {
+      static_cast<antlr4::CommonToken*>(token.get())->setTokenIndex(_tokens.size());
+    } else if (auto* writable = dynamic_cast<antlr4::WritableToken*>(token.get())) {
+      writable->setTokenIndex(_tokens.size());
+    }
+    const bool eof = token->getType() == antlr4::Token::EOF;
+    _tokens.push_back(std::move(token));
+    ++added;
+    if (eof) {
+      _fetchedEOF = true;
+      break;
+    }
+  }
+  return added;
+}
+
+}  // namespace netpolc

@@ -1,0 +1,144 @@
+// The grammar's lexer and parser on the ANTLR runtime, with the runtime's
+// hot paths made cheap. Part of the parse library: only the parser sees
+// ANTLR.
+//
+// Profiles of large files showed the front end's time going less to lexing
+// and parsing than to two costs of the ANTLR 4.9 C++ runtime around them:
+//  - Locks. The simulators look up a DFA state's edge for a symbol in a hash
+//    map guarded by a process-wide reader-writer lock
+//    (ATNSimulator::_edgeLock): a lock, an unlock and a hash look-up for
+//    every character lexed and every token of every prediction. Once a
+//    process has a second thread, glibc makes each lock operation atomic.
+//  - dynamic_cast. The lexer finds its simulator with dynamic_cast five times
+//    per token (Lexer::nextToken, getLine, getCharPositionInLine), and the
+//    token stream casts each token once more to number it.
+// The classes here keep the runtime's behaviour and avoid both: the
+// simulators read the edges the runtime has already found from flat tables
+// of atomic pointers (DfaEdgeCache) and ask the runtime, under its lock, only
+// on a miss; the lexer and token stream hold their simulator and tokens by
+// their known types.
+#pragma once
+
+#include <antlr4-runtime.h>
+
+#include <array>
+#include <atomic>
+#include <cstddef>
+#include <memory>
+
+#include "grammar/NetpolLexer.h"
+
+namespace netpolc {
+
+// Edges of the DFAs the runtime has built, readable without a lock. Keys: a
+// DFA (a lexer mode or a parser decision), a state's number in it and a
+// symbol below kSymbols. The runtime never changes an edge once added nor
+// frees a DFA state while the process runs, so an entry goes once from empty
+// to the runtime's own answer and stays right. What the table does not cover
+// (large numbers, symbols past it) is left to the runtime.
+class DfaEdgeCache {
+ public:
+  static constexpr size_t kDfas = 256;     // lexer modes or parser decisions
+  static constexpr size_t kStates = 4096;  // states per DFA
+  static constexpr size_t kSymbols = 128;  // characters below 128; token types + 1
+
+  DfaEdgeCache() = default;
+  DfaEdgeCache(const DfaEdgeCache&) = delete;
+  DfaEdgeCache& operator=(const DfaEdgeCache&) = delete;
+  ~DfaEdgeCache();
+
+  // The cached edge of `from` (a state of DFA `dfa`) on `symbol`, or nullptr.
+  antlr4::dfa::DFAState* Find(size_t dfa, const antlr4::dfa::DFAState* from,
+                              size_t symbol) const {
+    const size_t state = static_cast<size_t>(from->stateNumber);  // -1: past kStates
+    if (dfa >= kDfas || state >= kStates || symbol >= kSymbols) return nullptr;
+    const Rows* rows = dfas_[dfa].load(std::memory_order_acquire);
+    if (rows == nullptr) return nullptr;
+    const Row* row = (*rows)[state].load(std::memory_order_acquire);
+    return row == nullptr ? nullptr : (*row)[symbol].load(std::memory_order_acquire);
+  }
+  // Records the runtime's edge `to` (not nullptr); ignored outside the table.
+  void Store(size_t dfa, const antlr4::dfa::DFAState* from, size_t symbol,
+             antlr4::dfa::DFAState* to);
+
+  // One table for the lexer's DFAs and one for the parser's: each numbers
+  // its states on its own.
+  static DfaEdgeCache& ForLexer();
+  static DfaEdgeCache& ForParser();
+
+ private:
+  using Row = std::array<std::atomic<antlr4::dfa::DFAState*>, kSymbols>;
+  using Rows = std::array<std::atomic<Row*>, kStates>;
+
+  std::array<std::atomic<Rows*>, kDfas> dfas_{};
+};
+
+// The lexer's simulator: edges through DfaEdgeCache.
+class CachedLexerSimulator : public antlr4::atn::LexerATNSimulator {
+ public:
+  // Over the same DFAs as `runtime`, the simulator the lexer was made with.
+  CachedLexerSimulator(antlr4::Lexer* lexer, antlr4::atn::LexerATNSimulator& runtime);
+
+ protected:
+  antlr4::dfa::DFAState* getExistingTargetState(antlr4::dfa::DFAState* s, size_t t) override;
+
+ private:
+  DfaEdgeCache& edges_ = DfaEdgeCache::ForLexer();
+};
+
+// The parser's simulator: edges through DfaEdgeCache.
+class CachedParserSimulator : public antlr4::atn::ParserATNSimulator {
+ public:
+  // Replaces `parser`'s simulator by a cached one over the same DFAs.
+  static void Install(antlr4::Parser& parser);
+
+ protected:
+  using ParserATNSimulator::ParserATNSimulator;
+  antlr4::dfa::DFAState* getExistingTargetState(antlr4::dfa::DFAState* previous,
+                                                size_t t) override;
+
+ private:
+  DfaEdgeCache& edges_ = DfaEdgeCache::ForParser();
+};
+
+// The grammar's lexer on a CachedLexerSimulator, optionally dropping
+// whitespace and comments (the hidden channel) as it meets them instead of
+// making tokens of them: the parser never sees them, and only the formatter
+// needs them.
+class RulesLexer : public netpolc_grammar::NetpolLexer {
+ public:
+  RulesLexer(antlr4::CharStream* input, bool keep_hidden);
+
+  // Lexer::nextToken's loop, with the simulator held rather than cast for.
+  std::unique_ptr<antlr4::Token> nextToken() override;
+  size_t getLine() const override { return simulator_->getLine(); }
+  size_t getCharPositionInLine() override { return simulator_->getCharPositionInLine(); }
+
+  void setChannel(size_t channel) override;
+  // The hidden tokens dropped so far.
+  size_t skipped() const { return skipped_; }
+
+ private:
+  CachedLexerSimulator* simulator_;  // owned by the Recognizer
+  bool keep_hidden_;
+  size_t skipped_ = 0;
+};
+
+// A token stream that lexes in blocks, so that the checks on tokens can stop
+// before a hostile input has been lexed (and held in memory) to its end. It
+// numbers its tokens without casting for their type.
+class BoundedTokenStream : public antlr4::CommonTokenStream {
+ public:
+  using antlr4::CommonTokenStream::CommonTokenStream;
+  // Lexes up to `n` more tokens; returns how many were added (fewer than
+  // `n` once the end of the input is reached).
+  size_t FetchMore(size_t n) {
+    lazyInit();
+    return fetch(n);
+  }
+
+ protected:
+  size_t fetch(size_t n) override;
+};
+
+}  // namespace netpolc
