@@ -197,6 +197,90 @@ class ErrorListener : public antlr4::BaseErrorListener {
 };
 
 // Walks the ANTLR parse tree and builds the AST.
+// Parse-tree nodes found by their exact class. The generated accessors
+// (ctx->peerList(), ctx->STRING()) and the tests for labelled alternatives
+// would test each child with dynamic_cast, which walks the runtime's class
+// hierarchies comparing type names; on large files that was most of the
+// cost of building the AST. The parse trees hold only the generated contexts
+// and the runtime's terminal (and error) nodes, each of a known final class.
+
+// `node` as a T when it is exactly a T, else nullptr.
+template <typename T>
+T* As(antlr4::tree::ParseTree* node) {
+  return node != nullptr && typeid(*node) == typeid(T) ? static_cast<T*>(node) : nullptr;
+}
+
+bool IsTerminal(antlr4::tree::ParseTree* node) {
+  const std::type_info& type = typeid(*node);
+  return type == typeid(antlr4::tree::TerminalNodeImpl) ||
+         type == typeid(antlr4::tree::ErrorNodeImpl);
+}
+
+// `node` as a token node when it is one, else nullptr. (TerminalNode is a
+// virtual base of the runtime's node classes, but derives from ParseTree
+// directly.)
+antlr4::tree::TerminalNode* AsTerminal(antlr4::tree::ParseTree* node) {
+  return node != nullptr && IsTerminal(node) ? static_cast<antlr4::tree::TerminalNode*>(node)
+                                             : nullptr;
+}
+
+// The first child of `ctx` of class T, or nullptr.
+template <typename T>
+T* First(antlr4::ParserRuleContext* ctx) {
+  for (antlr4::tree::ParseTree* child : ctx->children) {
+    if (T* found = As<T>(child)) return found;
+  }
+  return nullptr;
+}
+
+// Every child of `ctx` of class T, in order.
+template <typename T>
+std::vector<T*> All(antlr4::ParserRuleContext* ctx) {
+  std::vector<T*> found;
+  for (antlr4::tree::ParseTree* child : ctx->children) {
+    if (T* node = As<T>(child)) found.push_back(node);
+  }
+  return found;
+}
+
+// The children of `ctx` that are rules, not tokens: where a rule has
+// labelled alternatives, its children are of their classes, not the rule's.
+std::vector<antlr4::ParserRuleContext*> RuleChildren(antlr4::ParserRuleContext* ctx) {
+  std::vector<antlr4::ParserRuleContext*> found;
+  for (antlr4::tree::ParseTree* child : ctx->children) {
+    if (!IsTerminal(child)) found.push_back(static_cast<antlr4::ParserRuleContext*>(child));
+  }
+  return found;
+}
+
+// The token children of `ctx` of token type `type`, in order.
+std::vector<antlr4::tree::TerminalNode*> Tokens(antlr4::ParserRuleContext* ctx, size_t type) {
+  std::vector<antlr4::tree::TerminalNode*> found;
+  for (antlr4::tree::ParseTree* child : ctx->children) {
+    auto* terminal = AsTerminal(child);
+    if (terminal != nullptr && terminal->getSymbol()->getType() == type) found.push_back(terminal);
+  }
+  return found;
+}
+
+// The first token child of `ctx` of type `type`, or nullptr.
+antlr4::tree::TerminalNode* FirstToken(antlr4::ParserRuleContext* ctx, size_t type) {
+  for (antlr4::tree::ParseTree* child : ctx->children) {
+    auto* terminal = AsTerminal(child);
+    if (terminal != nullptr && terminal->getSymbol()->getType() == type) return terminal;
+  }
+  return nullptr;
+}
+
+// The child of `ctx` holding the token `token`, or nullptr.
+antlr4::tree::TerminalNode* NodeOf(antlr4::ParserRuleContext* ctx, const antlr4::Token* token) {
+  for (antlr4::tree::ParseTree* child : ctx->children) {
+    auto* terminal = AsTerminal(child);
+    if (terminal != nullptr && terminal->getSymbol() == token) return terminal;
+  }
+  return nullptr;
+}
+
 class Builder {
  public:
   Builder(uint32_t file, Diagnostics& diagnostics)
@@ -205,25 +289,26 @@ class Builder {
   ast::File BuildFile(P::FileContext* ctx) {
     ast::File file;
     file.file_id = file_;
-    for (P::DeclContext* decl : ctx->decl()) {
-      if (auto* c = decl->paramDecl()) {
-        file.params.push_back(BuildParam(c));
-      } else if (auto* c = decl->flagDecl()) {
-        file.flags.push_back(BuildFlag(c));
-      } else if (auto* c = decl->instanceDecl()) {
-        file.instances.push_back(BuildInstance(c));
-      } else if (auto* c = decl->dnsDecl()) {
-        file.dns.push_back(BuildDns(c));
-      } else if (auto* c = decl->componentDecl()) {
+    for (P::DeclContext* decl : All<P::DeclContext>(ctx)) {
+      antlr4::tree::ParseTree* d = decl->children.empty() ? nullptr : decl->children[0];
+      if (auto* c = As<P::ComponentDeclContext>(d)) {
         file.components.push_back(BuildComponent(c));
-      } else if (auto* c = decl->importDecl()) {
-        file.imports.push_back(String(c->STRING()));
+      } else if (auto* c = As<P::ParamDeclContext>(d)) {
+        file.params.push_back(BuildParam(c));
+      } else if (auto* c = As<P::FlagDeclContext>(d)) {
+        file.flags.push_back(BuildFlag(c));
+      } else if (auto* c = As<P::InstanceDeclContext>(d)) {
+        file.instances.push_back(BuildInstance(c));
+      } else if (As<P::DnsOffContext>(d) != nullptr || As<P::DnsRuleContext>(d) != nullptr) {
+        file.dns.push_back(BuildDns(static_cast<P::DnsDeclContext*>(d)));
+      } else if (auto* c = As<P::ImportDeclContext>(d)) {
+        file.imports.push_back(String(FirstToken(c, P::STRING)));
         file.import_aliases.push_back(c->alias != nullptr ? Ident(c->alias) : ast::Text{});
-      } else if (auto* c = decl->entityDecl()) {
+      } else if (auto* c = As<P::EntityDeclContext>(d)) {
         ast::File::EntityPeers entity;
         entity.entity = c->nodes != nullptr ? ast::Peer::Kind::kNodes
                                             : ast::Peer::Kind::kKubeApiserver;
-        entity.peers = BuildPeerList(c->peerList());
+        entity.peers = BuildPeerList(First<P::PeerListContext>(c));
         entity.loc = Loc(c);
         file.entity_peers.push_back(std::move(entity));
       }
@@ -233,7 +318,8 @@ class Builder {
 
   std::vector<ast::Peer> BuildPeerList(P::PeerListContext* ctx) {
     std::vector<ast::Peer> peers;
-    for (P::PeerContext* peer : ctx->peer()) peers.push_back(BuildPeer(peer));
+    // Its rule children are the peers (of the peer rule's labelled classes).
+    for (antlr4::ParserRuleContext* peer : RuleChildren(ctx)) peers.push_back(BuildPeer(peer));
     return peers;
   }
 
@@ -349,42 +435,45 @@ class Builder {
   ast::Value BuildValue(P::ValueContext* ctx) {
     ast::Value value;
     value.loc = Loc(ctx);
-    if (ctx->STRING() != nullptr) {
-      value.kind = ast::Value::Kind::kString;
-      value.text = String(ctx->STRING()).value;
-    } else if (ctx->INT() != nullptr) {
-      value.kind = ast::Value::Kind::kInt;
-      value.text = ctx->INT()->getText();
-    } else if (ctx->PARAM() != nullptr) {
-      value.kind = ast::Value::Kind::kParam;
-      value.text = ctx->PARAM()->getText().substr(1);
-    } else if (ctx->boolLit() != nullptr) {
+    // One child: a STRING, INT or PARAM token, or a boolLit.
+    antlr4::tree::ParseTree* child = ctx->children.empty() ? nullptr : ctx->children[0];
+    if (auto* terminal = AsTerminal(child)) {
+      switch (terminal->getSymbol()->getType()) {
+        case P::STRING:
+          value.kind = ast::Value::Kind::kString;
+          value.text = String(terminal).value;
+          break;
+        case P::INT:
+          value.kind = ast::Value::Kind::kInt;
+          value.text = terminal->getText();
+          break;
+        case P::PARAM:
+          value.kind = ast::Value::Kind::kParam;
+          value.text = terminal->getText().substr(1);
+          break;
+        default:
+          break;
+      }
+    } else if (auto* literal = As<P::BoolLitContext>(child)) {
       value.kind = ast::Value::Kind::kBool;
-      value.boolean = ctx->boolLit()->getText() == "true";
-      value.text = ctx->boolLit()->getText();
+      value.text = literal->getText();
+      value.boolean = value.text == "true";
     }
     return value;
   }
 
   ast::Property BuildProperty(P::PropertyContext* ctx) {
-    return ast::Property{Ident(ctx->key), String(ctx->STRING())};
+    return ast::Property{Ident(ctx->key), String(FirstToken(ctx, P::STRING))};
   }
 
   ast::LabelMap BuildLabelMap(P::LabelMapContext* ctx) {
     ast::LabelMap map;
     map.loc = Loc(ctx);
-    for (P::LabelEntryContext* entry : ctx->labelEntry()) {
+    for (P::LabelEntryContext* entry : All<P::LabelEntryContext>(ctx)) {
       ast::LabelEntry e;
-      antlr4::tree::TerminalNode* key_node = nullptr;
-      for (auto* child : entry->children) {
-        auto* terminal = dynamic_cast<antlr4::tree::TerminalNode*>(child);
-        if (terminal != nullptr && terminal->getSymbol() == entry->key) {
-          key_node = terminal;
-          break;
-        }
-      }
+      antlr4::tree::TerminalNode* key_node = NodeOf(entry, entry->key);
       e.key = key_node ? String(key_node) : ast::Text{"", Loc(entry)};
-      std::vector<P::ValueContext*> values = entry->value();
+      std::vector<P::ValueContext*> values = All<P::ValueContext>(entry);
       if (entry->exists != nullptr) {
         // "key": exists / "key": not exists (`exists` is not a reserved word).
         e.op = entry->notExists != nullptr ? ast::LabelEntry::Op::kDoesNotExist
@@ -403,7 +492,7 @@ class Builder {
         e.op = entry->notIn != nullptr ? ast::LabelEntry::Op::kNotIn : ast::LabelEntry::Op::kIn;
         e.op_loc = Loc(entry->notIn != nullptr ? entry->notIn : entry->getStart());
         for (antlr4::tree::ParseTree* child : entry->children) {
-          auto* terminal = dynamic_cast<antlr4::tree::TerminalNode*>(child);
+          auto* terminal = AsTerminal(child);
           if (terminal != nullptr && terminal->getText() == "in") {
             if (entry->notIn == nullptr) e.op_loc = Loc(terminal);
             break;
@@ -436,19 +525,15 @@ class Builder {
 
   std::vector<ast::PortItem> BuildPorts(P::PortListContext* ctx) {
     std::vector<ast::PortItem> ports;
-    for (P::PortItemContext* item : ctx->portItem()) {
+    for (P::PortItemContext* item : All<P::PortItemContext>(ctx)) {
       ast::PortItem port;
-      port.protocol = ProtocolOf(item->protocol());
+      port.protocol = ProtocolOf(First<P::ProtocolContext>(item));
       port.loc = Loc(item);
       if (item->portName != nullptr || item->portNameString != nullptr) {
         if (item->portName != nullptr) {
           port.name = Ident(item->portName);
         } else {
-          antlr4::tree::TerminalNode* node = nullptr;
-          for (auto* child : item->children) {
-            auto* terminal = dynamic_cast<antlr4::tree::TerminalNode*>(child);
-            if (terminal != nullptr && terminal->getSymbol() == item->portNameString) node = terminal;
-          }
+          antlr4::tree::TerminalNode* node = NodeOf(item, item->portNameString);
           port.name = node != nullptr ? String(node) : ast::Text{"", Loc(item->portNameString)};
         }
         port.first_loc = port.last_loc = port.loc = port.name->loc;
@@ -484,52 +569,51 @@ class Builder {
     return ports;
   }
 
-  ast::Peer BuildPeer(P::PeerContext* ctx) {
+  // `ctx`: a peer, of one of the peer rule's labelled classes.
+  ast::Peer BuildPeer(antlr4::ParserRuleContext* ctx) {
     ast::Peer peer;
     peer.loc = Loc(ctx);
-    if (dynamic_cast<P::AnywherePeerContext*>(ctx)) {
+    if (auto* c = As<P::ComponentPeerContext>(ctx)) {
+      peer.kind = ast::Peer::Kind::kComponent;
+      peer.name = Ident(c->getStart());
+    } else if (auto* c = As<P::PodsPeerContext>(ctx)) {
+      peer.kind = ast::Peer::Kind::kPods;
+      peer.pods = BuildLabelMap(First<P::LabelMapContext>(c));
+      if (First<P::AnyNamespaceContext>(c) != nullptr) {
+        peer.ns = ast::Peer::Namespace::kAny;
+      } else if (auto* named = First<P::NamedNamespaceContext>(c)) {
+        peer.ns = ast::Peer::Namespace::kNamed;
+        peer.ns_name = BuildValue(First<P::ValueContext>(named));
+      } else if (auto* labelled = First<P::LabelledNamespacesContext>(c)) {
+        peer.ns = ast::Peer::Namespace::kLabels;
+        peer.ns_labels = BuildLabelMap(First<P::LabelMapContext>(labelled));
+      }
+    } else if (As<P::AnywherePeerContext>(ctx)) {
       peer.kind = ast::Peer::Kind::kAnywhere;
-    } else if (dynamic_cast<P::InstancePeerContext*>(ctx)) {
+    } else if (As<P::InstancePeerContext>(ctx)) {
       peer.kind = ast::Peer::Kind::kInstance;
-    } else if (dynamic_cast<P::ExternalPeerContext*>(ctx)) {
+    } else if (As<P::ExternalPeerContext>(ctx)) {
       peer.kind = ast::Peer::Kind::kExternal;
-    } else if (auto* c = dynamic_cast<P::CidrPeerContext*>(ctx)) {
+    } else if (auto* c = As<P::CidrPeerContext>(ctx)) {
       peer.kind = ast::Peer::Kind::kCidr;
-      std::vector<antlr4::tree::TerminalNode*> strings = c->STRING();
+      std::vector<antlr4::tree::TerminalNode*> strings = Tokens(c, P::STRING);
       peer.cidr = String(strings.at(0));
       for (size_t i = 1; i < strings.size(); ++i) {
         peer.except.push_back(String(strings[i]));
       }
-    } else if (auto* c = dynamic_cast<P::PodsPeerContext*>(ctx)) {
-      peer.kind = ast::Peer::Kind::kPods;
-      peer.pods = BuildLabelMap(c->labelMap());
-      if (auto* ns = c->namespaceScope()) {
-        if (dynamic_cast<P::AnyNamespaceContext*>(ns)) {
-          peer.ns = ast::Peer::Namespace::kAny;
-        } else if (auto* named = dynamic_cast<P::NamedNamespaceContext*>(ns)) {
-          peer.ns = ast::Peer::Namespace::kNamed;
-          peer.ns_name = BuildValue(named->value());
-        } else if (auto* labelled =
-                       dynamic_cast<P::LabelledNamespacesContext*>(ns)) {
-          peer.ns = ast::Peer::Namespace::kLabels;
-          peer.ns_labels = BuildLabelMap(labelled->labelMap());
-        }
-      }
-    } else if (auto* c = dynamic_cast<P::ParamPeerContext*>(ctx)) {
+    } else if (auto* c = As<P::ParamPeerContext>(ctx)) {
       peer.kind = ast::Peer::Kind::kParam;
-      peer.name = ast::Text{c->PARAM()->getText().substr(1), Loc(c->PARAM())};
-    } else if (auto* c = dynamic_cast<P::ComponentPeerContext*>(ctx)) {
-      peer.kind = ast::Peer::Kind::kComponent;
-      peer.name = Ident(c->IDENT()->getSymbol());
-    } else if (dynamic_cast<P::KubeApiserverPeerContext*>(ctx)) {
+      const antlr4::Token* param = c->getStart();
+      peer.name = ast::Text{param->getText().substr(1), Loc(param)};
+    } else if (As<P::KubeApiserverPeerContext>(ctx)) {
       peer.kind = ast::Peer::Kind::kKubeApiserver;
-    } else if (dynamic_cast<P::NodesPeerContext*>(ctx)) {
+    } else if (As<P::NodesPeerContext>(ctx)) {
       peer.kind = ast::Peer::Kind::kNodes;
-    } else if (auto* c = dynamic_cast<P::QualifiedComponentPeerContext*>(ctx)) {
+    } else if (auto* c = As<P::QualifiedComponentPeerContext>(ctx)) {
       // gw.gateway: a component of the product imported as gw.
       peer.kind = ast::Peer::Kind::kComponent;
       peer.name = Qualified(c->product, c->name);
-    } else if (auto* c = dynamic_cast<P::QualifiedInstancePeerContext*>(ctx)) {
+    } else if (auto* c = As<P::QualifiedInstancePeerContext>(ctx)) {
       peer.kind = ast::Peer::Kind::kInstance;
       peer.product = c->product->getText() + ".";
     }
@@ -538,7 +622,7 @@ class Builder {
 
   // Depth is bounded by kMaxNesting (checked on the tokens before parsing).
   ast::Condition BuildCondition(P::ConditionContext* ctx) {
-    std::vector<P::AndConditionContext*> terms = ctx->andCondition();
+    std::vector<P::AndConditionContext*> terms = All<P::AndConditionContext>(ctx);
     if (terms.size() == 1) return BuildAnd(terms[0]);
     ast::Condition c;
     c.kind = ast::Condition::Kind::kOr;
@@ -548,7 +632,7 @@ class Builder {
   }
 
   ast::Condition BuildAnd(P::AndConditionContext* ctx) {
-    std::vector<P::NotConditionContext*> terms = ctx->notCondition();
+    std::vector<P::NotConditionContext*> terms = All<P::NotConditionContext>(ctx);
     if (terms.size() == 1) return BuildNot(terms[0]);
     ast::Condition c;
     c.kind = ast::Condition::Kind::kAnd;
@@ -558,7 +642,8 @@ class Builder {
   }
 
   ast::Condition BuildNot(P::NotConditionContext* ctx) {
-    ast::Condition atom = BuildAtom(ctx->atomCondition());
+    // Its one rule child: the atom, of one of atomCondition's labelled classes.
+    ast::Condition atom = BuildAtom(RuleChildren(ctx).at(0));
     if (ctx->negated == nullptr) return atom;
     ast::Condition c;
     c.kind = ast::Condition::Kind::kNot;
@@ -567,30 +652,30 @@ class Builder {
     return c;
   }
 
-  ast::Condition BuildAtom(P::AtomConditionContext* ctx) {
-    if (auto* c = dynamic_cast<P::ConstantConditionContext*>(ctx)) {
+  ast::Condition BuildAtom(antlr4::ParserRuleContext* ctx) {
+    if (auto* c = As<P::ConstantConditionContext>(ctx)) {
       ast::Condition out;
       out.kind = c->getText() == "true" ? ast::Condition::Kind::kTrue
                                         : ast::Condition::Kind::kFalse;
       out.loc = Loc(c);
       return out;
     }
-    if (auto* c = dynamic_cast<P::FlagConditionContext*>(ctx)) {
+    if (auto* c = As<P::FlagConditionContext>(ctx)) {
       ast::Condition out;
       out.kind = ast::Condition::Kind::kFlag;
-      out.flag = Ident(c->IDENT()->getSymbol());
+      out.flag = Ident(c->getStart());
       out.loc = out.flag.loc;
       return out;
     }
-    if (auto* c = dynamic_cast<P::QualifiedFlagConditionContext*>(ctx)) {
+    if (auto* c = As<P::QualifiedFlagConditionContext>(ctx)) {
       ast::Condition flag;
       flag.kind = ast::Condition::Kind::kFlag;
       flag.flag = Qualified(c->product, c->name);
       flag.loc = flag.flag.loc;
       return flag;
     }
-    auto* c = dynamic_cast<P::ParenConditionContext*>(ctx);
-    return BuildCondition(c->condition());
+    auto* c = As<P::ParenConditionContext>(ctx);
+    return BuildCondition(First<P::ConditionContext>(c));
   }
 
   ast::Param BuildParam(P::ParamDeclContext* ctx) {
@@ -641,27 +726,33 @@ class Builder {
   ast::Dns BuildDns(P::DnsDeclContext* ctx) {
     ast::Dns dns;
     dns.loc = Loc(ctx);
-    if (dynamic_cast<P::DnsOffContext*>(ctx)) {
+    if (As<P::DnsOffContext>(ctx)) {
       dns.off = true;
-    } else if (auto* c = dynamic_cast<P::DnsRuleContext*>(ctx)) {
-      dns.ports = BuildPorts(c->portList());
-      dns.peers = BuildPeerList(c->peerList());
+    } else if (auto* c = As<P::DnsRuleContext>(ctx)) {
+      dns.ports = BuildPorts(First<P::PortListContext>(c));
+      dns.peers = BuildPeerList(First<P::PeerListContext>(c));
     }
     return dns;
   }
 
-  ast::Rule BuildRule(ast::Direction direction, antlr4::Token* keyword,
-                      P::PortListContext* ports, P::PeerListContext* peers,
-                      P::ConditionContext* when, P::RuleTailContext* tail) {
+  // `ctx`: an ingressRule or egressRule.
+  ast::Rule BuildRule(ast::Direction direction, antlr4::ParserRuleContext* ctx) {
     ast::Rule rule;
     rule.direction = direction;
-    rule.loc = Loc(keyword);
-    rule.ports = BuildPorts(ports);
-    rule.peers = BuildPeerList(peers);
-    if (when != nullptr) rule.when = BuildCondition(when);
-    if (tail != nullptr && tail->propertyBlock() != nullptr) {
-      for (auto* p : tail->propertyBlock()->property()) {
-        rule.properties.push_back(BuildProperty(p));
+    rule.loc = Loc(ctx->getStart());
+    for (antlr4::tree::ParseTree* child : ctx->children) {
+      if (auto* ports = As<P::PortListContext>(child)) {
+        rule.ports = BuildPorts(ports);
+      } else if (auto* peers = As<P::PeerListContext>(child)) {
+        rule.peers = BuildPeerList(peers);
+      } else if (auto* when = As<P::ConditionContext>(child)) {
+        rule.when = BuildCondition(when);
+      } else if (auto* tail = As<P::RuleTailContext>(child)) {
+        if (auto* block = First<P::PropertyBlockContext>(tail)) {
+          for (auto* p : All<P::PropertyContext>(block)) {
+            rule.properties.push_back(BuildProperty(p));
+          }
+        }
       }
     }
     return rule;
@@ -671,53 +762,48 @@ class Builder {
     ast::Component component;
     component.loc = Loc(ctx);
     component.name = Ident(ctx->name);
-    if (ctx->condition() != nullptr) {
-      component.when = BuildCondition(ctx->condition());
-    }
-    for (P::ComponentItemContext* item : ctx->componentItem()) {
-      if (auto* c = dynamic_cast<P::ComponentLabelsContext*>(item)) {
+    // Its rule children: the condition, then the items (of componentItem's
+    // labelled classes), the rules first as the most frequent.
+    for (antlr4::ParserRuleContext* item : RuleChildren(ctx)) {
+      if (As<P::IngressRuleContext>(item) != nullptr) {
+        component.rules.push_back(BuildRule(ast::Direction::kIngress, item));
+      } else if (As<P::EgressRuleContext>(item) != nullptr) {
+        component.rules.push_back(BuildRule(ast::Direction::kEgress, item));
+      } else if (auto* when = As<P::ConditionContext>(item)) {
+        component.when = BuildCondition(when);
+      } else if (auto* c = As<P::ComponentLabelsContext>(item)) {
         ast::LabelMap map = BuildLabelMap(c->labelMap());
         if (component.labels.has_value()) {
           component.extra_labels.push_back(std::move(map));
         } else {
           component.labels = std::move(map);
         }
-      } else if (auto* c = dynamic_cast<P::ComponentLabelsAnyContext*>(item)) {
+      } else if (auto* c = As<P::ComponentLabelsAnyContext>(item)) {
         component.labels_any.push_back(Loc(c));
-      } else if (auto* c = dynamic_cast<P::ComponentScopeContext*>(item)) {
+      } else if (auto* c = As<P::ComponentScopeContext>(item)) {
         component.scope = c->scopeCluster != nullptr
                               ? ast::Component::Scope::kCluster
                               : ast::Component::Scope::kInstance;
         if (c->scopeNamespace != nullptr) component.scope = ast::Component::Scope::kNamespace;
         component.scope_loc = Loc(c);
-      } else if (auto* c = dynamic_cast<P::ComponentNamespaceContext*>(item)) {
+      } else if (auto* c = As<P::ComponentNamespaceContext>(item)) {
         component.namespaces.push_back(BuildValue(c->value()));
-      } else if (auto* c = dynamic_cast<P::ComponentNoteContext*>(item)) {
+      } else if (auto* c = As<P::ComponentNoteContext>(item)) {
         ast::Note note;
         note.direction = c->noteEgress != nullptr ? ast::Direction::kEgress
                                                   : ast::Direction::kIngress;
         note.text = String(c->STRING());
         note.loc = Loc(c);
         component.notes.push_back(std::move(note));
-      } else if (auto* c = dynamic_cast<P::IngressRuleContext*>(item)) {
-        component.rules.push_back(BuildRule(ast::Direction::kIngress,
-                                            c->getStart(), c->portList(),
-                                            c->peerList(), c->condition(),
-                                            c->ruleTail()));
-      } else if (auto* c = dynamic_cast<P::EgressRuleContext*>(item)) {
-        component.rules.push_back(BuildRule(ast::Direction::kEgress,
-                                            c->getStart(), c->portList(),
-                                            c->peerList(), c->condition(),
-                                            c->ruleTail()));
-      } else if (auto* c = dynamic_cast<P::ComponentPropertyContext*>(item)) {
+      } else if (auto* c = As<P::ComponentPropertyContext>(item)) {
         component.properties.push_back(BuildProperty(c->property()));
-      } else if (auto* c = dynamic_cast<P::ComponentPolicyContext*>(item)) {
+      } else if (auto* c = As<P::ComponentPolicyContext>(item)) {
         ast::Component::PolicyItem policy;
         if (c->value() != nullptr) policy.name = BuildValue(c->value());
         if (c->condition() != nullptr) policy.when = BuildCondition(c->condition());
         policy.loc = Loc(c->getStart());
         component.policies.push_back(std::move(policy));
-      } else if (auto* c = dynamic_cast<P::ComponentIsolateContext*>(item)) {
+      } else if (auto* c = As<P::ComponentIsolateContext>(item)) {
         ast::Component::Isolate isolate;
         isolate.direction = c->isolateEgress != nullptr ? ast::Direction::kEgress
                                                         : ast::Direction::kIngress;
