@@ -979,8 +979,7 @@ auto Parse(const SourceManager& sources, uint32_t file_id,
   std::optional<Bracket> unclosed;
   if (!CheckTokens(tokens, file_id, diagnostics, unclosed)) return std::nullopt;
 
-  P parser(&tokens);
-  CachedParserSimulator::Install(parser);
+  RulesParser parser(&tokens);
   parser.removeErrorListeners();
 
   // Two-stage parsing: the fast SLL mode first; on failure, the full LL mode
@@ -1061,8 +1060,7 @@ std::optional<ast::File> ParsePiece(const SourceFile& file, uint32_t file_id,
     if ((token_count += lexed.tokens.size() - 1 + lexed.lexer.skipped()) + 1 > kMaxTokens) {
       return std::nullopt;
     }
-    P parser(&lexed.tokens);
-    CachedParserSimulator::Install(parser);
+    RulesParser parser(&lexed.tokens);
     parser.removeErrorListeners();
     parser.getInterpreter<antlr4::atn::ParserATNSimulator>()->setPredictionMode(
         antlr4::atn::PredictionMode::SLL);

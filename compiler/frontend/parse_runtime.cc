@@ -54,6 +54,26 @@ CachedLexerSimulator::CachedLexerSimulator(antlr4::Lexer* lexer,
     : LexerATNSimulator(lexer, lexer->getATN(), runtime._decisionToDFA,
                         runtime.getSharedContextCache()) {}
 
+size_t CachedLexerSimulator::match(antlr4::CharStream* input, size_t mode) {
+  // The runtime's reset clears the last accept state, which this class
+  // cannot reach; it also rewinds the position, kept here.
+  const size_t line = _line;
+  const size_t column = _charPositionInLine;
+  LexerATNSimulator::reset();
+  _line = line;
+  _charPositionInLine = column;
+  _mode = mode;
+  // As the runtime's match: the stream is marked for the token's length.
+  struct Mark {
+    antlr4::CharStream* input;
+    ssize_t mark;
+    ~Mark() { input->release(mark); }
+  } mark{input, input->mark()};
+  _startIndex = input->index();
+  const antlr4::dfa::DFA& dfa = _decisionToDFA[mode];
+  return dfa.s0 == nullptr ? matchATN(input) : execATN(input, dfa.s0);
+}
+
 DFAState* CachedLexerSimulator::getExistingTargetState(DFAState* s, size_t t) {
   // As the runtime: characters past MAX_DFA_EDGE (and EOF) have no edges.
   if (t > MAX_DFA_EDGE) return nullptr;
@@ -61,14 +81,6 @@ DFAState* CachedLexerSimulator::getExistingTargetState(DFAState* s, size_t t) {
   DFAState* found = LexerATNSimulator::getExistingTargetState(s, t);
   if (found != nullptr) edges_.Store(_mode, s, t, found);
   return found;
-}
-
-void CachedParserSimulator::Install(antlr4::Parser& parser) {
-  auto* runtime = parser.getInterpreter<antlr4::atn::ParserATNSimulator>();
-  // setInterpreter deletes the runtime's simulator.
-  parser.setInterpreter(new CachedParserSimulator(&parser, parser.getATN(),
-                                                  runtime->decisionToDFA,
-                                                  runtime->getSharedContextCache()));
 }
 
 DFAState* CachedParserSimulator::getExistingTargetState(DFAState* previous, size_t t) {
@@ -79,6 +91,29 @@ DFAState* CachedParserSimulator::getExistingTargetState(DFAState* previous, size
   DFAState* found = ParserATNSimulator::getExistingTargetState(previous, t);
   if (found != nullptr) edges_.Store(decision, previous, symbol, found);
   return found;
+}
+
+RulesParser::RulesParser(antlr4::TokenStream* input) : NetpolParser(input) {
+  auto* runtime = getInterpreter<antlr4::atn::ParserATNSimulator>();
+  // setInterpreter deletes the runtime's simulator.
+  setInterpreter(new CachedParserSimulator(this, getATN(), runtime->decisionToDFA,
+                                           runtime->getSharedContextCache()));
+}
+
+void RulesParser::addContextToParseTree() {
+  if (_ctx->parent != nullptr) static_cast<antlr4::ParserRuleContext*>(_ctx->parent)->addChild(_ctx);
+}
+
+void RulesParser::enterOuterAlt(antlr4::ParserRuleContext* localctx, size_t alt) {
+  // As the runtime's: a context replaced by one of a labelled alternative's
+  // class takes its place in the parent.
+  localctx->setAltNumber(alt);
+  if (_buildParseTrees && _ctx != localctx && _ctx->parent != nullptr) {
+    auto* parent = static_cast<antlr4::ParserRuleContext*>(_ctx->parent);
+    parent->removeLastChild();
+    parent->addChild(localctx);
+  }
+  _ctx = localctx;
 }
 
 RulesLexer::RulesLexer(antlr4::CharStream* input, bool keep_hidden)

@@ -27,6 +27,7 @@
 #include <memory>
 
 #include "grammar/NetpolLexer.h"
+#include "grammar/NetpolParser.h"
 
 namespace netpolc {
 
@@ -73,11 +74,14 @@ class DfaEdgeCache {
   std::array<std::atomic<Rows*>, kDfas> dfas_{};
 };
 
-// The lexer's simulator: edges through DfaEdgeCache.
+// The lexer's simulator: edges through DfaEdgeCache, and a match that
+// leaves out the runtime's call counter (a static int every thread writes)
+// and its std::function guard.
 class CachedLexerSimulator : public antlr4::atn::LexerATNSimulator {
  public:
   // Over the same DFAs as `runtime`, the simulator the lexer was made with.
   CachedLexerSimulator(antlr4::Lexer* lexer, antlr4::atn::LexerATNSimulator& runtime);
+  size_t match(antlr4::CharStream* input, size_t mode) override;
 
  protected:
   antlr4::dfa::DFAState* getExistingTargetState(antlr4::dfa::DFAState* s, size_t t) override;
@@ -89,11 +93,9 @@ class CachedLexerSimulator : public antlr4::atn::LexerATNSimulator {
 // The parser's simulator: edges through DfaEdgeCache.
 class CachedParserSimulator : public antlr4::atn::ParserATNSimulator {
  public:
-  // Replaces `parser`'s simulator by a cached one over the same DFAs.
-  static void Install(antlr4::Parser& parser);
+  using ParserATNSimulator::ParserATNSimulator;
 
  protected:
-  using ParserATNSimulator::ParserATNSimulator;
   antlr4::dfa::DFAState* getExistingTargetState(antlr4::dfa::DFAState* previous,
                                                 size_t t) override;
 
@@ -122,6 +124,18 @@ class RulesLexer : public netpolc_grammar::NetpolLexer {
   CachedLexerSimulator* simulator_;  // owned by the Recognizer
   bool keep_hidden_;
   size_t skipped_ = 0;
+};
+
+// The grammar's parser on a CachedParserSimulator, adding contexts to their
+// parents without casting for the parent's class (every context of a
+// parser is a ParserRuleContext).
+class RulesParser : public netpolc_grammar::NetpolParser {
+ public:
+  explicit RulesParser(antlr4::TokenStream* input);
+  void enterOuterAlt(antlr4::ParserRuleContext* localctx, size_t alt) override;
+
+ protected:
+  void addContextToParseTree() override;
 };
 
 // A token stream that lexes in blocks, so that the checks on tokens can stop
