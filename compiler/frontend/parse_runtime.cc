@@ -100,6 +100,37 @@ RulesParser::RulesParser(antlr4::TokenStream* input) : NetpolParser(input) {
                                            runtime->getSharedContextCache()));
 }
 
+void CachedLexerSimulator::accept(antlr4::CharStream* input,
+                                  const std::shared_ptr<antlr4::atn::LexerActionExecutor>& executor,
+                                  size_t start_index, size_t index, size_t line, size_t column) {
+  if (executor == nullptr || _recog == nullptr) {
+    LexerATNSimulator::accept(input, executor, start_index, index, line, column);
+    return;
+  }
+  const ssize_t channel = ChannelOnly(executor.get());
+  if (channel < 0) {
+    LexerATNSimulator::accept(input, executor, start_index, index, line, column);
+    return;
+  }
+  // As the runtime's accept: to the end of the token, then its action.
+  input->seek(index);
+  _line = line;
+  _charPositionInLine = column;
+  _recog->setChannel(static_cast<size_t>(channel));
+}
+
+ssize_t CachedLexerSimulator::ChannelOnly(const antlr4::atn::LexerActionExecutor* executor) {
+  if (executor == last_executor_) return last_channel_;
+  ssize_t channel = -1;
+  const std::vector<std::shared_ptr<antlr4::atn::LexerAction>> actions = executor->getLexerActions();
+  if (actions.size() == 1 && typeid(*actions[0]) == typeid(antlr4::atn::LexerChannelAction)) {
+    channel = static_cast<const antlr4::atn::LexerChannelAction&>(*actions[0]).getChannel();
+  }
+  last_executor_ = executor;
+  last_channel_ = channel;
+  return channel;
+}
+
 void RulesParser::addContextToParseTree() {
   if (_ctx->parent != nullptr) static_cast<antlr4::ParserRuleContext*>(_ctx->parent)->addChild(_ctx);
 }

@@ -74,9 +74,11 @@ class DfaEdgeCache {
   std::array<std::atomic<Rows*>, kDfas> dfas_{};
 };
 
-// The lexer's simulator: edges through DfaEdgeCache, and a match that
-// leaves out the runtime's call counter (a static int every thread writes)
-// and its std::function guard.
+// The lexer's simulator: edges through DfaEdgeCache; a match that leaves
+// out the runtime's call counter (a static int every thread writes) and its
+// std::function guard; and a token's one `-> channel(...)` action (the
+// grammar's whitespace and comments) applied directly, where the runtime's
+// executor copies, casts and guards for every token.
 class CachedLexerSimulator : public antlr4::atn::LexerATNSimulator {
  public:
   // Over the same DFAs as `runtime`, the simulator the lexer was made with.
@@ -85,9 +87,19 @@ class CachedLexerSimulator : public antlr4::atn::LexerATNSimulator {
 
  protected:
   antlr4::dfa::DFAState* getExistingTargetState(antlr4::dfa::DFAState* s, size_t t) override;
+  void accept(antlr4::CharStream* input,
+              const std::shared_ptr<antlr4::atn::LexerActionExecutor>& executor, size_t start_index,
+              size_t index, size_t line, size_t column) override;
 
  private:
+  // The channel `executor` sets when that is all it does, else -1.
+  ssize_t ChannelOnly(const antlr4::atn::LexerActionExecutor* executor);
+
   DfaEdgeCache& edges_ = DfaEdgeCache::ForLexer();
+  // The last executor ChannelOnly looked at, and its answer (a lexer meets
+  // the same few executors again and again).
+  const antlr4::atn::LexerActionExecutor* last_executor_ = nullptr;
+  ssize_t last_channel_ = -1;
 };
 
 // The parser's simulator: edges through DfaEdgeCache.
