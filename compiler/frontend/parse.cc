@@ -6,7 +6,6 @@
 #include <atomic>
 #include <cctype>
 #include <iterator>
-#include <mutex>
 #include <string_view>
 
 #include "compiler/parallel.h"
@@ -971,6 +970,7 @@ auto Parse(const SourceManager& sources, uint32_t file_id,
     diagnostics.Emit(DiagnosticKind::kInvalidUtf8, LocOfOffset(file_id, file.text, bad));
     return std::nullopt;
   }
+  PrepareRuntime();
   Utf8CharStream input(file.text);
   // Hidden tokens kept: the limit on tokens counts them.
   RulesLexer lexer(&input, /*keep_hidden=*/true);
@@ -1006,19 +1006,6 @@ auto Parse(const SourceManager& sources, uint32_t file_id,
   return build(builder, tree);
 }
 
-// The ANTLR C++ runtime guards every look-up in its DFA caches, in the lexer
-// for each character and in the parser for each prediction, with two global
-// locks (ATNSimulator::_edgeLock and _stateLock, static members). Threads
-// lexing and parsing at the same time contend on them: with two threads the
-// parse took more CPU time and more wall time than with one. So pieces take
-// turns in the runtime, each for the whole of its lexing and parsing (a few
-// milliseconds), and the work done outside it (building the AST, lowering,
-// freeing the trees) overlaps the next piece's turn.
-std::mutex& AntlrMutex() {
-  static std::mutex mutex;
-  return mutex;
-}
-
 // One piece of a file lexed on its own, from the piece's line and column so
 // that positions are those of the file; the lexer's own error listener
 // removed (CheckTokens reports what it meets).
@@ -1050,9 +1037,8 @@ struct PieceLexer {
 std::optional<ast::File> ParsePiece(const SourceFile& file, uint32_t file_id,
                                     const SourcePiece& piece, std::atomic<size_t>& token_count) {
   try {
-    // One piece at a time in the ANTLR runtime (see AntlrMutex); building
-    // the AST and everything after it runs beside the next piece's parse.
-    std::unique_lock<std::mutex> antlr(AntlrMutex());
+    // Beside other pieces (see "Threads" in parse_runtime.h).
+    PrepareRuntime();
     PieceLexer lexed(file, piece, /*keep_hidden=*/false);
     if (!lexed.Lex(file_id)) return std::nullopt;
     // Past the limit on tokens, this and every later piece fail: the whole
@@ -1066,7 +1052,6 @@ std::optional<ast::File> ParsePiece(const SourceFile& file, uint32_t file_id,
         antlr4::atn::PredictionMode::SLL);
     parser.setErrorHandler(std::make_shared<antlr4::BailErrorStrategy>());
     P::FileContext* tree = parser.file();
-    antlr.unlock();
     Diagnostics diagnostics;
     Builder builder(file_id, diagnostics);
     ast::File ast = builder.BuildFile(tree);
@@ -1141,10 +1126,10 @@ void AppendLexedTokens(antlr4::CommonTokenStream& tokens, bool with_eof,
 std::optional<std::vector<LexedToken>> LexPiece(const SourceFile& file, uint32_t file_id,
                                                 const SourcePiece& piece, bool last) {
   try {
-    std::unique_lock<std::mutex> antlr(AntlrMutex());  // as in ParsePiece
+    // Beside other pieces, as in ParsePiece.
+    PrepareRuntime();
     PieceLexer lexed(file, piece, /*keep_hidden=*/true);
     if (!lexed.Lex(file_id)) return std::nullopt;
-    antlr.unlock();
     std::vector<LexedToken> out;
     out.reserve(lexed.tokens.size());
     AppendLexedTokens(lexed.tokens, last, out);
@@ -1256,6 +1241,7 @@ std::optional<std::vector<LexedToken>> LexFile(const SourceManager& sources, uin
     return std::nullopt;
   }
   if (std::optional<std::vector<LexedToken>> pieces = LexByPieces(file, file_id)) return pieces;
+  PrepareRuntime();
   Utf8CharStream input(file.text);
   RulesLexer lexer(&input, /*keep_hidden=*/true);
   lexer.removeErrorListeners();

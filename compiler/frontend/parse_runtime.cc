@@ -2,6 +2,8 @@
 
 #include <typeinfo>
 
+#include "compiler/frontend/parse_stream.h"
+
 namespace netpolc {
 
 using antlr4::dfa::DFAState;
@@ -49,6 +51,44 @@ DfaEdgeCache& DfaEdgeCache::ForParser() {
   return cache;
 }
 
+std::recursive_mutex& SharedDfaMutex() {
+  static std::recursive_mutex mutex;
+  return mutex;
+}
+
+void PrepareRuntime() {
+  static std::once_flag once;
+  std::call_once(once, [] {
+    std::lock_guard<std::recursive_mutex> lock(SharedDfaMutex());
+    // The lexer's start state (the grammar has one mode; parse_runtime_test
+    // checks): made on its first token.
+    Utf8CharStream word("x");
+    RulesLexer lexer(&word, /*keep_hidden=*/true);
+    lexer.removeErrorListeners();
+    while (lexer.nextToken()->getType() != antlr4::Token::EOF) {
+    }
+    // Each decision's start state: made on its first prediction, whatever
+    // the input (here none), which may then fail.
+    Utf8CharStream nothing("");
+    RulesLexer empty(&nothing, /*keep_hidden=*/false);
+    empty.removeErrorListeners();
+    antlr4::CommonTokenStream tokens(&empty);
+    tokens.fill();
+    RulesParser parser(&tokens);
+    parser.removeErrorListeners();
+    auto* simulator = parser.getInterpreter<antlr4::atn::ParserATNSimulator>();
+    simulator->setPredictionMode(antlr4::atn::PredictionMode::SLL);
+    for (size_t decision = 0; decision < simulator->decisionToDFA.size(); ++decision) {
+      try {
+        simulator->adaptivePredict(&tokens, decision, &antlr4::ParserRuleContext::EMPTY);
+      } catch (...) {
+        // No viable alternative for an empty input: the start state is made.
+      }
+      tokens.seek(0);
+    }
+  });
+}
+
 CachedLexerSimulator::CachedLexerSimulator(antlr4::Lexer* lexer,
                                            antlr4::atn::LexerATNSimulator& runtime)
     : LexerATNSimulator(lexer, lexer->getATN(), runtime._decisionToDFA,
@@ -74,6 +114,17 @@ size_t CachedLexerSimulator::match(antlr4::CharStream* input, size_t mode) {
   return dfa.s0 == nullptr ? matchATN(input) : execATN(input, dfa.s0);
 }
 
+size_t CachedLexerSimulator::matchATN(antlr4::CharStream* input) {
+  std::lock_guard<std::recursive_mutex> lock(SharedDfaMutex());
+  return LexerATNSimulator::matchATN(input);
+}
+
+DFAState* CachedLexerSimulator::computeTargetState(antlr4::CharStream* input, DFAState* s,
+                                                   size_t t) {
+  std::lock_guard<std::recursive_mutex> lock(SharedDfaMutex());
+  return LexerATNSimulator::computeTargetState(input, s, t);
+}
+
 DFAState* CachedLexerSimulator::getExistingTargetState(DFAState* s, size_t t) {
   // As the runtime: characters past MAX_DFA_EDGE (and EOF) have no edges.
   if (t > MAX_DFA_EDGE) return nullptr;
@@ -91,6 +142,27 @@ DFAState* CachedParserSimulator::getExistingTargetState(DFAState* previous, size
   DFAState* found = ParserATNSimulator::getExistingTargetState(previous, t);
   if (found != nullptr) edges_.Store(decision, previous, symbol, found);
   return found;
+}
+
+DFAState* CachedParserSimulator::computeTargetState(antlr4::dfa::DFA& dfa, DFAState* previous,
+                                                    size_t t) {
+  std::lock_guard<std::recursive_mutex> lock(SharedDfaMutex());
+  return ParserATNSimulator::computeTargetState(dfa, previous, t);
+}
+
+std::unique_ptr<antlr4::atn::ATNConfigSet> CachedParserSimulator::computeStartState(
+    antlr4::atn::ATNState* p, antlr4::RuleContext* ctx, bool full_context) {
+  std::lock_guard<std::recursive_mutex> lock(SharedDfaMutex());
+  return ParserATNSimulator::computeStartState(p, ctx, full_context);
+}
+
+size_t CachedParserSimulator::execATNWithFullContext(antlr4::dfa::DFA& dfa, DFAState* D,
+                                                     antlr4::atn::ATNConfigSet* s0,
+                                                     antlr4::TokenStream* input,
+                                                     size_t start_index,
+                                                     antlr4::ParserRuleContext* outer) {
+  std::lock_guard<std::recursive_mutex> lock(SharedDfaMutex());
+  return ParserATNSimulator::execATNWithFullContext(dfa, D, s0, input, start_index, outer);
 }
 
 RulesParser::RulesParser(antlr4::TokenStream* input) : NetpolParser(input) {

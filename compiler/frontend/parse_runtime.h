@@ -17,6 +17,20 @@
 // of atomic pointers (DfaEdgeCache) and ask the runtime, under its lock, only
 // on a miss; the lexer and token stream hold their simulator and tokens by
 // their known types.
+//
+// Threads. Lexers and parsers run side by side on the pieces of a file,
+// sharing the runtime's DFAs. ANTLR 4.9 guards the DFAs' state and edge maps
+// itself, but not three things (antlr/antlr4#3332, fixed in 4.10): the
+// lexer's static call counter, the static counter of prediction contexts,
+// and each DFA's start state, read without a lock and set on first use.
+//  - CachedLexerSimulator::match leaves out the call counter.
+//  - Prediction contexts are made only while the DFAs grow (a miss, a start
+//    state, a full-context prediction): every such entry point of the
+//    simulators below holds SharedDfaMutex.
+//  - PrepareRuntime makes every start state, once per process, before any
+//    piece is lexed or parsed.
+// A lookup that hits the DFA, which is nearly all of them once the first
+// piece is done, takes no lock.
 #pragma once
 
 #include <antlr4-runtime.h>
@@ -25,6 +39,7 @@
 #include <atomic>
 #include <cstddef>
 #include <memory>
+#include <mutex>
 
 #include "grammar/NetpolLexer.h"
 #include "grammar/NetpolParser.h"
@@ -74,6 +89,14 @@ class DfaEdgeCache {
   std::array<std::atomic<Rows*>, kDfas> dfas_{};
 };
 
+// Held while the runtime grows a DFA (see "Threads" above). Recursive: a
+// miss may lead to another entry point that takes it.
+std::recursive_mutex& SharedDfaMutex();
+
+// Makes the start state of the lexer's DFA and of every parser decision's
+// DFA, once per process; to be called before lexing or parsing.
+void PrepareRuntime();
+
 // The lexer's simulator: edges through DfaEdgeCache; a match that leaves
 // out the runtime's call counter (a static int every thread writes) and its
 // std::function guard; and a token's one `-> channel(...)` action (the
@@ -87,6 +110,10 @@ class CachedLexerSimulator : public antlr4::atn::LexerATNSimulator {
 
  protected:
   antlr4::dfa::DFAState* getExistingTargetState(antlr4::dfa::DFAState* s, size_t t) override;
+  // The DFA grown, under SharedDfaMutex.
+  size_t matchATN(antlr4::CharStream* input) override;
+  antlr4::dfa::DFAState* computeTargetState(antlr4::CharStream* input, antlr4::dfa::DFAState* s,
+                                           size_t t) override;
   void accept(antlr4::CharStream* input,
               const std::shared_ptr<antlr4::atn::LexerActionExecutor>& executor, size_t start_index,
               size_t index, size_t line, size_t column) override;
@@ -110,6 +137,15 @@ class CachedParserSimulator : public antlr4::atn::ParserATNSimulator {
  protected:
   antlr4::dfa::DFAState* getExistingTargetState(antlr4::dfa::DFAState* previous,
                                                 size_t t) override;
+  // The DFA grown, or prediction contexts made, under SharedDfaMutex.
+  antlr4::dfa::DFAState* computeTargetState(antlr4::dfa::DFA& dfa,
+                                            antlr4::dfa::DFAState* previous, size_t t) override;
+  std::unique_ptr<antlr4::atn::ATNConfigSet> computeStartState(antlr4::atn::ATNState* p,
+                                                               antlr4::RuleContext* ctx,
+                                                               bool full_context) override;
+  size_t execATNWithFullContext(antlr4::dfa::DFA& dfa, antlr4::dfa::DFAState* D,
+                                antlr4::atn::ATNConfigSet* s0, antlr4::TokenStream* input,
+                                size_t start_index, antlr4::ParserRuleContext* outer) override;
 
  private:
   DfaEdgeCache& edges_ = DfaEdgeCache::ForParser();

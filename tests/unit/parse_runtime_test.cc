@@ -118,6 +118,27 @@ std::vector<std::filesystem::path> RulesFiles() {
   return files;
 }
 
+// Lexers and parsers share the runtime's DFAs across threads without a lock
+// on each DFA's start state: PrepareRuntime makes them all first.
+TEST_CASE("PrepareRuntime makes every DFA's start state") {
+  PrepareRuntime();
+  Utf8CharStream input("");
+  RulesLexer lexer(&input, /*keep_hidden=*/false);
+  // The lexer's DFAs used are one per mode.
+  const auto& modes = lexer.getInterpreter<antlr4::atn::LexerATNSimulator>()->_decisionToDFA;
+  REQUIRE(lexer.getModeNames().size() == 1);
+  CHECK(modes.at(0).s0 != nullptr);
+  antlr4::CommonTokenStream tokens(&lexer);
+  RulesParser parser(&tokens);
+  const auto& dfas = parser.getInterpreter<antlr4::atn::ParserATNSimulator>()->decisionToDFA;
+  REQUIRE(dfas.size() > 10);
+  for (const antlr4::dfa::DFA& dfa : dfas) {
+    INFO("decision " << dfa.decision);
+    CHECK_FALSE(dfa.isPrecedenceDfa());  // whose start states are kept elsewhere
+    CHECK(dfa.s0 != nullptr);
+  }
+}
+
 TEST_CASE("the repository's rules files lex and parse as with the runtime's own") {
   std::vector<std::filesystem::path> files = RulesFiles();
   REQUIRE(files.size() > 100);
