@@ -970,7 +970,6 @@ auto Parse(const SourceManager& sources, uint32_t file_id,
     diagnostics.Emit(DiagnosticKind::kInvalidUtf8, LocOfOffset(file_id, file.text, bad));
     return std::nullopt;
   }
-  PrepareRuntime();
   Utf8CharStream input(file.text);
   // Hidden tokens kept: the limit on tokens counts them.
   RulesLexer lexer(&input, /*keep_hidden=*/true);
@@ -1038,7 +1037,6 @@ std::optional<ast::File> ParsePiece(const SourceFile& file, uint32_t file_id,
                                     const SourcePiece& piece, std::atomic<size_t>& token_count) {
   try {
     // Beside other pieces (see "Threads" in parse_runtime.h).
-    PrepareRuntime();
     PieceLexer lexed(file, piece, /*keep_hidden=*/false);
     if (!lexed.Lex(file_id)) return std::nullopt;
     // Past the limit on tokens, this and every later piece fail: the whole
@@ -1127,7 +1125,6 @@ std::optional<std::vector<LexedToken>> LexPiece(const SourceFile& file, uint32_t
                                                 const SourcePiece& piece, bool last) {
   try {
     // Beside other pieces, as in ParsePiece.
-    PrepareRuntime();
     PieceLexer lexed(file, piece, /*keep_hidden=*/true);
     if (!lexed.Lex(file_id)) return std::nullopt;
     std::vector<LexedToken> out;
@@ -1241,7 +1238,6 @@ std::optional<std::vector<LexedToken>> LexFile(const SourceManager& sources, uin
     return std::nullopt;
   }
   if (std::optional<std::vector<LexedToken>> pieces = LexByPieces(file, file_id)) return pieces;
-  PrepareRuntime();
   Utf8CharStream input(file.text);
   RulesLexer lexer(&input, /*keep_hidden=*/true);
   lexer.removeErrorListeners();

@@ -2,8 +2,6 @@
 
 #include <typeinfo>
 
-#include "compiler/frontend/parse_stream.h"
-
 namespace netpolc {
 
 using antlr4::dfa::DFAState;
@@ -56,38 +54,33 @@ std::recursive_mutex& SharedDfaMutex() {
   return mutex;
 }
 
-void PrepareRuntime() {
-  static std::once_flag once;
-  std::call_once(once, [] {
-    std::lock_guard<std::recursive_mutex> lock(SharedDfaMutex());
-    // The lexer's start state (the grammar has one mode; parse_runtime_test
-    // checks): made on its first token.
-    Utf8CharStream word("x");
-    RulesLexer lexer(&word, /*keep_hidden=*/true);
-    lexer.removeErrorListeners();
-    while (lexer.nextToken()->getType() != antlr4::Token::EOF) {
-    }
-    // Each decision's start state: made on its first prediction, whatever
-    // the input (here none), which may then fail.
-    Utf8CharStream nothing("");
-    RulesLexer empty(&nothing, /*keep_hidden=*/false);
-    empty.removeErrorListeners();
-    antlr4::CommonTokenStream tokens(&empty);
-    tokens.fill();
-    RulesParser parser(&tokens);
-    parser.removeErrorListeners();
-    auto* simulator = parser.getInterpreter<antlr4::atn::ParserATNSimulator>();
-    simulator->setPredictionMode(antlr4::atn::PredictionMode::SLL);
-    for (size_t decision = 0; decision < simulator->decisionToDFA.size(); ++decision) {
-      try {
-        simulator->adaptivePredict(&tokens, decision, &antlr4::ParserRuleContext::EMPTY);
-      } catch (...) {
-        // No viable alternative for an empty input: the start state is made.
-      }
-      tokens.seek(0);
-    }
-  });
+namespace {
+
+// Whether a DFA's start state is known to be made: set (release) once a
+// first use has returned under SharedDfaMutex, read (acquire) before the
+// runtime reads the start state without a lock. One flag per lexer mode or
+// parser decision; past kDfas, every use takes the lock.
+using StartedFlags = std::array<std::atomic<bool>, DfaEdgeCache::kDfas>;
+
+StartedFlags& LexerStarted() {
+  static StartedFlags started{};
+  return started;
 }
+
+StartedFlags& ParserStarted() {
+  static StartedFlags started{};
+  return started;
+}
+
+bool Started(const StartedFlags& flags, size_t dfa) {
+  return dfa < flags.size() && flags[dfa].load(std::memory_order_acquire);
+}
+
+void MarkStarted(StartedFlags& flags, size_t dfa) {
+  if (dfa < flags.size()) flags[dfa].store(true, std::memory_order_release);
+}
+
+}  // namespace
 
 CachedLexerSimulator::CachedLexerSimulator(antlr4::Lexer* lexer,
                                            antlr4::atn::LexerATNSimulator& runtime)
@@ -111,7 +104,13 @@ size_t CachedLexerSimulator::match(antlr4::CharStream* input, size_t mode) {
   } mark{input, input->mark()};
   _startIndex = input->index();
   const antlr4::dfa::DFA& dfa = _decisionToDFA[mode];
-  return dfa.s0 == nullptr ? matchATN(input) : execATN(input, dfa.s0);
+  if (Started(LexerStarted(), mode)) return execATN(input, dfa.s0);
+  // The mode's first token in the process (or one of the first, if others
+  // failed): the runtime sets the start state, under the lock.
+  std::lock_guard<std::recursive_mutex> lock(SharedDfaMutex());
+  const size_t type = dfa.s0 == nullptr ? matchATN(input) : execATN(input, dfa.s0);
+  MarkStarted(LexerStarted(), mode);
+  return type;
 }
 
 size_t CachedLexerSimulator::matchATN(antlr4::CharStream* input) {
@@ -142,6 +141,19 @@ DFAState* CachedParserSimulator::getExistingTargetState(DFAState* previous, size
   DFAState* found = ParserATNSimulator::getExistingTargetState(previous, t);
   if (found != nullptr) edges_.Store(decision, previous, symbol, found);
   return found;
+}
+
+size_t CachedParserSimulator::adaptivePredict(antlr4::TokenStream* input, size_t decision,
+                                              antlr4::ParserRuleContext* outer) {
+  if (Started(ParserStarted(), decision)) {
+    return ParserATNSimulator::adaptivePredict(input, decision, outer);
+  }
+  // The decision's first prediction in the process (or one of the first, if
+  // others failed): the runtime sets its start state, under the lock.
+  std::lock_guard<std::recursive_mutex> lock(SharedDfaMutex());
+  const size_t alt = ParserATNSimulator::adaptivePredict(input, decision, outer);
+  MarkStarted(ParserStarted(), decision);
+  return alt;
 }
 
 DFAState* CachedParserSimulator::computeTargetState(antlr4::dfa::DFA& dfa, DFAState* previous,

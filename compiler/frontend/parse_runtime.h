@@ -10,13 +10,15 @@
 //    every character lexed and every token of every prediction. Once a
 //    process has a second thread, glibc makes each lock operation atomic.
 //  - dynamic_cast. The lexer finds its simulator with dynamic_cast five times
-//    per token (Lexer::nextToken, getLine, getCharPositionInLine), and the
-//    token stream casts each token once more to number it.
+//    per token (Lexer::nextToken, getLine, getCharPositionInLine), the token
+//    stream casts each token once more to number it, the executor of a
+//    token's `-> channel(...)` action casts its actions, and the parser casts
+//    each context's parent to add the context to it.
 // The classes here keep the runtime's behaviour and avoid both: the
 // simulators read the edges the runtime has already found from flat tables
 // of atomic pointers (DfaEdgeCache) and ask the runtime, under its lock, only
-// on a miss; the lexer and token stream hold their simulator and tokens by
-// their known types.
+// on a miss; the lexer, token stream and parser hold their simulator, tokens
+// and contexts by their known types.
 //
 // Threads. Lexers and parsers run side by side on the pieces of a file,
 // sharing the runtime's DFAs. ANTLR 4.9 guards the DFAs' state and edge maps
@@ -27,8 +29,10 @@
 //  - Prediction contexts are made only while the DFAs grow (a miss, a start
 //    state, a full-context prediction): every such entry point of the
 //    simulators below holds SharedDfaMutex.
-//  - PrepareRuntime makes every start state, once per process, before any
-//    piece is lexed or parsed.
+//  - A lexer mode's or parser decision's first use in the process, which
+//    makes its start state, holds SharedDfaMutex too; an atomic flag per
+//    mode and decision, set once that use has returned, lets later uses read
+//    the start state without the lock.
 // A lookup that hits the DFA, which is nearly all of them once the first
 // piece is done, takes no lock.
 #pragma once
@@ -89,17 +93,14 @@ class DfaEdgeCache {
   std::array<std::atomic<Rows*>, kDfas> dfas_{};
 };
 
-// Held while the runtime grows a DFA (see "Threads" above). Recursive: a
-// miss may lead to another entry point that takes it.
+// Held while the runtime grows a DFA or makes its start state (see
+// "Threads" above). Recursive: one entry point may lead to another.
 std::recursive_mutex& SharedDfaMutex();
-
-// Makes the start state of the lexer's DFA and of every parser decision's
-// DFA, once per process; to be called before lexing or parsing.
-void PrepareRuntime();
 
 // The lexer's simulator: edges through DfaEdgeCache; a match that leaves
 // out the runtime's call counter (a static int every thread writes) and its
-// std::function guard; and a token's one `-> channel(...)` action (the
+// std::function guard, and makes the mode's start state under
+// SharedDfaMutex; and a token's one `-> channel(...)` action (the
 // grammar's whitespace and comments) applied directly, where the runtime's
 // executor copies, casts and guards for every token.
 class CachedLexerSimulator : public antlr4::atn::LexerATNSimulator {
@@ -133,6 +134,9 @@ class CachedLexerSimulator : public antlr4::atn::LexerATNSimulator {
 class CachedParserSimulator : public antlr4::atn::ParserATNSimulator {
  public:
   using ParserATNSimulator::ParserATNSimulator;
+  // A decision's first use under SharedDfaMutex.
+  size_t adaptivePredict(antlr4::TokenStream* input, size_t decision,
+                         antlr4::ParserRuleContext* outer) override;
 
  protected:
   antlr4::dfa::DFAState* getExistingTargetState(antlr4::dfa::DFAState* previous,
