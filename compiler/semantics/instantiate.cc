@@ -463,7 +463,9 @@ std::vector<ir::PolicyRule> CanonicalRules(std::vector<ir::PolicyRule> rules) {
   std::map<ir::Peer, PeerEntry> by_peer;
   for (ir::PolicyRule& rule : rules) {
     for (ir::Peer& peer : rule.peers) {
-      PeerEntry& entry = by_peer[peer];
+      // The rules are this function's own: their peers are moved, not copied
+      // (try_emplace leaves `peer` as it is when it is already a key).
+      PeerEntry& entry = by_peer.try_emplace(std::move(peer)).first->second;
       entry.ports.insert(entry.ports.end(), rule.ports.begin(), rule.ports.end());
       entry.sources.insert(entry.sources.end(), rule.sources.begin(), rule.sources.end());
       entry.named.insert(rule.named_ports.begin(), rule.named_ports.end());
@@ -472,11 +474,13 @@ std::vector<ir::PolicyRule> CanonicalRules(std::vector<ir::PolicyRule> rules) {
   // (ports, named ports) -> (peers, sources)
   using PortsKey = std::pair<std::vector<ir::PortRange>, std::vector<ir::NamedPort>>;
   std::map<PortsKey, ir::PolicyRule> by_ports;
-  for (auto& [peer, entry] : by_peer) {
+  while (!by_peer.empty()) {
+    auto node = by_peer.extract(by_peer.begin());  // in map order: sorted and unique
+    PeerEntry& entry = node.mapped();
     PortsKey key{NormalisePorts(std::move(entry.ports)),
                  std::vector<ir::NamedPort>(entry.named.begin(), entry.named.end())};
-    ir::PolicyRule& rule = by_ports[key];
-    rule.peers.push_back(peer);  // map order: sorted and unique
+    ir::PolicyRule& rule = by_ports[std::move(key)];
+    rule.peers.push_back(std::move(node.key()));
     rule.sources.insert(rule.sources.end(), entry.sources.begin(), entry.sources.end());
   }
   std::vector<ir::PolicyRule> out;
