@@ -10,10 +10,12 @@ namespace netpolc::backends {
 namespace {
 
 bool LooksSpecial(std::string_view s) {
-  // Words that YAML 1.1 or 1.2 readers turn into booleans or null.
+  // Words that YAML 1.1 or 1.2 readers turn into booleans or null (none
+  // longer than five characters).
   static constexpr std::string_view kWords[] = {
       "y", "n", "yes", "no", "true", "false", "on", "off", "null", "~"};
   for (std::string_view w : kWords) {
+    if (s.size() > 5) break;
     if (s.size() != w.size()) continue;
     bool same = true;
     for (size_t i = 0; i < s.size() && same; ++i) {

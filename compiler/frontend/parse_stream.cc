@@ -58,6 +58,13 @@ void Utf8CharStream::consume() {
 }
 
 size_t Utf8CharStream::LA(ssize_t i) {
+  // The lexer's question, once or twice per character: the next one, in
+  // ASCII text.
+  if (i == 1 && ascii_) {
+    if (index_ >= size_) return antlr4::IntStream::EOF;
+    const unsigned char byte = static_cast<unsigned char>(text_[index_]);
+    if (byte != '\r') return byte;
+  }
   if (i == 0) return 0;  // undefined, as in ANTLRInputStream
   ssize_t position = static_cast<ssize_t>(index_);
   if (i < 0) {
