@@ -113,6 +113,37 @@ size_t CachedLexerSimulator::match(antlr4::CharStream* input, size_t mode) {
   return type;
 }
 
+size_t CachedLexerSimulator::execATN(antlr4::CharStream* input, DFAState* ds0) {
+  // From the start state, one DFA step per character while there is an
+  // edge (computed, under the lock, when not yet known), the input consumed
+  // and the line and column kept as the runtime's consume does; each accept
+  // state met is recorded, and the last one makes the token.
+  if (ds0->isAcceptState) captureSimState(input, ds0);
+  size_t t = input->LA(1);
+  DFAState* s = ds0;
+  for (;;) {
+    DFAState* target = CachedLexerSimulator::getExistingTargetState(s, t);
+    if (target == nullptr) target = computeTargetState(input, s, t);
+    if (target == ERROR.get()) break;
+    if (t != antlr4::Token::EOF) {
+      if (t == '\n') {
+        ++_line;
+        _charPositionInLine = 0;
+      } else {
+        ++_charPositionInLine;
+      }
+      input->consume();
+    }
+    if (target->isAcceptState) {
+      captureSimState(input, target);
+      if (t == antlr4::Token::EOF) break;
+    }
+    t = input->LA(1);
+    s = target;
+  }
+  return failOrAccept(input, s->configs.get(), t);
+}
+
 size_t CachedLexerSimulator::matchATN(antlr4::CharStream* input) {
   std::lock_guard<std::recursive_mutex> lock(SharedDfaMutex());
   return LexerATNSimulator::matchATN(input);

@@ -111,6 +111,10 @@ class CachedLexerSimulator : public antlr4::atn::LexerATNSimulator {
 
  protected:
   antlr4::dfa::DFAState* getExistingTargetState(antlr4::dfa::DFAState* s, size_t t) override;
+  // The runtime's walk of the DFA, one step per character, with the edge
+  // look-up and the line and column count made here rather than through
+  // virtual calls.
+  size_t execATN(antlr4::CharStream* input, antlr4::dfa::DFAState* ds0) override;
   // The DFA grown, under SharedDfaMutex.
   size_t matchATN(antlr4::CharStream* input) override;
   antlr4::dfa::DFAState* computeTargetState(antlr4::CharStream* input, antlr4::dfa::DFAState* s,
