@@ -54,34 +54,6 @@ std::recursive_mutex& SharedDfaMutex() {
   return mutex;
 }
 
-namespace {
-
-// Whether a DFA's start state is known to be made: set (release) once a
-// first use has returned under SharedDfaMutex, read (acquire) before the
-// runtime reads the start state without a lock. One flag per lexer mode or
-// parser decision; past kDfas, every use takes the lock.
-using StartedFlags = std::array<std::atomic<bool>, DfaEdgeCache::kDfas>;
-
-StartedFlags& LexerStarted() {
-  static StartedFlags started{};
-  return started;
-}
-
-StartedFlags& ParserStarted() {
-  static StartedFlags started{};
-  return started;
-}
-
-bool Started(const StartedFlags& flags, size_t dfa) {
-  return dfa < flags.size() && flags[dfa].load(std::memory_order_acquire);
-}
-
-void MarkStarted(StartedFlags& flags, size_t dfa) {
-  if (dfa < flags.size()) flags[dfa].store(true, std::memory_order_release);
-}
-
-}  // namespace
-
 CachedLexerSimulator::CachedLexerSimulator(antlr4::Lexer* lexer,
                                            antlr4::atn::LexerATNSimulator& runtime)
     : LexerATNSimulator(lexer, lexer->getATN(), runtime._decisionToDFA,
@@ -104,12 +76,12 @@ size_t CachedLexerSimulator::match(antlr4::CharStream* input, size_t mode) {
   } mark{input, input->mark()};
   _startIndex = input->index();
   const antlr4::dfa::DFA& dfa = _decisionToDFA[mode];
-  if (Started(LexerStarted(), mode)) return execATN(input, dfa.s0);
+  if (edges_.Started(mode)) return execATN(input, dfa.s0);
   // The mode's first token in the process (or one of the first, if others
   // failed): the runtime sets the start state, under the lock.
   std::lock_guard<std::recursive_mutex> lock(SharedDfaMutex());
   const size_t type = dfa.s0 == nullptr ? matchATN(input) : execATN(input, dfa.s0);
-  MarkStarted(LexerStarted(), mode);
+  edges_.MarkStarted(mode);
   return type;
 }
 
@@ -176,14 +148,14 @@ DFAState* CachedParserSimulator::getExistingTargetState(DFAState* previous, size
 
 size_t CachedParserSimulator::adaptivePredict(antlr4::TokenStream* input, size_t decision,
                                               antlr4::ParserRuleContext* outer) {
-  if (Started(ParserStarted(), decision)) {
+  if (edges_.Started(decision)) {
     return ParserATNSimulator::adaptivePredict(input, decision, outer);
   }
   // The decision's first prediction in the process (or one of the first, if
   // others failed): the runtime sets its start state, under the lock.
   std::lock_guard<std::recursive_mutex> lock(SharedDfaMutex());
   const size_t alt = ParserATNSimulator::adaptivePredict(input, decision, outer);
-  MarkStarted(ParserStarted(), decision);
+  edges_.MarkStarted(decision);
   return alt;
 }
 

@@ -56,6 +56,11 @@ namespace netpolc {
 // frees a DFA state while the process runs, so an entry goes once from empty
 // to the runtime's own answer and stays right. What the table does not cover
 // (large numbers, symbols past it) is left to the runtime.
+//
+// It also knows which DFAs have their start state made (see "Threads"
+// above): a flag per DFA, set (release) once a first use has returned under
+// SharedDfaMutex and read (acquire) before the runtime reads the start state
+// without a lock. Past kDfas, every use takes the lock.
 class DfaEdgeCache {
  public:
   static constexpr size_t kDfas = 256;     // lexer modes or parser decisions
@@ -81,6 +86,15 @@ class DfaEdgeCache {
   void Store(size_t dfa, const antlr4::dfa::DFAState* from, size_t symbol,
              antlr4::dfa::DFAState* to);
 
+  // Whether DFA `dfa`'s start state is known to be made; MarkStarted records
+  // that it is.
+  bool Started(size_t dfa) const {
+    return dfa < kDfas && started_[dfa].load(std::memory_order_acquire);
+  }
+  void MarkStarted(size_t dfa) {
+    if (dfa < kDfas) started_[dfa].store(true, std::memory_order_release);
+  }
+
   // One table for the lexer's DFAs and one for the parser's: each numbers
   // its states on its own.
   static DfaEdgeCache& ForLexer();
@@ -91,6 +105,7 @@ class DfaEdgeCache {
   using Rows = std::array<std::atomic<Row*>, kStates>;
 
   std::array<std::atomic<Rows*>, kDfas> dfas_{};
+  std::array<std::atomic<bool>, kDfas> started_{};
 };
 
 // Held while the runtime grows a DFA or makes its start state (see
