@@ -107,24 +107,39 @@ void SetThreads(int threads) {
   ::setenv("NETPOLC_THREADS", std::to_string(threads).c_str(), 1);
 }
 
+// `text` compiled, with the default configuration (both required).
+struct Compiled {
+  explicit Compiled(const std::string& text) {
+    module = CompileModule(compilation, "rules.netpol", text);
+    REQUIRE(module);
+    std::string err;
+    config = MakeConfig(*module, std::vector<std::string>{}, compilation.sources, err);
+    REQUIRE(config);
+  }
+  // The backends' input for `policies`.
+  backends::Input Input(const ir::PolicySet& policies) const {
+    backends::Input input{*module, *config};
+    input.policies = &policies;
+    input.source_name = "rules.netpol";
+    input.sources = &compilation.sources;
+    input.rules_file = 0;
+    return input;
+  }
+
+  Compilation compilation;
+  std::optional<ir::Module> module;
+  std::optional<ir::Config> config;
+};
+
 // Instantiates and renders for `target` with batches of `batch` policies.
 Result Build(const std::string& text, const std::string& target, size_t batch) {
   Result result;
-  Compilation compilation;
-  std::optional<ir::Module> module = CompileModule(compilation, "rules.netpol", text);
-  REQUIRE(module);
-  std::string err;
-  std::optional<ir::Config> config =
-      MakeConfig(*module, std::vector<std::string>{}, compilation.sources, err);
-  REQUIRE(config);
+  Compiled compiled(text);
+  Compilation& compilation = compiled.compilation;
   const backends::Backend* backend = backends::FindBackend(target);
   REQUIRE(backend != nullptr);
-  PolicyBatches batches(*module, *config, compilation.diagnostics);
-  backends::Input input{*module, *config};
-  input.policies = &batches.shared();
-  input.source_name = "rules.netpol";
-  input.sources = &compilation.sources;
-  input.rules_file = 0;
+  PolicyBatches batches(*compiled.module, *compiled.config, compilation.diagnostics);
+  backends::Input input = compiled.Input(batches.shared());
   std::unique_ptr<backends::PolicyWriter> writer =
       backend->StartPolicies(input, batches.size(), result.output);
   REQUIRE(writer);
@@ -140,21 +155,13 @@ Result Build(const std::string& text, const std::string& target, size_t batch) {
 // Instantiate and Render, the whole set at once.
 Result Whole(const std::string& text, const std::string& target) {
   Result result;
-  Compilation compilation;
-  std::optional<ir::Module> module = CompileModule(compilation, "rules.netpol", text);
-  REQUIRE(module);
-  std::string err;
-  std::optional<ir::Config> config =
-      MakeConfig(*module, std::vector<std::string>{}, compilation.sources, err);
-  REQUIRE(config);
-  std::optional<ir::PolicySet> policies = Instantiate(*module, *config, compilation.diagnostics);
+  Compiled compiled(text);
+  Compilation& compilation = compiled.compilation;
+  std::optional<ir::PolicySet> policies =
+      Instantiate(*compiled.module, *compiled.config, compilation.diagnostics);
   if (policies) {
-    backends::Input input{*module, *config};
-    input.policies = &*policies;
-    input.source_name = "rules.netpol";
-    input.sources = &compilation.sources;
-    input.rules_file = 0;
-    result.ok = backends::FindBackend(target)->Render(input, result.output, compilation.diagnostics);
+    result.ok = backends::FindBackend(target)->Render(compiled.Input(*policies), result.output,
+                                                      compilation.diagnostics);
   }
   result.diagnostics = RenderAll(compilation.diagnostics, compilation.sources);
   return result;
