@@ -86,6 +86,7 @@ size_t CachedLexerSimulator::match(antlr4::CharStream* input, size_t mode) {
 }
 
 size_t CachedLexerSimulator::execATN(antlr4::CharStream* input, DFAState* ds0) {
+  if (ascii_input_ != nullptr && input == ascii_input_) return ExecAscii(ascii_input_, ds0);
   // From the start state, one DFA step per character while there is an
   // edge (computed, under the lock, when not yet known), the input consumed
   // and the line and column kept as the runtime's consume does; each accept
@@ -114,6 +115,69 @@ size_t CachedLexerSimulator::execATN(antlr4::CharStream* input, DFAState* ds0) {
     s = target;
   }
   return failOrAccept(input, s->configs.get(), t);
+}
+
+size_t CachedLexerSimulator::ExecAscii(Utf8CharStream* input, DFAState* ds0) {
+  const std::string_view text = input->text();
+  const size_t n = text.size();
+  size_t i = input->index();
+  size_t line = _line;
+  size_t column = _charPositionInLine;
+  struct {
+    size_t index = 0, line = 0, column = 0;
+    DFAState* state = nullptr;
+  } accepted;
+  if (ds0->isAcceptState) accepted = {i, line, column, ds0};
+  DFAState* s = ds0;
+  size_t t;
+  for (;;) {
+    // As Utf8CharStream::LA(1): a lone CR reads as LF.
+    if (i < n) {
+      t = static_cast<unsigned char>(text[i]);
+      if (t == '\r' && (i + 1 == n || text[i + 1] != '\n')) t = '\n';
+    } else {
+      t = antlr4::Token::EOF;
+    }
+    DFAState* target = t <= MAX_DFA_EDGE ? edges_.Find(_mode, s, t) : nullptr;
+    if (target == nullptr) {
+      input->SeekAscii(i);
+      _line = line;
+      _charPositionInLine = column;
+      target = CachedLexerSimulator::getExistingTargetState(s, t);
+      if (target == nullptr) target = computeTargetState(input, s, t);
+    }
+    if (target == ERROR.get()) break;
+    if (t != antlr4::Token::EOF) {
+      if (t == '\n') {
+        ++line;
+        column = 0;
+      } else {
+        ++column;
+      }
+      ++i;
+    }
+    if (target->isAcceptState) {
+      accepted = {i, line, column, target};
+      if (t == antlr4::Token::EOF) break;
+    }
+    s = target;
+  }
+  input->SeekAscii(i);
+  _line = line;
+  _charPositionInLine = column;
+  // As failOrAccept: the last accept state makes the token; without one, the
+  // runtime's own (whose record of accept states is empty, as here) reports.
+  if (accepted.state == nullptr) return failOrAccept(input, s->configs.get(), t);
+  if (accepted.state->lexerActionExecutor == nullptr) {
+    // As the runtime's accept of a token without actions.
+    input->SeekAscii(accepted.index);
+    _line = accepted.line;
+    _charPositionInLine = accepted.column;
+  } else {
+    accept(input, accepted.state->lexerActionExecutor, _startIndex, accepted.index, accepted.line,
+           accepted.column);
+  }
+  return accepted.state->prediction;
 }
 
 size_t CachedLexerSimulator::matchATN(antlr4::CharStream* input) {
@@ -240,6 +304,25 @@ RulesLexer::RulesLexer(antlr4::CharStream* input, bool keep_hidden)
           this, *getInterpreter<antlr4::atn::LexerATNSimulator>())),
       keep_hidden_(keep_hidden) {
   setInterpreter(simulator_);  // deletes the runtime's simulator
+  if (typeid(*input) == typeid(Utf8CharStream)) {
+    auto* utf8 = static_cast<Utf8CharStream*>(input);
+    if (utf8->ascii()) simulator_->UseAsciiText(utf8);
+  }
+}
+
+antlr4::Token* RulesLexer::emit() {
+  if (_factory != antlr4::CommonTokenFactory::DEFAULT.get() || !_text.empty()) {
+    return NetpolLexer::emit();
+  }
+  // As CommonTokenFactory::create without copyText, for an empty _text.
+  auto made = std::make_unique<antlr4::CommonToken>(
+      std::pair<antlr4::TokenSource*, antlr4::CharStream*>(this, _input), type, channel,
+      tokenStartCharIndex, _input->index() - 1);
+  made->setLine(tokenStartLine);
+  made->setCharPositionInLine(tokenStartCharPositionInLine);
+  antlr4::Token* result = made.get();
+  token = std::move(made);
+  return result;
 }
 
 std::unique_ptr<antlr4::Token> RulesLexer::nextToken() {
@@ -296,6 +379,7 @@ size_t BoundedTokenStream::fetch(size_t n) {
     } else if (auto* writable = dynamic_cast<antlr4::WritableToken*>(token.get())) {
       writable->setTokenIndex(_tokens.size());
     }
+    if (token->getChannel() != channel) one_channel_ = false;
     const bool eof = token->getType() == antlr4::Token::EOF;
     _tokens.push_back(std::move(token));
     ++added;
@@ -305,6 +389,72 @@ size_t BoundedTokenStream::fetch(size_t n) {
     }
   }
   return added;
+}
+
+antlr4::Token* BoundedTokenStream::LT(ssize_t k) {
+  // _p, once set up, is a token on the channel: with every token on it, the
+  // one after it is the next and the one before it the previous.
+  if (one_channel_ && set_up_) {
+    if (k == 1) return _tokens[_p].get();
+    if (k == -1 && _p > 0) return _tokens[_p - 1].get();
+  }
+  return CommonTokenStream::LT(k);
+}
+
+void BoundedTokenStream::setup() {
+  CommonTokenStream::setup();
+  set_up_ = true;
+}
+
+size_t BoundedTokenStream::LA(ssize_t i) { return LT(i)->getType(); }
+
+void BoundedTokenStream::consume() {
+  // As BufferedTokenStream::consume when the next token is lexed (and so
+  // _p is not the EOF token): the next token on the channel is the next.
+  if (one_channel_ && set_up_ && _p + 1 < _tokens.size()) {
+    ++_p;
+    return;
+  }
+  CommonTokenStream::consume();
+}
+
+RulesParser::~RulesParser() = default;
+
+void RulesParser::enterRule(antlr4::ParserRuleContext* localctx, size_t state, size_t rule) {
+  // Most contexts have a few children: room for them up front rather than
+  // growing the vector one doubling at a time.
+  localctx->children.reserve(4);
+  NetpolParser::enterRule(localctx, state, rule);
+}
+
+antlr4::Token* RulesParser::consume() {
+  if (!_buildParseTrees || !_parseListeners.empty() || _errHandler->inErrorRecoveryMode(this)) {
+    return NetpolParser::consume();
+  }
+  // As Parser::consume without listeners, outside error recovery.
+  antlr4::Token* token = _input->LT(1);
+  if (token->getType() != antlr4::Token::EOF) _input->consume();
+  _ctx->addChild(terminals_.Make(token));
+  return token;
+}
+
+RulesParser::TerminalNodes::~TerminalNodes() {
+  for (size_t b = 0; b < blocks_.size(); ++b) {
+    const size_t count = b + 1 == blocks_.size() ? used_ : kBlock;
+    auto* nodes = reinterpret_cast<antlr4::tree::TerminalNodeImpl*>(blocks_[b]->bytes);
+    for (size_t i = 0; i < count; ++i) nodes[i].~TerminalNodeImpl();
+  }
+}
+
+antlr4::tree::TerminalNodeImpl* RulesParser::TerminalNodes::Make(antlr4::Token* token) {
+  if (used_ == kBlock) {
+    blocks_.push_back(std::make_unique<Block>());
+    used_ = 0;
+  }
+  void* at = blocks_.back()->bytes + used_ * sizeof(antlr4::tree::TerminalNodeImpl);
+  auto* node = new (at) antlr4::tree::TerminalNodeImpl(token);
+  ++used_;
+  return node;
 }
 
 }  // namespace netpolc

@@ -44,7 +44,9 @@
 #include <cstddef>
 #include <memory>
 #include <mutex>
+#include <vector>
 
+#include "compiler/frontend/parse_stream.h"
 #include "grammar/NetpolLexer.h"
 #include "grammar/NetpolParser.h"
 
@@ -123,6 +125,9 @@ class CachedLexerSimulator : public antlr4::atn::LexerATNSimulator {
   // Over the same DFAs as `runtime`, the simulator the lexer was made with.
   CachedLexerSimulator(antlr4::Lexer* lexer, antlr4::atn::LexerATNSimulator& runtime);
   size_t match(antlr4::CharStream* input, size_t mode) override;
+  // `input`, the lexer's stream, holds ASCII text: execATN then reads its
+  // bytes directly.
+  void UseAsciiText(Utf8CharStream* input) { ascii_input_ = input; }
 
  protected:
   antlr4::dfa::DFAState* getExistingTargetState(antlr4::dfa::DFAState* s, size_t t) override;
@@ -141,12 +146,18 @@ class CachedLexerSimulator : public antlr4::atn::LexerATNSimulator {
  private:
   // The channel `executor` sets when that is all it does, else -1.
   ssize_t ChannelOnly(const antlr4::atn::LexerActionExecutor* executor);
+  // execATN over ascii_input_'s bytes: the same steps, with the stream's
+  // position, the line and the column kept in locals (written back before
+  // the runtime is asked for an edge, and at the end) and the last accept
+  // state recorded here rather than through captureSimState.
+  size_t ExecAscii(Utf8CharStream* input, antlr4::dfa::DFAState* ds0);
 
   DfaEdgeCache& edges_ = DfaEdgeCache::ForLexer();
   // The last executor ChannelOnly looked at, and its answer (a lexer meets
   // the same few executors again and again).
   const antlr4::atn::LexerActionExecutor* last_executor_ = nullptr;
   ssize_t last_channel_ = -1;
+  Utf8CharStream* ascii_input_ = nullptr;
 };
 
 // The parser's simulator: edges through DfaEdgeCache.
@@ -184,6 +195,9 @@ class RulesLexer : public netpolc_grammar::NetpolLexer {
 
   // Lexer::nextToken's loop, with the simulator held rather than cast for.
   std::unique_ptr<antlr4::Token> nextToken() override;
+  // Lexer::emit without the token factory's call and text comparison, when
+  // the factory is the runtime's default one (tokens without copied text).
+  antlr4::Token* emit() override;
   size_t getLine() const override { return simulator_->getLine(); }
   size_t getCharPositionInLine() override { return simulator_->getCharPositionInLine(); }
 
@@ -203,10 +217,38 @@ class RulesLexer : public netpolc_grammar::NetpolLexer {
 class RulesParser : public netpolc_grammar::NetpolParser {
  public:
   explicit RulesParser(antlr4::TokenStream* input);
+  ~RulesParser() override;
+  void enterRule(antlr4::ParserRuleContext* localctx, size_t state, size_t rule) override;
   void enterOuterAlt(antlr4::ParserRuleContext* localctx, size_t alt) override;
+  // Parser::consume, with the token's tree node made in a block of nodes
+  // (TerminalNodes) rather than alone on the heap.
+  antlr4::Token* consume() override;
 
  protected:
   void addContextToParseTree() override;
+
+ private:
+  // The parse tree's token nodes, made a block at a time and destroyed with
+  // the parser (whose contexts, destroyed after them, only point to them).
+  class TerminalNodes {
+   public:
+    TerminalNodes() = default;
+    TerminalNodes(const TerminalNodes&) = delete;
+    TerminalNodes& operator=(const TerminalNodes&) = delete;
+    ~TerminalNodes();
+    antlr4::tree::TerminalNodeImpl* Make(antlr4::Token* token);
+
+   private:
+    static constexpr size_t kBlock = 256;
+    struct Block {
+      alignas(antlr4::tree::TerminalNodeImpl) unsigned char
+          bytes[kBlock * sizeof(antlr4::tree::TerminalNodeImpl)];
+    };
+    std::vector<std::unique_ptr<Block>> blocks_;
+    size_t used_ = kBlock;  // nodes made in the last block
+  };
+
+  TerminalNodes terminals_;
 };
 
 // A token stream that lexes in blocks, so that the checks on tokens can stop
@@ -222,8 +264,20 @@ class BoundedTokenStream : public antlr4::CommonTokenStream {
     return fetch(n);
   }
 
+  // CommonTokenStream's LT, LA and consume, which skip the tokens of other
+  // channels, made direct while every token is on the stream's channel (the
+  // lexer dropped the hidden ones) and the next one is already lexed.
+  antlr4::Token* LT(ssize_t k) override;
+  size_t LA(ssize_t i) override;
+  void consume() override;
+
  protected:
   size_t fetch(size_t n) override;
+  void setup() override;
+
+ private:
+  bool one_channel_ = true;  // every token fetched is on `channel`
+  bool set_up_ = false;      // _p is a token (setup has run)
 };
 
 }  // namespace netpolc

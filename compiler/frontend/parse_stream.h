@@ -31,6 +31,13 @@ class Utf8CharStream : public antlr4::CharStream {
   std::string getText(const antlr4::misc::Interval& interval) override;
   std::string toString() const override { return std::string(text_); }
 
+  // For a reader that walks ASCII text itself (CachedLexerSimulator): in
+  // ASCII text, an index is a byte offset; SeekAscii moves to `index`
+  // (<= size()) without the checks of seek.
+  bool ascii() const { return ascii_; }
+  std::string_view text() const { return text_; }
+  void SeekAscii(size_t index) { index_ = offset_ = index; }
+
  private:
   // The byte offset of code point `index` (index <= size_).
   size_t OffsetOf(size_t index) const;
