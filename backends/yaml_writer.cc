@@ -72,9 +72,31 @@ YamlNode PolicyDocument(std::string_view api_version, std::string_view kind,
   return doc;
 }
 
+void PolicyDocument(YamlEmitter& out, std::string_view api_version, std::string_view kind,
+                    std::string_view name, std::string_view ns) {
+  out.String("apiVersion", api_version);
+  out.String("kind", kind);
+  out.Map("metadata");
+  out.String("name", name);
+  out.String("namespace", ns);
+  out.Map("labels");
+  out.String("app.kubernetes.io/managed-by", "netpolc");
+  out.End();
+  out.End();
+}
+
 std::string YamlScalar(std::string_view s) {
-  if (PlainSafe(s)) return std::string(s);
-  std::string out = "\"";
+  std::string out;
+  AppendYamlScalar(out, s);
+  return out;
+}
+
+void AppendYamlScalar(std::string& out, std::string_view s) {
+  if (PlainSafe(s)) {
+    out += s;
+    return;
+  }
+  out += "\"";
   for (unsigned char c : s) {
     switch (c) {
       case '"':
@@ -100,7 +122,103 @@ std::string YamlScalar(std::string_view s) {
     }
   }
   out += "\"";
-  return out;
+}
+
+YamlEmitter::YamlEmitter(std::string& out) : out_(out) {
+  frames_.reserve(16);
+  frames_.push_back(Frame{true, false, true, false, 0});
+}
+
+void YamlEmitter::Touch() {
+  Frame& frame = frames_.back();
+  if (!frame.empty) return;
+  frame.empty = false;
+  if (frames_.size() == 1) return;  // the document: no opening line
+  if (frame.item && frame.map) {
+    out_ += ' ';  // "- " and the first entry
+    frame.inline_next = true;
+  } else {
+    out_ += '\n';
+  }
+}
+
+void YamlEmitter::Key(std::string_view key) {
+  Touch();
+  Frame& frame = frames_.back();
+  if (frame.inline_next) {
+    frame.inline_next = false;
+  } else {
+    out_.append(static_cast<size_t>(frame.indent), ' ');
+  }
+  AppendYamlScalar(out_, key);
+  out_ += ':';
+}
+
+void YamlEmitter::Dash() {
+  Touch();
+  out_.append(static_cast<size_t>(frames_.back().indent), ' ');
+  out_ += '-';
+}
+
+void YamlEmitter::String(std::string_view key, std::string_view value) {
+  Key(key);
+  out_ += ' ';
+  AppendYamlScalar(out_, value);
+  out_ += '\n';
+}
+
+void YamlEmitter::Number(std::string_view key, int64_t value) {
+  Key(key);
+  out_ += ' ';
+  out_ += std::to_string(value);
+  out_ += '\n';
+}
+
+void YamlEmitter::Map(std::string_view key) {
+  Key(key);
+  frames_.push_back(Frame{true, false, true, false, frames_.back().indent + 2});
+}
+
+void YamlEmitter::Seq(std::string_view key) {
+  Key(key);
+  frames_.push_back(Frame{false, false, true, false, frames_.back().indent + 2});
+}
+
+void YamlEmitter::ItemString(std::string_view value) {
+  Dash();
+  out_ += ' ';
+  AppendYamlScalar(out_, value);
+  out_ += '\n';
+}
+
+void YamlEmitter::ItemNumber(int64_t value) {
+  Dash();
+  out_ += ' ';
+  out_ += std::to_string(value);
+  out_ += '\n';
+}
+
+void YamlEmitter::ItemMap() {
+  Dash();
+  frames_.push_back(Frame{true, true, true, false, frames_.back().indent + 2});
+}
+
+void YamlEmitter::ItemSeq() {
+  Dash();
+  frames_.push_back(Frame{false, true, true, false, frames_.back().indent + 2});
+}
+
+void YamlEmitter::End() {
+  if (frames_.size() <= 1) return;  // the document ends with Finish
+  const Frame frame = frames_.back();
+  frames_.pop_back();
+  if (frame.empty) out_ += frame.map ? " {}\n" : " []\n";
+}
+
+void YamlEmitter::Finish() {
+  while (frames_.size() > 1) End();
+  if (frames_.back().empty) out_ += "{}\n";
+  frames_.back().empty = false;
 }
 
 YamlNode YamlNode::String(std::string_view s) {

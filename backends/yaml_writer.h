@@ -43,11 +43,63 @@ class YamlNode {
   std::vector<YamlNode> seq_;
 };
 
+// Writes a block-style YAML document straight into a string, in the layout
+// YamlNode::Write gives the same tree, without building the tree: for
+// backends that produce their documents in order. A container opened with
+// Map, Seq, ItemMap or ItemSeq is closed with End; one closed without
+// entries is written `{}` or `[]`. Keys and strings are quoted as YamlScalar
+// quotes them.
+class YamlEmitter {
+ public:
+  // Starts a document body (a map) at the end of `out`.
+  explicit YamlEmitter(std::string& out);
+  YamlEmitter(const YamlEmitter&) = delete;
+  YamlEmitter& operator=(const YamlEmitter&) = delete;
+
+  // In a map: an entry with a scalar value, or opening a container.
+  void String(std::string_view key, std::string_view value);
+  void Number(std::string_view key, int64_t value);
+  void Map(std::string_view key);
+  void Seq(std::string_view key);
+  // In a sequence: an item.
+  void ItemString(std::string_view value);
+  void ItemNumber(int64_t value);
+  void ItemMap();
+  void ItemSeq();
+  // Closes the innermost open container.
+  void End();
+  // Closes every container and the document.
+  void Finish();
+
+ private:
+  struct Frame {
+    bool map;
+    bool item;           // opened as a sequence item
+    bool empty = true;   // no entry written yet
+    bool inline_next = false;  // the next entry follows the item's "- "
+    int indent;          // of the entries
+  };
+  // Before an entry of the innermost container: ends its opening line.
+  void Touch();
+  void Key(std::string_view key);
+  void Dash();
+
+  std::string& out_;
+  std::vector<Frame> frames_;
+};
+
+// Appends `s` as YamlScalar(s) gives it.
+void AppendYamlScalar(std::string& out, std::string_view s);
+
 // The start of a policy document: apiVersion, kind and metadata (name,
 // namespace and the label app.kubernetes.io/managed-by: netpolc), to which
 // the backend adds its spec.
 YamlNode PolicyDocument(std::string_view api_version, std::string_view kind,
                         std::string_view name, std::string_view ns);
+// The same, written into an emitter whose document is empty (the document's
+// map stays open).
+void PolicyDocument(YamlEmitter& out, std::string_view api_version, std::string_view kind,
+                    std::string_view name, std::string_view ns);
 
 // The scalar as YAML: plain when unambiguous, else double-quoted.
 std::string YamlScalar(std::string_view s);

@@ -31,123 +31,151 @@
 namespace netpolc::backends::k8s {
 namespace {
 
-YamlNode MatchLabels(const std::vector<ir::Label>& labels) {
-  YamlNode selector = YamlNode::Map();
-  if (labels.empty()) return selector;
-  YamlNode& match = selector.Add("matchLabels", YamlNode::Map());
-  for (const ir::Label& label : labels) match.Add(label.key, YamlNode::String(label.value));
-  return selector;
+// A label selector's matchLabels ({} when there are none).
+void MatchLabels(YamlEmitter& out, const std::vector<ir::Label>& labels) {
+  if (labels.empty()) return;
+  out.Map("matchLabels");
+  for (const ir::Label& label : labels) out.String(label.key, label.value);
+  out.End();
 }
 
 // matchLabels and matchExpressions (requirements sorted by key).
-YamlNode Selector(const std::vector<ir::Label>& labels,
-                  const std::vector<ir::Requirement>& requirements) {
-  YamlNode selector = MatchLabels(labels);
-  if (requirements.empty()) return selector;
-  YamlNode& expressions = selector.Add("matchExpressions", YamlNode::Seq());
+void Selector(YamlEmitter& out, const std::vector<ir::Label>& labels,
+              const std::vector<ir::Requirement>& requirements) {
+  MatchLabels(out, labels);
+  if (requirements.empty()) return;
+  out.Seq("matchExpressions");
   for (const ir::Requirement& r : requirements) {
-    YamlNode& node = expressions.Push(YamlNode::Map());
-    node.Add("key", YamlNode::String(r.key));
-    node.Add("operator", YamlNode::String(ir::RequirementOpName(r.op)));
+    out.ItemMap();
+    out.String("key", r.key);
+    out.String("operator", ir::RequirementOpName(r.op));
     if (r.op == ir::Requirement::Op::kIn || r.op == ir::Requirement::Op::kNotIn) {
-      YamlNode& values = node.Add("values", YamlNode::Seq());
-      for (const std::string& v : r.values) values.Push(YamlNode::String(v));
+      out.Seq("values");
+      for (const std::string& v : r.values) out.ItemString(v);
+      out.End();
     }
+    out.End();
   }
-  return selector;
+  out.End();
 }
 
-YamlNode PeerNode(const ir::Peer& peer, const std::string& policy_ns,
-                  const std::vector<std::string>& pod_networks) {
-  YamlNode node = YamlNode::Map();
+// The entries of a peer's map.
+void Peer(YamlEmitter& out, const ir::Peer& peer, const std::string& policy_ns,
+          const std::vector<std::string>& pod_networks) {
   switch (peer.kind) {
     case ir::Peer::Kind::kIpBlock: {
-      YamlNode& block = node.Add("ipBlock", YamlNode::Map());
-      block.Add("cidr", YamlNode::String(peer.cidr));
+      out.Map("ipBlock");
+      out.String("cidr", peer.cidr);
       std::vector<std::string> holes = ExceptWithPodNetworks(peer.cidr, peer.except, pod_networks);
       if (!holes.empty()) {
-        YamlNode& except = block.Add("except", YamlNode::Seq());
-        for (const std::string& e : holes) except.Push(YamlNode::String(e));
+        out.Seq("except");
+        for (const std::string& e : holes) out.ItemString(e);
+        out.End();
       }
-      return node;
+      out.End();
+      return;
     }
     case ir::Peer::Kind::kPods:
       switch (peer.ns_match) {
         case ir::NamespaceMatch::kNamed:
           if (peer.ns != policy_ns) {
-            node.Add("namespaceSelector",
-                     MatchLabels({{"kubernetes.io/metadata.name", peer.ns}}));
+            out.Map("namespaceSelector");
+            out.Map("matchLabels");
+            out.String("kubernetes.io/metadata.name", peer.ns);
+            out.End();
+            out.End();
           }
           break;
         case ir::NamespaceMatch::kAny:
-          node.Add("namespaceSelector", YamlNode::Map());
+          out.Map("namespaceSelector");
+          out.End();
           break;
         case ir::NamespaceMatch::kLabels:
-          node.Add("namespaceSelector", Selector(peer.ns_labels, peer.ns_exprs));
+          out.Map("namespaceSelector");
+          Selector(out, peer.ns_labels, peer.ns_exprs);
+          out.End();
           break;
       }
-      node.Add("podSelector", Selector(peer.pod_labels, peer.pod_exprs));
-      return node;
+      out.Map("podSelector");
+      Selector(out, peer.pod_labels, peer.pod_exprs);
+      out.End();
+      return;
     case ir::Peer::Kind::kAnywhere:
       break;  // handled by the caller: the rule has no peer list
     case ir::Peer::Kind::kKubeApiserver:
     case ir::Peer::Kind::kNodes:
       break;  // replaced by the declared peers (EntityExpander)
   }
-  return node;
 }
 
-YamlNode RuleNode(const ir::PolicyRule& rule, const std::string& policy_ns, const char* peers_key,
-                  const std::vector<std::string>& pod_networks) {
-  YamlNode node = YamlNode::Map();
+// The entries of a rule's map.
+void Rule(YamlEmitter& out, const ir::PolicyRule& rule, const std::string& policy_ns,
+          const char* peers_key, const std::vector<std::string>& pod_networks) {
   bool anywhere = false;
   for (const ir::Peer& peer : rule.peers) {
     if (peer.kind == ir::Peer::Kind::kAnywhere) anywhere = true;
   }
   // `anywhere` subsumes the rule's other peers: omit the peer list.
   if (!anywhere) {
-    YamlNode& peers = node.Add(peers_key, YamlNode::Seq());
-    for (const ir::Peer& peer : rule.peers) peers.Push(PeerNode(peer, policy_ns, pod_networks));
+    out.Seq(peers_key);
+    for (const ir::Peer& peer : rule.peers) {
+      out.ItemMap();
+      Peer(out, peer, policy_ns, pod_networks);
+      out.End();
+    }
+    out.End();
   }
-  YamlNode& ports = node.Add("ports", YamlNode::Seq());
+  out.Seq("ports");
   for (const ir::PortRange& range : rule.ports) {
-    YamlNode& port = ports.Push(YamlNode::Map());
-    port.Add("protocol", YamlNode::String(ir::ProtocolName(range.protocol)));
-    port.Add("port", YamlNode::Number(range.first));
-    if (range.last != range.first) port.Add("endPort", YamlNode::Number(range.last));
+    out.ItemMap();
+    out.String("protocol", ir::ProtocolName(range.protocol));
+    out.Number("port", range.first);
+    if (range.last != range.first) out.Number("endPort", range.last);
+    out.End();
   }
   // A named port is resolved on the destination pod: the policy's pod for
   // ingress, the peer for egress.
   for (const ir::NamedPort& named : rule.named_ports) {
-    YamlNode& port = ports.Push(YamlNode::Map());
-    port.Add("protocol", YamlNode::String(ir::ProtocolName(named.protocol)));
-    port.Add("port", YamlNode::String(named.name));
+    out.ItemMap();
+    out.String("protocol", ir::ProtocolName(named.protocol));
+    out.String("port", named.name);
+    out.End();
   }
-  return node;
+  out.End();
 }
 
 void WriteDocument(const ir::Policy& policy, const std::vector<std::string>& pod_networks,
                    std::string& text) {
-  YamlNode doc = PolicyDocument("networking.k8s.io/v1", "NetworkPolicy", policy.name, policy.ns);
-  YamlNode& spec = doc.Add("spec", YamlNode::Map());
-  spec.Add("podSelector", MatchLabels(policy.selector));
-  YamlNode& types = spec.Add("policyTypes", YamlNode::Seq());
-  if (policy.isolate_ingress) types.Push(YamlNode::String("Ingress"));
-  if (policy.isolate_egress) types.Push(YamlNode::String("Egress"));
+  text += "---\n";
+  YamlEmitter out(text);
+  PolicyDocument(out, "networking.k8s.io/v1", "NetworkPolicy", policy.name, policy.ns);
+  out.Map("spec");
+  out.Map("podSelector");
+  MatchLabels(out, policy.selector);
+  out.End();
+  out.Seq("policyTypes");
+  if (policy.isolate_ingress) out.ItemString("Ingress");
+  if (policy.isolate_egress) out.ItemString("Egress");
+  out.End();
   if (!policy.ingress.empty()) {
-    YamlNode& ingress = spec.Add("ingress", YamlNode::Seq());
+    out.Seq("ingress");
     for (const ir::PolicyRule& rule : policy.ingress) {
-      ingress.Push(RuleNode(rule, policy.ns, "from", pod_networks));
+      out.ItemMap();
+      Rule(out, rule, policy.ns, "from", pod_networks);
+      out.End();
     }
+    out.End();
   }
   if (!policy.egress.empty()) {
-    YamlNode& egress = spec.Add("egress", YamlNode::Seq());
+    out.Seq("egress");
     for (const ir::PolicyRule& rule : policy.egress) {
-      egress.Push(RuleNode(rule, policy.ns, "to", pod_networks));
+      out.ItemMap();
+      Rule(out, rule, policy.ns, "to", pod_networks);
+      out.End();
     }
+    out.End();
   }
-  text += "---\n";
-  doc.Write(text);
+  out.Finish();
 }
 
 class K8sBackend : public Backend {
