@@ -1,5 +1,7 @@
 #include "compiler/frontend/parse_split.h"
 
+#include <cstring>
+
 namespace netpolc {
 namespace {
 
@@ -81,30 +83,84 @@ std::string_view WordAt(std::string_view text, size_t i) {
   return text.substr(i, j - i);
 }
 
+// The characters the scan stops at: strings and comments may start there,
+// brackets open or close, declarations end.
+struct StopTable {
+  bool stop[256] = {};
+  constexpr StopTable() {
+    for (char c : std::string_view("\"/{}()[];")) stop[static_cast<unsigned char>(c)] = true;
+  }
+};
+constexpr StopTable kStops;
+
+// Line and column (1-based, columns in code points) of an offset, advanced
+// lazily from the start of the text.
+class Position {
+ public:
+  explicit Position(std::string_view text)
+      : text_(text), has_cr_(text.find('\r') != std::string_view::npos) {}
+
+  void AdvanceTo(size_t offset) {
+    if (has_cr_) {
+      AdvanceByBytes(offset);
+      return;
+    }
+    // Text without CRs: lines end at LF only, found with memchr; the column
+    // is counted from the last line start.
+    const char* base = text_.data();
+    size_t line_start = at_;
+    bool new_line = false;
+    while (at_ < offset) {
+      const void* lf = std::memchr(base + at_, '\n', offset - at_);
+      if (lf == nullptr) break;
+      ++line_;
+      at_ = static_cast<size_t>(static_cast<const char*>(lf) - base) + 1;
+      line_start = at_;
+      new_line = true;
+    }
+    if (new_line) column_ = 1;
+    for (size_t k = line_start; k < offset; ++k) {
+      if ((static_cast<unsigned char>(base[k]) & 0xC0) != 0x80) ++column_;
+    }
+    at_ = offset;
+  }
+
+  uint32_t line() const { return line_; }
+  uint32_t column() const { return column_; }
+
+ private:
+  void AdvanceByBytes(size_t offset) {
+    for (; at_ < offset; ++at_) {
+      unsigned char c = static_cast<unsigned char>(text_[at_]);
+      // Lines end at LF, CRLF or a lone CR, as for the lexer.
+      if (c == '\n' || (c == '\r' && (at_ + 1 == text_.size() || text_[at_ + 1] != '\n'))) {
+        ++line_;
+        column_ = 1;
+      } else if ((c & 0xC0) != 0x80) {
+        ++column_;
+      }
+    }
+  }
+
+  std::string_view text_;
+  bool has_cr_;
+  size_t at_ = 0;
+  uint32_t line_ = 1, column_ = 1;
+};
+
 }  // namespace
 
 std::vector<SourcePiece> SplitDeclarations(std::string_view text, size_t min_bytes) {
   std::vector<SourcePiece> pieces;
   SourcePiece piece;
-  // Line and column of offset `at`, advanced lazily up to each cut.
-  size_t at = 0;
-  uint32_t line = 1, column = 1;
-  auto advance_to = [&](size_t offset) {
-    for (; at < offset; ++at) {
-      unsigned char c = static_cast<unsigned char>(text[at]);
-      // Lines end at LF, CRLF or a lone CR, as for the lexer.
-      if (c == '\n' || (c == '\r' && (at + 1 == text.size() || text[at + 1] != '\n'))) {
-        ++line;
-        column = 1;
-      } else if ((c & 0xC0) != 0x80) {
-        ++column;
-      }
-    }
-  };
+  Position position(text);
   const size_t n = text.size();
   size_t depth = 0;
   size_t i = 0;
   while (i < n) {
+    // Past the characters that change nothing here.
+    while (i < n && !kStops.stop[static_cast<unsigned char>(text[i])]) ++i;
+    if (i == n) break;
     char c = text[i];
     if (c == '"' || c == '/') {
       size_t j = SkipStringOrComment(text, i);
@@ -126,8 +182,8 @@ std::vector<SourcePiece> SplitDeclarations(std::string_view text, size_t min_byt
     if (next == n) break;  // the rest is trivia: it stays in this piece
     piece.end = static_cast<uint32_t>(i);
     pieces.push_back(piece);
-    advance_to(i);
-    piece = SourcePiece{static_cast<uint32_t>(i), 0, line, column};
+    position.AdvanceTo(i);
+    piece = SourcePiece{static_cast<uint32_t>(i), 0, position.line(), position.column()};
   }
   piece.end = static_cast<uint32_t>(n);
   pieces.push_back(piece);
