@@ -418,8 +418,6 @@ void BoundedTokenStream::consume() {
   CommonTokenStream::consume();
 }
 
-RulesParser::~RulesParser() = default;
-
 void RulesParser::enterRule(antlr4::ParserRuleContext* localctx, size_t state, size_t rule) {
   // Most contexts have a few children: room for them up front rather than
   // growing the vector one doubling at a time.
@@ -434,27 +432,8 @@ antlr4::Token* RulesParser::consume() {
   // As Parser::consume without listeners, outside error recovery.
   antlr4::Token* token = _input->LT(1);
   if (token->getType() != antlr4::Token::EOF) _input->consume();
-  _ctx->addChild(terminals_.Make(token));
+  _ctx->addChild(_tracker.createInstance<antlr4::tree::TerminalNodeImpl>(token));
   return token;
-}
-
-RulesParser::TerminalNodes::~TerminalNodes() {
-  for (size_t b = 0; b < blocks_.size(); ++b) {
-    const size_t count = b + 1 == blocks_.size() ? used_ : kBlock;
-    auto* nodes = reinterpret_cast<antlr4::tree::TerminalNodeImpl*>(blocks_[b]->bytes);
-    for (size_t i = 0; i < count; ++i) nodes[i].~TerminalNodeImpl();
-  }
-}
-
-antlr4::tree::TerminalNodeImpl* RulesParser::TerminalNodes::Make(antlr4::Token* token) {
-  if (used_ == kBlock) {
-    blocks_.push_back(std::make_unique<Block>());
-    used_ = 0;
-  }
-  void* at = blocks_.back()->bytes + used_ * sizeof(antlr4::tree::TerminalNodeImpl);
-  auto* node = new (at) antlr4::tree::TerminalNodeImpl(token);
-  ++used_;
-  return node;
 }
 
 }  // namespace netpolc

@@ -217,38 +217,14 @@ class RulesLexer : public netpolc_grammar::NetpolLexer {
 class RulesParser : public netpolc_grammar::NetpolParser {
  public:
   explicit RulesParser(antlr4::TokenStream* input);
-  ~RulesParser() override;
   void enterRule(antlr4::ParserRuleContext* localctx, size_t state, size_t rule) override;
   void enterOuterAlt(antlr4::ParserRuleContext* localctx, size_t alt) override;
-  // Parser::consume, with the token's tree node made in a block of nodes
-  // (TerminalNodes) rather than alone on the heap.
+  // Parser::consume, with the token's tree node made in the contexts' arena
+  // (RulesParserBase::_tracker) rather than alone on the heap.
   antlr4::Token* consume() override;
 
  protected:
   void addContextToParseTree() override;
-
- private:
-  // The parse tree's token nodes, made a block at a time and destroyed with
-  // the parser (whose contexts, destroyed after them, only point to them).
-  class TerminalNodes {
-   public:
-    TerminalNodes() = default;
-    TerminalNodes(const TerminalNodes&) = delete;
-    TerminalNodes& operator=(const TerminalNodes&) = delete;
-    ~TerminalNodes();
-    antlr4::tree::TerminalNodeImpl* Make(antlr4::Token* token);
-
-   private:
-    static constexpr size_t kBlock = 256;
-    struct Block {
-      alignas(antlr4::tree::TerminalNodeImpl) unsigned char
-          bytes[kBlock * sizeof(antlr4::tree::TerminalNodeImpl)];
-    };
-    std::vector<std::unique_ptr<Block>> blocks_;
-    size_t used_ = kBlock;  // nodes made in the last block
-  };
-
-  TerminalNodes terminals_;
 };
 
 // A token stream that lexes in blocks, so that the checks on tokens can stop
