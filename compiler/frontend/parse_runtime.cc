@@ -310,19 +310,88 @@ RulesLexer::RulesLexer(antlr4::CharStream* input, bool keep_hidden)
   }
 }
 
+RulesLexer::~RulesLexer() {
+  // A token not taken from the lexer (none, once nextToken has returned) is
+  // the arena's to destroy.
+  size_t hint = 0;
+  if (OwnsToken(token.get(), hint)) static_cast<void>(token.release());
+}
+
+void RulesLexer::MakeTokensInArena() {
+  if (arena_ == nullptr) arena_ = std::make_unique<TokenArena>();
+}
+
+antlr4::Token* RulesLexer::Emit(size_t type, size_t channel, size_t start, size_t stop,
+                                size_t line, size_t column) {
+  antlr4::CommonToken* made =
+      arena_ != nullptr
+          ? arena_->Make(this, _input, type, channel, start, stop)
+          : new antlr4::CommonToken(
+                std::pair<antlr4::TokenSource*, antlr4::CharStream*>(this, _input), type, channel,
+                start, stop);
+  made->setLine(line);
+  made->setCharPositionInLine(column);
+  token.reset(made);
+  return made;
+}
+
 antlr4::Token* RulesLexer::emit() {
   if (_factory != antlr4::CommonTokenFactory::DEFAULT.get() || !_text.empty()) {
     return NetpolLexer::emit();
   }
   // As CommonTokenFactory::create without copyText, for an empty _text.
-  auto made = std::make_unique<antlr4::CommonToken>(
-      std::pair<antlr4::TokenSource*, antlr4::CharStream*>(this, _input), type, channel,
-      tokenStartCharIndex, _input->index() - 1);
-  made->setLine(tokenStartLine);
-  made->setCharPositionInLine(tokenStartCharPositionInLine);
-  antlr4::Token* result = made.get();
-  token = std::move(made);
-  return result;
+  return Emit(type, channel, tokenStartCharIndex, _input->index() - 1, tokenStartLine,
+              tokenStartCharPositionInLine);
+}
+
+antlr4::Token* RulesLexer::emitEOF() {
+  if (_factory != antlr4::CommonTokenFactory::DEFAULT.get()) return NetpolLexer::emitEOF();
+  // As Lexer::emitEOF: an empty token at the end of the input.
+  const size_t column = getCharPositionInLine();
+  const size_t line = getLine();
+  return Emit(antlr4::Token::EOF, antlr4::Token::DEFAULT_CHANNEL, _input->index(),
+              _input->index() - 1, line, column);
+}
+
+TokenArena::~TokenArena() {
+  for (size_t b = 0; b < blocks_.size(); ++b) {
+    const size_t count = b + 1 == blocks_.size() ? used_ : kBlock;
+    auto* tokens = reinterpret_cast<antlr4::CommonToken*>(blocks_[b]->bytes);
+    for (size_t i = 0; i < count; ++i) tokens[i].~CommonToken();
+  }
+}
+
+antlr4::CommonToken* TokenArena::Make(antlr4::TokenSource* source, antlr4::CharStream* input,
+                                      size_t type, size_t channel, size_t start, size_t stop) {
+  if (used_ == kBlock) {
+    blocks_.push_back(std::unique_ptr<Block>(new Block));  // not zeroed
+    used_ = 0;
+  }
+  void* at = blocks_.back()->bytes + used_ * sizeof(antlr4::CommonToken);
+  auto* token = new (at) antlr4::CommonToken(
+      std::pair<antlr4::TokenSource*, antlr4::CharStream*>(source, input), type, channel, start,
+      stop);
+  ++used_;
+  return token;
+}
+
+bool TokenArena::Owns(const antlr4::Token* token, size_t& hint) const {
+  const auto* address = reinterpret_cast<const unsigned char*>(token);
+  auto in = [&](size_t b) {
+    return address >= blocks_[b]->bytes && address < blocks_[b]->bytes + sizeof(Block::bytes);
+  };
+  if (hint < blocks_.size() && in(hint)) return true;
+  if (hint + 1 < blocks_.size() && in(hint + 1)) {
+    ++hint;
+    return true;
+  }
+  for (size_t b = 0; b < blocks_.size(); ++b) {
+    if (in(b)) {
+      hint = b;
+      return true;
+    }
+  }
+  return false;
 }
 
 std::unique_ptr<antlr4::Token> RulesLexer::nextToken() {
@@ -365,6 +434,24 @@ void RulesLexer::setChannel(size_t channel) {
     ++skipped_;
   } else {
     NetpolLexer::setChannel(channel);
+  }
+}
+
+BoundedTokenStream::BoundedTokenStream(antlr4::TokenSource* source)
+    : CommonTokenStream(source) {
+  if (source != nullptr && typeid(*source) == typeid(RulesLexer)) {
+    lexer_ = static_cast<RulesLexer*>(source);
+    lexer_->MakeTokensInArena();
+  }
+}
+
+BoundedTokenStream::~BoundedTokenStream() {
+  if (lexer_ == nullptr) return;
+  // The tokens are in the order the lexer made them: each is looked for
+  // first in the block of the one before.
+  size_t block = 0;
+  for (std::unique_ptr<antlr4::Token>& token : _tokens) {
+    if (lexer_->OwnsToken(token.get(), block)) static_cast<void>(token.release());
   }
 }
 

@@ -185,6 +185,31 @@ class CachedParserSimulator : public antlr4::atn::ParserATNSimulator {
   DfaEdgeCache& edges_ = DfaEdgeCache::ForParser();
 };
 
+// CommonTokens made in blocks, destroyed with the arena: a token stream that
+// owns them (BoundedTokenStream) gives them up rather than deleting them.
+class TokenArena {
+ public:
+  TokenArena() = default;
+  TokenArena(const TokenArena&) = delete;
+  TokenArena& operator=(const TokenArena&) = delete;
+  ~TokenArena();
+
+  // As `new CommonToken(source, type, channel, start, stop)`.
+  antlr4::CommonToken* Make(antlr4::TokenSource* source, antlr4::CharStream* input, size_t type,
+                            size_t channel, size_t start, size_t stop);
+  // Whether `token` is one of the arena's; `hint`, a block index, is where
+  // it is looked for first, and is set to the token's block.
+  bool Owns(const antlr4::Token* token, size_t& hint) const;
+
+ private:
+  static constexpr size_t kBlock = 512;  // tokens
+  struct Block {
+    alignas(antlr4::CommonToken) unsigned char bytes[kBlock * sizeof(antlr4::CommonToken)];
+  };
+  std::vector<std::unique_ptr<Block>> blocks_;
+  size_t used_ = kBlock;  // tokens made in the last block
+};
+
 // The grammar's lexer on a CachedLexerSimulator, optionally dropping
 // whitespace and comments (the hidden channel) as it meets them instead of
 // making tokens of them: the parser never sees them, and only the formatter
@@ -192,12 +217,23 @@ class CachedParserSimulator : public antlr4::atn::ParserATNSimulator {
 class RulesLexer : public netpolc_grammar::NetpolLexer {
  public:
   RulesLexer(antlr4::CharStream* input, bool keep_hidden);
+  ~RulesLexer() override;
+
+  // From now on, makes its tokens in an arena it owns (their owner must give
+  // them up rather than delete them; see BoundedTokenStream), and tells
+  // which tokens are the arena's.
+  void MakeTokensInArena();
+  bool OwnsToken(const antlr4::Token* token, size_t& hint) const {
+    return arena_ != nullptr && arena_->Owns(token, hint);
+  }
 
   // Lexer::nextToken's loop, with the simulator held rather than cast for.
   std::unique_ptr<antlr4::Token> nextToken() override;
-  // Lexer::emit without the token factory's call and text comparison, when
-  // the factory is the runtime's default one (tokens without copied text).
+  // Lexer::emit and emitEOF without the token factory's call and text
+  // comparison, when the factory is the runtime's default one (tokens
+  // without copied text); in the arena once MakeTokensInArena was called.
   antlr4::Token* emit() override;
+  antlr4::Token* emitEOF() override;
   size_t getLine() const override { return simulator_->getLine(); }
   size_t getCharPositionInLine() override { return simulator_->getCharPositionInLine(); }
 
@@ -206,9 +242,14 @@ class RulesLexer : public netpolc_grammar::NetpolLexer {
   size_t skipped() const { return skipped_; }
 
  private:
+  // As the runtime's factory: a CommonToken from the lexer's input.
+  antlr4::Token* Emit(size_t type, size_t channel, size_t start, size_t stop, size_t line,
+                      size_t column);
+
   CachedLexerSimulator* simulator_;  // owned by the Recognizer
   bool keep_hidden_;
   size_t skipped_ = 0;
+  std::unique_ptr<TokenArena> arena_;
 };
 
 // The grammar's parser on a CachedParserSimulator, adding contexts to their
@@ -232,7 +273,10 @@ class RulesParser : public netpolc_grammar::NetpolParser {
 // numbers its tokens without casting for their type.
 class BoundedTokenStream : public antlr4::CommonTokenStream {
  public:
-  using antlr4::CommonTokenStream::CommonTokenStream;
+  // From a RulesLexer, which must outlive the stream, the tokens are made in
+  // the lexer's arena.
+  explicit BoundedTokenStream(antlr4::TokenSource* source);
+  ~BoundedTokenStream() override;
   // Lexes up to `n` more tokens; returns how many were added (fewer than
   // `n` once the end of the input is reached).
   size_t FetchMore(size_t n) {
@@ -252,6 +296,7 @@ class BoundedTokenStream : public antlr4::CommonTokenStream {
   void setup() override;
 
  private:
+  RulesLexer* lexer_ = nullptr;  // the source, when a RulesLexer
   bool one_channel_ = true;  // every token fetched is on `channel`
   bool set_up_ = false;      // _p is a token (setup has run)
 };
