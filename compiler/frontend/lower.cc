@@ -1,6 +1,9 @@
 #include "compiler/frontend/lower.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
+#include <iterator>
 #include <map>
 #include <mutex>
 #include <string>
@@ -532,8 +535,8 @@ class Lowerer {
   static std::string RuleKey(const ir::Rule& rule, const ast::Rule& r) {
     std::string key = rule.direction == Direction::kIngress ? "I|" : "E|";
     for (const ir::PortRange& p : rule.ports) {
-      key += std::to_string(static_cast<int>(p.protocol)) + ":" + std::to_string(p.first) +
-             "-" + std::to_string(p.last) + ",";
+      fmt::format_to(std::back_inserter(key), "{}:{}-{},", static_cast<int>(p.protocol), p.first,
+                     p.last);
     }
     std::vector<std::string> extras;
     for (const ir::PortRef& p : rule.port_refs) {
@@ -549,11 +552,20 @@ class Lowerer {
     std::sort(extras.begin(), extras.end());
     for (const std::string& e : extras) key += e + ",";
     key += "|";
-    std::vector<std::string> peers;
-    for (const ast::Peer& p : r.peers) peers.push_back(PeerKey(p));
-    std::sort(peers.begin(), peers.end());
-    peers.erase(std::unique(peers.begin(), peers.end()), peers.end());
-    for (const std::string& p : peers) key += p + ",";
+    if (r.peers.size() == 1) {
+      key += PeerKey(r.peers[0]);
+      key += ',';
+    } else {
+      std::vector<std::string> peers;
+      peers.reserve(r.peers.size());
+      for (const ast::Peer& p : r.peers) peers.push_back(PeerKey(p));
+      std::sort(peers.begin(), peers.end());
+      peers.erase(std::unique(peers.begin(), peers.end()), peers.end());
+      for (const std::string& p : peers) {
+        key += p;
+        key += ',';
+      }
+    }
     key += "|";
     if (r.when) key += ConditionKey(*r.when);
     return key;
