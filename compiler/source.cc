@@ -1,10 +1,24 @@
 #include "compiler/source.h"
 
+#include <cstring>
+
 namespace netpolc {
 
 SourceFile::SourceFile(std::string path_in, std::string text_in)
     : path(std::move(path_in)), text(std::move(text_in)) {
   line_starts.push_back(0);
+  if (text.find('\r') == std::string::npos) {
+    // Lines end at LF only: found with memchr.
+    const char* base = text.data();
+    const char* end = base + text.size();
+    for (const char* at = base; at < end;) {
+      const void* lf = std::memchr(at, '\n', static_cast<size_t>(end - at));
+      if (lf == nullptr) break;
+      at = static_cast<const char*>(lf) + 1;
+      line_starts.push_back(static_cast<uint32_t>(at - base));
+    }
+    return;
+  }
   for (uint32_t i = 0; i < text.size(); ++i) {
     if (IsLineEnd(text, i)) line_starts.push_back(i + 1);
   }
