@@ -9,13 +9,33 @@
 namespace netpolc::backends {
 namespace {
 
-bool LooksSpecial(std::string_view s) {
-  // Words that YAML 1.1 or 1.2 readers turn into booleans or null (none
-  // longer than five characters).
+// Character classes of plain scalars, by byte.
+struct ScalarTables {
+  bool first[256] = {};    // may start a plain scalar
+  bool plain[256] = {};    // may appear in one
+  bool numeric[256] = {};  // may appear in something a reader could take for a number
+  constexpr ScalarTables() {
+    for (int c = 0; c < 256; ++c) {
+      bool alnum = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+      first[c] = alnum || c == '/' || c == '_';
+      plain[c] = alnum || c == '.' || c == '_' || c == '-' || c == '/';
+      // Ints, floats, hex, octal, .inf, .nan, sexagesimal.
+      numeric[c] = (c >= '0' && c <= '9') || c == '.' || c == '+' || c == '-' || c == '_' ||
+                   c == 'e' || c == 'E' || c == 'x' || c == 'X' || c == 'o' || c == 'O' ||
+                   (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F') || c == ':' || c == 'i' ||
+                   c == 'n' || c == 'I' || c == 'N';
+    }
+  }
+};
+constexpr ScalarTables kScalar;
+
+// Words that YAML 1.1 or 1.2 readers turn into booleans or null, in any
+// case (none longer than five characters).
+bool IsSpecialWord(std::string_view s) {
   static constexpr std::string_view kWords[] = {
       "y", "n", "yes", "no", "true", "false", "on", "off", "null", "~"};
+  if (s.size() > 5) return false;
   for (std::string_view w : kWords) {
-    if (s.size() > 5) break;
     if (s.size() != w.size()) continue;
     bool same = true;
     for (size_t i = 0; i < s.size() && same; ++i) {
@@ -24,37 +44,23 @@ bool LooksSpecial(std::string_view s) {
     }
     if (same) return true;
   }
-  // Anything that could read as a number (ints, floats, hex, octal, .inf).
-  char c = s.front();
-  if ((c >= '0' && c <= '9') || c == '+' || c == '-' || c == '.') {
-    bool numeric = true;
-    for (char d : s) {
-      bool ok = (d >= '0' && d <= '9') || d == '.' || d == '+' || d == '-' || d == '_' ||
-                d == 'e' || d == 'E' || d == 'x' || d == 'X' || d == 'o' || d == 'O' ||
-                (d >= 'a' && d <= 'f') || (d >= 'A' && d <= 'F') || d == ':' ||
-                d == 'i' || d == 'n' || d == 'I' || d == 'N';
-      if (!ok) {
-        numeric = false;
-        break;
-      }
-    }
-    if (numeric) return true;
-  }
   return false;
 }
 
+// Whether `s` can be written without quotes: it starts and goes on with
+// characters no reader gives a meaning, and reads neither as a boolean or
+// null nor as a number.
 bool PlainSafe(std::string_view s) {
-  if (s.empty() || LooksSpecial(s)) return false;
-  char first = s.front();
-  bool first_ok = (first >= 'a' && first <= 'z') || (first >= 'A' && first <= 'Z') ||
-                  (first >= '0' && first <= '9') || first == '/' || first == '_';
-  if (!first_ok) return false;
+  if (s.empty()) return false;
+  const auto first = static_cast<unsigned char>(s.front());
+  if (!kScalar.first[first]) return false;
+  bool numeric = first >= '0' && first <= '9';  // '+', '-' and '.' cannot start one
   for (char c : s) {
-    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-              c == '.' || c == '_' || c == '-' || c == '/';
-    if (!ok) return false;
+    const auto byte = static_cast<unsigned char>(c);
+    if (!kScalar.plain[byte]) return false;
+    numeric = numeric && kScalar.numeric[byte];
   }
-  return true;
+  return !numeric && !IsSpecialWord(s);
 }
 
 }  // namespace

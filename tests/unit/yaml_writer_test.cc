@@ -1,7 +1,9 @@
 // YamlEmitter writes what YamlNode::Write writes for the same document.
 #include <catch2/catch.hpp>
 
+#include <cctype>
 #include <random>
+#include <string_view>
 #include <string>
 #include <vector>
 
@@ -108,6 +110,51 @@ TEST_CASE("YamlEmitter writes what YamlNode::Write writes") {
     out.Finish();
     INFO("round " << round);
     REQUIRE(actual == "prefix\n" + expected);
+  }
+}
+
+// What YamlScalar leaves plain, spelled out: no quotes when the scalar
+// starts with a letter, digit, '/' or '_', has only letters, digits and
+// ". _ - /", and reads neither as a boolean or null word (any case) nor as a
+// number (digits with the characters of floats, hex, octal, .inf, .nan,
+// sexagesimal).
+bool Plain(const std::string& s) {
+  if (s.empty()) return false;
+  auto alnum = [](char c) { return std::isalnum(static_cast<unsigned char>(c)) != 0; };
+  if (!alnum(s[0]) && s[0] != '/' && s[0] != '_') return false;
+  for (char c : s) {
+    if (!alnum(c) && c != '.' && c != '_' && c != '-' && c != '/') return false;
+  }
+  std::string lower;
+  for (char c : s) lower += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  for (const char* word : {"y", "n", "yes", "no", "true", "false", "on", "off", "null"}) {
+    if (lower == word) return false;
+  }
+  if (std::isdigit(static_cast<unsigned char>(s[0]))) {
+    bool numeric = true;
+    for (char c : lower) {
+      numeric = numeric && (std::isxdigit(static_cast<unsigned char>(c)) ||
+                            std::string_view("._+-:xoin").find(c) != std::string_view::npos);
+    }
+    if (numeric) return false;
+  }
+  return true;
+}
+
+TEST_CASE("YamlScalar quotes exactly what could be misread") {
+  const std::string alphabet = "aNyYeEoOfF09x._-/+:~ \"#";
+  std::vector<std::string> inputs = {"", "true", "False", "NULL", "off", "On", "yes", "1e3",
+                                     "0x1F", ".inf", "1:20", "12ab", "1g", "app.io/name"};
+  for (char a : alphabet) {
+    inputs.push_back(std::string(1, a));
+    for (char b : alphabet) {
+      inputs.push_back(std::string{a, b});
+      for (char c : alphabet) inputs.push_back(std::string{a, b, c});
+    }
+  }
+  for (const std::string& s : inputs) {
+    INFO("scalar '" << s << "'");
+    CHECK((YamlScalar(s) == s) == Plain(s));
   }
 }
 
