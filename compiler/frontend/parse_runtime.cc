@@ -213,6 +213,7 @@ DFAState* CachedParserSimulator::getExistingTargetState(DFAState* previous, size
 size_t CachedParserSimulator::adaptivePredict(antlr4::TokenStream* input, size_t decision,
                                               antlr4::ParserRuleContext* outer) {
   if (edges_.Started(decision)) {
+    if (std::optional<size_t> alt = PredictFromCache(input, decision)) return *alt;
     return ParserATNSimulator::adaptivePredict(input, decision, outer);
   }
   // The decision's first prediction in the process (or one of the first, if
@@ -220,6 +221,34 @@ size_t CachedParserSimulator::adaptivePredict(antlr4::TokenStream* input, size_t
   std::lock_guard<std::recursive_mutex> lock(SharedDfaMutex());
   const size_t alt = ParserATNSimulator::adaptivePredict(input, decision, outer);
   edges_.MarkStarted(decision);
+  return alt;
+}
+
+std::optional<size_t> CachedParserSimulator::PredictFromCache(antlr4::TokenStream* input,
+                                                              size_t decision) {
+  // The runtime's execATN, from its adaptivePredict, on cached edges only.
+  // The start state is set: the decision has been used (edges_.Started).
+  const antlr4::dfa::DFA& dfa = decisionToDFA[decision];
+  if (dfa.isPrecedenceDfa() || dfa.s0 == nullptr) return std::nullopt;
+  const size_t index = input->index();
+  DFAState* state = dfa.s0;
+  size_t t = input->LA(1);
+  std::optional<size_t> alt;
+  for (;;) {
+    // Token types shifted by one, as in getExistingTargetState.
+    DFAState* next = edges_.Find(decision, state, t + 1);
+    if (next == nullptr || next == ERROR.get() || next->requiresFullContext) break;
+    if (next->isAcceptState) {
+      if (next->predicates.empty()) alt = next->prediction;
+      break;
+    }
+    state = next;
+    if (t != antlr4::Token::EOF) {
+      input->consume();
+      t = input->LA(1);
+    }
+  }
+  input->seek(index);
   return alt;
 }
 
@@ -491,6 +520,16 @@ antlr4::Token* BoundedTokenStream::LT(ssize_t k) {
 void BoundedTokenStream::setup() {
   CommonTokenStream::setup();
   set_up_ = true;
+}
+
+void BoundedTokenStream::seek(size_t index) {
+  // As BufferedTokenStream::seek, whose adjustSeekIndex finds the first
+  // token on the channel from `index`: with every token on it, `index`.
+  if (one_channel_ && set_up_ && index < _tokens.size()) {
+    _p = index;
+    return;
+  }
+  CommonTokenStream::seek(index);
 }
 
 size_t BoundedTokenStream::LA(ssize_t i) { return LT(i)->getType(); }

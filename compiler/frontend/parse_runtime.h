@@ -44,6 +44,7 @@
 #include <cstddef>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <vector>
 
 #include "compiler/frontend/parse_stream.h"
@@ -182,6 +183,12 @@ class CachedParserSimulator : public antlr4::atn::ParserATNSimulator {
                                 size_t start_index, antlr4::ParserRuleContext* outer) override;
 
  private:
+  // The runtime's prediction when every DFA step it would take is cached and
+  // the walk ends in an accept state without predicates or a need for full
+  // context (nearly always, once the DFA has grown); nullopt otherwise, with
+  // the input where it was, for the runtime to predict.
+  std::optional<size_t> PredictFromCache(antlr4::TokenStream* input, size_t decision);
+
   DfaEdgeCache& edges_ = DfaEdgeCache::ForParser();
 };
 
@@ -290,6 +297,7 @@ class BoundedTokenStream : public antlr4::CommonTokenStream {
   antlr4::Token* LT(ssize_t k) override;
   size_t LA(ssize_t i) override;
   void consume() override;
+  void seek(size_t index) override;
 
  protected:
   size_t fetch(size_t n) override;
