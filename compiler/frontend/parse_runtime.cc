@@ -129,6 +129,8 @@ size_t CachedLexerSimulator::ExecAscii(Utf8CharStream* input, DFAState* ds0) {
   } accepted;
   if (ds0->isAcceptState) accepted = {i, line, column, ds0};
   DFAState* s = ds0;
+  // The cached edges of `s` (nullptr while it has none).
+  const std::atomic<DFAState*>* edges = edges_.Edges(_mode, s);
   size_t t;
   for (;;) {
     // As Utf8CharStream::LA(1): a lone CR reads as LF.
@@ -138,13 +140,15 @@ size_t CachedLexerSimulator::ExecAscii(Utf8CharStream* input, DFAState* ds0) {
     } else {
       t = antlr4::Token::EOF;
     }
-    DFAState* target = t <= MAX_DFA_EDGE ? edges_.Find(_mode, s, t) : nullptr;
+    DFAState* target =
+        edges != nullptr && t <= MAX_DFA_EDGE ? edges[t].load(std::memory_order_acquire) : nullptr;
     if (target == nullptr) {
       input->SeekAscii(i);
       _line = line;
       _charPositionInLine = column;
       target = CachedLexerSimulator::getExistingTargetState(s, t);
       if (target == nullptr) target = computeTargetState(input, s, t);
+      edges = edges_.Edges(_mode, s);
     }
     if (target == ERROR.get()) break;
     if (t != antlr4::Token::EOF) {
@@ -156,11 +160,28 @@ size_t CachedLexerSimulator::ExecAscii(Utf8CharStream* input, DFAState* ds0) {
       }
       ++i;
     }
-    if (target->isAcceptState) {
-      accepted = {i, line, column, target};
+    if (target != s) {
+      s = target;
+      edges = edges_.Edges(_mode, s);
+    } else if (edges != nullptr) {
+      // A step from `s` back to `s` (a letter of a name, a digit, a
+      // character of a string, a space): the run of such steps that follows
+      // is taken at once; line ends are left to the steps above.
+      const size_t run_start = i;
+      while (i < n) {
+        const auto byte = static_cast<unsigned char>(text[i]);
+        if (byte == '\n' || byte == '\r' || byte > MAX_DFA_EDGE ||
+            edges[byte].load(std::memory_order_acquire) != s) {
+          break;
+        }
+        ++i;
+      }
+      column += i - run_start;
+    }
+    if (s->isAcceptState) {
+      accepted = {i, line, column, s};
       if (t == antlr4::Token::EOF) break;
     }
-    s = target;
   }
   input->SeekAscii(i);
   _line = line;

@@ -85,6 +85,17 @@ class DfaEdgeCache {
     const Row* row = (*rows)[state].load(std::memory_order_acquire);
     return row == nullptr ? nullptr : (*row)[symbol].load(std::memory_order_acquire);
   }
+  // The cached edges of `from` by symbol (kSymbols of them, each nullptr
+  // when not cached), or nullptr when it has none cached yet.
+  const std::atomic<antlr4::dfa::DFAState*>* Edges(size_t dfa,
+                                                   const antlr4::dfa::DFAState* from) const {
+    const size_t state = static_cast<size_t>(from->stateNumber);
+    if (dfa >= kDfas || state >= kStates) return nullptr;
+    const Rows* rows = dfas_[dfa].load(std::memory_order_acquire);
+    if (rows == nullptr) return nullptr;
+    const Row* row = (*rows)[state].load(std::memory_order_acquire);
+    return row == nullptr ? nullptr : row->data();
+  }
   // Records the runtime's edge `to` (not nullptr); ignored outside the table.
   void Store(size_t dfa, const antlr4::dfa::DFAState* from, size_t symbol,
              antlr4::dfa::DFAState* to);
