@@ -11,6 +11,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <memory>
 #include <vector>
 
 namespace netpolc {
@@ -311,7 +312,100 @@ bool WriteRegular(const std::string& real, const struct stat* before, const std:
   return temp.Commit(real, error);
 }
 
+// Where a regular file is replaced by a rename, the temporary file, made
+// with the owner and mode the file will have; nullptr (nothing left behind)
+// wherever WriteFileAtomically would do anything else, or on any error (it
+// then meets the error itself).
+std::unique_ptr<TempFile> ReplacementFor(const std::string& path, std::string& real) {
+  std::string target = ResolvePath(path);
+  int own_fd = -1;
+  if (target.empty() || NamesOwnDescriptor(target, own_fd)) return nullptr;
+  std::string error;
+  struct stat info;
+  const bool exists = stat(target.c_str(), &info) == 0;
+  if (exists) {
+    if (!S_ISREG(info.st_mode) || (info.st_mode & 0222) == 0 || info.st_nlink > 1 ||
+        access(target.c_str(), W_OK) != 0) {
+      return nullptr;
+    }
+  } else if (errno != ENOENT || target.back() == '/') {
+    return nullptr;
+  }
+  std::optional<std::string> followed = FollowLinks(target, error);
+  if (!followed) return nullptr;
+  if (exists) {
+    struct stat real_info;
+    if (stat(followed->c_str(), &real_info) != 0 || real_info.st_dev != info.st_dev ||
+        real_info.st_ino != info.st_ino) {
+      return nullptr;
+    }
+  }
+  auto temp = std::make_unique<TempFile>(Dirname(*followed));
+  if (temp->fd() < 0) return nullptr;
+  // As WriteRegular: the old file's owner (else in place), then its mode
+  // (after fchown, which clears set-user-ID bits); a new file's mode from
+  // the umask.
+  if (exists) {
+    struct stat mine;
+    if (fstat(temp->fd(), &mine) != 0) return nullptr;
+    if ((mine.st_uid != info.st_uid || mine.st_gid != info.st_gid) &&
+        fchown(temp->fd(), info.st_uid, info.st_gid) != 0) {
+      return nullptr;
+    }
+    if (fchmod(temp->fd(), info.st_mode & 07777) != 0) return nullptr;
+  } else if (fchmod(temp->fd(), 0666 & ~CurrentUmask()) != 0) {
+    return nullptr;
+  }
+  real = std::move(*followed);
+  return temp;
+}
+
 }  // namespace
+
+struct OutputFile::Impl {
+  std::string path;
+  std::string real;                // the file the temporary one replaces
+  std::unique_ptr<TempFile> temp;  // nullptr: the text is kept
+  std::string kept;
+  std::string error;  // of a failed Append
+};
+
+OutputFile::OutputFile(const std::string& path) : impl_(new Impl) {
+  impl_->path = path;
+  impl_->temp = ReplacementFor(path, impl_->real);
+}
+
+OutputFile::~OutputFile() { delete impl_; }
+
+bool OutputFile::streaming() const { return impl_->temp != nullptr; }
+
+bool OutputFile::Append(std::string_view text, std::string& error) {
+  if (!impl_->error.empty()) {
+    error = impl_->error;
+    return false;
+  }
+  if (impl_->temp == nullptr) {
+    impl_->kept += text;
+    return true;
+  }
+  if (!WriteAll(impl_->temp->fd(), text, impl_->error)) {
+    impl_->temp.reset();  // removes the temporary file
+    error = impl_->error;
+    return false;
+  }
+  return true;
+}
+
+bool OutputFile::Commit(std::string& error) {
+  if (!impl_->error.empty()) {
+    error = impl_->error;
+    return false;
+  }
+  if (impl_->temp == nullptr) return WriteFileAtomically(impl_->path, impl_->kept, error);
+  bool ok = impl_->temp->Commit(impl_->real, error);
+  impl_->temp.reset();
+  return ok;
+}
 
 std::string ResolvePath(const std::string& path) {
   if (path.empty() || path[0] == '/' || path == "-") return path;

@@ -57,6 +57,34 @@ std::optional<std::string> FindOutputAmongInputs(const std::string& output,
 // as it was and no temporary file behind.
 bool WriteFileAtomically(const std::string& path, const std::string& text, std::string& error);
 
+// An output file written while its text is produced, with what
+// WriteFileAtomically guarantees. Where WriteFileAtomically would replace the
+// file by a rename (a new file, or a regular file with one link whose owner
+// can be given to a new one, in a directory that can be written), the text
+// goes to the temporary file as it comes and Commit renames it; anywhere
+// else it is kept, and Commit hands it to WriteFileAtomically. Unless Commit
+// succeeds, nothing changes at `path` and no temporary file stays behind.
+class OutputFile {
+ public:
+  explicit OutputFile(const std::string& path);
+  OutputFile(const OutputFile&) = delete;
+  OutputFile& operator=(const OutputFile&) = delete;
+  ~OutputFile();
+
+  // Appends `text`. On a write error returns false and sets `error`; the
+  // file is then given up (later calls fail with the same error).
+  bool Append(std::string_view text, std::string& error);
+  // Writes what is left and puts the file in place; false with `error` when
+  // that fails (or an Append did).
+  bool Commit(std::string& error);
+  // Whether the text goes to the file as it comes (rather than being kept).
+  bool streaming() const;
+
+ private:
+  struct Impl;
+  Impl* impl_;
+};
+
 // Writes all of `data` to the descriptor `fd`, retrying short writes; on
 // failure sets `error` (strerror) and returns false.
 bool WriteAll(int fd, std::string_view data, std::string& error);

@@ -205,6 +205,56 @@ class OutputFiles(Base):
         self.assertEqual(stat.S_IMODE(os.stat(out).st_mode), 0o640)
         self.assertEqual(self.read(out), self.expected_ir())
 
+    def test_output_keeps_hard_links(self):
+        out = self.write("out.yaml", "old\n")
+        other = self.path("other.yaml")
+        os.link(out, other)
+        proc = self.build_to(out)
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        self.assertEqual(os.stat(out).st_ino, os.stat(other).st_ino, "the hard link was broken")
+        self.assertEqual(self.read(other), self.expected_ir())
+        self.no_temp_files()
+
+    def test_output_keeps_owner(self):
+        if os.geteuid() != 0:
+            self.skipTest("changing a file's owner needs root")
+        out = self.write("out.yaml", "old\n", mode=0o640)
+        try:
+            os.chown(out, 4321, 4321)
+        except OSError as e:
+            self.skipTest(f"cannot give the file another owner here: {e}")
+        proc = self.build_to(out)
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        info = os.stat(out)
+        self.assertEqual((info.st_uid, info.st_gid), (4321, 4321))
+        self.assertEqual(stat.S_IMODE(info.st_mode), 0o640)
+        self.assertEqual(self.read(out), self.expected_ir())
+        self.no_temp_files()
+
+    def test_failed_build_leaves_output_alone(self):
+        # The policies are rendered (and a regular output written) batch by
+        # batch; an error found in the last batch (two components with one
+        # policy name) leaves the old file and nothing else.
+        lines = []
+        for i in range(3000):
+            lines.append(f'component c{i} {{ labels {{ "app": "c{i}" }} '
+                         f'ingress 80 from c{(i + 1) % 3000}; }}')
+        lines.append('component y { labels { "app": "y" } policy "dup"; ingress 80 from anywhere; }')
+        lines.append('component z { labels { "app": "z" } policy "dup"; ingress 80 from anywhere; }')
+        rules = self.write("dup.netpol", "\n".join(lines) + "\n")
+        for target in ("k8s", "ir"):
+            out = self.write("out.yaml", "old\n", mode=0o640)
+            proc = run(["build", rules, "--target", target, "-o", out])
+            self.assertEqual(proc.returncode, 1, proc.stderr)
+            self.assertEqual(self.read(out), "old\n")
+            self.assertEqual(stat.S_IMODE(os.stat(out).st_mode), 0o640)
+            self.no_temp_files()
+            new = self.path("new.yaml")
+            proc = run(["build", rules, "--target", target, "-o", new])
+            self.assertEqual(proc.returncode, 1, proc.stderr)
+            self.assertFalse(os.path.exists(new))
+            self.no_temp_files()
+
     def test_new_output_honours_umask(self):
         out = self.path("new.yaml")
         rules = self.write("r.netpol", RULES)

@@ -122,6 +122,16 @@ int RunBuild(const std::vector<std::string>& arguments, std::string& out, std::s
                                                   : PolicyBatches::Mode::kDocumentation);
   input.policies = backend->needs_policies() ? &batches.shared() : nullptr;
   std::string rendered;
+  // A regular -o file is written as its batches are rendered (a failed
+  // build leaves it as it was); anything else is written whole at the end.
+  std::optional<OutputFile> file;
+  if (output && *output != "-") file.emplace(*output);
+  auto flush = [&] {
+    if (!file || !file->streaming()) return;
+    std::string ignored;  // a failed write is reported by Commit
+    file->Append(rendered, ignored);
+    rendered.clear();
+  };
   std::unique_ptr<backends::PolicyWriter> writer;
   // A backend that renders only whole sets gets them whole.
   std::optional<ir::PolicySet> whole;
@@ -134,6 +144,7 @@ int RunBuild(const std::vector<std::string>& arguments, std::string& out, std::s
     std::vector<ir::Policy> policies = batches.Make(first, batch);
     if (writer) {
       writer->Write(policies, rendered);
+      flush();
     } else if (whole) {
       std::move(policies.begin(), policies.end(), std::back_inserter(whole->policies));
     }
@@ -153,8 +164,8 @@ int RunBuild(const std::vector<std::string>& arguments, std::string& out, std::s
   err += RenderAll(compilation.diagnostics, compilation.sources);
   if (!ok || compilation.diagnostics.has_errors()) return kExitInputErrors;
 
-  if (output && *output != "-") {
-    if (!WriteFileAtomically(*output, rendered, error)) {
+  if (file) {
+    if (!file->Append(rendered, error) || !file->Commit(error)) {
       err += fmt::format("netpolc: error: cannot write '{}': {}\n", *output, error);
       return kExitUsage;
     }
