@@ -41,7 +41,10 @@
 
 #include <fmt/format.h>
 
-#include <map>
+#include <algorithm>
+#include <string>
+#include <string_view>
+#include <vector>
 
 #include "backends/entities.h"
 #include "backends/source_name.h"
@@ -95,20 +98,30 @@ std::string Selector(const std::vector<ir::Label>& labels,
   return out;
 }
 
-// Adds the criteria selecting `peer` to an entity rule (source/destination).
-void AddPeer(YamlNode& entity, const ir::Peer& peer, const std::string& policy_ns,
-             const std::vector<std::string>& pod_networks) {
+// Whether Peer writes any criterion for `peer` (an empty `source` is left
+// out).
+bool HasCriteria(const ir::Peer& peer) {
+  return peer.kind == ir::Peer::Kind::kIpBlock || peer.kind == ir::Peer::Kind::kPods;
+}
+
+// The criteria selecting `peer`: entries of an entity rule's map (source or
+// destination).
+void Peer(YamlEmitter& out, const ir::Peer& peer, const std::string& policy_ns,
+          const std::vector<std::string>& pod_networks) {
   switch (peer.kind) {
     case ir::Peer::Kind::kAnywhere:
     case ir::Peer::Kind::kKubeApiserver:  // replaced by the declared peers (EntityExpander)
     case ir::Peer::Kind::kNodes:
       return;
     case ir::Peer::Kind::kIpBlock: {
-      entity.Add("nets", YamlNode::Seq()).Push(YamlNode::String(peer.cidr));
+      out.Seq("nets");
+      out.ItemString(peer.cidr);
+      out.End();
       std::vector<std::string> holes = ExceptWithPodNetworks(peer.cidr, peer.except, pod_networks);
       if (!holes.empty()) {
-        YamlNode& not_nets = entity.Add("notNets", YamlNode::Seq());
-        for (const std::string& e : holes) not_nets.Push(YamlNode::String(e));
+        out.Seq("notNets");
+        for (const std::string& e : holes) out.ItemString(e);
+        out.End();
       }
       return;
     }
@@ -116,86 +129,110 @@ void AddPeer(YamlNode& entity, const ir::Peer& peer, const std::string& policy_n
       switch (peer.ns_match) {
         case ir::NamespaceMatch::kNamed:
           if (peer.ns != policy_ns) {
-            entity.Add("namespaceSelector",
-                       YamlNode::String("projectcalico.org/name == " + Quote(peer.ns)));
+            out.String("namespaceSelector", "projectcalico.org/name == " + Quote(peer.ns));
           }
           break;
         case ir::NamespaceMatch::kAny:
-          entity.Add("namespaceSelector", YamlNode::String("all()"));
+          out.String("namespaceSelector", "all()");
           break;
         case ir::NamespaceMatch::kLabels:
-          entity.Add("namespaceSelector",
-                     YamlNode::String(Selector(peer.ns_labels, peer.ns_exprs, false)));
+          out.String("namespaceSelector", Selector(peer.ns_labels, peer.ns_exprs, false));
           break;
       }
-      entity.Add("selector", YamlNode::String(Selector(peer.pod_labels, peer.pod_exprs, true)));
+      out.String("selector", Selector(peer.pod_labels, peer.pod_exprs, true));
       return;
   }
 }
 
-YamlNode PortValue(const ir::PortRange& range) {
-  if (range.first == range.last) return YamlNode::Number(range.first);
-  return YamlNode::String(fmt::format("{}:{}", range.first, range.last));
+// A rule's `ports` of one protocol: the numbers and ranges ("first:last"),
+// then the names.
+void Ports(YamlEmitter& out, const ir::PolicyRule& rule, ir::Protocol protocol) {
+  out.Seq("ports");
+  for (const ir::PortRange& r : rule.ports) {
+    if (r.protocol != protocol) continue;
+    if (r.first == r.last) {
+      out.ItemNumber(r.first);
+    } else {
+      out.ItemString(fmt::format("{}:{}", r.first, r.last));
+    }
+  }
+  for (const ir::NamedPort& p : rule.named_ports) {
+    if (p.protocol == protocol) out.ItemString(p.name);
+  }
+  out.End();
 }
 
-void AddRules(YamlNode& side, const std::vector<ir::PolicyRule>& rules, bool ingress,
-              const std::string& policy_ns, const std::vector<std::string>& pod_networks) {
+// The side's list `key` (ingress or egress), left out when it has no rule:
+// a Calico rule per IR rule, peer (one for `anywhere`, which subsumes the
+// others) and protocol of the rule's ports, numbered or named (protocols in
+// the order of ir::Protocol). The list is opened with its first rule.
+void AddRules(YamlEmitter& out, std::string_view key, const std::vector<ir::PolicyRule>& rules,
+              bool ingress, const std::string& policy_ns,
+              const std::vector<std::string>& pod_networks) {
+  bool open = false;  // the list `key`
+  std::vector<ir::Protocol> protocols;
+  std::vector<const ir::Peer*> peers;
   for (const ir::PolicyRule& rule : rules) {
-    std::map<ir::Protocol, std::vector<ir::PortRange>> by_protocol;
-    for (const ir::PortRange& r : rule.ports) by_protocol[r.protocol].push_back(r);
-    std::map<ir::Protocol, std::vector<std::string>> names_by_protocol;
-    for (const ir::NamedPort& p : rule.named_ports) {
-      names_by_protocol[p.protocol].push_back(p.name);
-      by_protocol[p.protocol];  // a rule per protocol, numbers or names
-    }
-    std::vector<const ir::Peer*> peers;
+    protocols.clear();
+    for (const ir::PortRange& r : rule.ports) protocols.push_back(r.protocol);
+    for (const ir::NamedPort& p : rule.named_ports) protocols.push_back(p.protocol);
+    std::sort(protocols.begin(), protocols.end());
+    protocols.erase(std::unique(protocols.begin(), protocols.end()), protocols.end());
+    peers.clear();
     bool anywhere = false;
     for (const ir::Peer& peer : rule.peers) {
       if (peer.kind == ir::Peer::Kind::kAnywhere) anywhere = true;
       peers.push_back(&peer);
     }
     static const ir::Peer kAnywhere;  // kind kAnywhere
-    if (anywhere) peers = {&kAnywhere};  // subsumes the other peers
+    if (anywhere) peers = {&kAnywhere};
     for (const ir::Peer* peer : peers) {
-      for (const auto& [protocol, ranges] : by_protocol) {
-        YamlNode& node = side.Push(YamlNode::Map());
-        node.Add("action", YamlNode::String("Allow"));
-        node.Add("protocol", YamlNode::String(ir::ProtocolName(protocol)));
-        YamlNode peer_entity = YamlNode::Map();
-        AddPeer(peer_entity, *peer, policy_ns, pod_networks);
-        YamlNode ports = YamlNode::Seq();
-        for (const ir::PortRange& r : ranges) ports.Push(PortValue(r));
-        for (const std::string& name : names_by_protocol[protocol]) ports.Push(YamlNode::String(name));
-        if (ingress) {
-          if (!peer_entity.empty()) node.Add("source", std::move(peer_entity));
-          node.Add("destination", YamlNode::Map()).Add("ports", std::move(ports));
-        } else {
-          peer_entity.Add("ports", std::move(ports));
-          node.Add("destination", std::move(peer_entity));
+      for (ir::Protocol protocol : protocols) {
+        if (!open) {
+          out.Seq(key);
+          open = true;
         }
+        out.ItemMap();
+        out.String("action", "Allow");
+        out.String("protocol", ir::ProtocolName(protocol));
+        if (ingress) {
+          if (HasCriteria(*peer)) {
+            out.Map("source");
+            Peer(out, *peer, policy_ns, pod_networks);
+            out.End();
+          }
+          out.Map("destination");
+          Ports(out, rule, protocol);
+          out.End();
+        } else {
+          out.Map("destination");
+          Peer(out, *peer, policy_ns, pod_networks);
+          Ports(out, rule, protocol);
+          out.End();
+        }
+        out.End();
       }
     }
   }
+  if (open) out.End();
 }
 
 void WriteDocument(const ir::Policy& policy, const std::vector<std::string>& pod_networks,
                    std::string& text) {
   if (!policy.isolate_ingress && !policy.isolate_egress) return;  // selects nothing
-  YamlNode doc = PolicyDocument("projectcalico.org/v3", "NetworkPolicy", policy.name, policy.ns);
-  YamlNode& spec = doc.Add("spec", YamlNode::Map());
-  spec.Add("order", YamlNode::Number(kOrder));
-  spec.Add("selector", YamlNode::String(LabelsSelector(policy.selector, true)));
-  YamlNode& types = spec.Add("types", YamlNode::Seq());
-  if (policy.isolate_ingress) types.Push(YamlNode::String("Ingress"));
-  if (policy.isolate_egress) types.Push(YamlNode::String("Egress"));
-  YamlNode ingress = YamlNode::Seq();
-  AddRules(ingress, policy.ingress, true, policy.ns, pod_networks);
-  if (!ingress.empty()) spec.Add("ingress", std::move(ingress));
-  YamlNode egress = YamlNode::Seq();
-  AddRules(egress, policy.egress, false, policy.ns, pod_networks);
-  if (!egress.empty()) spec.Add("egress", std::move(egress));
   text += "---\n";
-  doc.Write(text);
+  YamlEmitter out(text);
+  PolicyDocument(out, "projectcalico.org/v3", "NetworkPolicy", policy.name, policy.ns);
+  out.Map("spec");
+  out.Number("order", kOrder);
+  out.String("selector", LabelsSelector(policy.selector, true));
+  out.Seq("types");
+  if (policy.isolate_ingress) out.ItemString("Ingress");
+  if (policy.isolate_egress) out.ItemString("Egress");
+  out.End();
+  AddRules(out, "ingress", policy.ingress, true, policy.ns, pod_networks);
+  AddRules(out, "egress", policy.egress, false, policy.ns, pod_networks);
+  out.Finish();
 }
 
 class CalicoBackend : public Backend {

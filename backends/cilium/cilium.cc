@@ -221,100 +221,137 @@ bool CheckNamedPorts(const Input& input, const ir::Policy& policy, std::set<Sour
 
 // --- YAML ------------------------------------------------------------------
 
-YamlNode PodSelector(const std::vector<ir::Label>& pod_labels, const ir::Peer* peer) {
-  YamlNode selector = YamlNode::Map();
-  YamlNode labels = YamlNode::Map();
-  for (const ir::Label& label : pod_labels) labels.Add(label.key, YamlNode::String(label.value));
-  bool any_namespace = false;
-  if (peer != nullptr) {
-    switch (peer->ns_match) {
-      case ir::NamespaceMatch::kNamed:
-        labels.Add(kNamespaceKey, YamlNode::String(peer->ns));
-        break;
-      case ir::NamespaceMatch::kAny:
-        any_namespace = true;
-        break;
-      case ir::NamespaceMatch::kLabels:
-        for (const ir::Label& label : peer->ns_labels) {
-          labels.Add(std::string(kNamespaceLabelPrefix) + label.key, YamlNode::String(label.value));
-        }
-        any_namespace = true;
-        break;
-    }
-  }
-  if (!labels.empty()) selector.Add("matchLabels", std::move(labels));
-  // Requirements on pod labels, then on namespace labels (through the
-  // identity labels io.cilium.k8s.namespace.labels.<key>).
-  std::vector<std::pair<std::string, const ir::Requirement*>> requirements;
-  if (peer != nullptr) {
-    for (const ir::Requirement& r : peer->pod_exprs) requirements.emplace_back(r.key, &r);
-    if (peer->ns_match == ir::NamespaceMatch::kLabels) {
-      for (const ir::Requirement& r : peer->ns_exprs) {
-        requirements.emplace_back(std::string(kNamespaceLabelPrefix) + r.key, &r);
+// The entries of a selector's map: matchLabels (the pod labels, then the
+// namespace's), then matchExpressions (the requirements on pod labels, then
+// on namespace labels through the identity labels
+// io.cilium.k8s.namespace.labels.<key>, then `Exists` on the namespace label
+// for "any namespace"). `peer` is null for the policy's endpointSelector.
+void PodSelector(YamlEmitter& out, const std::vector<ir::Label>& pod_labels, const ir::Peer* peer) {
+  const bool named = peer != nullptr && peer->ns_match == ir::NamespaceMatch::kNamed;
+  const bool by_labels = peer != nullptr && peer->ns_match == ir::NamespaceMatch::kLabels;
+  const bool any_namespace = peer != nullptr && peer->ns_match != ir::NamespaceMatch::kNamed;
+  if (!pod_labels.empty() || named || (by_labels && !peer->ns_labels.empty())) {
+    out.Map("matchLabels");
+    for (const ir::Label& label : pod_labels) out.String(label.key, label.value);
+    if (named) out.String(kNamespaceKey, peer->ns);
+    if (by_labels) {
+      for (const ir::Label& label : peer->ns_labels) {
+        out.String(std::string(kNamespaceLabelPrefix) + label.key, label.value);
       }
     }
+    out.End();
   }
-  if (any_namespace || !requirements.empty()) {
-    YamlNode& expressions = selector.Add("matchExpressions", YamlNode::Seq());
-    for (const auto& [key, r] : requirements) {
-      YamlNode& node = expressions.Push(YamlNode::Map());
-      node.Add("key", YamlNode::String(key));
-      node.Add("operator", YamlNode::String(ir::RequirementOpName(r->op)));
-      if (r->op == ir::Requirement::Op::kIn || r->op == ir::Requirement::Op::kNotIn) {
-        YamlNode& values = node.Add("values", YamlNode::Seq());
-        for (const std::string& v : r->values) values.Push(YamlNode::String(v));
-      }
+  // Only a peer has requirements; every peer has one on the namespace label
+  // unless it names its namespace.
+  if (peer == nullptr || (!any_namespace && peer->pod_exprs.empty())) return;
+  auto requirement = [&](std::string_view key, const ir::Requirement& r) {
+    out.ItemMap();
+    out.String("key", key);
+    out.String("operator", ir::RequirementOpName(r.op));
+    if (r.op == ir::Requirement::Op::kIn || r.op == ir::Requirement::Op::kNotIn) {
+      out.Seq("values");
+      for (const std::string& v : r.values) out.ItemString(v);
+      out.End();
     }
-    if (any_namespace) {
-      YamlNode& requirement = expressions.Push(YamlNode::Map());
-      requirement.Add("key", YamlNode::String(kNamespaceKey));
-      requirement.Add("operator", YamlNode::String("Exists"));
-    }
-  }
-  return selector;
-}
-
-YamlNode PortNode(ir::Protocol protocol, int first, int last) {
-  YamlNode port = YamlNode::Map();
-  port.Add("port", YamlNode::String(std::to_string(first)));
-  if (last != first) port.Add("endPort", YamlNode::Number(last));
-  port.Add("protocol", YamlNode::String(ir::ProtocolName(protocol)));
-  return port;
-}
-
-void AddPortEntries(YamlNode& to_ports, const std::vector<YamlNode>& ports, bool dns) {
-  for (size_t start = 0; start < ports.size(); start += kMaxPortsPerEntry) {
-    YamlNode& entry = to_ports.Push(YamlNode::Map());
-    YamlNode& list = entry.Add("ports", YamlNode::Seq());
-    for (size_t i = start; i < ports.size() && i < start + kMaxPortsPerEntry; ++i) {
-      list.Push(ports[i]);
-    }
-    if (dns) {
-      YamlNode& rules = entry.Add("rules", YamlNode::Map());
-      YamlNode& patterns = rules.Add("dns", YamlNode::Seq());
-      patterns.Push(YamlNode::Map()).Add("matchPattern", YamlNode::String("*"));
+    out.End();
+  };
+  out.Seq("matchExpressions");
+  for (const ir::Requirement& r : peer->pod_exprs) requirement(r.key, r);
+  if (by_labels) {
+    for (const ir::Requirement& r : peer->ns_exprs) {
+      requirement(std::string(kNamespaceLabelPrefix) + r.key, r);
     }
   }
+  if (any_namespace) {
+    out.ItemMap();
+    out.String("key", kNamespaceKey);
+    out.String("operator", "Exists");
+    out.End();
+  }
+  out.End();
 }
 
-YamlNode ToPorts(const std::vector<ir::PortRange>& ranges, bool dns,
-                 const std::vector<ir::NamedPort>& named = {}) {
-  std::vector<YamlNode> with_dns, plain;
+// Writes ports as the items of a toPorts list, in entries of at most
+// kMaxPortsPerEntry ports; with `dns` each entry carries the DNS proxy rule.
+// Finish closes the last entry.
+class PortEntries {
+ public:
+  PortEntries(YamlEmitter& out, bool dns) : out_(out), dns_(dns) {}
+  PortEntries(const PortEntries&) = delete;
+  PortEntries& operator=(const PortEntries&) = delete;
+
+  // A port number or range: `port` is a string, `endPort` a number.
+  void Add(const ir::PortRange& range) {
+    Next();
+    out_.ItemMap();
+    out_.String("port", std::to_string(range.first));
+    if (range.last != range.first) out_.Number("endPort", range.last);
+    out_.String("protocol", ir::ProtocolName(range.protocol));
+    out_.End();
+  }
+  // A named port.
+  void Add(const ir::NamedPort& port) {
+    Next();
+    out_.ItemMap();
+    out_.String("port", port.name);
+    out_.String("protocol", ir::ProtocolName(port.protocol));
+    out_.End();
+  }
+
+  // Closes the open entry, if any.
+  void Finish() {
+    if (count_ == 0) return;
+    out_.End();  // ports
+    if (dns_) {
+      out_.Map("rules");
+      out_.Seq("dns");
+      out_.ItemMap();
+      out_.String("matchPattern", "*");
+      out_.End();
+      out_.End();
+      out_.End();
+    }
+    out_.End();  // the entry
+  }
+
+ private:
+  // Before a port: opens the first entry, or the next when the open one is
+  // full.
+  void Next() {
+    if (count_ % kMaxPortsPerEntry == 0) {
+      Finish();
+      out_.ItemMap();
+      out_.Seq("ports");
+    }
+    ++count_;
+  }
+
+  YamlEmitter& out_;
+  const bool dns_;
+  size_t count_ = 0;  // ports added
+};
+
+// A rule entry's toPorts: the single TCP and UDP ports of the DNS rule with
+// the DNS proxy rule, then the other ports, then the named ports.
+void ToPorts(YamlEmitter& out, const std::vector<ir::PortRange>& ranges, bool dns,
+             const std::vector<ir::NamedPort>& named = {}) {
+  auto l7 = [dns](const ir::PortRange& r) {
+    return dns && r.first == r.last &&
+           (r.protocol == ir::Protocol::kTcp || r.protocol == ir::Protocol::kUdp);
+  };
+  out.Seq("toPorts");
+  PortEntries with_dns(out, true);
   for (const ir::PortRange& r : ranges) {
-    bool l7 = dns && r.first == r.last &&
-              (r.protocol == ir::Protocol::kTcp || r.protocol == ir::Protocol::kUdp);
-    (l7 ? with_dns : plain).push_back(PortNode(r.protocol, r.first, r.last));
+    if (l7(r)) with_dns.Add(r);
   }
-  for (const ir::NamedPort& p : named) {
-    YamlNode port = YamlNode::Map();
-    port.Add("port", YamlNode::String(p.name));
-    port.Add("protocol", YamlNode::String(ir::ProtocolName(p.protocol)));
-    plain.push_back(std::move(port));
+  with_dns.Finish();
+  PortEntries plain(out, false);
+  for (const ir::PortRange& r : ranges) {
+    if (!l7(r)) plain.Add(r);
   }
-  YamlNode to_ports = YamlNode::Seq();
-  AddPortEntries(to_ports, with_dns, true);
-  AddPortEntries(to_ports, plain, false);
-  return to_ports;
+  for (const ir::NamedPort& p : named) plain.Add(p);
+  plain.Finish();
+  out.End();
 }
 
 // A block as CIDR-set entries. A /0 block is written as its two /1 halves:
@@ -416,97 +453,150 @@ std::vector<ir::PortRange> WorldPorts(const std::vector<ir::PolicyRule>& rules) 
   return Intersect(NormalisePorts(std::move(v4)), NormalisePorts(std::move(v6)));
 }
 
-void PushBlock(YamlNode& blocks, const ir::Peer& peer) {
+// The items of a CIDR set for one block.
+void Blocks(YamlEmitter& out, const ir::Peer& peer) {
   for (const auto& [cidr, except] : Halves(peer)) {
-    YamlNode& block = blocks.Push(YamlNode::Map());
-    block.Add("cidr", YamlNode::String(cidr));
+    out.ItemMap();
+    out.String("cidr", cidr);
     if (!except.empty()) {
-      YamlNode& list = block.Add("except", YamlNode::Seq());
-      for (const std::string& e : except) list.Push(YamlNode::String(e));
+      out.Seq("except");
+      for (const std::string& e : except) out.ItemString(e);
+      out.End();
     }
+    out.End();
   }
 }
 
-void AddRules(YamlNode& side, const std::vector<ir::PolicyRule>& rules, const Keys& keys) {
+// Which of the Cilium rules made from an IR rule (other than one admitting
+// everything) writes a peer: endpoints, CIDR sets of blocks, or CIDR sets of
+// whole families; none for the entity peers and for blocks of the DNS rule
+// written as `world`.
+enum class Part : uint8_t { kNone, kEndpoints, kBlocks, kFamilies };
+
+Part PartOf(const ir::PolicyRule& rule, const ir::Peer& peer, bool dns_world) {
+  if (peer.kind == ir::Peer::Kind::kPods) return Part::kEndpoints;
+  if (peer.kind != ir::Peer::Kind::kIpBlock || dns_world) return Part::kNone;
+  bool whole = !rule.dns && (WholeFamily(peer, false) || WholeFamily(peer, true));
+  return whole ? Part::kFamilies : Part::kBlocks;
+}
+
+// The items of a side's list (`ingress` or `egress`, opened by the caller).
+// Returns whether any was written.
+bool AddRules(YamlEmitter& out, const std::vector<ir::PolicyRule>& rules, const Keys& keys) {
   const std::vector<ir::PortRange> world_ports = WorldPorts(rules);
+  bool wrote = false;
+  // Opens a rule entry and its peer list `key`; then come the peers, the
+  // list's End, toPorts and the entry's End.
+  auto open = [&](const char* key) {
+    out.ItemMap();
+    out.Seq(key);
+    wrote = true;
+  };
   for (const ir::PolicyRule& rule : rules) {
     bool all = std::any_of(rule.peers.begin(), rule.peers.end(), [](const ir::Peer& p) {
       return p.kind == ir::Peer::Kind::kAnywhere;
     });
     if (all) {
       // `anywhere` subsumes the rule's other peers.
-      YamlNode& node = side.Push(YamlNode::Map());
-      node.Add(keys.entities, YamlNode::Seq()).Push(YamlNode::String("all"));
-      node.Add("toPorts", ToPorts(rule.ports, rule.dns, rule.named_ports));
+      open(keys.entities);
+      out.ItemString("all");
+      out.End();
+      ToPorts(out, rule.ports, rule.dns, rule.named_ports);
+      out.End();
       continue;
     }
     // The DNS rule admitting both whole families is `world` on its ports.
     bool dns_world = rule.dns && HasPeer(rule, false) && HasPeer(rule, true);
     // Whole families are written as CIDR sets only off the `world` ports.
     std::vector<ir::PortRange> family_ports = Subtract(rule.ports, world_ports);
-    YamlNode endpoints = YamlNode::Seq();
-    YamlNode blocks = YamlNode::Seq();
-    YamlNode families = YamlNode::Seq();
-    for (const ir::Peer& peer : rule.peers) {
-      if (peer.kind == ir::Peer::Kind::kPods) {
-        endpoints.Push(PodSelector(peer.pod_labels, &peer));
-      } else if (peer.kind == ir::Peer::Kind::kIpBlock && !dns_world) {
-        bool whole = !rule.dns && (WholeFamily(peer, false) || WholeFamily(peer, true));
-        PushBlock(whole ? families : blocks, peer);
+    auto has = [&](Part part) {
+      return std::any_of(rule.peers.begin(), rule.peers.end(),
+                         [&](const ir::Peer& p) { return PartOf(rule, p, dns_world) == part; });
+    };
+    if (has(Part::kEndpoints)) {
+      open(keys.endpoints);
+      for (const ir::Peer& peer : rule.peers) {
+        if (PartOf(rule, peer, dns_world) != Part::kEndpoints) continue;
+        out.ItemMap();
+        PodSelector(out, peer.pod_labels, &peer);
+        out.End();
       }
+      out.End();
+      ToPorts(out, rule.ports, rule.dns, rule.named_ports);
+      out.End();
     }
-    if (!endpoints.empty()) {
-      YamlNode& node = side.Push(YamlNode::Map());
-      node.Add(keys.endpoints, std::move(endpoints));
-      node.Add("toPorts", ToPorts(rule.ports, rule.dns, rule.named_ports));
-    }
-    if (!blocks.empty()) {
-      YamlNode& node = side.Push(YamlNode::Map());
-      node.Add(keys.cidr_set, std::move(blocks));
-      node.Add("toPorts", ToPorts(rule.ports, rule.dns, rule.named_ports));
+    if (has(Part::kBlocks)) {
+      open(keys.cidr_set);
+      for (const ir::Peer& peer : rule.peers) {
+        if (PartOf(rule, peer, dns_world) == Part::kBlocks) Blocks(out, peer);
+      }
+      out.End();
+      ToPorts(out, rule.ports, rule.dns, rule.named_ports);
+      out.End();
     }
     // `world` carries numbered ports only: the rule's named ports stay with
     // its whole-family CIDR sets.
-    if (!families.empty() && (!family_ports.empty() || !rule.named_ports.empty())) {
-      YamlNode& node = side.Push(YamlNode::Map());
-      node.Add(keys.cidr_set, std::move(families));
-      node.Add("toPorts", ToPorts(family_ports, false, rule.named_ports));
+    if (has(Part::kFamilies) && (!family_ports.empty() || !rule.named_ports.empty())) {
+      open(keys.cidr_set);
+      for (const ir::Peer& peer : rule.peers) {
+        if (PartOf(rule, peer, dns_world) == Part::kFamilies) Blocks(out, peer);
+      }
+      out.End();
+      ToPorts(out, family_ports, false, rule.named_ports);
+      out.End();
     }
     if (dns_world) {
-      YamlNode& node = side.Push(YamlNode::Map());
-      node.Add(keys.entities, YamlNode::Seq()).Push(YamlNode::String("world"));
-      node.Add("toPorts", ToPorts(rule.ports, rule.dns));
+      open(keys.entities);
+      out.ItemString("world");
+      out.End();
+      ToPorts(out, rule.ports, rule.dns);
+      out.End();
     }
     if (std::vector<std::string> names = Entities(rule); !names.empty()) {
-      YamlNode& node = side.Push(YamlNode::Map());
-      YamlNode& entities = node.Add(keys.entities, YamlNode::Seq());
-      for (const std::string& e : names) entities.Push(YamlNode::String(e));
-      node.Add("toPorts", ToPorts(rule.ports, rule.dns, rule.named_ports));
+      open(keys.entities);
+      for (const std::string& e : names) out.ItemString(e);
+      out.End();
+      ToPorts(out, rule.ports, rule.dns, rule.named_ports);
+      out.End();
     }
   }
   if (!world_ports.empty()) {
-    YamlNode& node = side.Push(YamlNode::Map());
-    node.Add(keys.entities, YamlNode::Seq()).Push(YamlNode::String("world"));
-    node.Add("toPorts", ToPorts(world_ports, false));
+    open(keys.entities);
+    out.ItemString("world");
+    out.End();
+    ToPorts(out, world_ports, false);
+    out.End();
   }
+  return wrote;
 }
 
 void WriteDocument(const ir::Policy& policy, std::string& text) {
-  YamlNode doc = PolicyDocument("cilium.io/v2", "CiliumNetworkPolicy", policy.name, policy.ns);
-  YamlNode& spec = doc.Add("spec", YamlNode::Map());
-  spec.Add("endpointSelector", PodSelector(policy.selector, nullptr));
+  text += "---\n";
+  YamlEmitter out(text);
+  PolicyDocument(out, "cilium.io/v2", "CiliumNetworkPolicy", policy.name, policy.ns);
+  out.Map("spec");
+  out.Map("endpointSelector");
+  PodSelector(out, policy.selector, nullptr);
+  out.End();
+  // A side with no rule is written as one empty rule: default deny, admits
+  // nothing.
   if (policy.isolate_ingress) {
-    YamlNode& ingress = spec.Add("ingress", YamlNode::Seq());
-    AddRules(ingress, policy.ingress, {"fromEndpoints", "fromCIDRSet", "fromEntities"});
-    if (ingress.empty()) ingress.Push(YamlNode::Map());  // default deny, admits nothing
+    out.Seq("ingress");
+    if (!AddRules(out, policy.ingress, {"fromEndpoints", "fromCIDRSet", "fromEntities"})) {
+      out.ItemMap();
+      out.End();
+    }
+    out.End();
   }
   if (policy.isolate_egress) {
-    YamlNode& egress = spec.Add("egress", YamlNode::Seq());
-    AddRules(egress, policy.egress, {"toEndpoints", "toCIDRSet", "toEntities"});
-    if (egress.empty()) egress.Push(YamlNode::Map());
+    out.Seq("egress");
+    if (!AddRules(out, policy.egress, {"toEndpoints", "toCIDRSet", "toEntities"})) {
+      out.ItemMap();
+      out.End();
+    }
+    out.End();
   }
-  text += "---\n";
-  doc.Write(text);
+  out.Finish();
 }
 
 class CiliumWriter : public PolicyWriter {
