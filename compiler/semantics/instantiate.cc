@@ -454,43 +454,69 @@ class Instantiator {
 };
 
 std::vector<ir::PolicyRule> CanonicalRules(std::vector<ir::PolicyRule> rules) {
-  // peer -> (ports, sources, named ports)
-  struct PeerEntry {
-    std::vector<ir::PortRange> ports;
-    std::vector<SourceLoc> sources;
-    std::set<ir::NamedPort> named;
+  // Each peer of each rule, sorted by peer: the uses of one peer stay in the
+  // rules' order.
+  struct Use {
+    ir::Peer* peer;
+    const ir::PolicyRule* rule;
   };
-  std::map<ir::Peer, PeerEntry> by_peer;
+  std::vector<Use> uses;
   for (ir::PolicyRule& rule : rules) {
-    for (ir::Peer& peer : rule.peers) {
-      // The rules are this function's own: their peers are moved, not copied
-      // (try_emplace leaves `peer` as it is when it is already a key).
-      PeerEntry& entry = by_peer.try_emplace(std::move(peer)).first->second;
-      entry.ports.insert(entry.ports.end(), rule.ports.begin(), rule.ports.end());
-      entry.sources.insert(entry.sources.end(), rule.sources.begin(), rule.sources.end());
-      entry.named.insert(rule.named_ports.begin(), rule.named_ports.end());
+    for (ir::Peer& peer : rule.peers) uses.push_back({&peer, &rule});
+  }
+  std::stable_sort(uses.begin(), uses.end(),
+                   [](const Use& a, const Use& b) { return *a.peer < *b.peer; });
+  // Each distinct peer, in order, with the ports (merged), named ports
+  // (sorted, unique) and sources of every rule it is in.
+  struct Group {
+    ir::Peer* peer;  // the first of its uses: its rule is this function's own
+    std::vector<ir::PortRange> ports;
+    std::vector<ir::NamedPort> named;
+    std::vector<SourceLoc> sources;
+  };
+  std::vector<Group> groups;
+  for (size_t i = 0; i < uses.size();) {
+    Group group{uses[i].peer, {}, {}, {}};
+    size_t j = i;
+    // Sorted: a later use is of the same peer when not greater.
+    for (; j < uses.size() && (j == i || !(*uses[i].peer < *uses[j].peer)); ++j) {
+      const ir::PolicyRule& rule = *uses[j].rule;
+      group.ports.insert(group.ports.end(), rule.ports.begin(), rule.ports.end());
+      group.named.insert(group.named.end(), rule.named_ports.begin(), rule.named_ports.end());
+      group.sources.insert(group.sources.end(), rule.sources.begin(), rule.sources.end());
     }
+    group.ports = NormalisePorts(std::move(group.ports));
+    std::sort(group.named.begin(), group.named.end());
+    group.named.erase(std::unique(group.named.begin(), group.named.end()), group.named.end());
+    groups.push_back(std::move(group));
+    i = j;
   }
-  // (ports, named ports) -> (peers, sources)
-  using PortsKey = std::pair<std::vector<ir::PortRange>, std::vector<ir::NamedPort>>;
-  std::map<PortsKey, ir::PolicyRule> by_ports;
-  while (!by_peer.empty()) {
-    auto node = by_peer.extract(by_peer.begin());  // in map order: sorted and unique
-    PeerEntry& entry = node.mapped();
-    PortsKey key{NormalisePorts(std::move(entry.ports)),
-                 std::vector<ir::NamedPort>(entry.named.begin(), entry.named.end())};
-    ir::PolicyRule& rule = by_ports[std::move(key)];
-    rule.peers.push_back(std::move(node.key()));
-    rule.sources.insert(rule.sources.end(), entry.sources.begin(), entry.sources.end());
-  }
+  // One rule per (ports, named ports), in that order; its peers in peer
+  // order.
+  std::vector<Group*> order;
+  order.reserve(groups.size());
+  for (Group& group : groups) order.push_back(&group);
+  auto same_ports = [](const Group* a, const Group* b) {
+    return a->ports == b->ports && a->named == b->named;
+  };
+  std::stable_sort(order.begin(), order.end(), [](const Group* a, const Group* b) {
+    if (a->ports != b->ports) return a->ports < b->ports;
+    return a->named < b->named;
+  });
   std::vector<ir::PolicyRule> out;
-  out.reserve(by_ports.size());
-  for (auto& [key, rule] : by_ports) {
-    rule.ports = key.first;
-    rule.named_ports = key.second;
+  for (size_t i = 0; i < order.size();) {
+    ir::PolicyRule rule;
+    size_t j = i;
+    for (; j < order.size() && (j == i || same_ports(order[i], order[j])); ++j) {
+      rule.peers.push_back(std::move(*order[j]->peer));
+      rule.sources.insert(rule.sources.end(), order[j]->sources.begin(), order[j]->sources.end());
+    }
+    rule.ports = std::move(order[i]->ports);
+    rule.named_ports = std::move(order[i]->named);
     std::sort(rule.sources.begin(), rule.sources.end());
     rule.sources.erase(std::unique(rule.sources.begin(), rule.sources.end()), rule.sources.end());
     out.push_back(std::move(rule));
+    i = j;
   }
   return out;
 }
