@@ -227,8 +227,8 @@ class Instantiator {
       if (out.peers.empty() || (out.ports.empty() && out.named_ports.empty())) continue;
       (rule.direction == ir::Direction::kIngress ? ingress : egress).push_back(std::move(out));
     }
-    policy.ingress = CanonicalRules(std::move(ingress));
-    policy.egress = CanonicalRules(std::move(egress));
+    policy.ingress = canonical_ ? CanonicalRules(std::move(ingress)) : std::move(ingress);
+    policy.egress = canonical_ ? CanonicalRules(std::move(egress)) : std::move(egress);
     if (policy.isolate_egress && module_.dns.enabled) {
       // Every policy's DNS rule is the same, and so are its diagnostics:
       // reported once, where the first policy with one was made (later ones
@@ -451,6 +451,7 @@ class Instantiator {
 
  public:
   bool missing_ports_ok_ = false;  // InstantiateForDocumentation
+  bool canonical_ = true;          // rules put in canonical form
 };
 
 std::vector<ir::PolicyRule> CanonicalRules(std::vector<ir::PolicyRule> rules) {
@@ -537,7 +538,8 @@ std::optional<ir::PolicySet> InstantiateForDocumentation(const ir::Module& modul
 PolicyBatches::PolicyBatches(const ir::Module& module, const ir::Config& config,
                              Diagnostics& diagnostics, Mode mode)
     : impl_(std::make_unique<Instantiator>(module, config, diagnostics)) {
-  impl_->missing_ports_ok_ = mode == Mode::kDocumentation;
+  impl_->missing_ports_ok_ = mode != Mode::kDeploy;
+  impl_->canonical_ = mode != Mode::kDocumentationChecks;
   impl_->Plan();
 }
 
