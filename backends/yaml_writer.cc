@@ -341,6 +341,22 @@ void YamlNode::WriteSeqItems(std::string& out, int indent) const {
   }
 }
 
+namespace {
+thread_local OutputFlush* t_output_flush = nullptr;
+}  // namespace
+
+OutputFlush::OutputFlush(std::string& buffer, std::function<void(std::string&)> flush)
+    : buffer_(buffer), flush_(std::move(flush)), previous_(t_output_flush) {
+  t_output_flush = this;
+}
+
+OutputFlush::~OutputFlush() { t_output_flush = previous_; }
+
+void OutputFlush::After(std::string& out) {
+  OutputFlush* flush = t_output_flush;
+  if (flush != nullptr && &flush->buffer_ == &out) flush->flush_(out);
+}
+
 void AppendDocuments(size_t n, std::string& out,
                      const std::function<void(size_t, std::string&)>& render, size_t later) {
   // Batches bound the memory held by documents rendered but not yet appended.
@@ -360,6 +376,7 @@ void AppendDocuments(size_t n, std::string& out,
       if (wanted > out.capacity()) out.reserve(wanted);
     }
     for (const std::string& text : texts) out += text;
+    OutputFlush::After(out);
   }
 }
 

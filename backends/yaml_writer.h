@@ -104,6 +104,28 @@ void PolicyDocument(YamlEmitter& out, std::string_view api_version, std::string_
 // The scalar as YAML: plain when unambiguous, else double-quoted.
 std::string YamlScalar(std::string_view s);
 
+// While one lives on a thread, AppendDocuments on that thread hands the
+// whole of `buffer` to `flush` (which empties it) each time it has appended
+// a batch of documents to it: a command that writes its output as it is made
+// passes its output buffer, so that a backend rendering many documents into
+// it does not hold them all. Only for a backend that never changes text it
+// has appended.
+class OutputFlush {
+ public:
+  OutputFlush(std::string& buffer, std::function<void(std::string&)> flush);
+  OutputFlush(const OutputFlush&) = delete;
+  OutputFlush& operator=(const OutputFlush&) = delete;
+  ~OutputFlush();
+
+  // Flushes `out` if it is the buffer of the thread's OutputFlush.
+  static void After(std::string& out);
+
+ private:
+  std::string& buffer_;
+  std::function<void(std::string&)> flush_;
+  OutputFlush* previous_;
+};
+
 // Appends documents 0..n-1 to `out` in order, each rendered by render(i, text)
 // into its own empty `text`. The documents are rendered in parallel (see
 // compiler/parallel.h), so `render` must only read shared state; the output

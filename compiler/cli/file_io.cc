@@ -10,8 +10,12 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
+#include <condition_variable>
 #include <cstring>
+#include <deque>
 #include <memory>
+#include <mutex>
+#include <thread>
 #include <vector>
 
 namespace netpolc {
@@ -362,12 +366,55 @@ std::unique_ptr<TempFile> ReplacementFor(const std::string& path, std::string& r
 
 }  // namespace
 
+// The temporary file is written by a thread of its own, so that the
+// kernel's copying of the text overlaps with making the next: Append queues
+// the text (at most kMaxQueued bytes waiting), the thread writes it in
+// order, and Commit waits for it to finish.
 struct OutputFile::Impl {
+  static constexpr size_t kMaxQueued = size_t{16} << 20;
+
   std::string path;
   std::string real;                // the file the temporary one replaces
   std::unique_ptr<TempFile> temp;  // nullptr: the text is kept
   std::string kept;
-  std::string error;  // of a failed Append
+
+  std::thread writer;
+  std::mutex mutex;
+  std::condition_variable changed;
+  std::deque<std::string> queue;
+  size_t queued = 0;     // bytes in `queue`
+  bool closing = false;  // no more text comes
+  std::string error;     // of a failed write
+
+  void Write() {
+    std::unique_lock<std::mutex> lock(mutex);
+    for (;;) {
+      changed.wait(lock, [&] { return !queue.empty() || closing; });
+      if (queue.empty()) return;
+      std::string text = std::move(queue.front());
+      queue.pop_front();
+      lock.unlock();
+      std::string failure;
+      const bool ok = error.empty() && WriteAll(temp->fd(), text, failure);
+      lock.lock();
+      queued -= text.size();
+      if (!ok && error.empty()) error = failure;
+      changed.notify_all();
+    }
+  }
+
+  // Lets the writer finish what is queued; returns the error of any write.
+  std::string Close() {
+    if (writer.joinable()) {
+      {
+        std::lock_guard<std::mutex> lock(mutex);
+        closing = true;
+      }
+      changed.notify_all();
+      writer.join();
+    }
+    return error;
+  }
 };
 
 OutputFile::OutputFile(const std::string& path) : impl_(new Impl) {
@@ -375,33 +422,42 @@ OutputFile::OutputFile(const std::string& path) : impl_(new Impl) {
   impl_->temp = ReplacementFor(path, impl_->real);
 }
 
-OutputFile::~OutputFile() { delete impl_; }
+OutputFile::~OutputFile() {
+  impl_->Close();
+  delete impl_;  // removes the temporary file unless committed
+}
 
 bool OutputFile::streaming() const { return impl_->temp != nullptr; }
 
-bool OutputFile::Append(std::string_view text, std::string& error) {
-  if (!impl_->error.empty()) {
-    error = impl_->error;
-    return false;
-  }
+bool OutputFile::Append(std::string text, std::string& error) {
   if (impl_->temp == nullptr) {
     impl_->kept += text;
     return true;
   }
-  if (!WriteAll(impl_->temp->fd(), text, impl_->error)) {
-    impl_->temp.reset();  // removes the temporary file
-    error = impl_->error;
-    return false;
-  }
-  return true;
-}
-
-bool OutputFile::Commit(std::string& error) {
+  if (text.empty()) return true;
+  std::unique_lock<std::mutex> lock(impl_->mutex);
   if (!impl_->error.empty()) {
     error = impl_->error;
     return false;
   }
+  if (!impl_->writer.joinable()) impl_->writer = std::thread([impl = impl_] { impl->Write(); });
+  impl_->changed.wait(lock, [&] {
+    return impl_->queued < Impl::kMaxQueued || !impl_->error.empty();
+  });
+  impl_->queued += text.size();
+  impl_->queue.push_back(std::move(text));
+  lock.unlock();
+  impl_->changed.notify_all();
+  return true;
+}
+
+bool OutputFile::Commit(std::string& error) {
   if (impl_->temp == nullptr) return WriteFileAtomically(impl_->path, impl_->kept, error);
+  if (std::string failure = impl_->Close(); !failure.empty()) {
+    error = failure;
+    impl_->temp.reset();
+    return false;
+  }
   bool ok = impl_->temp->Commit(impl_->real, error);
   impl_->temp.reset();
   return ok;

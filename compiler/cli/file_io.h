@@ -64,6 +64,7 @@ bool WriteFileAtomically(const std::string& path, const std::string& text, std::
 // goes to the temporary file as it comes and Commit renames it; anywhere
 // else it is kept, and Commit hands it to WriteFileAtomically. Unless Commit
 // succeeds, nothing changes at `path` and no temporary file stays behind.
+// An OutputFile is used from one thread.
 class OutputFile {
  public:
   explicit OutputFile(const std::string& path);
@@ -71,9 +72,10 @@ class OutputFile {
   OutputFile& operator=(const OutputFile&) = delete;
   ~OutputFile();
 
-  // Appends `text`. On a write error returns false and sets `error`; the
-  // file is then given up (later calls fail with the same error).
-  bool Append(std::string_view text, std::string& error);
+  // Appends `text` (taken over: the file may be written later, by a thread
+  // of its own). On a write error returns false and sets `error`; later
+  // calls, Commit included, fail with the same error.
+  bool Append(std::string text, std::string& error);
   // Writes what is left and puts the file in place; false with `error` when
   // that fails (or an Append did).
   bool Commit(std::string& error);

@@ -9,6 +9,7 @@
 
 #include "compiler/cli/driver.h"
 #include "compiler/cli/file_io.h"
+#include "compiler/memory.h"
 
 int main(int argc, char** argv) {
   std::string out, err;
@@ -28,6 +29,8 @@ int main(int argc, char** argv) {
     std::string ignored;
     return netpolc::WriteAll(STDERR_FILENO, text, ignored);
   };
+  // The process ends with the command: what it holds need not be freed.
+  netpolc::SetExitAfterCommand(true);
   try {
     std::vector<std::string> args(argv + 1, argv + argc);
     status = netpolc::RunDriver(args, out, err, streams);

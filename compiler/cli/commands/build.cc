@@ -4,13 +4,16 @@
 #include <algorithm>
 #include <iterator>
 #include <memory>
+#include <utility>
 
 #include "backends/registry.h"
+#include "backends/yaml_writer.h"
 #include "compiler/cli/args.h"
 #include "compiler/cli/commands/analysis_input.h"
 #include "compiler/cli/commands/commands.h"
 #include "compiler/cli/file_io.h"
 #include "compiler/frontend/frontend.h"
+#include "compiler/memory.h"
 #include "compiler/semantics/instantiate.h"
 
 namespace netpolc {
@@ -119,7 +122,7 @@ int RunBuild(const std::vector<std::string>& arguments, std::string& out, std::s
   // once.
   PolicyBatches batches(*module, *config, compilation.diagnostics,
                         backend->needs_policies() ? PolicyBatches::Mode::kDeploy
-                                                  : PolicyBatches::Mode::kDocumentation);
+                                                  : PolicyBatches::Mode::kDocumentationChecks);
   input.policies = backend->needs_policies() ? &batches.shared() : nullptr;
   std::string rendered;
   // A regular -o file is written as its batches are rendered (a failed
@@ -127,10 +130,9 @@ int RunBuild(const std::vector<std::string>& arguments, std::string& out, std::s
   std::optional<OutputFile> file;
   if (output && *output != "-") file.emplace(*output);
   auto flush = [&] {
-    if (!file || !file->streaming()) return;
+    if (!file || !file->streaming() || rendered.empty()) return;
     std::string ignored;  // a failed write is reported by Commit
-    file->Append(rendered, ignored);
-    rendered.clear();
+    file->Append(std::exchange(rendered, std::string()), ignored);
   };
   std::unique_ptr<backends::PolicyWriter> writer;
   // A backend that renders only whole sets gets them whole.
@@ -158,14 +160,19 @@ int RunBuild(const std::vector<std::string>& arguments, std::string& out, std::s
     ok = writer->Finish(rendered, compilation.diagnostics);
   } else {
     if (whole) input.policies = &*whole;
+    // A documentation page's tables go to the file as they are made.
+    backends::OutputFlush flushing(rendered, [&](std::string&) { flush(); });
     ok = backend->Render(input, rendered, compilation.diagnostics);
   }
   writer.reset();
   err += RenderAll(compilation.diagnostics, compilation.sources);
   if (!ok || compilation.diagnostics.has_errors()) return kExitInputErrors;
 
+  // The module is not needed any more: at the end of a process, left to the
+  // exit (compiler/memory.h).
+  Discard(std::move(*module));
   if (file) {
-    if (!file->Append(rendered, error) || !file->Commit(error)) {
+    if (!file->Append(std::move(rendered), error) || !file->Commit(error)) {
       err += fmt::format("netpolc: error: cannot write '{}': {}\n", *output, error);
       return kExitUsage;
     }
