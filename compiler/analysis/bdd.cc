@@ -27,6 +27,9 @@ uint32_t Bdd::NewVar(std::string name) {
 }
 
 uint32_t Bdd::NewVar(std::string name, uint32_t display_rank) {
+  // Texts of the constants say whether there are variables.
+  describe_cache_.clear();
+  compact_cache_.clear();
   names_.push_back(std::move(name));
   ranks_.push_back(display_rank);
   return static_cast<uint32_t>(names_.size() - 1);
@@ -331,6 +334,22 @@ std::string Bdd::CubeText(const Cube& cube, bool compact) const {
 }
 
 std::string Bdd::Describe(Ref f, Ref dont_care) {
+  const uint64_t key = (static_cast<uint64_t>(f) << 32) | dont_care;
+  if (auto it = describe_cache_.find(key); it != describe_cache_.end()) return it->second;
+  std::string text = DescribeAnew(f, dont_care);
+  describe_cache_.emplace(key, text);
+  return text;
+}
+
+std::string Bdd::Compact(Ref f, Ref dont_care) {
+  const uint64_t key = (static_cast<uint64_t>(f) << 32) | dont_care;
+  if (auto it = compact_cache_.find(key); it != compact_cache_.end()) return it->second;
+  std::string text = CompactAnew(f, dont_care);
+  compact_cache_.emplace(key, text);
+  return text;
+}
+
+std::string Bdd::DescribeAnew(Ref f, Ref dont_care) {
   if (Or(f, dont_care) == kTrue) {
     return names_.empty() ? "in this configuration" : "in every configuration";
   }
@@ -359,7 +378,7 @@ std::string Bdd::Describe(Ref f, Ref dont_care) {
   return out;
 }
 
-std::string Bdd::Compact(Ref f, Ref dont_care) {
+std::string Bdd::CompactAnew(Ref f, Ref dont_care) {
   if (Or(f, dont_care) == kTrue) return "always";
   if (AndNot(f, dont_care) == kFalse) return "never";
   std::vector<Cube> cubes;

@@ -133,6 +133,8 @@ class Bdd {
   Ref High(Ref f, uint32_t var) const { return nodes_[f].var == var ? nodes_[f].hi : f; }
   uint32_t RankOf(uint32_t var) const { return ranks_[var]; }
   Ref Isop(Ref lower, Ref upper, std::vector<Cube>& cubes, size_t max_cubes, bool& overflow);
+  std::string DescribeAnew(Ref f, Ref dont_care);
+  std::string CompactAnew(Ref f, Ref dont_care);
   std::string CubeText(const Cube& cube, bool compact) const;
 
   Limits limits_;
@@ -143,6 +145,9 @@ class Bdd {
   std::unordered_map<NodeKey, Ref, NodeKeyHash> unique_;
   std::unordered_map<uint64_t, Ref> and_cache_, or_cache_;
   std::unordered_map<Ref, Ref> not_cache_;
+  // Describe's and Compact's texts by (f, dont_care): the analysis words the
+  // same few conditions for thousands of findings.
+  std::unordered_map<uint64_t, std::string> describe_cache_, compact_cache_;
 };
 
 }  // namespace netpolc::analysis

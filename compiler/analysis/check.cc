@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <unordered_map>
 #include <array>
 #include <iterator>
 #include <map>
@@ -267,6 +268,14 @@ class Checker {
     return out;
   }
 
+  // RuleSummary of a rule of the model, worded once: the notes of thousands
+  // of findings name the same rules.
+  const std::string& Summary(uint32_t id) {
+    auto it = summaries_.find(id);
+    if (it == summaries_.end()) it = summaries_.emplace(id, RuleSummary(m_, id)).first;
+    return it->second;
+  }
+
   // Explicit references: for each component, the (rule, term) pairs of every
   // rule that names it, by the rule's direction.
   void BuildReverseIndex() {
@@ -425,7 +434,7 @@ class Checker {
     }
     const std::vector<uint32_t>& shown = on_ports.empty() ? naming : on_ports;
     for (size_t i = 0; i < shown.size() && i < kMaxNotes; ++i) {
-      std::string note = fmt::format("{} has {}", Id(owner), RuleSummary(m_, shown[i]));
+      std::string note = fmt::format("{} has {}", Id(owner), Summary(shown[i]));
       if (!on_ports.empty()) {
         Ref admits = m_.RuleAdmits(shown[i], Endpoint::Component(other));
         if (admits == Bdd::kFalse) {
@@ -633,7 +642,7 @@ class Checker {
           }
           Finding& f = Emit(DiagnosticKind::kPortAlternativeNotFollowed, term.loc, b_.Compact(bad),
                             message);
-          f.notes.push_back({rq.loc, fmt::format("{} has {}", Id(c), RuleSummary(m_, q_id))});
+          f.notes.push_back({rq.loc, fmt::format("{} has {}", Id(c), Summary(q_id))});
         }
       }
     }
@@ -782,6 +791,7 @@ class Checker {
 
   Model& m_;
   Model& open_;
+  std::unordered_map<uint32_t, std::string> summaries_;  // Summary's
   Bdd& b_;
   Bdd& ob_;
   Findings out_;
