@@ -366,55 +366,85 @@ std::unique_ptr<TempFile> ReplacementFor(const std::string& path, std::string& r
 
 }  // namespace
 
-// The temporary file is written by a thread of its own, so that the
-// kernel's copying of the text overlaps with making the next: Append queues
-// the text (at most kMaxQueued bytes waiting), the thread writes it in
-// order, and Commit waits for it to finish.
-struct OutputFile::Impl {
+struct AsyncWriter::Queue {
   static constexpr size_t kMaxQueued = size_t{16} << 20;
 
-  std::string path;
-  std::string real;                // the file the temporary one replaces
-  std::unique_ptr<TempFile> temp;  // nullptr: the text is kept
-  std::string kept;
-
-  std::thread writer;
+  int fd;
+  std::thread thread;
   std::mutex mutex;
   std::condition_variable changed;
-  std::deque<std::string> queue;
-  size_t queued = 0;     // bytes in `queue`
+  std::deque<std::string> texts;
+  size_t queued = 0;     // bytes in `texts`
   bool closing = false;  // no more text comes
   std::string error;     // of a failed write
 
-  void Write() {
+  void Serve() {
     std::unique_lock<std::mutex> lock(mutex);
     for (;;) {
-      changed.wait(lock, [&] { return !queue.empty() || closing; });
-      if (queue.empty()) return;
-      std::string text = std::move(queue.front());
-      queue.pop_front();
+      changed.wait(lock, [&] { return !texts.empty() || closing; });
+      if (texts.empty()) return;
+      std::string text = std::move(texts.front());
+      texts.pop_front();
+      const bool failed = !error.empty();
       lock.unlock();
       std::string failure;
-      const bool ok = error.empty() && WriteAll(temp->fd(), text, failure);
+      const bool ok = failed || WriteAll(fd, text, failure);
       lock.lock();
       queued -= text.size();
-      if (!ok && error.empty()) error = failure;
+      if (!ok) error = failure;
       changed.notify_all();
     }
   }
+};
 
-  // Lets the writer finish what is queued; returns the error of any write.
-  std::string Close() {
-    if (writer.joinable()) {
-      {
-        std::lock_guard<std::mutex> lock(mutex);
-        closing = true;
-      }
-      changed.notify_all();
-      writer.join();
-    }
-    return error;
+AsyncWriter::AsyncWriter(int fd) : queue_(new Queue) { queue_->fd = fd; }
+
+AsyncWriter::~AsyncWriter() {
+  std::string ignored;
+  Finish(ignored);
+  delete queue_;
+}
+
+bool AsyncWriter::Write(std::string text) {
+  Queue& q = *queue_;
+  std::unique_lock<std::mutex> lock(q.mutex);
+  if (!q.error.empty()) return false;
+  if (text.empty()) return true;
+  if (!q.thread.joinable()) {
+    q.closing = false;
+    q.thread = std::thread([&q] { q.Serve(); });
   }
+  q.changed.wait(lock, [&] { return q.queued < Queue::kMaxQueued || !q.error.empty(); });
+  q.queued += text.size();
+  q.texts.push_back(std::move(text));
+  lock.unlock();
+  q.changed.notify_all();
+  return true;
+}
+
+bool AsyncWriter::Finish(std::string& error) {
+  Queue& q = *queue_;
+  if (q.thread.joinable()) {
+    {
+      std::lock_guard<std::mutex> lock(q.mutex);
+      q.closing = true;
+    }
+    q.changed.notify_all();
+    q.thread.join();
+  }
+  if (q.error.empty()) return true;
+  error = q.error;
+  return false;
+}
+
+// The temporary file is written by an AsyncWriter, so that the kernel's
+// copying of the text overlaps with rendering the next.
+struct OutputFile::Impl {
+  std::string path;
+  std::string real;                // the file the temporary one replaces
+  std::unique_ptr<TempFile> temp;  // nullptr: the text is kept
+  std::unique_ptr<AsyncWriter> writer;  // of `temp`
+  std::string kept;
 };
 
 OutputFile::OutputFile(const std::string& path) : impl_(new Impl) {
@@ -423,8 +453,8 @@ OutputFile::OutputFile(const std::string& path) : impl_(new Impl) {
 }
 
 OutputFile::~OutputFile() {
-  impl_->Close();
-  delete impl_;  // removes the temporary file unless committed
+  impl_->writer.reset();  // finishes writing
+  delete impl_;           // removes the temporary file unless committed
 }
 
 bool OutputFile::streaming() const { return impl_->temp != nullptr; }
@@ -434,27 +464,15 @@ bool OutputFile::Append(std::string text, std::string& error) {
     impl_->kept += text;
     return true;
   }
-  if (text.empty()) return true;
-  std::unique_lock<std::mutex> lock(impl_->mutex);
-  if (!impl_->error.empty()) {
-    error = impl_->error;
-    return false;
-  }
-  if (!impl_->writer.joinable()) impl_->writer = std::thread([impl = impl_] { impl->Write(); });
-  impl_->changed.wait(lock, [&] {
-    return impl_->queued < Impl::kMaxQueued || !impl_->error.empty();
-  });
-  impl_->queued += text.size();
-  impl_->queue.push_back(std::move(text));
-  lock.unlock();
-  impl_->changed.notify_all();
-  return true;
+  if (impl_->writer == nullptr) impl_->writer = std::make_unique<AsyncWriter>(impl_->temp->fd());
+  if (impl_->writer->Write(std::move(text))) return true;
+  impl_->writer->Finish(error);
+  return false;
 }
 
 bool OutputFile::Commit(std::string& error) {
   if (impl_->temp == nullptr) return WriteFileAtomically(impl_->path, impl_->kept, error);
-  if (std::string failure = impl_->Close(); !failure.empty()) {
-    error = failure;
+  if (impl_->writer != nullptr && !impl_->writer->Finish(error)) {
     impl_->temp.reset();
     return false;
   }

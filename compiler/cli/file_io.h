@@ -57,6 +57,29 @@ std::optional<std::string> FindOutputAmongInputs(const std::string& output,
 // as it was and no temporary file behind.
 bool WriteFileAtomically(const std::string& path, const std::string& text, std::string& error);
 
+// Writes text to a descriptor from a thread of its own, in order, so that
+// the kernel's copying of it overlaps with making the next: Write queues the
+// text (waiting while 16 MiB are queued) and the thread, started by the
+// first Write, writes it. After a failed write the rest is dropped. Used
+// from one thread.
+class AsyncWriter {
+ public:
+  explicit AsyncWriter(int fd);
+  AsyncWriter(const AsyncWriter&) = delete;
+  AsyncWriter& operator=(const AsyncWriter&) = delete;
+  ~AsyncWriter();  // finishes writing what is queued
+
+  // False (nothing queued) once a write has failed.
+  bool Write(std::string text);
+  // Waits for the queued text to be written; false with `error` (strerror)
+  // when a write failed.
+  bool Finish(std::string& error);
+
+ private:
+  struct Queue;
+  Queue* queue_;
+};
+
 // An output file written while its text is produced, with what
 // WriteFileAtomically guarantees. Where WriteFileAtomically would replace the
 // file by a rename (a new file, or a regular file with one link whose owner

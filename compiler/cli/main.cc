@@ -15,20 +15,19 @@ int main(int argc, char** argv) {
   std::string out, err;
   int status;
   // A command may write its output while it runs (a large check report):
-  // stdout through the same checks as below, stderr as below.
+  // stdout through the same checks as below, stderr as below, each by a
+  // thread of its own so that writing overlaps with the command's work.
   bool out_written = false, out_failed = false;
   std::string error;
+  netpolc::AsyncWriter out_writer(STDOUT_FILENO), err_writer(STDERR_FILENO);
   netpolc::OutputStreams streams;
   streams.out = [&](std::string_view text) {
     if (out_failed) return false;
     out_written = out_written || !text.empty();
-    out_failed = !netpolc::WriteAll(STDOUT_FILENO, text, error);
+    out_failed = !out_writer.Write(std::string(text));
     return !out_failed;
   };
-  streams.err = [&](std::string_view text) {
-    std::string ignored;
-    return netpolc::WriteAll(STDERR_FILENO, text, ignored);
-  };
+  streams.err = [&](std::string_view text) { return err_writer.Write(std::string(text)); };
   // The process ends with the command: what it holds need not be freed.
   netpolc::SetExitAfterCommand(true);
   try {
@@ -46,6 +45,9 @@ int main(int argc, char** argv) {
   // Every write to stdout is checked, the final close included: a full disk
   // or a closed pipe (with SIGPIPE ignored) is an error, not a silent
   // truncation.
+  if (!out_writer.Finish(error)) out_failed = true;
+  std::string ignored;
+  err_writer.Finish(ignored);
   bool written = !out_failed && netpolc::WriteAll(STDOUT_FILENO, out, error);
   if (written && (out_written || !out.empty()) && close(STDOUT_FILENO) != 0) {
     error = std::strerror(errno);
@@ -55,7 +57,6 @@ int main(int argc, char** argv) {
     err += "netpolc: error: cannot write <stdout>: " + error + "\n";
     if (status < netpolc::kExitUsage) status = netpolc::kExitUsage;
   }
-  std::string ignored;
   netpolc::WriteAll(STDERR_FILENO, err, ignored);
   return status;
 }
