@@ -1,5 +1,8 @@
 #include "compiler/diagnostics.h"
 
+#include <cstdint>
+#include <cstring>
+
 #include <algorithm>
 #include <array>
 #include <optional>
@@ -104,11 +107,29 @@ size_t NextColumn(std::string_view text, size_t i) {
 // (`keep_tabs`) and newlines (`keep_newlines`). Such text is its own escape,
 // one column per byte; the common case, which then skips ForEachUnit.
 bool ShownAsIs(std::string_view text, bool keep_tabs, bool keep_newlines = false) {
-  for (char ch : text) {
-    unsigned char c = static_cast<unsigned char>(ch);
-    if (c >= 0x20 && c < 0x7F) continue;
-    if ((c == '\t' && keep_tabs) || (c == '\n' && keep_newlines)) continue;
-    return false;
+  auto shown = [&](unsigned char c) {
+    return (c >= 0x20 && c < 0x7F) || (c == '\t' && keep_tabs) || (c == '\n' && keep_newlines);
+  };
+  // Eight bytes at a time: a word with no byte below 0x20, none from 0x80
+  // and no 0x7F is shown as it is; any other word is looked at bytewise.
+  constexpr uint64_t kOnes = 0x0101010101010101ULL;
+  constexpr uint64_t kHigh = 0x8080808080808080ULL;
+  const char* data = text.data();
+  const size_t n = text.size();
+  size_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    uint64_t word;
+    std::memcpy(&word, data + i, 8);
+    const uint64_t below = (word - kOnes * 0x20) & ~word & kHigh;  // a byte < 0x20
+    const uint64_t del = word ^ (kOnes * 0x7F);
+    const uint64_t deletes = (del - kOnes) & ~del & kHigh;  // a byte 0x7F
+    if (((word & kHigh) | below | deletes) == 0) continue;
+    for (size_t k = i; k < i + 8; ++k) {
+      if (!shown(static_cast<unsigned char>(data[k]))) return false;
+    }
+  }
+  for (; i < n; ++i) {
+    if (!shown(static_cast<unsigned char>(data[i]))) return false;
   }
   return true;
 }
@@ -240,6 +261,8 @@ std::string EscapeControls(std::string_view text) {
   ForEachUnit(text, false, [&](const Unit& u) { out += u.text; });
   return out;
 }
+
+bool ShownAsIsKeepLines(std::string_view text) { return ShownAsIs(text, true, true); }
 
 std::string EscapeControlsKeepLines(std::string_view text) {
   if (ShownAsIs(text, true, true)) return std::string(text);

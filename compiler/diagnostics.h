@@ -45,6 +45,8 @@ std::string EscapeControls(std::string_view text);
 // EscapeControls keeping newlines and tabs: for whole messages already laid
 // out in lines (what a command prints on stderr).
 std::string EscapeControlsKeepLines(std::string_view text);
+// Whether EscapeControlsKeepLines(text) is `text` as it is.
+bool ShownAsIsKeepLines(std::string_view text);
 // EscapeControls, cut after `max_chars` code points with "...".
 constexpr size_t kMaxEchoedChars = 120;
 std::string Echo(std::string_view text, size_t max_chars = kMaxEchoedChars);

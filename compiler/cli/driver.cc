@@ -80,6 +80,7 @@ int RunDriver(const std::vector<std::string>& args, std::string& out, std::strin
         ok = streams.err(err);
         err.clear();
       }
+      if (ShownAsIsKeepLines(text)) return streams.err(text) && ok;
       return streams.err(EscapeControlsKeepLines(text)) && ok;
     };
   }

@@ -120,5 +120,29 @@ TEST_CASE("deep nesting is refused, not recursed into") {
   CHECK(diagnostics.all()[0].kind == DiagnosticKind::kNestingTooDeep);
 }
 
+TEST_CASE("ShownAsIsKeepLines is true exactly for printable ASCII, tabs and newlines") {
+  auto reference = [](const std::string& s) {
+    for (unsigned char c : s) {
+      if (!((c >= 0x20 && c < 0x7F) || c == '\t' || c == '\n')) return false;
+    }
+    return true;
+  };
+  // Every byte value at every position of a 20-byte text (both sides of the
+  // 8-byte words ShownAsIs reads), and in a text of its own.
+  for (int b = 0; b < 256; ++b) {
+    for (size_t at = 0; at < 20; ++at) {
+      std::string s(20, 'a');
+      s[at] = static_cast<char>(b);
+      INFO("byte " << b << " at " << at);
+      CHECK(ShownAsIsKeepLines(s) == reference(s));
+      // An ASCII control character is escaped; what is shown as it is stays.
+      if (b < 0x80) CHECK((EscapeControlsKeepLines(s) == s) == reference(s));
+    }
+    std::string one(1, static_cast<char>(b));
+    CHECK(ShownAsIsKeepLines(one) == reference(one));
+  }
+  CHECK(ShownAsIsKeepLines(""));
+}
+
 }  // namespace
 }  // namespace netpolc
