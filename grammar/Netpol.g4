@@ -1,6 +1,7 @@
 // The netpolc rules language. See docs/language.md for the reference.
 //
-// Only this package and compiler/frontend/parse.cc see ANTLR types: parse.cc walks the
+// Only this package and the parse library (compiler/frontend/parse.cc, parse_stream.*,
+// parse_runtime.*) see ANTLR types: parse.cc walks the
 // tree produced here and builds the AST (compiler/frontend/ast.h).
 grammar Netpol;
 
