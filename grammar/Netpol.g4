@@ -6,7 +6,7 @@
 grammar Netpol;
 
 // The generated parser derives from RulesParserBase (rules_parser_base.h),
-// which makes three runtime calls of its rule functions cheaper.
+// which makes the runtime calls of its rule functions cheaper.
 options { superClass = RulesParserBase; }
 @parser::header { #include "grammar/rules_parser_base.h" }
 
