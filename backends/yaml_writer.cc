@@ -34,7 +34,9 @@ constexpr ScalarTables kScalar;
 bool IsSpecialWord(std::string_view s) {
   static constexpr std::string_view kWords[] = {
       "y", "n", "yes", "no", "true", "false", "on", "off", "null", "~"};
-  if (s.size() > 5) return false;
+  if (s.empty() || s.size() > 5) return false;
+  // Each word starts with one of these.
+  if (std::string_view("yYnNtTfFoO~").find(s.front()) == std::string_view::npos) return false;
   for (std::string_view w : kWords) {
     if (s.size() != w.size()) continue;
     bool same = true;
