@@ -93,6 +93,19 @@ void PolicyDocument(YamlEmitter& out, std::string_view api_version, std::string_
   out.End();
 }
 
+void SelectorRequirement(YamlEmitter& out, std::string_view key, std::string_view op,
+                         const std::vector<std::string>* values) {
+  out.ItemMap();
+  out.String("key", key);
+  out.String("operator", op);
+  if (values != nullptr) {
+    out.Seq("values");
+    for (const std::string& v : *values) out.ItemString(v);
+    out.End();
+  }
+  out.End();
+}
+
 std::string YamlScalar(std::string_view s) {
   std::string out;
   AppendYamlScalar(out, s);

@@ -88,6 +88,11 @@ class YamlEmitter {
   std::vector<Frame> frames_;
 };
 
+// A Kubernetes label-selector requirement as an item of matchExpressions:
+// key, operator and, unless null, values.
+void SelectorRequirement(YamlEmitter& out, std::string_view key, std::string_view op,
+                         const std::vector<std::string>* values);
+
 // Appends `s` as YamlScalar(s) gives it.
 void AppendYamlScalar(std::string& out, std::string_view s);
 

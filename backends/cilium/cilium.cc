@@ -245,15 +245,8 @@ void PodSelector(YamlEmitter& out, const std::vector<ir::Label>& pod_labels, con
   // unless it names its namespace.
   if (peer == nullptr || (!any_namespace && peer->pod_exprs.empty())) return;
   auto requirement = [&](std::string_view key, const ir::Requirement& r) {
-    out.ItemMap();
-    out.String("key", key);
-    out.String("operator", ir::RequirementOpName(r.op));
-    if (r.op == ir::Requirement::Op::kIn || r.op == ir::Requirement::Op::kNotIn) {
-      out.Seq("values");
-      for (const std::string& v : r.values) out.ItemString(v);
-      out.End();
-    }
-    out.End();
+    const bool listed = r.op == ir::Requirement::Op::kIn || r.op == ir::Requirement::Op::kNotIn;
+    SelectorRequirement(out, key, ir::RequirementOpName(r.op), listed ? &r.values : nullptr);
   };
   out.Seq("matchExpressions");
   for (const ir::Requirement& r : peer->pod_exprs) requirement(r.key, r);

@@ -46,15 +46,8 @@ void Selector(YamlEmitter& out, const std::vector<ir::Label>& labels,
   if (requirements.empty()) return;
   out.Seq("matchExpressions");
   for (const ir::Requirement& r : requirements) {
-    out.ItemMap();
-    out.String("key", r.key);
-    out.String("operator", ir::RequirementOpName(r.op));
-    if (r.op == ir::Requirement::Op::kIn || r.op == ir::Requirement::Op::kNotIn) {
-      out.Seq("values");
-      for (const std::string& v : r.values) out.ItemString(v);
-      out.End();
-    }
-    out.End();
+    const bool listed = r.op == ir::Requirement::Op::kIn || r.op == ir::Requirement::Op::kNotIn;
+    SelectorRequirement(out, r.key, ir::RequirementOpName(r.op), listed ? &r.values : nullptr);
   }
   out.End();
 }

@@ -333,20 +333,21 @@ std::string Bdd::CubeText(const Cube& cube, bool compact) const {
   return out;
 }
 
-std::string Bdd::Describe(Ref f, Ref dont_care) {
+std::string Bdd::Cached(std::unordered_map<uint64_t, std::string>& cache, Ref f, Ref dont_care,
+                        std::string (Bdd::*anew)(Ref, Ref)) {
   const uint64_t key = (static_cast<uint64_t>(f) << 32) | dont_care;
-  if (auto it = describe_cache_.find(key); it != describe_cache_.end()) return it->second;
-  std::string text = DescribeAnew(f, dont_care);
-  describe_cache_.emplace(key, text);
+  if (auto it = cache.find(key); it != cache.end()) return it->second;
+  std::string text = (this->*anew)(f, dont_care);
+  cache.emplace(key, text);
   return text;
 }
 
+std::string Bdd::Describe(Ref f, Ref dont_care) {
+  return Cached(describe_cache_, f, dont_care, &Bdd::DescribeAnew);
+}
+
 std::string Bdd::Compact(Ref f, Ref dont_care) {
-  const uint64_t key = (static_cast<uint64_t>(f) << 32) | dont_care;
-  if (auto it = compact_cache_.find(key); it != compact_cache_.end()) return it->second;
-  std::string text = CompactAnew(f, dont_care);
-  compact_cache_.emplace(key, text);
-  return text;
+  return Cached(compact_cache_, f, dont_care, &Bdd::CompactAnew);
 }
 
 std::string Bdd::DescribeAnew(Ref f, Ref dont_care) {

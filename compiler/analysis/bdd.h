@@ -135,6 +135,9 @@ class Bdd {
   Ref Isop(Ref lower, Ref upper, std::vector<Cube>& cubes, size_t max_cubes, bool& overflow);
   std::string DescribeAnew(Ref f, Ref dont_care);
   std::string CompactAnew(Ref f, Ref dont_care);
+  // anew(f, dont_care), kept in `cache`.
+  std::string Cached(std::unordered_map<uint64_t, std::string>& cache, Ref f, Ref dont_care,
+                     std::string (Bdd::*anew)(Ref, Ref));
   std::string CubeText(const Cube& cube, bool compact) const;
 
   Limits limits_;
