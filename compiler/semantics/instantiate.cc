@@ -538,8 +538,8 @@ std::optional<ir::PolicySet> InstantiateForDocumentation(const ir::Module& modul
 PolicyBatches::PolicyBatches(const ir::Module& module, const ir::Config& config,
                              Diagnostics& diagnostics, Mode mode)
     : impl_(std::make_unique<Instantiator>(module, config, diagnostics)) {
-  impl_->missing_ports_ok_ = mode != Mode::kDeploy;
-  impl_->canonical_ = mode != Mode::kDocumentationChecks;
+  impl_->missing_ports_ok_ = mode == Mode::kDocumentation || mode == Mode::kDocumentationChecks;
+  impl_->canonical_ = mode == Mode::kDeploy || mode == Mode::kDocumentation;
   impl_->Plan();
 }
 

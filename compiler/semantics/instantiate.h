@@ -41,9 +41,10 @@ class PolicyBatches {
   enum class Mode : uint8_t {
     kDeploy,         // as Instantiate
     kDocumentation,  // as InstantiateForDocumentation
-    // As kDocumentation, for a command that makes the policies only for the
-    // diagnostics and drops them: the rules are left as made, not put in
-    // canonical form (which reports nothing).
+    // As kDeploy and kDocumentation, for a command that makes the policies
+    // only for their diagnostics and drops them: the rules are left as made,
+    // not put in canonical form (which reports nothing).
+    kDeployChecks,
     kDocumentationChecks,
   };
   PolicyBatches(const ir::Module& module, const ir::Config& config, Diagnostics& diagnostics,

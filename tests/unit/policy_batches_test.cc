@@ -167,6 +167,28 @@ Result Whole(const std::string& text, const std::string& target) {
   return result;
 }
 
+// The diagnostics of making every policy in `mode`, a batch at a time, and
+// whether Finish accepted them.
+std::pair<bool, std::string> Diagnose(const std::string& text, PolicyBatches::Mode mode) {
+  Compiled compiled(text);
+  Compilation& compilation = compiled.compilation;
+  PolicyBatches batches(*compiled.module, *compiled.config, compilation.diagnostics, mode);
+  for (size_t first = 0; first < batches.size(); first += 64) batches.Make(first, 64);
+  bool ok = batches.Finish();
+  return {ok, RenderAll(compilation.diagnostics, compilation.sources)};
+}
+
+TEST_CASE("the modes for diagnostics only report what the full modes report") {
+  using Mode = PolicyBatches::Mode;
+  SetThreads(2);
+  for (bool errors : {false, true}) {
+    const std::string text = Rules(300, errors);
+    INFO("errors " << errors);
+    CHECK(Diagnose(text, Mode::kDeployChecks) == Diagnose(text, Mode::kDeploy));
+    CHECK(Diagnose(text, Mode::kDocumentationChecks) == Diagnose(text, Mode::kDocumentation));
+  }
+}
+
 TEST_CASE("instantiation errors: the same diagnostics in the same order for any batch") {
   const std::string text = Rules(700, true);
   SetThreads(1);

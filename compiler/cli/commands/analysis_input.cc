@@ -65,7 +65,8 @@ std::optional<AnalysisInput> LoadAnalysisInput(const std::string& path,
   // and dropped.
   bool valid = false;
   {
-    PolicyBatches batches(input.module, input.config, compilation.diagnostics);
+    PolicyBatches batches(input.module, input.config, compilation.diagnostics,
+                          PolicyBatches::Mode::kDeployChecks);
     const size_t batch = PolicyBatches::BatchSize();
     for (size_t first = 0; first < batches.size(); first += batch) batches.Make(first, batch);
     valid = batches.Finish();
