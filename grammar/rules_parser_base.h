@@ -90,8 +90,9 @@ class RulesParserBase : public antlr4::Parser {
 
  protected:
   // Hides Parser::_tracker from the generated code (and from RulesParser).
-  // Declared first of the members, so destroyed last: the contexts outlive
-  // anything else a derived parser holds.
+  // A member of the base class, it is destroyed after everything a derived
+  // parser holds, and before the runtime's Parser, whose own tracker keeps
+  // only the nodes the runtime itself makes (Parser::consume's).
   ContextArena _tracker;
 
   // Runs a rule's exit action when the rule function returns or throws, as

@@ -160,8 +160,10 @@ int RunBuild(const std::vector<std::string>& arguments, std::string& out, std::s
     ok = writer->Finish(rendered, compilation.diagnostics);
   } else {
     if (whole) input.policies = &*whole;
-    // A documentation page's tables go to the file as they are made.
-    backends::OutputFlush flushing(rendered, [&](std::string&) { flush(); });
+    // A documentation page's tables go to the file as they are made (a
+    // policy target rendering a whole set may take back what it appended).
+    std::optional<backends::OutputFlush> flushing;
+    if (!whole) flushing.emplace(rendered, [&](std::string&) { flush(); });
     ok = backend->Render(input, rendered, compilation.diagnostics);
   }
   writer.reset();
