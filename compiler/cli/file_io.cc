@@ -274,93 +274,127 @@ mode_t CurrentUmask() {
   return mask;
 }
 
-// Writes `text` to the regular file `real` (existing when `before` is set)
-// by an atomic replace when that keeps what the file was, else in place.
-bool WriteRegular(const std::string& real, const struct stat* before, const std::string& text,
-                  std::string& error) {
-  if (before != nullptr && before->st_nlink > 1) {
-    return RewriteInPlace(real, *before, text, error);
+// Where WriteFileAtomically writes an output path: the checks and
+// decisions before anything is written, shared with OutputFile.
+struct Route {
+  enum class Kind {
+    kRefused,        // `error` says why
+    kOwnDescriptor,  // `fd`, one of this process's descriptors
+    kDirect,         // `path`, a device, FIFO or socket, opened and written
+    kInPlace,        // `path`, an existing file rewritten in place
+    kReplace,        // `path`, a regular file (existing when `before` is set)
+                     // replaced by a temporary file renamed over it
+  };
+  Kind kind = Kind::kRefused;
+  std::string path;
+  int fd = -1;
+  std::optional<struct stat> before;
+  std::string error;
+};
+
+Route RouteOf(const std::string& output) {
+  Route route;
+  std::string target = ResolvePath(output);
+  if (target.empty()) {
+    route.error = std::strerror(ENOENT);
+    return route;
   }
-  TempFile temp(Dirname(real));
-  if (temp.fd() < 0) {
-    int saved = errno;
-    if (before != nullptr && (saved == EACCES || saved == EPERM)) {
-      // The directory is not writable, the file is.
-      return RewriteInPlace(real, *before, text, error);
-    }
-    error = std::strerror(saved);
-    return false;
+  // -o /dev/stdout and the like: written through the descriptor itself, at
+  // its offset and with its flags (a `>> log` keeps appending).
+  if (NamesOwnDescriptor(target, route.fd)) {
+    route.kind = Route::Kind::kOwnDescriptor;
+    return route;
   }
-  if (!WriteAll(temp.fd(), text, error)) return false;
-  if (before != nullptr) {
-    struct stat mine;
-    if (fstat(temp.fd(), &mine) != 0) {
-      error = std::strerror(errno);
-      return false;
+  struct stat info;
+  if (stat(target.c_str(), &info) == 0) {
+    if (S_ISDIR(info.st_mode)) {
+      route.error = "it is a directory";
+      return route;
     }
-    if (mine.st_uid != before->st_uid || mine.st_gid != before->st_gid) {
-      if (fchown(temp.fd(), before->st_uid, before->st_gid) != 0) {
-        // A new file cannot have the old one's owner: keep the inode.
-        return RewriteInPlace(real, *before, text, error);
-      }
+    if (!S_ISREG(info.st_mode)) {
+      route.kind = Route::Kind::kDirect;
+      route.path = std::move(target);
+      return route;
     }
-    // After fchown, since changing the owner clears set-user-ID bits.
-    if (fchmod(temp.fd(), before->st_mode & 07777) != 0) {
-      error = std::strerror(errno);
-      return false;
+    if ((info.st_mode & 0222) == 0) {
+      route.error = "it is read-only";
+      return route;
     }
-  } else if (fchmod(temp.fd(), 0666 & ~CurrentUmask()) != 0) {
-    error = std::strerror(errno);
-    return false;
+    if (access(target.c_str(), W_OK) != 0) {
+      route.error = std::strerror(errno);
+      return route;
+    }
+    std::optional<std::string> real = FollowLinks(target, route.error);
+    if (!real) return route;
+    route.before = info;
+    struct stat real_info;
+    if (stat(real->c_str(), &real_info) != 0 || real_info.st_dev != info.st_dev ||
+        real_info.st_ino != info.st_ino) {
+      // The link does not name a path (a /proc/self/fd entry of a deleted
+      // file, say): keep the inode.
+      route.kind = Route::Kind::kInPlace;
+      route.path = std::move(target);
+      return route;
+    }
+    // A rename would break the other links.
+    route.kind = info.st_nlink > 1 ? Route::Kind::kInPlace : Route::Kind::kReplace;
+    route.path = std::move(*real);
+    return route;
   }
-  return temp.Commit(real, error);
+  if (errno != ENOENT) {
+    route.error = std::strerror(errno);
+    return route;
+  }
+  if (target.back() == '/') {
+    route.error = "the name ends in '/', so it names a directory, not a file";
+    return route;
+  }
+  // A new file, possibly at the end of a dangling symlink.
+  std::optional<std::string> real = FollowLinks(target, route.error);
+  if (!real) return route;
+  route.kind = Route::Kind::kReplace;
+  route.path = std::move(*real);
+  return route;
 }
 
-// Where a regular file is replaced by a rename, the temporary file, made
-// with the owner and mode the file will have; nullptr (nothing left behind)
-// wherever WriteFileAtomically would do anything else, or on any error (it
-// then meets the error itself).
-std::unique_ptr<TempFile> ReplacementFor(const std::string& path, std::string& real) {
-  std::string target = ResolvePath(path);
-  int own_fd = -1;
-  if (target.empty() || NamesOwnDescriptor(target, own_fd)) return nullptr;
-  std::string error;
-  struct stat info;
-  const bool exists = stat(target.c_str(), &info) == 0;
-  if (exists) {
-    if (!S_ISREG(info.st_mode) || (info.st_mode & 0222) == 0 || info.st_nlink > 1 ||
-        access(target.c_str(), W_OK) != 0) {
-      return nullptr;
-    }
-  } else if (errno != ENOENT || target.back() == '/') {
+// The temporary file that replaces the regular file `real` (existing when
+// `before` is set), with the owner and mode the file will have; nullptr on
+// failure, with `error` set, or with `in_place` set when the file is to be
+// rewritten in place instead (its directory cannot be written, or a new
+// file cannot have its owner).
+std::unique_ptr<TempFile> ReplacementFor(const std::string& real,
+                                         const std::optional<struct stat>& before,
+                                         bool& in_place, std::string& error) {
+  in_place = false;
+  auto temp = std::make_unique<TempFile>(Dirname(real));
+  if (temp->fd() < 0) {
+    int saved = errno;
+    // The directory is not writable, the file is.
+    in_place = before && (saved == EACCES || saved == EPERM);
+    error = std::strerror(saved);
     return nullptr;
   }
-  std::optional<std::string> followed = FollowLinks(target, error);
-  if (!followed) return nullptr;
-  if (exists) {
-    struct stat real_info;
-    if (stat(followed->c_str(), &real_info) != 0 || real_info.st_dev != info.st_dev ||
-        real_info.st_ino != info.st_ino) {
-      return nullptr;
-    }
-  }
-  auto temp = std::make_unique<TempFile>(Dirname(*followed));
-  if (temp->fd() < 0) return nullptr;
-  // As WriteRegular: the old file's owner (else in place), then its mode
-  // (after fchown, which clears set-user-ID bits); a new file's mode from
-  // the umask.
-  if (exists) {
+  if (before) {
     struct stat mine;
-    if (fstat(temp->fd(), &mine) != 0) return nullptr;
-    if ((mine.st_uid != info.st_uid || mine.st_gid != info.st_gid) &&
-        fchown(temp->fd(), info.st_uid, info.st_gid) != 0) {
+    if (fstat(temp->fd(), &mine) != 0) {
+      error = std::strerror(errno);
       return nullptr;
     }
-    if (fchmod(temp->fd(), info.st_mode & 07777) != 0) return nullptr;
+    if ((mine.st_uid != before->st_uid || mine.st_gid != before->st_gid) &&
+        fchown(temp->fd(), before->st_uid, before->st_gid) != 0) {
+      // A new file cannot have the old one's owner: keep the inode.
+      in_place = true;
+      return nullptr;
+    }
+    // After fchown, since changing the owner clears set-user-ID bits.
+    if (fchmod(temp->fd(), before->st_mode & 07777) != 0) {
+      error = std::strerror(errno);
+      return nullptr;
+    }
   } else if (fchmod(temp->fd(), 0666 & ~CurrentUmask()) != 0) {
+    error = std::strerror(errno);
     return nullptr;
   }
-  real = std::move(*followed);
   return temp;
 }
 
@@ -449,7 +483,14 @@ struct OutputFile::Impl {
 
 OutputFile::OutputFile(const std::string& path) : impl_(new Impl) {
   impl_->path = path;
-  impl_->temp = ReplacementFor(path, impl_->real);
+  // Anything but a replacement that can be made now is left to
+  // WriteFileAtomically, which meets the same route (and any error) at Commit.
+  Route route = RouteOf(path);
+  if (route.kind != Route::Kind::kReplace) return;
+  bool in_place = false;
+  std::string error;
+  impl_->temp = ReplacementFor(route.path, route.before, in_place, error);
+  if (impl_->temp != nullptr) impl_->real = std::move(route.path);
 }
 
 OutputFile::~OutputFile() {
@@ -571,59 +612,31 @@ bool WriteAll(int fd, std::string_view data, std::string& error) {
 }
 
 bool WriteFileAtomically(const std::string& path, const std::string& text, std::string& error) {
-  std::string target = ResolvePath(path);
-  if (target.empty()) {
-    error = std::strerror(ENOENT);
-    return false;
-  }
-  // -o /dev/stdout and the like: written through the descriptor itself, at
-  // its offset and with its flags (a `>> log` keeps appending).
-  int own_fd = -1;
-  if (NamesOwnDescriptor(target, own_fd)) {
-    if (fcntl(own_fd, F_GETFL) < 0) {
-      error = std::strerror(errno);
+  Route route = RouteOf(path);
+  switch (route.kind) {
+    case Route::Kind::kRefused:
+      error = route.error;
       return false;
+    case Route::Kind::kOwnDescriptor:
+      if (fcntl(route.fd, F_GETFL) < 0) {
+        error = std::strerror(errno);
+        return false;
+      }
+      return WriteAll(route.fd, text, error);
+    case Route::Kind::kDirect:
+      return WriteDirectly(route.path, text, error);
+    case Route::Kind::kInPlace:
+      return RewriteInPlace(route.path, *route.before, text, error);
+    case Route::Kind::kReplace: {
+      bool in_place = false;
+      std::unique_ptr<TempFile> temp = ReplacementFor(route.path, route.before, in_place, error);
+      if (temp == nullptr) {
+        return in_place && RewriteInPlace(route.path, *route.before, text, error);
+      }
+      return WriteAll(temp->fd(), text, error) && temp->Commit(route.path, error);
     }
-    return WriteAll(own_fd, text, error);
   }
-  struct stat info;
-  if (stat(target.c_str(), &info) == 0) {
-    if (S_ISDIR(info.st_mode)) {
-      error = "it is a directory";
-      return false;
-    }
-    if (!S_ISREG(info.st_mode)) return WriteDirectly(target, text, error);
-    if ((info.st_mode & 0222) == 0) {
-      error = "it is read-only";
-      return false;
-    }
-    if (access(target.c_str(), W_OK) != 0) {
-      error = std::strerror(errno);
-      return false;
-    }
-    std::optional<std::string> real = FollowLinks(target, error);
-    if (!real) return false;
-    struct stat real_info;
-    if (stat(real->c_str(), &real_info) != 0 || real_info.st_dev != info.st_dev ||
-        real_info.st_ino != info.st_ino) {
-      // The link does not name a path (a /proc/self/fd entry of a deleted
-      // file, say): keep the inode.
-      return RewriteInPlace(target, info, text, error);
-    }
-    return WriteRegular(*real, &info, text, error);
-  }
-  if (errno != ENOENT) {
-    error = std::strerror(errno);
-    return false;
-  }
-  if (target.back() == '/') {
-    error = "the name ends in '/', so it names a directory, not a file";
-    return false;
-  }
-  // A new file, possibly at the end of a dangling symlink.
-  std::optional<std::string> real = FollowLinks(target, error);
-  if (!real) return false;
-  return WriteRegular(*real, nullptr, text, error);
+  return false;
 }
 
 }  // namespace netpolc
