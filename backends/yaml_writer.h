@@ -1,5 +1,5 @@
-// A small block-style YAML document builder with deterministic output and
-// safe scalar quoting, shared by the manifest backends.
+// A small block-style YAML writer with deterministic output and safe scalar
+// quoting, shared by the manifest backends.
 #pragma once
 
 #include <cstdint>
@@ -11,41 +11,9 @@
 
 namespace netpolc::backends {
 
-class YamlNode {
- public:
-  enum class Kind : uint8_t { kString, kNumber, kMap, kSeq };
-
-  static YamlNode String(std::string_view s);
-  static YamlNode Number(int64_t n);
-  static YamlNode Map() { return YamlNode(Kind::kMap); }
-  static YamlNode Seq() { return YamlNode(Kind::kSeq); }
-
-  // Map: appends a key (keys keep insertion order). Returns the value node.
-  YamlNode& Add(std::string_view key, YamlNode value);
-  // Sequence: appends an item. Returns it.
-  YamlNode& Push(YamlNode value);
-
-  Kind kind() const { return kind_; }
-  bool empty() const { return map_.empty() && seq_.empty(); }
-
-  // Appends the node as a document body (no leading "---").
-  void Write(std::string& out) const;
-
- private:
-  explicit YamlNode(Kind kind) : kind_(kind) {}
-  void WriteValue(std::string& out, int indent) const;
-  void WriteMapEntries(std::string& out, int indent, bool first_inline) const;
-  void WriteSeqItems(std::string& out, int indent) const;
-
-  Kind kind_;
-  std::string scalar_;
-  std::vector<std::pair<std::string, YamlNode>> map_;
-  std::vector<YamlNode> seq_;
-};
-
-// Writes a block-style YAML document straight into a string, in the layout
-// YamlNode::Write gives the same tree, without building the tree: for
-// backends that produce their documents in order. A container opened with
+// Writes a block-style YAML document straight into a string, in order:
+// `key: value`, a nested map's or sequence's entries two columns in, a
+// sequence item's map starting after its `- `. A container opened with
 // Map, Seq, ItemMap or ItemSeq is closed with End; one closed without
 // entries is written `{}` or `[]`. Keys and strings are quoted as YamlScalar
 // quotes them.
@@ -97,12 +65,9 @@ void SelectorRequirement(YamlEmitter& out, std::string_view key, std::string_vie
 void AppendYamlScalar(std::string& out, std::string_view s);
 
 // The start of a policy document: apiVersion, kind and metadata (name,
-// namespace and the label app.kubernetes.io/managed-by: netpolc), to which
-// the backend adds its spec.
-YamlNode PolicyDocument(std::string_view api_version, std::string_view kind,
-                        std::string_view name, std::string_view ns);
-// The same, written into an emitter whose document is empty (the document's
-// map stays open).
+// namespace and the label app.kubernetes.io/managed-by: netpolc), written
+// into an emitter whose document is empty; the document's map stays open
+// for the backend's spec.
 void PolicyDocument(YamlEmitter& out, std::string_view api_version, std::string_view kind,
                     std::string_view name, std::string_view ns);
 
