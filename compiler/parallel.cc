@@ -44,6 +44,7 @@ struct Job {
   std::exception_ptr error;
 
   void Work() {
+    const bool outer = t_in_parallel_for;
     t_in_parallel_for = true;
     while (!failed.load(std::memory_order_relaxed)) {
       size_t i = next.fetch_add(1, std::memory_order_relaxed);
@@ -56,7 +57,7 @@ struct Job {
         failed.store(true);
       }
     }
-    t_in_parallel_for = false;
+    t_in_parallel_for = outer;
   }
 };
 
@@ -137,11 +138,7 @@ void ParallelFor(size_t n, const std::function<void(size_t)>& fn) {
   Job job;
   job.fn = &fn;
   job.n = n;
-  if (threads <= 1 || t_in_parallel_for || !Pool::Get().Run(job, threads - 1)) {
-    const bool outer = t_in_parallel_for;
-    job.Work();
-    t_in_parallel_for = outer;
-  }
+  if (threads <= 1 || t_in_parallel_for || !Pool::Get().Run(job, threads - 1)) job.Work();
   if (job.error) std::rethrow_exception(job.error);
 }
 
