@@ -498,8 +498,6 @@ OutputFile::~OutputFile() {
   delete impl_;           // removes the temporary file unless committed
 }
 
-bool OutputFile::streaming() const { return impl_->temp != nullptr; }
-
 bool OutputFile::Append(std::string text, std::string& error) {
   if (impl_->temp == nullptr) {
     impl_->kept += text;

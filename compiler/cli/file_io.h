@@ -102,8 +102,6 @@ class OutputFile {
   // Writes what is left and puts the file in place; false with `error` when
   // that fails (or an Append did).
   bool Commit(std::string& error);
-  // Whether the text goes to the file as it comes (rather than being kept).
-  bool streaming() const;
 
  private:
   struct Impl;

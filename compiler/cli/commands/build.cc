@@ -130,7 +130,7 @@ int RunBuild(const std::vector<std::string>& arguments, std::string& out, std::s
   std::optional<OutputFile> file;
   if (output && *output != "-") file.emplace(*output);
   auto flush = [&] {
-    if (!file || !file->streaming() || rendered.empty()) return;
+    if (!file || rendered.empty()) return;
     std::string ignored;  // a failed write is reported by Commit
     file->Append(std::exchange(rendered, std::string()), ignored);
   };
