@@ -85,6 +85,21 @@ size_t CachedLexerSimulator::match(antlr4::CharStream* input, size_t mode) {
   return type;
 }
 
+namespace {
+
+// The line and column after a step of the lexer over character `t` (not
+// EOF), as the runtime's consume keeps them.
+void CountStep(size_t t, size_t& line, size_t& column) {
+  if (t == '\n') {
+    ++line;
+    column = 0;
+  } else {
+    ++column;
+  }
+}
+
+}  // namespace
+
 size_t CachedLexerSimulator::execATN(antlr4::CharStream* input, DFAState* ds0) {
   if (ascii_input_ != nullptr && input == ascii_input_) return ExecAscii(ascii_input_, ds0);
   // From the start state, one DFA step per character while there is an
@@ -99,12 +114,7 @@ size_t CachedLexerSimulator::execATN(antlr4::CharStream* input, DFAState* ds0) {
     if (target == nullptr) target = computeTargetState(input, s, t);
     if (target == ERROR.get()) break;
     if (t != antlr4::Token::EOF) {
-      if (t == '\n') {
-        ++_line;
-        _charPositionInLine = 0;
-      } else {
-        ++_charPositionInLine;
-      }
+      CountStep(t, _line, _charPositionInLine);
       input->consume();
     }
     if (target->isAcceptState) {
@@ -152,12 +162,7 @@ size_t CachedLexerSimulator::ExecAscii(Utf8CharStream* input, DFAState* ds0) {
     }
     if (target == ERROR.get()) break;
     if (t != antlr4::Token::EOF) {
-      if (t == '\n') {
-        ++line;
-        column = 0;
-      } else {
-        ++column;
-      }
+      CountStep(t, line, column);
       ++i;
     }
     if (target != s) {
