@@ -78,18 +78,15 @@ class DfaEdgeCache {
   // The cached edge of `from` (a state of DFA `dfa`) on `symbol`, or nullptr.
   antlr4::dfa::DFAState* Find(size_t dfa, const antlr4::dfa::DFAState* from,
                               size_t symbol) const {
-    const size_t state = static_cast<size_t>(from->stateNumber);  // -1: past kStates
-    if (dfa >= kDfas || state >= kStates || symbol >= kSymbols) return nullptr;
-    const Rows* rows = dfas_[dfa].load(std::memory_order_acquire);
-    if (rows == nullptr) return nullptr;
-    const Row* row = (*rows)[state].load(std::memory_order_acquire);
-    return row == nullptr ? nullptr : (*row)[symbol].load(std::memory_order_acquire);
+    if (symbol >= kSymbols) return nullptr;
+    const std::atomic<antlr4::dfa::DFAState*>* edges = Edges(dfa, from);
+    return edges == nullptr ? nullptr : edges[symbol].load(std::memory_order_acquire);
   }
   // The cached edges of `from` by symbol (kSymbols of them, each nullptr
   // when not cached), or nullptr when it has none cached yet.
   const std::atomic<antlr4::dfa::DFAState*>* Edges(size_t dfa,
                                                    const antlr4::dfa::DFAState* from) const {
-    const size_t state = static_cast<size_t>(from->stateNumber);
+    const size_t state = static_cast<size_t>(from->stateNumber);  // -1: past kStates
     if (dfa >= kDfas || state >= kStates) return nullptr;
     const Rows* rows = dfas_[dfa].load(std::memory_order_acquire);
     if (rows == nullptr) return nullptr;
