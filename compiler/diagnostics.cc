@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <array>
+#include <charconv>
 #include <optional>
 
 namespace netpolc {
@@ -134,12 +135,16 @@ bool ShownAsIs(std::string_view text, bool keep_tabs, bool keep_newlines = false
   return true;
 }
 
-// The source line and the caret line under the 1-based column `column`,
-// underlining `length` columns, in a window around the caret when the line
-// is long.
-std::string QuoteLine(std::string_view line, uint32_t column, uint32_t length) {
+// Appends the source line and the caret line under the 1-based column
+// `column`, underlining `length` columns, in a window around the caret when
+// the line is long.
+void QuoteLineTo(std::string& out, std::string_view line, uint32_t column, uint32_t length);
+
+std::string QuoteLine(std::string_view line, uint32_t column, uint32_t length);
+
+void QuoteLineTo(std::string& out, std::string_view line, uint32_t column, uint32_t length) {
   // A line shown as it is, within the window: one column per byte, and the
-  // same lines as the general case below gives for it.
+  // same lines as the general case (QuoteLine) gives for it.
   if (line.size() <= kMaxSourceColumns && ShownAsIs(line, true)) {
     const size_t columns = line.size();
     const size_t caret = column > 0 ? std::min<size_t>(column - 1, columns) : 0;
@@ -149,16 +154,20 @@ std::string QuoteLine(std::string_view line, uint32_t column, uint32_t length) {
     } else {
       underline = 0;
     }
-    std::string out;
-    out.reserve(2 * columns + underline + 3);
+    out.reserve(out.size() + 2 * columns + underline + 3);
     out.append(line);
     out += '\n';
     for (size_t c = 0; c < caret; ++c) out += line[c] == '\t' ? '\t' : ' ';
     out += '^';
     if (caret < columns) out.append(underline, '~');
     out += '\n';
-    return out;
+    return;
   }
+  out += QuoteLine(line, column, length);
+}
+
+// The general case of QuoteLineTo.
+std::string QuoteLine(std::string_view line, uint32_t column, uint32_t length) {
   // Of a very long line only the part around the caret is split into units:
   // memory and time stay bounded (a 64 MiB line would take gigabytes). The
   // part kept reaches twice the window's width past the caret on each side,
@@ -316,17 +325,51 @@ void Diagnostics::Add(DiagnosticKind kind, Severity severity, SourceLoc loc,
 }
 
 std::string Render(const Diagnostic& d, const SourceManager& sources) {
-  std::string_view name = InfoOf(d.kind).name;
-  std::string message = Cap(EscapeControls(d.message), kMaxMessageBytes);
-  if (!d.loc.valid() || d.loc.file >= sources.size()) {
-    return fmt::format("netpolc: {}: {} [{}]\n", SeverityName(d.severity), message, name);
-  }
-  const SourceFile& file = sources.file(d.loc.file);
-  std::string out = fmt::format("{}:{}:{}: {}: {} [{}]\n", EscapeControls(file.path), d.loc.line,
-                                d.loc.column, SeverityName(d.severity), message, name);
-  if (d.loc.line == 0) return out;
-  out += QuoteLine(file.Line(d.loc.line), d.loc.column, d.loc.length);
+  std::string out;
+  RenderTo(out, d.kind, d.severity, d.loc, d.message, sources);
   return out;
+}
+
+void RenderTo(std::string& out, DiagnosticKind kind, Severity severity, const SourceLoc& loc,
+              std::string_view message, const SourceManager& sources) {
+  std::string_view name = InfoOf(kind).name;
+  auto append_message = [&] {
+    if (message.size() <= kMaxMessageBytes && ShownAsIs(message, false)) {
+      out += message;
+    } else {
+      out += Cap(EscapeControls(message), kMaxMessageBytes);
+    }
+  };
+  auto append_number = [&](uint32_t n) {
+    char digits[12];
+    out.append(digits, std::to_chars(digits, digits + sizeof digits, n).ptr);
+  };
+  if (!loc.valid() || loc.file >= sources.size()) {
+    out += "netpolc: ";
+    out += SeverityName(severity);
+    out += ": ";
+    append_message();
+  } else {
+    const SourceFile& file = sources.file(loc.file);
+    if (ShownAsIs(file.path, false)) {
+      out += file.path;
+    } else {
+      out += EscapeControls(file.path);
+    }
+    out += ':';
+    append_number(loc.line);
+    out += ':';
+    append_number(loc.column);
+    out += ": ";
+    out += SeverityName(severity);
+    out += ": ";
+    append_message();
+  }
+  out += " [";
+  out += name;
+  out += "]\n";
+  if (!loc.valid() || loc.file >= sources.size() || loc.line == 0) return;
+  QuoteLineTo(out, sources.file(loc.file).Line(loc.line), loc.column, loc.length);
 }
 
 std::string RenderAll(const Diagnostics& diagnostics,

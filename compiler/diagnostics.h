@@ -111,6 +111,9 @@ class Diagnostics {
 // file name, the message and the line are escaped (EscapeControls); a long
 // line is shown around the caret, cut with "...".
 std::string Render(const Diagnostic& diagnostic, const SourceManager& sources);
+// The same, appended to `out`.
+void RenderTo(std::string& out, DiagnosticKind kind, Severity severity, const SourceLoc& loc,
+              std::string_view message, const SourceManager& sources);
 std::string RenderAll(const Diagnostics& diagnostics,
                       const SourceManager& sources);
 

@@ -552,6 +552,89 @@ TEST_CASE("Check in two parts, the rules' peers freed in between, finds what Che
   }
 }
 
+// CheckModel(model, open, per_part), or where it stopped: a condition too
+// complex at a location.
+struct CheckOutcome {
+  std::vector<Finding> findings;
+  std::optional<SourceLoc> too_complex;
+};
+
+CheckOutcome CheckInParts(const ir::Module& module, const ir::Config& config,
+                          const std::vector<bool>& fixed, Bdd::Limits limits, size_t per_part) {
+  Bdd bdd(limits), open_bdd(limits);
+  Model model(module, config, bdd, Model::BindFlags(module, config, fixed, bdd));
+  Model open(module, config, open_bdd, Model::BindFlags(module, config, {}, open_bdd));
+  CheckOutcome out;
+  try {
+    FindingList list = CheckModel(model, open, per_part);
+    for (size_t i = 0; i < list.size(); ++i) out.findings.push_back(list.Get(i));
+  } catch (const ConditionTooComplex& e) {
+    out.too_complex = e.loc;
+  } catch (const Bdd::TooComplex&) {
+    out.too_complex = model.focus();
+  }
+  return out;
+}
+
+TEST_CASE("Blocked connections checked in parts of any size are those of one pass") {
+  for (const std::string& text : {LargeModule(200, 30), ReadText("rules/eventstreams.netpol")}) {
+    std::unique_ptr<Compiled> m = Compile(text);
+    REQUIRE(m->module);
+    const ir::Module& module = *m->module;
+    ir::Config config = ir::Config::Defaults(module);
+    // Flags open, and the first two fixed (at their defaults).
+    std::vector<bool> some_fixed(module.flags.size());
+    for (size_t i = 0; i < some_fixed.size() && i < 2; ++i) some_fixed[i] = true;
+    for (const std::vector<bool>& fixed : {std::vector<bool>{}, some_fixed}) {
+      const size_t whole = module.components.size() + 1;
+      CheckOutcome one_pass = CheckInParts(module, config, fixed, {}, whole);
+      REQUIRE(!one_pass.too_complex);
+      CHECK(!one_pass.findings.empty());
+      for (size_t per_part : {size_t{1}, size_t{7}, size_t{64}}) {
+        CheckOutcome parts = CheckInParts(module, config, fixed, {}, per_part);
+        REQUIRE(!parts.too_complex);
+        REQUIRE(parts.findings.size() == one_pass.findings.size());
+        for (size_t i = 0; i < parts.findings.size(); ++i) {
+          CHECK(SameFinding(parts.findings[i], one_pass.findings[i]));
+        }
+      }
+    }
+  }
+}
+
+TEST_CASE("Parts past the budget of steps give way to one pass") {
+  std::unique_ptr<Compiled> m = Compile(LargeModule(120, 20));
+  REQUIRE(m->module);
+  const ir::Module& module = *m->module;
+  ir::Config config = ir::Config::Defaults(module);
+  // The steps the models take to build, then budgets from there to enough.
+  Bdd probe;
+  Model built(module, config, probe, Model::BindFlags(module, config, {}, probe));
+  const uint64_t base = probe.step_count();
+  size_t stopped = 0, finished = 0;
+  for (uint64_t extra : {uint64_t{0}, uint64_t{50}, uint64_t{500}, uint64_t{5000}, uint64_t{50000},
+                         uint64_t{5000000}}) {
+    Bdd::Limits limits;
+    limits.max_steps = base + extra;
+    CheckOutcome one_pass = CheckInParts(module, config, {}, limits, module.components.size() + 1);
+    CheckOutcome parts = CheckInParts(module, config, {}, limits, 5);
+    if (parts.too_complex) {
+      // The parts gave way: one pass stops where it stops on its own.
+      REQUIRE(one_pass.too_complex);
+      CHECK(*parts.too_complex == *one_pass.too_complex);
+      ++stopped;
+    } else if (!one_pass.too_complex) {
+      REQUIRE(parts.findings.size() == one_pass.findings.size());
+      for (size_t i = 0; i < parts.findings.size(); ++i) {
+        CHECK(SameFinding(parts.findings[i], one_pass.findings[i]));
+      }
+      ++finished;
+    }
+  }
+  CHECK(stopped > 0);
+  CHECK(finished > 0);
+}
+
 TEST_CASE("Flags are ordered by first appearance, texts by declaration") {
   // Declared a0, a1, a2, b0, b1, b2, unused; used pairwise.
   std::unique_ptr<Compiled> m = Compile(

@@ -22,6 +22,16 @@ Bdd::Bdd(Limits limits) : limits_(limits) {
   nodes_.push_back({kTerminalVar, kTrue, kTrue});
 }
 
+Bdd Bdd::Fork() const {
+  Bdd fork(limits_);
+  fork.steps_ = steps_;
+  fork.names_ = names_;
+  fork.ranks_ = ranks_;
+  fork.nodes_ = nodes_;
+  fork.unique_ = unique_;
+  return fork;
+}
+
 uint32_t Bdd::NewVar(std::string name) {
   return NewVar(std::move(name), static_cast<uint32_t>(names_.size()));
 }

@@ -51,6 +51,13 @@ class Bdd {
   Bdd() : Bdd(Limits{}) {}
   explicit Bdd(Limits limits);
 
+  // A manager with this one's variables, nodes and budgets, and empty caches:
+  // every ref of this one stands for the same function in the fork, and work
+  // on the fork leaves this one as it is. The fork's steps go on from this
+  // one's count, against the same budget.
+  Bdd Fork() const;
+  const Limits& limits() const { return limits_; }
+
   // Declares the next variable: variables are ordered in the diagram by
   // declaration. `display_rank` orders them in texts (Describe, Compact,
   // Cover); by default the declaration order.

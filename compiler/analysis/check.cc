@@ -3,13 +3,19 @@
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <unordered_map>
 #include <array>
+#include <atomic>
+#include <initializer_list>
 #include <iterator>
 #include <map>
 #include <set>
+#include <string_view>
 #include <tuple>
+#include <type_traits>
+#include <unordered_map>
+#include <utility>
 
+#include "compiler/parallel.h"
 #include "compiler/semantics/pod_networks.h"
 
 namespace netpolc::analysis {
@@ -51,12 +57,49 @@ struct Alternative {
   uint32_t flag;
 };
 
+// `format` with its "{}" replaced by `args` in order, as fmt::format would
+// write them, into `out`; false (out unspecified) when the format has any
+// other replacement field or does not take as many arguments.
+bool SubstituteStrings(std::string_view format, std::initializer_list<std::string_view> args,
+                       std::string& out) {
+  auto arg = args.begin();
+  size_t size = format.size();
+  for (std::string_view a : args) size += a.size();
+  out.reserve(size);
+  for (size_t i = 0; i < format.size(); ++i) {
+    const char c = format[i];
+    const char next = i + 1 < format.size() ? format[i + 1] : '\0';
+    if (c == '{' && next == '}') {
+      if (arg == args.end()) return false;
+      out += *arg++;
+      ++i;
+    } else if ((c == '{' || c == '}') && next == c) {
+      out += c;
+      ++i;
+    } else if (c == '{' || c == '}') {
+      return false;
+    } else {
+      out += c;
+    }
+  }
+  return arg == args.end();
+}
+
 // A finding of `kind`, its message formatted from the kind's format.
 template <typename... Args>
 Finding MakeFinding(DiagnosticKind kind, SourceLoc loc, std::string condition,
                     const Args&... args) {
-  return {kind, loc, fmt::format(fmt::runtime(InfoOf(kind).format), args...), std::move(condition),
-          {}};
+  const std::string_view format = InfoOf(kind).format;
+  std::string message;
+  if constexpr ((std::is_convertible_v<const Args&, std::string_view> && ...)) {
+    // Texts only, as most findings: without parsing the format each time.
+    if (!SubstituteStrings(format, {std::string_view(args)...}, message)) {
+      message = fmt::format(fmt::runtime(format), args...);
+    }
+  } else {
+    message = fmt::format(fmt::runtime(format), args...);
+  }
+  return {kind, loc, std::move(message), std::move(condition), {}};
 }
 
 // Where lints put their findings: the last one stays unpacked so that notes
@@ -72,9 +115,26 @@ class Findings {
   }
   // All of them, sorted.
   FindingList Take() {
+    FindingList list = TakeUnsorted();
+    list.Sort();
+    return list;
+  }
+  // All of them, in the order they came.
+  FindingList TakeUnsorted() {
     Pack();
-    list_.Sort();
-    return std::move(list_);
+    return std::exchange(list_, FindingList());
+  }
+  // Adds the findings of `lists` after those here, in order, freeing each
+  // list once it is added.
+  void Append(std::vector<FindingList> lists) {
+    Pack();
+    size_t entries = 0, notes = 0;
+    for (const FindingList& list : lists) {
+      entries += list.size();
+      notes += list.note_count();
+    }
+    list_.Reserve(list_.size() + entries, list_.note_count() + notes);
+    for (FindingList& list : lists) list_.Append(std::exchange(list, FindingList()));
   }
 
  private:
@@ -220,12 +280,13 @@ class DeclarationChecker {
 
 class Checker {
  public:
-  Checker(Model& model, Model& open) : m_(model), open_(open), b_(model.bdd()), ob_(open.bdd()) {}
+  Checker(Model& model, Model& open, size_t components_per_part)
+      : m_(model), open_(open), per_part_(std::max<size_t>(components_per_part, 1)),
+        b_(model.bdd()), ob_(open.bdd()) {}
 
   FindingList Run() {
     BuildReverseIndex();
-    BlockedEgress();
-    BlockedIngress();
+    Blocked();
     FindAlternatives();
     AlternativeOverlapAndGap();
     AlternativeMissing();
@@ -355,8 +416,65 @@ class Checker {
     return out;
   }
 
-  void BlockedEgress() {
-    for (uint32_t a = 0; a < m_.component_count(); ++a) {
+  // BlockedEgress and BlockedIngress, the bulk of the work: on parts of
+  // per_part_ components in parallel, each part on a view of the model with
+  // a fork of the BDD. A reduced ordered BDD is canonical, so the parts'
+  // findings read as if one BDD had made them; they are added in the order
+  // one pass would have made them (every part's egress findings, then every
+  // part's ingress findings). The parts share the budget of steps that
+  // remains. If a part finds a condition too complex, or the parts together
+  // pass the budget, the lints run again in one pass on the model itself,
+  // which reports it where one pass meets it: which of the two happens
+  // depends on the parts, never on the threads.
+  void Blocked() {
+    const uint32_t n = static_cast<uint32_t>(m_.component_count());
+    const size_t parts = (n + per_part_ - 1) / per_part_;
+    if (parts <= 1) {
+      BlockedEgress(0, n);
+      BlockedIngress(0, n);
+      return;
+    }
+    std::vector<FindingList> egress(parts), ingress(parts);
+    std::vector<char> done(parts);
+    const uint64_t base_steps = b_.step_count();
+    const uint64_t budget = b_.limits().max_steps - std::min(base_steps, b_.limits().max_steps);
+    std::atomic<uint64_t> used{0};
+    ParallelFor(parts, [&](size_t k) {
+      if (used.load() > budget) return;  // one pass will run anyway
+      Bdd bdd = b_.Fork();
+      Model view(m_, bdd);
+      Checker part(view, view, per_part_);
+      const uint32_t first = static_cast<uint32_t>(k * per_part_);
+      const uint32_t last = static_cast<uint32_t>(std::min<size_t>(n, first + per_part_));
+      try {
+        part.BlockedEgress(first, last);
+        egress[k] = part.out_.TakeUnsorted();
+        part.BlockedIngress(first, last);
+        ingress[k] = part.out_.TakeUnsorted();
+      } catch (const Bdd::TooComplex&) {
+        return;
+      } catch (const ConditionTooComplex&) {
+        return;
+      }
+      used += bdd.step_count() - base_steps;
+      done[k] = 1;
+    });
+    if (used.load() > budget || std::find(done.begin(), done.end(), 0) != done.end()) {
+      egress.clear();
+      ingress.clear();
+      BlockedEgress(0, n);
+      BlockedIngress(0, n);
+      return;
+    }
+    for (FindingList& list : ingress) egress.push_back(std::move(list));
+    ingress.clear();
+    out_.Append(std::move(egress));
+  }
+
+  // Egress rules of components [first, last) naming components whose
+  // ingress does not admit them.
+  void BlockedEgress(uint32_t first, uint32_t last) {
+    for (uint32_t a = first; a < last; ++a) {
       for (uint32_t id : m_.RulesOf(a, Direction::kEgress)) {
         const RuleInfo& rule = m_.rule(id);
         Focus(rule.loc);
@@ -376,9 +494,10 @@ class Checker {
               }
             }
             for (const auto& [bad, ports] : blocked) {
+              std::string ports_text = PortsText(ports);
               Finding& f = Emit(DiagnosticKind::kEgressNotAdmitted, term.loc, b_.Compact(bad),
-                                Id(a), Id(b), PortsText(ports), Id(b), b_.Describe(bad));
-              RelatedRules(f, b, Direction::kIngress, ports, a);
+                                Id(a), Id(b), ports_text, Id(b), b_.Describe(bad));
+              RelatedRules(f, b, Direction::kIngress, ports, ports_text, a);
             }
           }
         }
@@ -386,8 +505,10 @@ class Checker {
     }
   }
 
-  void BlockedIngress() {
-    for (uint32_t b = 0; b < m_.component_count(); ++b) {
+  // Ingress rules of components [first, last) naming components whose
+  // egress does not allow them.
+  void BlockedIngress(uint32_t first, uint32_t last) {
+    for (uint32_t b = first; b < last; ++b) {
       for (uint32_t id : m_.RulesOf(b, Direction::kIngress)) {
         const RuleInfo& rule = m_.rule(id);
         Focus(rule.loc);
@@ -407,9 +528,10 @@ class Checker {
               }
             }
             for (const auto& [bad, ports] : blocked) {
+              std::string ports_text = PortsText(ports);
               Finding& f = Emit(DiagnosticKind::kIngressNotAllowed, term.loc, b_.Compact(bad),
-                                Id(b), Id(a), PortsText(ports), Id(a), b_.Describe(bad));
-              RelatedRules(f, a, Direction::kEgress, ports, b);
+                                Id(b), Id(a), ports_text, Id(a), b_.Describe(bad));
+              RelatedRules(f, a, Direction::kEgress, ports, ports_text, b);
             }
           }
         }
@@ -418,37 +540,56 @@ class Checker {
   }
 
   // Notes for a blocked connection: the rules of `owner` in `direction` on
-  // those ports, else its rules naming `other`, else its declaration.
+  // those ports (`ports_text` is PortsText(ports)), else its rules naming
+  // `other`, else its declaration.
   void RelatedRules(Finding& f, uint32_t owner, Direction direction,
-                    const std::vector<ir::PortRange>& ports, uint32_t other) {
-    std::vector<uint32_t> on_ports, naming;
+                    const std::vector<ir::PortRange>& ports, const std::string& ports_text,
+                    uint32_t other) {
+    // The first kMaxNotes of each kind, and whether there are rules on the ports.
+    std::array<uint32_t, kMaxNotes> on_ports{}, naming{};
+    size_t on_ports_count = 0, naming_count = 0;
     for (uint32_t id : m_.RulesOf(owner, direction)) {
       const RuleInfo& r = m_.rule(id);
-      if (!PortsIntersect(r.ports, ports).empty()) {
-        on_ports.push_back(id);
-      } else if (std::any_of(r.terms.begin(), r.terms.end(), [&](const Term& t) {
+      if (PortsOverlap(r.ports, ports)) {
+        if (on_ports_count < kMaxNotes) on_ports[on_ports_count] = id;
+        ++on_ports_count;
+      } else if (on_ports_count == 0 && naming_count < kMaxNotes &&
+                 std::any_of(r.terms.begin(), r.terms.end(), [&](const Term& t) {
                    return m_.TermSelects(t, Endpoint::Component(other));
                  })) {
-        naming.push_back(id);
+        naming[naming_count++] = id;
       }
     }
-    const std::vector<uint32_t>& shown = on_ports.empty() ? naming : on_ports;
-    for (size_t i = 0; i < shown.size() && i < kMaxNotes; ++i) {
-      std::string note = fmt::format("{} has {}", Id(owner), Summary(shown[i]));
-      if (!on_ports.empty()) {
-        Ref admits = m_.RuleAdmits(shown[i], Endpoint::Component(other));
+    const bool by_ports = on_ports_count > 0;
+    const size_t shown = by_ports ? std::min(on_ports_count, kMaxNotes) : naming_count;
+    for (size_t i = 0; i < shown; ++i) {
+      const uint32_t id = by_ports ? on_ports[i] : naming[i];
+      std::string note = Id(owner);
+      note += " has ";
+      note += Summary(id);
+      if (by_ports) {
+        Ref admits = m_.RuleAdmits(id, Endpoint::Component(other));
         if (admits == Bdd::kFalse) {
-          note += fmt::format(", which does not include {}", Id(other));
+          note += ", which does not include ";
+          note += Id(other);
         } else if (admits != Bdd::kTrue) {
-          note += fmt::format(", which includes {} only {}", Id(other), b_.Describe(admits));
+          note += ", which includes ";
+          note += Id(other);
+          note += " only ";
+          note += b_.Describe(admits);
         }
       }
-      f.notes.push_back({m_.rule(shown[i]).loc, std::move(note)});
+      f.notes.push_back({m_.rule(id).loc, std::move(note)});
     }
-    if (shown.empty()) {
-      f.notes.push_back({m_.component(owner).loc,
-                         fmt::format("{} has no {} rule for {} or for {}", Id(owner),
-                                     DirectionName(direction), PortsText(ports), Id(other))});
+    if (shown == 0) {
+      std::string note = Id(owner);
+      note += " has no ";
+      note += DirectionName(direction);
+      note += " rule for ";
+      note += ports_text;
+      note += " or for ";
+      note += Id(other);
+      f.notes.push_back({m_.component(owner).loc, std::move(note)});
     }
   }
 
@@ -499,7 +640,7 @@ class Checker {
             for (size_t j = i + 1; j < ids.size(); ++j) {
               const RuleInfo& r1 = open_.rule(ids[i]);
               const RuleInfo& r2 = open_.rule(ids[j]);
-              if (!PortsIntersect(r1.ports, r2.ports).empty()) continue;
+              if (PortsOverlap(r1.ports, r2.ports)) continue;
               Focus(r2.loc);
               std::optional<uint32_t> flag = SwitchFlag(r1.when, r2.when);
               if (!flag) continue;
@@ -662,7 +803,7 @@ class Checker {
       for (uint32_t id : egress) {
         const RuleInfo& r = m_.rule(id);
         Focus(r.loc);
-        if (PortsIntersect(r.ports, kDnsPorts).empty()) continue;
+        if (!PortsOverlap(r.ports, kDnsPorts)) continue;
         Ref peers = Bdd::kFalse;
         for (const Term& t : r.terms) peers = b_.Or(peers, t.guard);
         resolves = b_.Or(resolves, b_.And(r.when, peers));
@@ -791,6 +932,7 @@ class Checker {
 
   Model& m_;
   Model& open_;
+  size_t per_part_;  // components per part of Blocked
   std::unordered_map<uint32_t, std::string> summaries_;  // Summary's
   Bdd& b_;
   Bdd& ob_;
@@ -806,9 +948,12 @@ class Checker {
 void FindingList::Add(const Finding& f) {
   size_t total = f.message.size() + f.condition.size();
   for (const Finding::Note& note : f.notes) total += note.message.size();
-  constexpr size_t kBlockBytes = size_t{1} << 20;
+  // Blocks of 4 KiB, 8 KiB, ... up to 1 MiB: many short lists (a part's,
+  // CheckModel) take little more than their texts.
+  constexpr size_t kFirstBlockBytes = size_t{1} << 12, kBlockBytes = size_t{1} << 20;
   if (blocks_.empty() || blocks_.back().capacity() - blocks_.back().size() < total) {
-    blocks_.emplace_back().reserve(std::max(kBlockBytes, total));
+    size_t bytes = blocks_.size() >= 8 ? kBlockBytes : kFirstBlockBytes << blocks_.size();
+    blocks_.emplace_back().reserve(std::max(bytes, total));
   }
   std::string& block = blocks_.back();
   Entry e;
@@ -849,30 +994,49 @@ void FindingList::Filter(const std::function<bool(DiagnosticKind)>& keep) {
                  entries_.end());
 }
 
-bool FindingList::Less(const Entry& a, const Entry& b) const {
-  return std::tie(a.loc.file, a.loc.line, a.loc.column, a.kind) <
-             std::tie(b.loc.file, b.loc.line, b.loc.column, b.kind) ||
-         (std::tie(a.loc.file, a.loc.line, a.loc.column, a.kind) ==
-              std::tie(b.loc.file, b.loc.line, b.loc.column, b.kind) &&
-          Message(a) < Message(b));
+int FindingList::Compare(const Entry& a, const Entry& b) const {
+  const auto ka = std::tie(a.loc.file, a.loc.line, a.loc.column, a.kind);
+  const auto kb = std::tie(b.loc.file, b.loc.line, b.loc.column, b.kind);
+  if (ka != kb) return ka < kb ? -1 : 1;
+  return Message(a).compare(Message(b));
 }
+
+bool FindingList::Less(const Entry& a, const Entry& b) const { return Compare(a, b) < 0; }
 
 void FindingList::Sort() {
-  std::stable_sort(entries_.begin(), entries_.end(),
-                   [&](const Entry& a, const Entry& b) { return Less(a, b); });
+  // Stable, but in place (a stable sort's buffer would be the size of the
+  // list): equal findings keep their order by where they were.
+  for (size_t i = 0; i < entries_.size(); ++i) entries_[i].seq = static_cast<uint32_t>(i);
+  std::sort(entries_.begin(), entries_.end(), [&](const Entry& a, const Entry& b) {
+    const int order = Compare(a, b);
+    return order < 0 || (order == 0 && a.seq < b.seq);
+  });
 }
 
-void FindingList::Merge(FindingList other) {
+void FindingList::Reserve(size_t entries, size_t notes) {
+  entries_.reserve(entries);
+  notes_.reserve(notes);
+}
+
+void FindingList::Append(FindingList other) {
+  if (entries_.empty() && blocks_.empty()) {
+    *this = std::move(other);
+    return;
+  }
   const uint32_t block_base = static_cast<uint32_t>(blocks_.size());
   const uint32_t note_base = static_cast<uint32_t>(notes_.size());
   for (std::string& block : other.blocks_) blocks_.push_back(std::move(block));
   notes_.insert(notes_.end(), other.notes_.begin(), other.notes_.end());
-  const size_t middle = entries_.size();
   for (Entry e : other.entries_) {
     e.block += block_base;
     e.first_note += note_base;
     entries_.push_back(e);
   }
+}
+
+void FindingList::Merge(FindingList other) {
+  const size_t middle = entries_.size();
+  Append(std::move(other));
   std::inplace_merge(entries_.begin(), entries_.begin() + static_cast<std::ptrdiff_t>(middle),
                      entries_.end(), [&](const Entry& a, const Entry& b) { return Less(a, b); });
 }
@@ -881,7 +1045,9 @@ FindingList CheckDeclarations(const ir::Module& module, const ir::Config& config
   return DeclarationChecker(module, config).Run();
 }
 
-FindingList CheckModel(Model& model, Model& open) { return Checker(model, open).Run(); }
+FindingList CheckModel(Model& model, Model& open, size_t components_per_part) {
+  return Checker(model, open, components_per_part).Run();
+}
 
 std::vector<Finding> Check(Model& model, Model& open) {
   FindingList list = CheckModel(model, open);

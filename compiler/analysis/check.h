@@ -43,6 +43,20 @@ class FindingList {
   bool empty() const { return entries_.empty(); }
   DiagnosticKind kind(size_t i) const { return entries_[i].kind; }
   Finding Get(size_t i) const;
+  // Finding i without copies: its location and message, and fn(loc, message)
+  // for each of its notes (views into the list).
+  SourceLoc loc(size_t i) const { return entries_[i].loc; }
+  std::string_view message(size_t i) const { return Message(entries_[i]); }
+  template <typename Fn>
+  void ForEachNote(size_t i, Fn fn) const {
+    const Entry& e = entries_[i];
+    std::string_view text = std::string_view(blocks_[e.block]).substr(e.offset);
+    size_t at = size_t{e.message_size} + e.condition_size;
+    for (uint32_t n = e.first_note; n < e.first_note + e.note_count; ++n) {
+      fn(notes_[n].loc, text.substr(at, notes_[n].size));
+      at += notes_[n].size;
+    }
+  }
   // Keeps the findings of the kinds for which keep(kind) is true.
   void Filter(const std::function<bool(DiagnosticKind)>& keep);
   // Sorted by location, then kind and message; stable.
@@ -50,6 +64,11 @@ class FindingList {
   // Adds `other`'s findings to these, both sorted, in that order (those
   // already here first among equals).
   void Merge(FindingList other);
+  // Adds `other`'s findings after these, as they are.
+  void Append(FindingList other);
+  size_t note_count() const { return notes_.size(); }
+  // Room for this many findings and notes in all.
+  void Reserve(size_t entries, size_t notes);
 
  private:
   struct Entry {
@@ -58,6 +77,7 @@ class FindingList {
     uint32_t block, offset;  // where its texts start: message, condition, notes
     uint32_t message_size, condition_size;
     uint32_t first_note, note_count;  // into notes_
+    uint32_t seq = 0;                 // Sort's: the position before sorting
   };
   struct NoteEntry {
     SourceLoc loc;
@@ -66,6 +86,8 @@ class FindingList {
   std::string_view Message(const Entry& e) const {
     return std::string_view(blocks_[e.block]).substr(e.offset, e.message_size);
   }
+  // By location, then kind, then message: <0, 0 or >0.
+  int Compare(const Entry& a, const Entry& b) const;
   bool Less(const Entry& a, const Entry& b) const;
 
   std::vector<Entry> entries_;
@@ -80,6 +102,12 @@ class FindingList {
 // peers (a Model reads those when it is built). Each returns its findings
 // sorted; CheckModel(...) merged with CheckDeclarations(...) is Check.
 FindingList CheckDeclarations(const ir::Module& module, const ir::Config& config);
-FindingList CheckModel(Model& model, Model& open);
+//
+// The lints of blocked connections run on parts of `components_per_part`
+// components in parallel (ParallelFor), each with a fork of the model's BDD;
+// the findings are the same whatever the size of the parts (tests compare
+// sizes) and the number of threads.
+inline constexpr size_t kComponentsPerPart = 256;
+FindingList CheckModel(Model& model, Model& open, size_t components_per_part = kComponentsPerPart);
 
 }  // namespace netpolc::analysis

@@ -3,8 +3,10 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <charconv>
 #include <functional>
 
+#include "compiler/parallel.h"
 #include "compiler/semantics/k8s_names.h"
 #include "compiler/semantics/pod_networks.h"
 
@@ -85,10 +87,19 @@ std::optional<std::string> NamedByLabels(const std::vector<ir::Label>& labels) {
 
 std::string PortsText(const std::vector<ir::PortRange>& ports) {
   std::string out;
+  auto number = [&](uint16_t n) {
+    char digits[8];
+    out.append(digits, std::to_chars(digits, digits + sizeof digits, n).ptr);
+  };
   for (size_t i = 0; i < ports.size(); ++i) {
     if (i > 0) out += ", ";
-    out += fmt::format("{} {}", ir::ProtocolName(ports[i].protocol), ports[i].first);
-    if (ports[i].last != ports[i].first) out += fmt::format("-{}", ports[i].last);
+    out += ir::ProtocolName(ports[i].protocol);
+    out += ' ';
+    number(ports[i].first);
+    if (ports[i].last != ports[i].first) {
+      out += '-';
+      number(ports[i].last);
+    }
   }
   return out;
 }
@@ -106,6 +117,17 @@ bool PortsInclude(const std::vector<ir::PortRange>& outer,
     }
   }
   return true;
+}
+
+bool PortsOverlap(const std::vector<ir::PortRange>& a, const std::vector<ir::PortRange>& b) {
+  for (const ir::PortRange& x : a) {
+    for (const ir::PortRange& y : b) {
+      if (x.protocol == y.protocol && std::max(x.first, y.first) <= std::min(x.last, y.last)) {
+        return true;
+      }
+    }
+  }
+  return false;
 }
 
 std::vector<ir::PortRange> PortsIntersect(const std::vector<ir::PortRange>& a,
@@ -267,44 +289,75 @@ std::vector<bool> Model::VarAssignment(const std::vector<bool>& flag_values) con
   return out;
 }
 
+namespace {
+
+// Calls fn(i) for every component i in [0, n), ranges of them on the thread
+// pool; fn must only write to what belongs to i.
+template <typename Fn>
+void ForComponentRanges(size_t n, Fn fn) {
+  constexpr size_t kPerJob = 128;
+  ParallelFor((n + kPerJob - 1) / kPerJob, [&](size_t job) {
+    const size_t last = std::min(n, (job + 1) * kPerJob);
+    for (size_t i = job * kPerJob; i < last; ++i) fn(static_cast<uint32_t>(i));
+  });
+}
+
+}  // namespace
+
+Model::Facts::Facts(const ir::Module& module, const ir::Config& config)
+    : resolver_(module, config), pod_networks_(PodNetworks(module, config)) {}
+
+Model::Model(const Model& base, Bdd& bdd)
+    : module_(base.module_),
+      config_(base.config_),
+      bdd_(bdd),
+      flag_refs_(base.flag_refs_),
+      facts_(base.facts_),
+      f_(*facts_) {}
+
 Model::Model(const ir::Module& module, const ir::Config& config, Bdd& bdd,
              std::vector<Ref> flag_refs)
     : module_(module),
       config_(config),
       bdd_(bdd),
       flag_refs_(std::move(flag_refs)),
-      resolver_(module, config),
-      pod_networks_(PodNetworks(module, config)) {
+      facts_(std::make_shared<Facts>(module, config)),
+      f_(*facts_) {
   size_t n = module_.components.size();
-  enabled_.resize(n);
-  ingress_of_.resize(n);
-  egress_of_.resize(n);
+  f_.enabled_.resize(n);
+  f_.ingress_of_.resize(n);
+  f_.egress_of_.resize(n);
   for (uint32_t i = 0; i < n; ++i) {
     const ir::Component& c = module_.components[i];
-    enabled_[i] = ConditionRefAt(c.when, c.loc);
-    ingress_isolation_.push_back(
+    f_.enabled_[i] = ConditionRefAt(c.when, c.loc);
+    f_.ingress_isolation_.push_back(
         ConditionRefAt(ir::SideCondition(c, ir::Direction::kIngress), c.loc));
-    egress_isolation_.push_back(ConditionRefAt(ir::SideCondition(c, ir::Direction::kEgress), c.loc));
-    for (const ir::Label& label : resolver_.Selector(i)) label_index_[label].push_back(i);
+    f_.egress_isolation_.push_back(ConditionRefAt(ir::SideCondition(c, ir::Direction::kEgress), c.loc));
+    for (const ir::Label& label : f_.resolver_.Selector(i)) f_.label_index_[label].push_back(i);
   }
   ComputeCovering();
-  component_peers_.resize(n);
-  label_bits_.resize(n);
-  for (uint32_t i = 0; i < n; ++i) {
+  f_.component_peers_.resize(n);
+  f_.label_bits_.resize(n);
+  // What does not take the BDD is worked out on the thread pool, a range of
+  // components per job: the components' peers here, the rules' ports and
+  // peers and the indexes below. Conditions are added in one pass, in order.
+  ForComponentRanges(n, [&](uint32_t i) {
     PeerRef ref;
     ref.kind = PeerRef::Kind::kComponent;
     ref.index = i;
-    resolver_.AppendPeers(ref, component_peers_[i]);
-    for (const ir::Label& label : resolver_.Selector(i)) {
+    f_.resolver_.AppendPeers(ref, f_.component_peers_[i]);
+    for (const ir::Label& label : f_.resolver_.Selector(i)) {
       size_t h = std::hash<std::string>{}(label.key) * 31 + std::hash<std::string>{}(label.value);
-      label_bits_[i] |= uint64_t{1} << (h % 64);
+      f_.label_bits_[i] |= uint64_t{1} << (h % 64);
     }
-  }
-  for (uint32_t i = 0; i < n; ++i) {
+  });
+  std::vector<std::vector<RuleInfo>> infos(n);
+  ForComponentRanges(n, [&](uint32_t i) {
     const ir::Component& c = module_.components[i];
+    infos[i].resize(c.rules.size());
     for (uint32_t r = 0; r < c.rules.size(); ++r) {
       const ir::Rule& rule = c.rules[r];
-      RuleInfo info;
+      RuleInfo& info = infos[i][r];
       info.component = i;
       info.index = r;
       info.direction = rule.direction;
@@ -312,23 +365,34 @@ Model::Model(const ir::Module& module, const ir::Config& config, Bdd& bdd,
       // Ports from parameters, as instantiation resolves them (a value that
       // is missing or out of range was reported when the input was loaded).
       for (const ir::PortRef& ref : rule.port_refs) {
-        if (std::optional<ir::PortRange> range = resolver_.Port(ref)) info.ports.push_back(*range);
+        if (std::optional<ir::PortRange> range = f_.resolver_.Port(ref)) info.ports.push_back(*range);
       }
       if (!rule.port_refs.empty()) {
         // Sorted, overlapping ranges merged, as in the policies.
         info.ports = ir::NormalisePorts(std::move(info.ports));
       }
       info.named_ports = rule.named_ports;
+      info.loc = rule.loc;
+      for (const PeerRef& peer : rule.peers) Expand(peer, peer.loc, std::nullopt, 0, info.terms);
+    }
+  });
+  size_t rule_count = 0;
+  for (const std::vector<RuleInfo>& list : infos) rule_count += list.size();
+  f_.rules_.reserve(rule_count + 1);
+  for (uint32_t i = 0; i < n; ++i) {
+    const ir::Component& c = module_.components[i];
+    for (uint32_t r = 0; r < c.rules.size(); ++r) {
+      const ir::Rule& rule = c.rules[r];
+      RuleInfo& info = infos[i][r];
       info.when = ConditionRefAt(rule.when, rule.loc);
       try {
-        info.active = bdd_.And(enabled_[i], info.when);
+        info.active = bdd_.And(f_.enabled_[i], info.when);
       } catch (const Bdd::TooComplex& e) {
         throw ConditionTooComplex{rule.when.loc.valid() ? rule.when.loc : rule.loc, e.what()};
       }
-      info.loc = rule.loc;
-      for (const PeerRef& peer : rule.peers) Expand(peer, peer.loc, std::nullopt, 0, info.terms);
       AddRule(std::move(info));
     }
+    std::vector<RuleInfo>().swap(infos[i]);
   }
   if (module_.dns.enabled && !module_.dns.ports.empty()) {
     RuleInfo info;
@@ -336,20 +400,20 @@ Model::Model(const ir::Module& module, const ir::Config& config, Bdd& bdd,
     info.direction = ir::Direction::kEgress;
     info.ports = module_.dns.ports;
     for (const ir::PortRef& ref : module_.dns.port_refs) {
-      if (std::optional<ir::PortRange> range = resolver_.Port(ref)) info.ports.push_back(*range);
+      if (std::optional<ir::PortRange> range = f_.resolver_.Port(ref)) info.ports.push_back(*range);
     }
     info.named_ports = module_.dns.named_ports;
     std::sort(info.ports.begin(), info.ports.end());
     info.loc = module_.dns.loc;
     for (const PeerRef& peer : module_.dns.peers) Expand(peer, peer.loc, std::nullopt, 0, info.terms);
-    dns_rule_ = AddRule(std::move(info));
+    f_.dns_rule_ = AddRule(std::move(info));
   }
-  ingress_index_.resize(n);
-  egress_index_.resize(n);
-  for (uint32_t i = 0; i < n; ++i) {
-    ingress_index_[i] = BuildIndex(rules_, ingress_of_[i]);
-    egress_index_[i] = BuildIndex(rules_, egress_of_[i]);
-  }
+  f_.ingress_index_.resize(n);
+  f_.egress_index_.resize(n);
+  ForComponentRanges(n, [&](uint32_t i) {
+    f_.ingress_index_[i] = BuildIndex(f_.rules_, f_.ingress_of_[i]);
+    f_.egress_index_[i] = BuildIndex(f_.rules_, f_.egress_of_[i]);
+  });
 }
 
 Ref Model::ConditionRefAt(const ir::Condition& condition, SourceLoc fallback) const {
@@ -408,8 +472,8 @@ void Model::Expand(const PeerRef& ref, SourceLoc loc, std::optional<uint32_t> pa
   term.param = param;
   term.param_item = param_item;
   // The peers are resolved exactly as instantiation resolves them (a
-  // component's once, in component_peers_).
-  if (ref.kind != PeerRef::Kind::kComponent) resolver_.AppendPeers(ref, term.peers);
+  // component's once, in f_.component_peers_).
+  if (ref.kind != PeerRef::Kind::kComponent) f_.resolver_.AppendPeers(ref, term.peers);
   switch (ref.kind) {
     case PeerRef::Kind::kAnywhere:
       term.text = "anywhere";
@@ -434,7 +498,7 @@ void Model::Expand(const PeerRef& ref, SourceLoc loc, std::optional<uint32_t> pa
       term.text = PeerText(term.peers.front());
       break;
     case PeerRef::Kind::kComponent:
-      term.guard = enabled_[ref.index];
+      term.guard = f_.enabled_[ref.index];
       term.is_explicit = true;
       term.component = ref.index;
       term.text = module_.components[ref.index].id;
@@ -452,12 +516,12 @@ void Model::Expand(const PeerRef& ref, SourceLoc loc, std::optional<uint32_t> pa
 }
 
 uint32_t Model::AddRule(RuleInfo info) {
-  uint32_t id = static_cast<uint32_t>(rules_.size());
+  uint32_t id = static_cast<uint32_t>(f_.rules_.size());
   if (!info.dns) {
-    (info.direction == ir::Direction::kIngress ? ingress_of_ : egress_of_)[info.component]
+    (info.direction == ir::Direction::kIngress ? f_.ingress_of_ : f_.egress_of_)[info.component]
         .push_back(id);
   }
-  rules_.push_back(std::move(info));
+  f_.rules_.push_back(std::move(info));
   return id;
 }
 
@@ -503,13 +567,13 @@ Model::Index Model::BuildIndex(const std::vector<RuleInfo>& rules,
 
 void Model::ComputeCovering() {
   size_t n = module_.components.size();
-  covering_.assign(n, {});
-  covered_.assign(n, {});
-  own_ingress_isolation_ = ingress_isolation_;
-  own_egress_isolation_ = egress_isolation_;
+  f_.covering_.assign(n, {});
+  f_.covered_.assign(n, {});
+  f_.own_ingress_isolation_ = f_.ingress_isolation_;
+  f_.own_egress_isolation_ = f_.egress_isolation_;
   // j's policy selects i's pods when j is in i's namespace and every label
   // of j's selector is one of i's. Each labelled j is indexed under the
-  // rarest of its labels (as label_index_ counts them: any choice is
+  // rarest of its labels (as f_.label_index_ counts them: any choice is
   // correct, a rare one makes fewer candidates), so that i looks only at
   // the components indexed under one of its own labels; components without
   // labels cover every component of their namespace. Bounded: more pairs or
@@ -517,15 +581,15 @@ void Model::ComputeCovering() {
   std::map<ir::Label, std::vector<uint32_t>> by_rarest;
   std::map<std::string, std::vector<uint32_t>> unlabelled;
   for (uint32_t j = 0; j < n; ++j) {
-    const std::vector<ir::Label>& labels = resolver_.Selector(j);
+    const std::vector<ir::Label>& labels = f_.resolver_.Selector(j);
     if (labels.empty()) {
-      unlabelled[resolver_.NamespaceOf(j)].push_back(j);
+      unlabelled[f_.resolver_.NamespaceOf(j)].push_back(j);
       continue;
     }
     const ir::Label* rarest = &labels.front();
-    size_t fewest = label_index_[*rarest].size();
+    size_t fewest = f_.label_index_[*rarest].size();
     for (const ir::Label& l : labels) {
-      size_t count = label_index_[l].size();
+      size_t count = f_.label_index_[l].size();
       if (count < fewest) {
         rarest = &l;
         fewest = count;
@@ -537,9 +601,9 @@ void Model::ComputeCovering() {
   constexpr size_t kMaxCoveringWork = 20000000;  // candidates compared
   size_t pairs = 0, work = 0;
   for (uint32_t i = 0; i < n; ++i) {
-    const std::string& ns = resolver_.NamespaceOf(i);
-    const std::vector<ir::Label>& mine = resolver_.Selector(i);
-    std::vector<uint32_t>& out = covering_[i];
+    const std::string& ns = f_.resolver_.NamespaceOf(i);
+    const std::vector<ir::Label>& mine = f_.resolver_.Selector(i);
+    std::vector<uint32_t>& out = f_.covering_[i];
     if (auto it = unlabelled.find(ns); it != unlabelled.end()) {
       for (uint32_t j : it->second) {
         if (j != i) out.push_back(j);
@@ -550,8 +614,8 @@ void Model::ComputeCovering() {
       if (it == by_rarest.end()) continue;
       work += it->second.size();
       for (uint32_t j : it->second) {
-        const std::vector<ir::Label>& theirs = resolver_.Selector(j);
-        if (j != i && resolver_.NamespaceOf(j) == ns &&
+        const std::vector<ir::Label>& theirs = f_.resolver_.Selector(j);
+        if (j != i && f_.resolver_.NamespaceOf(j) == ns &&
             std::includes(mine.begin(), mine.end(), theirs.begin(), theirs.end())) {
           out.push_back(j);
         }
@@ -569,12 +633,12 @@ void Model::ComputeCovering() {
                                       "select the same pods"};
     }
     for (uint32_t j : out) {
-      covered_[j].push_back(i);
+      f_.covered_[j].push_back(i);
       focus_ = module_.components[j].loc;
-      ingress_isolation_[i] =
-          bdd_.Or(ingress_isolation_[i], bdd_.And(enabled_[j], own_ingress_isolation_[j]));
-      egress_isolation_[i] =
-          bdd_.Or(egress_isolation_[i], bdd_.And(enabled_[j], own_egress_isolation_[j]));
+      f_.ingress_isolation_[i] =
+          bdd_.Or(f_.ingress_isolation_[i], bdd_.And(f_.enabled_[j], f_.own_ingress_isolation_[j]));
+      f_.egress_isolation_[i] =
+          bdd_.Or(f_.egress_isolation_[i], bdd_.And(f_.enabled_[j], f_.own_egress_isolation_[j]));
     }
   }
 }
@@ -607,12 +671,12 @@ void Model::AddCuts(uint32_t c, ir::Direction d, ir::Protocol protocol, uint16_t
     }
   };
   add(c);
-  for (uint32_t j : covering_[c]) add(j);
+  for (uint32_t j : f_.covering_[c]) add(j);
 }
 
 void Model::AddDnsCuts(const ir::PortRange& range, std::vector<uint16_t>& cuts) const {
-  if (!dns_rule_) return;
-  for (const ir::PortRange& p : rules_[*dns_rule_].ports) {
+  if (!f_.dns_rule_) return;
+  for (const ir::PortRange& p : f_.rules_[*f_.dns_rule_].ports) {
     if (p.protocol != range.protocol || p.last < range.first || p.first > range.last) continue;
     if (p.first > range.first) cuts.push_back(p.first);
     if (p.last < range.last) cuts.push_back(static_cast<uint16_t>(p.last + 1));
@@ -629,7 +693,7 @@ bool Model::PeerSelects(const ir::Peer& peer, const Endpoint& e) const {
   if (!e.is_component()) {
     if (peer.kind != ir::Peer::Kind::kIpBlock) return false;
     // An address of the pod networks is a pod's, never outside the cluster.
-    if (PodNetworkOf(e.address, pod_networks_)) return false;
+    if (PodNetworkOf(e.address, f_.pod_networks_)) return false;
     std::optional<Cidr> address = AddressBlock(e.address), block = ParseBlock(peer.cidr);
     if (!address || !block || !BlockContains(*block, *address)) return false;
     return std::none_of(peer.except.begin(), peer.except.end(), [&](const std::string& x) {
@@ -639,7 +703,7 @@ bool Model::PeerSelects(const ir::Peer& peer, const Endpoint& e) const {
   }
   if (peer.kind == ir::Peer::Kind::kIpBlock) return false;
   uint32_t c = e.component;
-  const std::vector<ir::Label>& labels = resolver_.Selector(c);
+  const std::vector<ir::Label>& labels = f_.resolver_.Selector(c);
   if (!std::includes(labels.begin(), labels.end(), peer.pod_labels.begin(), peer.pod_labels.end())) {
     return false;
   }
@@ -651,15 +715,15 @@ bool Model::PeerSelects(const ir::Peer& peer, const Endpoint& e) const {
   }
   switch (peer.ns_match) {
     case ir::NamespaceMatch::kNamed:
-      return peer.ns == resolver_.NamespaceOf(c);
+      return peer.ns == f_.resolver_.NamespaceOf(c);
     case ir::NamespaceMatch::kAny:
       return true;
     case ir::NamespaceMatch::kLabels: {
       // The namespace's only known label is its name.
-      std::map<std::string, std::string> ns_labels = {{kMetadataName, resolver_.NamespaceOf(c)}};
+      std::map<std::string, std::string> ns_labels = {{kMetadataName, f_.resolver_.NamespaceOf(c)}};
       return ir::SatisfiesAll(ns_labels, peer.ns_exprs) &&
              std::all_of(peer.ns_labels.begin(), peer.ns_labels.end(), [&](const ir::Label& l) {
-               return l.key == kMetadataName && l.value == resolver_.NamespaceOf(c);
+               return l.key == kMetadataName && l.value == f_.resolver_.NamespaceOf(c);
              });
     }
   }
@@ -677,8 +741,8 @@ std::vector<uint32_t> Model::Selected(const ir::Peer& peer) const {
   if (peer.kind == ir::Peer::Kind::kPods && !peer.pod_labels.empty()) {
     static const std::vector<uint32_t> kNone;
     for (const ir::Label& label : peer.pod_labels) {
-      auto it = label_index_.find(label);
-      const std::vector<uint32_t>* list = it == label_index_.end() ? &kNone : &it->second;
+      auto it = f_.label_index_.find(label);
+      const std::vector<uint32_t>* list = it == f_.label_index_.end() ? &kNone : &it->second;
       if (candidates == nullptr || list->size() < candidates->size()) candidates = list;
     }
   } else {
@@ -709,7 +773,7 @@ bool Model::TermSelects(const Term& term, const Endpoint& e) const {
     // (its selector, in its namespace), and not those of a component
     // without all of its labels.
     if (*term.component == e.component) return true;
-    if ((label_bits_[*term.component] & ~label_bits_[e.component]) != 0) return false;
+    if ((f_.label_bits_[*term.component] & ~f_.label_bits_[e.component]) != 0) return false;
   }
   const std::vector<ir::Peer>& peers = TermPeers(term);
   return std::any_of(peers.begin(), peers.end(),
@@ -721,9 +785,9 @@ Ref Model::RuleAdmits(uint32_t id, const Endpoint& e) {
   if (e.is_component()) {
     if (auto it = admits_cache_.find(key); it != admits_cache_.end()) return it->second;
   }
-  focus_ = rules_[id].loc;
+  focus_ = f_.rules_[id].loc;
   Ref r = Bdd::kFalse;
-  for (const Term& term : rules_[id].terms) {
+  for (const Term& term : f_.rules_[id].terms) {
     if (TermSelects(term, e)) r = bdd_.Or(r, term.guard);
   }
   if (e.is_component()) admits_cache_.emplace(key, r);
@@ -736,8 +800,8 @@ Ref Model::IngressSide(const Endpoint& src, const Endpoint& dst, ir::Protocol pr
   Ref r = Bdd::kFalse;
   ForEachSideRule(dst.component, ir::Direction::kIngress, protocol, port, [&](uint32_t id, Ref guard) {
     Ref admits = RuleAdmits(id, src);
-    focus_ = rules_[id].loc;
-    r = bdd_.Or(r, bdd_.And(guard, bdd_.And(rules_[id].when, admits)));
+    focus_ = f_.rules_[id].loc;
+    r = bdd_.Or(r, bdd_.And(guard, bdd_.And(f_.rules_[id].when, admits)));
   });
   // Where no policy isolates the side, it admits everything.
   return bdd_.Or(bdd_.Not(IngressIsolation(dst.component)), r);
@@ -749,11 +813,11 @@ Ref Model::EgressSide(const Endpoint& src, const Endpoint& dst, ir::Protocol pro
   Ref r = Bdd::kFalse;
   ForEachSideRule(src.component, ir::Direction::kEgress, protocol, port, [&](uint32_t id, Ref guard) {
     Ref admits = RuleAdmits(id, dst);
-    focus_ = rules_[id].loc;
-    r = bdd_.Or(r, bdd_.And(guard, bdd_.And(rules_[id].when, admits)));
+    focus_ = f_.rules_[id].loc;
+    r = bdd_.Or(r, bdd_.And(guard, bdd_.And(f_.rules_[id].when, admits)));
   });
-  if (dns_rule_ && PortsInclude(rules_[*dns_rule_].ports, {{protocol, port, port}})) {
-    r = bdd_.Or(r, RuleAdmits(*dns_rule_, dst));
+  if (f_.dns_rule_ && PortsInclude(f_.rules_[*f_.dns_rule_].ports, {{protocol, port, port}})) {
+    r = bdd_.Or(r, RuleAdmits(*f_.dns_rule_, dst));
   }
   return bdd_.Or(bdd_.Not(EgressIsolation(src.component)), r);
 }

@@ -26,6 +26,7 @@
 
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <unordered_map>
@@ -108,6 +109,12 @@ class Model {
   // flag_refs[i] is flag i of the module: a variable of `bdd`, or a constant
   // when the flag is fixed. `module`, `config` and `bdd` must outlive the model.
   Model(const ir::Module& module, const ir::Config& config, Bdd& bdd, std::vector<Ref> flag_refs);
+  // A view of `base` answering with `bdd`, a Bdd::Fork of base's BDD made
+  // after `base` was built (base's conditions are the same refs in it). The
+  // view shares what base knows of the module and has its own caches and
+  // focus: views with BDDs of their own may be queried on different threads
+  // at once. `base` must outlive the view.
+  Model(const Model& base, Bdd& bdd);
 
   // Declares a variable per flag of `module` not fixed by `fixed` (flags
   // fixed take their value from `config`), in FlagOrder, and returns the
@@ -129,8 +136,8 @@ class Model {
 
   size_t component_count() const { return module_.components.size(); }
   const ir::Component& component(uint32_t c) const { return module_.components[c]; }
-  Ref Enabled(uint32_t c) const { return enabled_[c]; }
-  Ref Enabled(const Endpoint& e) const { return e.is_component() ? enabled_[e.component] : Bdd::kTrue; }
+  Ref Enabled(uint32_t c) const { return f_.enabled_[c]; }
+  Ref Enabled(const Endpoint& e) const { return e.is_component() ? f_.enabled_[e.component] : Bdd::kTrue; }
   // Whether a policy may isolate the component's pods on a side (in some
   // configuration), and when it does (ir::SideCondition: `policy when`,
   // `isolate`, the rules of that direction). A side that no policy isolates
@@ -139,16 +146,16 @@ class Model {
   // The policies of other components may select the component's pods too
   // (Covering): then the side is isolated when any of them isolates it, and
   // admits what the rules of any of them admit (IngressSide, EgressSide).
-  bool IngressIsolated(uint32_t c) const { return ingress_isolation_[c] != Bdd::kFalse; }
-  bool EgressIsolated(uint32_t c) const { return egress_isolation_[c] != Bdd::kFalse; }
-  Ref IngressIsolation(uint32_t c) const { return ingress_isolation_[c]; }
-  Ref EgressIsolation(uint32_t c) const { return egress_isolation_[c]; }
+  bool IngressIsolated(uint32_t c) const { return f_.ingress_isolation_[c] != Bdd::kFalse; }
+  bool EgressIsolated(uint32_t c) const { return f_.egress_isolation_[c] != Bdd::kFalse; }
+  Ref IngressIsolation(uint32_t c) const { return f_.ingress_isolation_[c]; }
+  Ref EgressIsolation(uint32_t c) const { return f_.egress_isolation_[c]; }
 
-  const std::vector<RuleInfo>& rules() const { return rules_; }
-  const RuleInfo& rule(uint32_t id) const { return rules_[id]; }
-  std::optional<uint32_t> dns_rule() const { return dns_rule_; }
+  const std::vector<RuleInfo>& rules() const { return f_.rules_; }
+  const RuleInfo& rule(uint32_t id) const { return f_.rules_[id]; }
+  std::optional<uint32_t> dns_rule() const { return f_.dns_rule_; }
   const std::vector<uint32_t>& RulesOf(uint32_t c, ir::Direction d) const {
-    return d == ir::Direction::kIngress ? ingress_of_[c] : egress_of_[c];
+    return d == ir::Direction::kIngress ? f_.ingress_of_[c] : f_.egress_of_[c];
   }
   // Rules of (c, d) whose ports include the port.
   const std::vector<uint32_t>& RulesAt(uint32_t c, ir::Direction d, ir::Protocol protocol,
@@ -161,21 +168,21 @@ class Model {
   // The other components whose policy selects c's pods as well: in c's
   // namespace, with a selector within c's labels (the same labels, fewer, or
   // none: a `labels any` component). Empty for most components.
-  const std::vector<uint32_t>& Covering(uint32_t c) const { return covering_[c]; }
+  const std::vector<uint32_t>& Covering(uint32_t c) const { return f_.covering_[c]; }
   // The other components whose pods c's policy selects as well (the inverse
   // of Covering): c's rules apply to their pods too.
-  const std::vector<uint32_t>& Covered(uint32_t c) const { return covered_[c]; }
+  const std::vector<uint32_t>& Covered(uint32_t c) const { return f_.covered_[c]; }
   // When the policy of c isolates a side of the pods it selects (c's own
   // SideCondition, c existing); Covering components' rules count under it.
   Ref OwnIsolation(uint32_t c, ir::Direction d) const {
-    return d == ir::Direction::kIngress ? own_ingress_isolation_[c] : own_egress_isolation_[c];
+    return d == ir::Direction::kIngress ? f_.own_ingress_isolation_[c] : f_.own_egress_isolation_[c];
   }
 
-  const std::vector<ir::Label>& Selector(uint32_t c) const { return resolver_.Selector(c); }
-  const std::string& NamespaceOf(uint32_t c) const { return resolver_.NamespaceOf(c); }
-  const std::string& instance_namespace() const { return resolver_.instance_namespace(); }
+  const std::vector<ir::Label>& Selector(uint32_t c) const { return f_.resolver_.Selector(c); }
+  const std::string& NamespaceOf(uint32_t c) const { return f_.resolver_.NamespaceOf(c); }
+  const std::string& instance_namespace() const { return f_.resolver_.instance_namespace(); }
   // The configuration's pod networks (empty when the rules declare none).
-  const std::vector<std::string>& pod_networks() const { return pod_networks_; }
+  const std::vector<std::string>& pod_networks() const { return f_.pod_networks_; }
   // Whether a concrete peer selects the endpoint.
   bool PeerSelects(const ir::Peer& peer, const Endpoint& e) const;
   // The components whose pods a concrete peer selects (via the label index).
@@ -186,7 +193,7 @@ class Model {
   bool TermSelects(const Term& term, const Endpoint& e) const;
   // The concrete peers of a term.
   const std::vector<ir::Peer>& TermPeers(const Term& term) const {
-    return term.component ? component_peers_[*term.component] : term.peers;
+    return term.component ? f_.component_peers_[*term.component] : term.peers;
   }
 
   // When rule `id` names the endpoint among its peers (its condition aside).
@@ -225,35 +232,44 @@ class Model {
   uint32_t AddRule(RuleInfo info);
   static Index BuildIndex(const std::vector<RuleInfo>& rules, const std::vector<uint32_t>& ids);
   const Index& IndexOf(uint32_t c, ir::Direction d) const {
-    return d == ir::Direction::kIngress ? ingress_index_[c] : egress_index_[c];
+    return d == ir::Direction::kIngress ? f_.ingress_index_[c] : f_.egress_index_[c];
   }
   template <typename Fn>
   PortPieces Over(const ir::PortRange& range, std::vector<uint16_t> cuts, Fn fn);
   void AddDnsCuts(const ir::PortRange& range, std::vector<uint16_t>& cuts) const;
 
+  // What the model knows of the module: built by the constructor, read-only
+  // afterwards, and shared by the views of the model (Model(base, bdd)).
+  struct Facts {
+    Facts(const ir::Module& module, const ir::Config& config);
+    Resolver resolver_;  // values, selectors and peers, as instantiation resolves them
+    std::vector<Ref> enabled_;
+    std::map<ir::Label, std::vector<uint32_t>> label_index_;
+    std::vector<RuleInfo> rules_;
+    std::optional<uint32_t> dns_rule_;
+    std::vector<std::vector<uint32_t>> ingress_of_, egress_of_;
+    std::vector<Index> ingress_index_, egress_index_;
+    std::vector<Ref> ingress_isolation_, egress_isolation_;
+    std::vector<std::string> pod_networks_;  // of the configuration
+    std::vector<std::vector<uint32_t>> covering_, covered_;
+    std::vector<Ref> own_ingress_isolation_, own_egress_isolation_;
+    // The peers of a term naming each component.
+    std::vector<std::vector<ir::Peer>> component_peers_;
+    // Per component, a bit per label of its selector (a hash of the label):
+    // when a bit of d's is missing from c's, d's selector is not within c's
+    // labels, so a term naming d does not select c.
+    std::vector<uint64_t> label_bits_;
+  };
+
   const ir::Module& module_;
   const ir::Config& config_;
   Bdd& bdd_;
   std::vector<Ref> flag_refs_;
-  Resolver resolver_;  // values, selectors and peers, as instantiation resolves them
-  std::vector<Ref> enabled_;
-  std::map<ir::Label, std::vector<uint32_t>> label_index_;
-  std::vector<RuleInfo> rules_;
-  std::optional<uint32_t> dns_rule_;
-  std::vector<std::vector<uint32_t>> ingress_of_, egress_of_;
-  std::vector<Index> ingress_index_, egress_index_;
+  std::shared_ptr<Facts> facts_;
+  Facts& f_;  // *facts_
+  // Of this model or view alone: what queries have worked out, and where.
   std::unordered_map<uint64_t, Ref> admits_cache_;
   SourceLoc focus_;
-  std::vector<Ref> ingress_isolation_, egress_isolation_;
-  std::vector<std::string> pod_networks_;  // of the configuration
-  std::vector<std::vector<uint32_t>> covering_, covered_;
-  std::vector<Ref> own_ingress_isolation_, own_egress_isolation_;
-  // The peers of a term naming each component.
-  std::vector<std::vector<ir::Peer>> component_peers_;
-  // Per component, a bit per label of its selector (a hash of the label):
-  // when a bit of d's is missing from c's, d's selector is not within c's
-  // labels, so a term naming d does not select c.
-  std::vector<uint64_t> label_bits_;
   // Calls fn(rule, condition under which it counts) for the rules of (c, d)
   // at the port: c's own, then those of the components covering c. With
   // covering components, c's own rules count when c's policy isolates the
@@ -262,11 +278,11 @@ class Model {
   template <typename Fn>
   void ForEachSideRule(uint32_t c, ir::Direction d, ir::Protocol protocol, uint16_t port,
                        Fn fn) const {
-    const std::vector<uint32_t>& covering = covering_[c];
+    const std::vector<uint32_t>& covering = f_.covering_[c];
     Ref own = covering.empty() ? Bdd::kTrue : OwnIsolation(c, d);
     for (uint32_t id : RulesAt(c, d, protocol, port)) fn(id, own);
     for (uint32_t j : covering) {
-      Ref guard = bdd_.And(enabled_[j], OwnIsolation(j, d));
+      Ref guard = bdd_.And(f_.enabled_[j], OwnIsolation(j, d));
       if (guard == Bdd::kFalse) continue;
       for (uint32_t id : RulesAt(j, d, protocol, port)) fn(id, guard);
     }
@@ -278,6 +294,8 @@ class Model {
 std::string PortsText(const std::vector<ir::PortRange>& ports);
 // Whether every port of `inner` is in `outer`.
 bool PortsInclude(const std::vector<ir::PortRange>& outer, const std::vector<ir::PortRange>& inner);
+// Whether the lists have a port in common (PortsIntersect not empty).
+bool PortsOverlap(const std::vector<ir::PortRange>& a, const std::vector<ir::PortRange>& b);
 // The ports common to both lists.
 std::vector<ir::PortRange> PortsIntersect(const std::vector<ir::PortRange>& a,
                                           const std::vector<ir::PortRange>& b);

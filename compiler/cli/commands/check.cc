@@ -216,12 +216,11 @@ int RunCheck(const std::vector<std::string>& arguments, std::string& out, std::s
     out += findings.empty() ? "]\n}\n" : "\n  ]\n}\n";
   } else {
     RenderInBatches(findings.size(), err, FlushErr, [&](size_t i, std::string& text) {
-      const analysis::Finding f = findings.Get(i);
-      text += Render(Diagnostic{f.kind, severity(f.kind), f.loc, f.message}, sources);
-      for (const analysis::Finding::Note& note : f.notes) {
-        text += Render(Diagnostic{DiagnosticKind::kRelatedRule, Severity::kNote, note.loc, note.message},
-                       sources);
-      }
+      const DiagnosticKind kind = findings.kind(i);
+      RenderTo(text, kind, severity(kind), findings.loc(i), findings.message(i), sources);
+      findings.ForEachNote(i, [&](const SourceLoc& loc, std::string_view message) {
+        RenderTo(text, DiagnosticKind::kRelatedRule, Severity::kNote, loc, message, sources);
+      });
     });
     if (!findings.empty()) {
       err += fmt::format("{}: {} {}, {} {}\n", path, errors, errors == 1 ? "error" : "errors",
