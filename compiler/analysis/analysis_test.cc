@@ -528,6 +528,36 @@ TEST_CASE("Packed findings come back as they were added, sorted, merged and filt
   CHECK(list.Get(1).notes.size() == 1);
 }
 
+TEST_CASE("Sorted lists of findings merge as if appended and sorted") {
+  std::mt19937 rng(7);
+  auto pick = [&](int n) { return static_cast<int>(rng() % static_cast<unsigned>(n)); };
+  const DiagnosticKind kinds[] = {DiagnosticKind::kEgressNotAdmitted,
+                                  DiagnosticKind::kIngressNotAllowed, DiagnosticKind::kShadowedRule};
+  for (int round = 0; round < 20; ++round) {
+    std::vector<FindingList> runs(1 + pick(6));
+    FindingList all;
+    for (FindingList& run : runs) {
+      int count = pick(40);  // some runs empty
+      for (int i = 0; i < count; ++i) {
+        // Few lines, kinds and messages: many equal keys, told apart by the
+        // condition and notes.
+        Finding f{kinds[pick(3)], SourceLoc{0, static_cast<uint32_t>(1 + pick(5)), 1, 1},
+                  std::string(1, static_cast<char>('a' + pick(3))), std::to_string(round * 1000 + i),
+                  {}};
+        for (int n = pick(3); n > 0; --n) f.notes.push_back({SourceLoc{0, 9, 1, 1}, std::to_string(n)});
+        run.Add(f);
+      }
+      run.Sort();
+      FindingList copy = run;
+      all.Append(std::move(copy));
+    }
+    all.Sort();
+    FindingList merged = FindingList::MergeSorted(std::move(runs));
+    REQUIRE(merged.size() == all.size());
+    for (size_t i = 0; i < all.size(); ++i) CHECK(SameFinding(merged.Get(i), all.Get(i)));
+  }
+}
+
 TEST_CASE("Check in two parts, the rules' peers freed in between, finds what Check finds") {
   for (const std::string& text : {LargeModule(200, 30), ReadText("rules/eventstreams.netpol")}) {
     std::unique_ptr<Compiled> m = Compile(text);

@@ -115,26 +115,10 @@ class Findings {
   }
   // All of them, sorted.
   FindingList Take() {
-    FindingList list = TakeUnsorted();
+    Pack();
+    FindingList list = std::exchange(list_, FindingList());
     list.Sort();
     return list;
-  }
-  // All of them, in the order they came.
-  FindingList TakeUnsorted() {
-    Pack();
-    return std::exchange(list_, FindingList());
-  }
-  // Adds the findings of `lists` after those here, in order, freeing each
-  // list once it is added.
-  void Append(std::vector<FindingList> lists) {
-    Pack();
-    size_t entries = 0, notes = 0;
-    for (const FindingList& list : lists) {
-      entries += list.size();
-      notes += list.note_count();
-    }
-    list_.Reserve(list_.size() + entries, list_.note_count() + notes);
-    for (FindingList& list : lists) list_.Append(std::exchange(list, FindingList()));
   }
 
  private:
@@ -285,8 +269,7 @@ class Checker {
         b_(model.bdd()), ob_(open.bdd()) {}
 
   FindingList Run() {
-    BuildReverseIndex();
-    Blocked();
+    std::vector<FindingList> runs = Blocked();
     FindAlternatives();
     AlternativeOverlapAndGap();
     AlternativeMissing();
@@ -294,7 +277,8 @@ class Checker {
     MissingDns();
     Shadowed();
     Conditions();
-    return out_.Take();
+    runs.push_back(out_.Take());
+    return FindingList::MergeSorted(std::move(runs));
   }
 
  private:
@@ -426,13 +410,17 @@ class Checker {
   // pass the budget, the lints run again in one pass on the model itself,
   // which reports it where one pass meets it: which of the two happens
   // depends on the parts, never on the threads.
-  void Blocked() {
+  //
+  // Returns the parts' findings, each part's egress and ingress findings
+  // sorted (every part's egress findings first), or nothing after one pass,
+  // whose findings are with the others' (out_).
+  std::vector<FindingList> Blocked() {
     const uint32_t n = static_cast<uint32_t>(m_.component_count());
     const size_t parts = (n + per_part_ - 1) / per_part_;
     if (parts <= 1) {
       BlockedEgress(0, n);
       BlockedIngress(0, n);
-      return;
+      return {};
     }
     std::vector<FindingList> egress(parts), ingress(parts);
     std::vector<char> done(parts);
@@ -448,9 +436,9 @@ class Checker {
       const uint32_t last = static_cast<uint32_t>(std::min<size_t>(n, first + per_part_));
       try {
         part.BlockedEgress(first, last);
-        egress[k] = part.out_.TakeUnsorted();
+        egress[k] = part.out_.Take();
         part.BlockedIngress(first, last);
-        ingress[k] = part.out_.TakeUnsorted();
+        ingress[k] = part.out_.Take();
       } catch (const Bdd::TooComplex&) {
         return;
       } catch (const ConditionTooComplex&) {
@@ -464,11 +452,10 @@ class Checker {
       ingress.clear();
       BlockedEgress(0, n);
       BlockedIngress(0, n);
-      return;
+      return {};
     }
     for (FindingList& list : ingress) egress.push_back(std::move(list));
-    ingress.clear();
-    out_.Append(std::move(egress));
+    return egress;
   }
 
   // Egress rules of components [first, last) naming components whose
@@ -737,6 +724,8 @@ class Checker {
   // The other end of an alternative keeps using one port in the
   // configurations where the component has switched to the other.
   void AlternativeNotFollowed() {
+    if (alternatives_.empty()) return;
+    BuildReverseIndex();
     for (const Alternative& alt : alternatives_) {
       uint32_t c = alt.component;
       Focus(m_.rule(alt.second).loc);
@@ -1013,11 +1002,6 @@ void FindingList::Sort() {
   });
 }
 
-void FindingList::Reserve(size_t entries, size_t notes) {
-  entries_.reserve(entries);
-  notes_.reserve(notes);
-}
-
 void FindingList::Append(FindingList other) {
   if (entries_.empty() && blocks_.empty()) {
     *this = std::move(other);
@@ -1032,6 +1016,53 @@ void FindingList::Append(FindingList other) {
     e.first_note += note_base;
     entries_.push_back(e);
   }
+}
+
+FindingList FindingList::MergeSorted(std::vector<FindingList> runs) {
+  if (runs.size() == 1) return std::move(runs.front());
+  FindingList out;
+  size_t entries = 0, notes = 0;
+  for (const FindingList& run : runs) {
+    entries += run.entries_.size();
+    notes += run.notes_.size();
+  }
+  out.entries_.reserve(entries);
+  out.notes_.reserve(notes);
+  // Every run's texts and notes, its entries pointing at them in `out`.
+  for (FindingList& run : runs) {
+    const uint32_t block_base = static_cast<uint32_t>(out.blocks_.size());
+    const uint32_t note_base = static_cast<uint32_t>(out.notes_.size());
+    for (std::string& block : run.blocks_) out.blocks_.push_back(std::move(block));
+    out.notes_.insert(out.notes_.end(), run.notes_.begin(), run.notes_.end());
+    std::vector<NoteEntry>().swap(run.notes_);
+    for (Entry& e : run.entries_) {
+      e.block += block_base;
+      e.first_note += note_base;
+    }
+  }
+  // The least first entry of the runs left, earlier runs first among equals:
+  // a heap of (run, position), its top the next entry.
+  std::vector<std::pair<uint32_t, size_t>> heap;
+  auto after = [&](const std::pair<uint32_t, size_t>& a, const std::pair<uint32_t, size_t>& b) {
+    const int order = out.Compare(runs[a.first].entries_[a.second], runs[b.first].entries_[b.second]);
+    return order > 0 || (order == 0 && a.first > b.first);
+  };
+  for (uint32_t k = 0; k < runs.size(); ++k) {
+    if (!runs[k].entries_.empty()) heap.push_back({k, 0});
+  }
+  std::make_heap(heap.begin(), heap.end(), after);
+  while (!heap.empty()) {
+    std::pop_heap(heap.begin(), heap.end(), after);
+    auto& [k, i] = heap.back();
+    out.entries_.push_back(runs[k].entries_[i]);
+    if (++i < runs[k].entries_.size()) {
+      std::push_heap(heap.begin(), heap.end(), after);
+    } else {
+      std::vector<Entry>().swap(runs[k].entries_);
+      heap.pop_back();
+    }
+  }
+  return out;
 }
 
 void FindingList::Merge(FindingList other) {

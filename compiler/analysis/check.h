@@ -66,9 +66,9 @@ class FindingList {
   void Merge(FindingList other);
   // Adds `other`'s findings after these, as they are.
   void Append(FindingList other);
-  size_t note_count() const { return notes_.size(); }
-  // Room for this many findings and notes in all.
-  void Reserve(size_t entries, size_t notes);
+  // The findings of sorted lists in one sorted list: as if they were
+  // appended in order and sorted (those of earlier lists first among equals).
+  static FindingList MergeSorted(std::vector<FindingList> runs);
 
  private:
   struct Entry {

@@ -3,6 +3,8 @@
 
 #include <fmt/format.h>
 
+#include <utility>
+
 namespace netpolc {
 namespace {
 
@@ -74,13 +76,12 @@ int RunDriver(const std::vector<std::string>& args, std::string& out, std::strin
   if (streams.err) {
     // What the command hands over gets the backstop its messages get below
     // (whole lines: escaping line by line gives the same text).
-    command_streams.err = [&](std::string_view text) {
+    command_streams.err = [&](std::string text) {
       bool ok = true;
       if (!err.empty()) {
-        ok = streams.err(err);
-        err.clear();
+        ok = streams.err(std::exchange(err, std::string()));
       }
-      if (ShownAsIsKeepLines(text)) return streams.err(text) && ok;
+      if (ShownAsIsKeepLines(text)) return streams.err(std::move(text)) && ok;
       return streams.err(EscapeControlsKeepLines(text)) && ok;
     };
   }
@@ -93,8 +94,7 @@ int RunDriver(const std::vector<std::string>& args, std::string& out, std::strin
 
 bool FlushOut(std::string& out) {
   if (g_streams == nullptr || !g_streams->out) return true;
-  bool ok = out.empty() || g_streams->out(out);
-  out.clear();
+  bool ok = out.empty() || g_streams->out(std::exchange(out, std::string()));
   return ok;
 }
 
@@ -102,7 +102,8 @@ bool FlushErr(std::string& err) {
   if (g_streams == nullptr || !g_streams->err) return true;
   size_t end = err.rfind('\n');
   if (end == std::string::npos) return true;
-  bool ok = g_streams->err(std::string_view(err).substr(0, end + 1));
+  if (end + 1 == err.size()) return g_streams->err(std::exchange(err, std::string()));
+  bool ok = g_streams->err(err.substr(0, end + 1));
   err.erase(0, end + 1);
   return ok;
 }

@@ -21,13 +21,13 @@ int main(int argc, char** argv) {
   std::string error;
   netpolc::AsyncWriter out_writer(STDOUT_FILENO), err_writer(STDERR_FILENO);
   netpolc::OutputStreams streams;
-  streams.out = [&](std::string_view text) {
+  streams.out = [&](std::string text) {
     if (out_failed) return false;
     out_written = out_written || !text.empty();
-    out_failed = !out_writer.Write(std::string(text));
+    out_failed = !out_writer.Write(std::move(text));
     return !out_failed;
   };
-  streams.err = [&](std::string_view text) { return err_writer.Write(std::string(text)); };
+  streams.err = [&](std::string text) { return err_writer.Write(std::move(text)); };
   // The process ends with the command: what it holds need not be freed.
   netpolc::SetExitAfterCommand(true);
   try {

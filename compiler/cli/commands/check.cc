@@ -45,20 +45,29 @@ void RenderInBatches(size_t n, std::string& text, bool (*flush)(std::string&), R
       const size_t last = std::min(first + kFindingsPerBatch, n);
       for (size_t i = first; i < last; ++i) render(i, piece);
     });
+    // Each piece handed over as it is (a move, when nothing is waiting).
     for (size_t k = 0; k < count; ++k) {
-      text += rendered[k];
+      if (text.empty()) {
+        text.swap(rendered[k]);
+      } else {
+        text += rendered[k];
+      }
       std::string().swap(rendered[k]);
+      if (!flush(text)) return;
     }
-    if (!flush(text)) return;
   }
 }
 
 // The models have read the peers of the rules when they were built, and
 // analysis::CheckModel does not read them.
 void FreeRulePeers(ir::Module& module) {
-  for (ir::Component& component : module.components) {
-    for (ir::Rule& rule : component.rules) std::vector<ir::PeerRef>().swap(rule.peers);
-  }
+  constexpr size_t kPerJob = 256;
+  const size_t n = module.components.size();
+  ParallelFor((n + kPerJob - 1) / kPerJob, [&](size_t job) {
+    for (size_t i = job * kPerJob; i < std::min(n, (job + 1) * kPerJob); ++i) {
+      for (ir::Rule& rule : module.components[i].rules) std::vector<ir::PeerRef>().swap(rule.peers);
+    }
+  });
 }
 
 }  // namespace

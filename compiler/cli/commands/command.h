@@ -32,9 +32,10 @@ std::span<const Command> AllCommands();
 // a write has failed (the text is then lost, and so is what follows). A
 // caller that sets none (RunDriver without streams) gets everything in `out`
 // and `err`.
+// The text is handed over by value: a caller done with it moves it in.
 struct OutputStreams {
-  std::function<bool(std::string_view)> out;  // stdout
-  std::function<bool(std::string_view)> err;  // stderr
+  std::function<bool(std::string)> out;  // stdout
+  std::function<bool(std::string)> err;  // stderr
 };
 
 // Hands the text in `out` to the stdout stream, if one is set, and clears
