@@ -66,21 +66,22 @@ bool SubstituteStrings(std::string_view format, std::initializer_list<std::strin
   size_t size = format.size();
   for (std::string_view a : args) size += a.size();
   out.reserve(size);
-  for (size_t i = 0; i < format.size(); ++i) {
-    const char c = format[i];
-    const char next = i + 1 < format.size() ? format[i + 1] : '\0';
+  while (!format.empty()) {
+    size_t brace = 0;
+    while (brace < format.size() && format[brace] != '{' && format[brace] != '}') ++brace;
+    out.append(format.substr(0, brace));
+    if (brace == format.size()) break;
+    const char c = format[brace];
+    const char next = brace + 1 < format.size() ? format[brace + 1] : '\0';
     if (c == '{' && next == '}') {
       if (arg == args.end()) return false;
-      out += *arg++;
-      ++i;
-    } else if ((c == '{' || c == '}') && next == c) {
-      out += c;
-      ++i;
-    } else if (c == '{' || c == '}') {
-      return false;
+      out.append(*arg++);
+    } else if (next == c) {
+      out += c;  // "{{" or "}}"
     } else {
-      out += c;
+      return false;
     }
+    format.remove_prefix(brace + 2);
   }
   return arg == args.end();
 }
@@ -329,9 +330,15 @@ class Checker {
       const RuleInfo& r = m_.rule(id);
       if (r.dns) continue;
       for (uint32_t t = 0; t < r.terms.size(); ++t) {
-        if (!r.terms[t].is_explicit) continue;
-        for (uint32_t target : m_.TermTargets(r.terms[t])) {
+        const Term& term = r.terms[t];
+        if (!term.is_explicit) continue;
+        auto add = [&](uint32_t target) {
           reverse_[target][r.direction == Direction::kIngress ? 0 : 1].push_back({id, t});
+        };
+        if (term.component) {
+          add(*term.component);  // TermTargets, without a vector
+        } else {
+          for (uint32_t target : m_.TermTargets(term)) add(target);
         }
       }
     }

@@ -315,6 +315,14 @@ Model::Model(const Model& base, Bdd& bdd)
       facts_(base.facts_),
       f_(*facts_) {}
 
+void Model::Free() {
+  DestroyInParallel(f_.rules_);
+  DestroyInParallel(f_.ingress_index_);
+  DestroyInParallel(f_.egress_index_);
+  DestroyInParallel(f_.component_peers_);
+  admits_cache_ = {};
+}
+
 Model::Model(const ir::Module& module, const ir::Config& config, Bdd& bdd,
              std::vector<Ref> flag_refs)
     : module_(module),

@@ -116,6 +116,11 @@ class Model {
   // at once. `base` must outlive the view.
   Model(const Model& base, Bdd& bdd);
 
+  // Frees the larger part of what the model knows, on the thread pool (a
+  // model of a large file takes a while to free). Neither the model nor its
+  // views may be queried afterwards; they may only be destroyed.
+  void Free();
+
   // Declares a variable per flag of `module` not fixed by `fixed` (flags
   // fixed take their value from `config`), in FlagOrder, and returns the
   // refs for a Model. Texts list flags in declaration order.

@@ -188,12 +188,17 @@ int RunCheck(const std::vector<std::string>& arguments, std::string& out, std::s
   // Rendering needs only the findings and the sources: the model, its
   // diagrams and the module are freed first, so that the rendered text does
   // not come on top of them.
+  // The larger parts are freed on the thread pool. What is freed stays with
+  // the allocator for the rendering (it is not given back to the system:
+  // this is the most memory the command holds).
+  if (open) open->Free();
+  if (model) model->Free();
   open.reset();
   model.reset();
   open_bdd = analysis::Bdd();
   bdd = analysis::Bdd();
+  DestroyInParallel(input->module.components);
   input->module = ir::Module();
-  ReleaseFreedMemory();
   const SourceManager& sources = input->compilation->sources;
   if (format == "json") {
     auto loc_json = [&](const SourceLoc& loc) {
