@@ -68,6 +68,9 @@ Bdd::Ref Bdd::Make(uint32_t var, Ref lo, Ref hi) {
 Bdd::Ref Bdd::Var(uint32_t var) { return Make(var, kFalse, kTrue); }
 
 Bdd::Ref Bdd::Not(Ref f) {
+  // The answers that need no stack, as the loop below gives them.
+  if (f <= kTrue) return f == kTrue ? kFalse : kTrue;
+  if (auto it = not_cache_.find(f); it != not_cache_.end()) return it->second;
   // Post-order over f's nodes with an explicit stack.
   struct Frame {
     Ref f;
@@ -119,6 +122,11 @@ Bdd::Ref Bdd::Apply(bool is_and, Ref f, Ref g) {
     return true;
   };
   auto& cache = is_and ? and_cache_ : or_cache_;
+  // The answers that need no stack, as the loop below gives them.
+  if (Ref r; terminal(f, g, r)) return r;
+  if (auto it = cache.find(f > g ? PairKey(g, f) : PairKey(f, g)); it != cache.end()) {
+    return it->second;
+  }
   // Each frame is visited three times: to look it up (state 0), after its
   // low cofactor (1) and after its high cofactor (2).
   struct Frame {
