@@ -305,7 +305,7 @@ void ForComponentRanges(size_t n, Fn fn) {
 }  // namespace
 
 Model::Facts::Facts(const ir::Module& module, const ir::Config& config)
-    : resolver_(module, config), pod_networks_(PodNetworks(module, config)) {}
+    : resolver(module, config), pod_networks(PodNetworks(module, config)) {}
 
 Model::Model(const Model& base, Bdd& bdd)
     : module_(base.module_),
@@ -316,10 +316,10 @@ Model::Model(const Model& base, Bdd& bdd)
       f_(*facts_) {}
 
 void Model::Free() {
-  DestroyInParallel(f_.rules_);
-  DestroyInParallel(f_.ingress_index_);
-  DestroyInParallel(f_.egress_index_);
-  DestroyInParallel(f_.component_peers_);
+  DestroyInParallel(f_.rules);
+  DestroyInParallel(f_.ingress_index);
+  DestroyInParallel(f_.egress_index);
+  DestroyInParallel(f_.component_peers);
   admits_cache_ = {};
 }
 
@@ -332,20 +332,20 @@ Model::Model(const ir::Module& module, const ir::Config& config, Bdd& bdd,
       facts_(std::make_shared<Facts>(module, config)),
       f_(*facts_) {
   size_t n = module_.components.size();
-  f_.enabled_.resize(n);
-  f_.ingress_of_.resize(n);
-  f_.egress_of_.resize(n);
+  f_.enabled.resize(n);
+  f_.ingress_of.resize(n);
+  f_.egress_of.resize(n);
   for (uint32_t i = 0; i < n; ++i) {
     const ir::Component& c = module_.components[i];
-    f_.enabled_[i] = ConditionRefAt(c.when, c.loc);
-    f_.ingress_isolation_.push_back(
+    f_.enabled[i] = ConditionRefAt(c.when, c.loc);
+    f_.ingress_isolation.push_back(
         ConditionRefAt(ir::SideCondition(c, ir::Direction::kIngress), c.loc));
-    f_.egress_isolation_.push_back(ConditionRefAt(ir::SideCondition(c, ir::Direction::kEgress), c.loc));
-    for (const ir::Label& label : f_.resolver_.Selector(i)) f_.label_index_[label].push_back(i);
+    f_.egress_isolation.push_back(ConditionRefAt(ir::SideCondition(c, ir::Direction::kEgress), c.loc));
+    for (const ir::Label& label : f_.resolver.Selector(i)) f_.label_index[label].push_back(i);
   }
   ComputeCovering();
-  f_.component_peers_.resize(n);
-  f_.label_bits_.resize(n);
+  f_.component_peers.resize(n);
+  f_.label_bits.resize(n);
   // What does not take the BDD is worked out on the thread pool, a range of
   // components per job: the components' peers here, the rules' ports and
   // peers and the indexes below. Conditions are added in one pass, in order.
@@ -353,10 +353,10 @@ Model::Model(const ir::Module& module, const ir::Config& config, Bdd& bdd,
     PeerRef ref;
     ref.kind = PeerRef::Kind::kComponent;
     ref.index = i;
-    f_.resolver_.AppendPeers(ref, f_.component_peers_[i]);
-    for (const ir::Label& label : f_.resolver_.Selector(i)) {
+    f_.resolver.AppendPeers(ref, f_.component_peers[i]);
+    for (const ir::Label& label : f_.resolver.Selector(i)) {
       size_t h = std::hash<std::string>{}(label.key) * 31 + std::hash<std::string>{}(label.value);
-      f_.label_bits_[i] |= uint64_t{1} << (h % 64);
+      f_.label_bits[i] |= uint64_t{1} << (h % 64);
     }
   });
   std::vector<std::vector<RuleInfo>> infos(n);
@@ -373,7 +373,7 @@ Model::Model(const ir::Module& module, const ir::Config& config, Bdd& bdd,
       // Ports from parameters, as instantiation resolves them (a value that
       // is missing or out of range was reported when the input was loaded).
       for (const ir::PortRef& ref : rule.port_refs) {
-        if (std::optional<ir::PortRange> range = f_.resolver_.Port(ref)) info.ports.push_back(*range);
+        if (std::optional<ir::PortRange> range = f_.resolver.Port(ref)) info.ports.push_back(*range);
       }
       if (!rule.port_refs.empty()) {
         // Sorted, overlapping ranges merged, as in the policies.
@@ -386,7 +386,7 @@ Model::Model(const ir::Module& module, const ir::Config& config, Bdd& bdd,
   });
   size_t rule_count = 0;
   for (const std::vector<RuleInfo>& list : infos) rule_count += list.size();
-  f_.rules_.reserve(rule_count + 1);
+  f_.rules.reserve(rule_count + 1);
   for (uint32_t i = 0; i < n; ++i) {
     const ir::Component& c = module_.components[i];
     for (uint32_t r = 0; r < c.rules.size(); ++r) {
@@ -394,7 +394,7 @@ Model::Model(const ir::Module& module, const ir::Config& config, Bdd& bdd,
       RuleInfo& info = infos[i][r];
       info.when = ConditionRefAt(rule.when, rule.loc);
       try {
-        info.active = bdd_.And(f_.enabled_[i], info.when);
+        info.active = bdd_.And(f_.enabled[i], info.when);
       } catch (const Bdd::TooComplex& e) {
         throw ConditionTooComplex{rule.when.loc.valid() ? rule.when.loc : rule.loc, e.what()};
       }
@@ -408,19 +408,19 @@ Model::Model(const ir::Module& module, const ir::Config& config, Bdd& bdd,
     info.direction = ir::Direction::kEgress;
     info.ports = module_.dns.ports;
     for (const ir::PortRef& ref : module_.dns.port_refs) {
-      if (std::optional<ir::PortRange> range = f_.resolver_.Port(ref)) info.ports.push_back(*range);
+      if (std::optional<ir::PortRange> range = f_.resolver.Port(ref)) info.ports.push_back(*range);
     }
     info.named_ports = module_.dns.named_ports;
     std::sort(info.ports.begin(), info.ports.end());
     info.loc = module_.dns.loc;
     for (const PeerRef& peer : module_.dns.peers) Expand(peer, peer.loc, std::nullopt, 0, info.terms);
-    f_.dns_rule_ = AddRule(std::move(info));
+    f_.dns_rule = AddRule(std::move(info));
   }
-  f_.ingress_index_.resize(n);
-  f_.egress_index_.resize(n);
+  f_.ingress_index.resize(n);
+  f_.egress_index.resize(n);
   ForComponentRanges(n, [&](uint32_t i) {
-    f_.ingress_index_[i] = BuildIndex(f_.rules_, f_.ingress_of_[i]);
-    f_.egress_index_[i] = BuildIndex(f_.rules_, f_.egress_of_[i]);
+    f_.ingress_index[i] = BuildIndex(f_.rules, f_.ingress_of[i]);
+    f_.egress_index[i] = BuildIndex(f_.rules, f_.egress_of[i]);
   });
 }
 
@@ -480,8 +480,8 @@ void Model::Expand(const PeerRef& ref, SourceLoc loc, std::optional<uint32_t> pa
   term.param = param;
   term.param_item = param_item;
   // The peers are resolved exactly as instantiation resolves them (a
-  // component's once, in f_.component_peers_).
-  if (ref.kind != PeerRef::Kind::kComponent) f_.resolver_.AppendPeers(ref, term.peers);
+  // component's once, in f_.component_peers).
+  if (ref.kind != PeerRef::Kind::kComponent) f_.resolver.AppendPeers(ref, term.peers);
   switch (ref.kind) {
     case PeerRef::Kind::kAnywhere:
       term.text = "anywhere";
@@ -506,7 +506,7 @@ void Model::Expand(const PeerRef& ref, SourceLoc loc, std::optional<uint32_t> pa
       term.text = PeerText(term.peers.front());
       break;
     case PeerRef::Kind::kComponent:
-      term.guard = f_.enabled_[ref.index];
+      term.guard = f_.enabled[ref.index];
       term.is_explicit = true;
       term.component = ref.index;
       term.text = module_.components[ref.index].id;
@@ -524,12 +524,12 @@ void Model::Expand(const PeerRef& ref, SourceLoc loc, std::optional<uint32_t> pa
 }
 
 uint32_t Model::AddRule(RuleInfo info) {
-  uint32_t id = static_cast<uint32_t>(f_.rules_.size());
+  uint32_t id = static_cast<uint32_t>(f_.rules.size());
   if (!info.dns) {
-    (info.direction == ir::Direction::kIngress ? f_.ingress_of_ : f_.egress_of_)[info.component]
+    (info.direction == ir::Direction::kIngress ? f_.ingress_of : f_.egress_of)[info.component]
         .push_back(id);
   }
-  f_.rules_.push_back(std::move(info));
+  f_.rules.push_back(std::move(info));
   return id;
 }
 
@@ -575,13 +575,13 @@ Model::Index Model::BuildIndex(const std::vector<RuleInfo>& rules,
 
 void Model::ComputeCovering() {
   size_t n = module_.components.size();
-  f_.covering_.assign(n, {});
-  f_.covered_.assign(n, {});
-  f_.own_ingress_isolation_ = f_.ingress_isolation_;
-  f_.own_egress_isolation_ = f_.egress_isolation_;
+  f_.covering.assign(n, {});
+  f_.covered.assign(n, {});
+  f_.own_ingress_isolation = f_.ingress_isolation;
+  f_.own_egress_isolation = f_.egress_isolation;
   // j's policy selects i's pods when j is in i's namespace and every label
   // of j's selector is one of i's. Each labelled j is indexed under the
-  // rarest of its labels (as f_.label_index_ counts them: any choice is
+  // rarest of its labels (as f_.label_index counts them: any choice is
   // correct, a rare one makes fewer candidates), so that i looks only at
   // the components indexed under one of its own labels; components without
   // labels cover every component of their namespace. Bounded: more pairs or
@@ -589,15 +589,15 @@ void Model::ComputeCovering() {
   std::map<ir::Label, std::vector<uint32_t>> by_rarest;
   std::map<std::string, std::vector<uint32_t>> unlabelled;
   for (uint32_t j = 0; j < n; ++j) {
-    const std::vector<ir::Label>& labels = f_.resolver_.Selector(j);
+    const std::vector<ir::Label>& labels = f_.resolver.Selector(j);
     if (labels.empty()) {
-      unlabelled[f_.resolver_.NamespaceOf(j)].push_back(j);
+      unlabelled[f_.resolver.NamespaceOf(j)].push_back(j);
       continue;
     }
     const ir::Label* rarest = &labels.front();
-    size_t fewest = f_.label_index_[*rarest].size();
+    size_t fewest = f_.label_index[*rarest].size();
     for (const ir::Label& l : labels) {
-      size_t count = f_.label_index_[l].size();
+      size_t count = f_.label_index[l].size();
       if (count < fewest) {
         rarest = &l;
         fewest = count;
@@ -609,9 +609,9 @@ void Model::ComputeCovering() {
   constexpr size_t kMaxCoveringWork = 20000000;  // candidates compared
   size_t pairs = 0, work = 0;
   for (uint32_t i = 0; i < n; ++i) {
-    const std::string& ns = f_.resolver_.NamespaceOf(i);
-    const std::vector<ir::Label>& mine = f_.resolver_.Selector(i);
-    std::vector<uint32_t>& out = f_.covering_[i];
+    const std::string& ns = f_.resolver.NamespaceOf(i);
+    const std::vector<ir::Label>& mine = f_.resolver.Selector(i);
+    std::vector<uint32_t>& out = f_.covering[i];
     if (auto it = unlabelled.find(ns); it != unlabelled.end()) {
       for (uint32_t j : it->second) {
         if (j != i) out.push_back(j);
@@ -622,8 +622,8 @@ void Model::ComputeCovering() {
       if (it == by_rarest.end()) continue;
       work += it->second.size();
       for (uint32_t j : it->second) {
-        const std::vector<ir::Label>& theirs = f_.resolver_.Selector(j);
-        if (j != i && f_.resolver_.NamespaceOf(j) == ns &&
+        const std::vector<ir::Label>& theirs = f_.resolver.Selector(j);
+        if (j != i && f_.resolver.NamespaceOf(j) == ns &&
             std::includes(mine.begin(), mine.end(), theirs.begin(), theirs.end())) {
           out.push_back(j);
         }
@@ -641,12 +641,12 @@ void Model::ComputeCovering() {
                                       "select the same pods"};
     }
     for (uint32_t j : out) {
-      f_.covered_[j].push_back(i);
+      f_.covered[j].push_back(i);
       focus_ = module_.components[j].loc;
-      f_.ingress_isolation_[i] =
-          bdd_.Or(f_.ingress_isolation_[i], bdd_.And(f_.enabled_[j], f_.own_ingress_isolation_[j]));
-      f_.egress_isolation_[i] =
-          bdd_.Or(f_.egress_isolation_[i], bdd_.And(f_.enabled_[j], f_.own_egress_isolation_[j]));
+      f_.ingress_isolation[i] =
+          bdd_.Or(f_.ingress_isolation[i], bdd_.And(f_.enabled[j], f_.own_ingress_isolation[j]));
+      f_.egress_isolation[i] =
+          bdd_.Or(f_.egress_isolation[i], bdd_.And(f_.enabled[j], f_.own_egress_isolation[j]));
     }
   }
 }
@@ -679,12 +679,12 @@ void Model::AddCuts(uint32_t c, ir::Direction d, ir::Protocol protocol, uint16_t
     }
   };
   add(c);
-  for (uint32_t j : f_.covering_[c]) add(j);
+  for (uint32_t j : f_.covering[c]) add(j);
 }
 
 void Model::AddDnsCuts(const ir::PortRange& range, std::vector<uint16_t>& cuts) const {
-  if (!f_.dns_rule_) return;
-  for (const ir::PortRange& p : f_.rules_[*f_.dns_rule_].ports) {
+  if (!f_.dns_rule) return;
+  for (const ir::PortRange& p : f_.rules[*f_.dns_rule].ports) {
     if (p.protocol != range.protocol || p.last < range.first || p.first > range.last) continue;
     if (p.first > range.first) cuts.push_back(p.first);
     if (p.last < range.last) cuts.push_back(static_cast<uint16_t>(p.last + 1));
@@ -701,7 +701,7 @@ bool Model::PeerSelects(const ir::Peer& peer, const Endpoint& e) const {
   if (!e.is_component()) {
     if (peer.kind != ir::Peer::Kind::kIpBlock) return false;
     // An address of the pod networks is a pod's, never outside the cluster.
-    if (PodNetworkOf(e.address, f_.pod_networks_)) return false;
+    if (PodNetworkOf(e.address, f_.pod_networks)) return false;
     std::optional<Cidr> address = AddressBlock(e.address), block = ParseBlock(peer.cidr);
     if (!address || !block || !BlockContains(*block, *address)) return false;
     return std::none_of(peer.except.begin(), peer.except.end(), [&](const std::string& x) {
@@ -711,7 +711,7 @@ bool Model::PeerSelects(const ir::Peer& peer, const Endpoint& e) const {
   }
   if (peer.kind == ir::Peer::Kind::kIpBlock) return false;
   uint32_t c = e.component;
-  const std::vector<ir::Label>& labels = f_.resolver_.Selector(c);
+  const std::vector<ir::Label>& labels = f_.resolver.Selector(c);
   if (!std::includes(labels.begin(), labels.end(), peer.pod_labels.begin(), peer.pod_labels.end())) {
     return false;
   }
@@ -723,15 +723,15 @@ bool Model::PeerSelects(const ir::Peer& peer, const Endpoint& e) const {
   }
   switch (peer.ns_match) {
     case ir::NamespaceMatch::kNamed:
-      return peer.ns == f_.resolver_.NamespaceOf(c);
+      return peer.ns == f_.resolver.NamespaceOf(c);
     case ir::NamespaceMatch::kAny:
       return true;
     case ir::NamespaceMatch::kLabels: {
       // The namespace's only known label is its name.
-      std::map<std::string, std::string> ns_labels = {{kMetadataName, f_.resolver_.NamespaceOf(c)}};
+      std::map<std::string, std::string> ns_labels = {{kMetadataName, f_.resolver.NamespaceOf(c)}};
       return ir::SatisfiesAll(ns_labels, peer.ns_exprs) &&
              std::all_of(peer.ns_labels.begin(), peer.ns_labels.end(), [&](const ir::Label& l) {
-               return l.key == kMetadataName && l.value == f_.resolver_.NamespaceOf(c);
+               return l.key == kMetadataName && l.value == f_.resolver.NamespaceOf(c);
              });
     }
   }
@@ -749,8 +749,8 @@ std::vector<uint32_t> Model::Selected(const ir::Peer& peer) const {
   if (peer.kind == ir::Peer::Kind::kPods && !peer.pod_labels.empty()) {
     static const std::vector<uint32_t> kNone;
     for (const ir::Label& label : peer.pod_labels) {
-      auto it = f_.label_index_.find(label);
-      const std::vector<uint32_t>* list = it == f_.label_index_.end() ? &kNone : &it->second;
+      auto it = f_.label_index.find(label);
+      const std::vector<uint32_t>* list = it == f_.label_index.end() ? &kNone : &it->second;
       if (candidates == nullptr || list->size() < candidates->size()) candidates = list;
     }
   } else {
@@ -781,7 +781,7 @@ bool Model::TermSelects(const Term& term, const Endpoint& e) const {
     // (its selector, in its namespace), and not those of a component
     // without all of its labels.
     if (*term.component == e.component) return true;
-    if ((f_.label_bits_[*term.component] & ~f_.label_bits_[e.component]) != 0) return false;
+    if ((f_.label_bits[*term.component] & ~f_.label_bits[e.component]) != 0) return false;
   }
   const std::vector<ir::Peer>& peers = TermPeers(term);
   return std::any_of(peers.begin(), peers.end(),
@@ -793,9 +793,9 @@ Ref Model::RuleAdmits(uint32_t id, const Endpoint& e) {
   if (e.is_component()) {
     if (auto it = admits_cache_.find(key); it != admits_cache_.end()) return it->second;
   }
-  focus_ = f_.rules_[id].loc;
+  focus_ = f_.rules[id].loc;
   Ref r = Bdd::kFalse;
-  for (const Term& term : f_.rules_[id].terms) {
+  for (const Term& term : f_.rules[id].terms) {
     if (TermSelects(term, e)) r = bdd_.Or(r, term.guard);
   }
   if (e.is_component()) admits_cache_.emplace(key, r);
@@ -808,8 +808,8 @@ Ref Model::IngressSide(const Endpoint& src, const Endpoint& dst, ir::Protocol pr
   Ref r = Bdd::kFalse;
   ForEachSideRule(dst.component, ir::Direction::kIngress, protocol, port, [&](uint32_t id, Ref guard) {
     Ref admits = RuleAdmits(id, src);
-    focus_ = f_.rules_[id].loc;
-    r = bdd_.Or(r, bdd_.And(guard, bdd_.And(f_.rules_[id].when, admits)));
+    focus_ = f_.rules[id].loc;
+    r = bdd_.Or(r, bdd_.And(guard, bdd_.And(f_.rules[id].when, admits)));
   });
   // Where no policy isolates the side, it admits everything.
   return bdd_.Or(bdd_.Not(IngressIsolation(dst.component)), r);
@@ -821,11 +821,11 @@ Ref Model::EgressSide(const Endpoint& src, const Endpoint& dst, ir::Protocol pro
   Ref r = Bdd::kFalse;
   ForEachSideRule(src.component, ir::Direction::kEgress, protocol, port, [&](uint32_t id, Ref guard) {
     Ref admits = RuleAdmits(id, dst);
-    focus_ = f_.rules_[id].loc;
-    r = bdd_.Or(r, bdd_.And(guard, bdd_.And(f_.rules_[id].when, admits)));
+    focus_ = f_.rules[id].loc;
+    r = bdd_.Or(r, bdd_.And(guard, bdd_.And(f_.rules[id].when, admits)));
   });
-  if (f_.dns_rule_ && PortsInclude(f_.rules_[*f_.dns_rule_].ports, {{protocol, port, port}})) {
-    r = bdd_.Or(r, RuleAdmits(*f_.dns_rule_, dst));
+  if (f_.dns_rule && PortsInclude(f_.rules[*f_.dns_rule].ports, {{protocol, port, port}})) {
+    r = bdd_.Or(r, RuleAdmits(*f_.dns_rule, dst));
   }
   return bdd_.Or(bdd_.Not(EgressIsolation(src.component)), r);
 }

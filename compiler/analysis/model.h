@@ -141,8 +141,8 @@ class Model {
 
   size_t component_count() const { return module_.components.size(); }
   const ir::Component& component(uint32_t c) const { return module_.components[c]; }
-  Ref Enabled(uint32_t c) const { return f_.enabled_[c]; }
-  Ref Enabled(const Endpoint& e) const { return e.is_component() ? f_.enabled_[e.component] : Bdd::kTrue; }
+  Ref Enabled(uint32_t c) const { return f_.enabled[c]; }
+  Ref Enabled(const Endpoint& e) const { return e.is_component() ? f_.enabled[e.component] : Bdd::kTrue; }
   // Whether a policy may isolate the component's pods on a side (in some
   // configuration), and when it does (ir::SideCondition: `policy when`,
   // `isolate`, the rules of that direction). A side that no policy isolates
@@ -151,16 +151,16 @@ class Model {
   // The policies of other components may select the component's pods too
   // (Covering): then the side is isolated when any of them isolates it, and
   // admits what the rules of any of them admit (IngressSide, EgressSide).
-  bool IngressIsolated(uint32_t c) const { return f_.ingress_isolation_[c] != Bdd::kFalse; }
-  bool EgressIsolated(uint32_t c) const { return f_.egress_isolation_[c] != Bdd::kFalse; }
-  Ref IngressIsolation(uint32_t c) const { return f_.ingress_isolation_[c]; }
-  Ref EgressIsolation(uint32_t c) const { return f_.egress_isolation_[c]; }
+  bool IngressIsolated(uint32_t c) const { return f_.ingress_isolation[c] != Bdd::kFalse; }
+  bool EgressIsolated(uint32_t c) const { return f_.egress_isolation[c] != Bdd::kFalse; }
+  Ref IngressIsolation(uint32_t c) const { return f_.ingress_isolation[c]; }
+  Ref EgressIsolation(uint32_t c) const { return f_.egress_isolation[c]; }
 
-  const std::vector<RuleInfo>& rules() const { return f_.rules_; }
-  const RuleInfo& rule(uint32_t id) const { return f_.rules_[id]; }
-  std::optional<uint32_t> dns_rule() const { return f_.dns_rule_; }
+  const std::vector<RuleInfo>& rules() const { return f_.rules; }
+  const RuleInfo& rule(uint32_t id) const { return f_.rules[id]; }
+  std::optional<uint32_t> dns_rule() const { return f_.dns_rule; }
   const std::vector<uint32_t>& RulesOf(uint32_t c, ir::Direction d) const {
-    return d == ir::Direction::kIngress ? f_.ingress_of_[c] : f_.egress_of_[c];
+    return d == ir::Direction::kIngress ? f_.ingress_of[c] : f_.egress_of[c];
   }
   // Rules of (c, d) whose ports include the port.
   const std::vector<uint32_t>& RulesAt(uint32_t c, ir::Direction d, ir::Protocol protocol,
@@ -173,21 +173,21 @@ class Model {
   // The other components whose policy selects c's pods as well: in c's
   // namespace, with a selector within c's labels (the same labels, fewer, or
   // none: a `labels any` component). Empty for most components.
-  const std::vector<uint32_t>& Covering(uint32_t c) const { return f_.covering_[c]; }
+  const std::vector<uint32_t>& Covering(uint32_t c) const { return f_.covering[c]; }
   // The other components whose pods c's policy selects as well (the inverse
   // of Covering): c's rules apply to their pods too.
-  const std::vector<uint32_t>& Covered(uint32_t c) const { return f_.covered_[c]; }
+  const std::vector<uint32_t>& Covered(uint32_t c) const { return f_.covered[c]; }
   // When the policy of c isolates a side of the pods it selects (c's own
   // SideCondition, c existing); Covering components' rules count under it.
   Ref OwnIsolation(uint32_t c, ir::Direction d) const {
-    return d == ir::Direction::kIngress ? f_.own_ingress_isolation_[c] : f_.own_egress_isolation_[c];
+    return d == ir::Direction::kIngress ? f_.own_ingress_isolation[c] : f_.own_egress_isolation[c];
   }
 
-  const std::vector<ir::Label>& Selector(uint32_t c) const { return f_.resolver_.Selector(c); }
-  const std::string& NamespaceOf(uint32_t c) const { return f_.resolver_.NamespaceOf(c); }
-  const std::string& instance_namespace() const { return f_.resolver_.instance_namespace(); }
+  const std::vector<ir::Label>& Selector(uint32_t c) const { return f_.resolver.Selector(c); }
+  const std::string& NamespaceOf(uint32_t c) const { return f_.resolver.NamespaceOf(c); }
+  const std::string& instance_namespace() const { return f_.resolver.instance_namespace(); }
   // The configuration's pod networks (empty when the rules declare none).
-  const std::vector<std::string>& pod_networks() const { return f_.pod_networks_; }
+  const std::vector<std::string>& pod_networks() const { return f_.pod_networks; }
   // Whether a concrete peer selects the endpoint.
   bool PeerSelects(const ir::Peer& peer, const Endpoint& e) const;
   // The components whose pods a concrete peer selects (via the label index).
@@ -198,7 +198,7 @@ class Model {
   bool TermSelects(const Term& term, const Endpoint& e) const;
   // The concrete peers of a term.
   const std::vector<ir::Peer>& TermPeers(const Term& term) const {
-    return term.component ? f_.component_peers_[*term.component] : term.peers;
+    return term.component ? f_.component_peers[*term.component] : term.peers;
   }
 
   // When rule `id` names the endpoint among its peers (its condition aside).
@@ -237,7 +237,7 @@ class Model {
   uint32_t AddRule(RuleInfo info);
   static Index BuildIndex(const std::vector<RuleInfo>& rules, const std::vector<uint32_t>& ids);
   const Index& IndexOf(uint32_t c, ir::Direction d) const {
-    return d == ir::Direction::kIngress ? f_.ingress_index_[c] : f_.egress_index_[c];
+    return d == ir::Direction::kIngress ? f_.ingress_index[c] : f_.egress_index[c];
   }
   template <typename Fn>
   PortPieces Over(const ir::PortRange& range, std::vector<uint16_t> cuts, Fn fn);
@@ -247,23 +247,23 @@ class Model {
   // afterwards, and shared by the views of the model (Model(base, bdd)).
   struct Facts {
     Facts(const ir::Module& module, const ir::Config& config);
-    Resolver resolver_;  // values, selectors and peers, as instantiation resolves them
-    std::vector<Ref> enabled_;
-    std::map<ir::Label, std::vector<uint32_t>> label_index_;
-    std::vector<RuleInfo> rules_;
-    std::optional<uint32_t> dns_rule_;
-    std::vector<std::vector<uint32_t>> ingress_of_, egress_of_;
-    std::vector<Index> ingress_index_, egress_index_;
-    std::vector<Ref> ingress_isolation_, egress_isolation_;
-    std::vector<std::string> pod_networks_;  // of the configuration
-    std::vector<std::vector<uint32_t>> covering_, covered_;
-    std::vector<Ref> own_ingress_isolation_, own_egress_isolation_;
+    Resolver resolver;  // values, selectors and peers, as instantiation resolves them
+    std::vector<Ref> enabled;
+    std::map<ir::Label, std::vector<uint32_t>> label_index;
+    std::vector<RuleInfo> rules;
+    std::optional<uint32_t> dns_rule;
+    std::vector<std::vector<uint32_t>> ingress_of, egress_of;
+    std::vector<Index> ingress_index, egress_index;
+    std::vector<Ref> ingress_isolation, egress_isolation;
+    std::vector<std::string> pod_networks;  // of the configuration
+    std::vector<std::vector<uint32_t>> covering, covered;
+    std::vector<Ref> own_ingress_isolation, own_egress_isolation;
     // The peers of a term naming each component.
-    std::vector<std::vector<ir::Peer>> component_peers_;
+    std::vector<std::vector<ir::Peer>> component_peers;
     // Per component, a bit per label of its selector (a hash of the label):
     // when a bit of d's is missing from c's, d's selector is not within c's
     // labels, so a term naming d does not select c.
-    std::vector<uint64_t> label_bits_;
+    std::vector<uint64_t> label_bits;
   };
 
   const ir::Module& module_;
@@ -283,11 +283,11 @@ class Model {
   template <typename Fn>
   void ForEachSideRule(uint32_t c, ir::Direction d, ir::Protocol protocol, uint16_t port,
                        Fn fn) const {
-    const std::vector<uint32_t>& covering = f_.covering_[c];
+    const std::vector<uint32_t>& covering = f_.covering[c];
     Ref own = covering.empty() ? Bdd::kTrue : OwnIsolation(c, d);
     for (uint32_t id : RulesAt(c, d, protocol, port)) fn(id, own);
     for (uint32_t j : covering) {
-      Ref guard = bdd_.And(f_.enabled_[j], OwnIsolation(j, d));
+      Ref guard = bdd_.And(f_.enabled[j], OwnIsolation(j, d));
       if (guard == Bdd::kFalse) continue;
       for (uint32_t id : RulesAt(j, d, protocol, port)) fn(id, guard);
     }
