@@ -104,8 +104,17 @@ void AppendYamlScalar(std::string& out, std::string_view s) {
     out += s;
     return;
   }
-  out += "\"";
-  for (unsigned char c : s) {
+  out.reserve(out.size() + s.size() + 2);
+  out += '"';
+  // Runs of characters that stand for themselves go in at once.
+  auto plain = [](unsigned char c) { return c >= 0x20 && c != 0x7F && c != '"' && c != '\\'; };
+  for (size_t i = 0; i < s.size();) {
+    size_t run = i;
+    while (run < s.size() && plain(static_cast<unsigned char>(s[run]))) ++run;
+    out.append(s.data() + i, run - i);
+    if (run == s.size()) break;
+    const unsigned char c = static_cast<unsigned char>(s[run]);
+    i = run + 1;
     switch (c) {
       case '"':
         out += "\\\"";
@@ -119,17 +128,14 @@ void AppendYamlScalar(std::string& out, std::string_view s) {
       case '\t':
         out += "\\t";
         break;
-      default:
-        if (c < 0x20 || c == 0x7F) {
-          char buffer[8];
-          std::snprintf(buffer, sizeof buffer, "\\x%02X", c);
-          out += buffer;
-        } else {
-          out.push_back(static_cast<char>(c));
-        }
+      default: {
+        char buffer[8];  // a control character
+        std::snprintf(buffer, sizeof buffer, "\\x%02X", c);
+        out += buffer;
+      }
     }
   }
-  out += "\"";
+  out += '"';
 }
 
 YamlEmitter::YamlEmitter(std::string& out) : out_(out) {

@@ -13,7 +13,20 @@ size_t DisplayWidth(std::string_view text) {
   return width;
 }
 
+namespace {
+
+// Whether EscapeCell changes the text (most cells it does not).
+bool CellNeedsEscaping(std::string_view text) {
+  for (char c : text) {
+    if (c == '|' || c == '\n' || c == '\r') return true;
+  }
+  return false;
+}
+
+}  // namespace
+
 std::string EscapeCell(std::string_view text) {
+  if (!CellNeedsEscaping(text)) return std::string(text);
   std::string out;
   out.reserve(text.size());
   bool escaped = false;  // the previous character is an unescaped backslash
@@ -36,7 +49,9 @@ Table::Table(std::vector<std::string> header) : header_(std::move(header)) {}
 
 void Table::AddRow(std::vector<std::string> cells) {
   cells.resize(header_.size());
-  for (std::string& cell : cells) cell = EscapeCell(cell);
+  for (std::string& cell : cells) {
+    if (CellNeedsEscaping(cell)) cell = EscapeCell(cell);
+  }
   rows_.push_back(std::move(cells));
 }
 
