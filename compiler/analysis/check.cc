@@ -269,7 +269,7 @@ class Checker {
       : m_(model), open_(open), per_part_(std::max<size_t>(components_per_part, 1)),
         b_(model.bdd()), ob_(open.bdd()) {}
 
-  FindingList Run() {
+  std::vector<FindingList> Run() {
     std::vector<FindingList> runs = Blocked();
     FindAlternatives();
     AlternativeOverlapAndGap();
@@ -279,7 +279,7 @@ class Checker {
     Shadowed();
     Conditions();
     runs.push_back(out_.Take());
-    return FindingList::MergeSorted(std::move(runs));
+    return runs;
   }
 
  private:
@@ -1083,8 +1083,12 @@ FindingList CheckDeclarations(const ir::Module& module, const ir::Config& config
   return DeclarationChecker(module, config).Run();
 }
 
-FindingList CheckModel(Model& model, Model& open, size_t components_per_part) {
+std::vector<FindingList> CheckModelRuns(Model& model, Model& open, size_t components_per_part) {
   return Checker(model, open, components_per_part).Run();
+}
+
+FindingList CheckModel(Model& model, Model& open, size_t components_per_part) {
+  return FindingList::MergeSorted(CheckModelRuns(model, open, components_per_part));
 }
 
 std::vector<Finding> Check(Model& model, Model& open) {

@@ -109,5 +109,9 @@ FindingList CheckDeclarations(const ir::Module& module, const ir::Config& config
 // sizes) and the number of threads.
 inline constexpr size_t kComponentsPerPart = 256;
 FindingList CheckModel(Model& model, Model& open, size_t components_per_part = kComponentsPerPart);
+// CheckModel's findings as sorted lists, for a caller that frees the models
+// before it merges them (FindingList::MergeSorted, in this order).
+std::vector<FindingList> CheckModelRuns(Model& model, Model& open,
+                                        size_t components_per_part = kComponentsPerPart);
 
 }  // namespace netpolc::analysis

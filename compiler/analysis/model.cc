@@ -359,13 +359,18 @@ Model::Model(const ir::Module& module, const ir::Config& config, Bdd& bdd,
       f_.label_bits[i] |= uint64_t{1} << (h % 64);
     }
   });
-  std::vector<std::vector<RuleInfo>> infos(n);
+  // Rule ids in component order: component i's rules from first_rule[i].
+  std::vector<uint32_t> first_rule(n + 1);
+  for (uint32_t i = 0; i < n; ++i) {
+    first_rule[i + 1] = first_rule[i] + static_cast<uint32_t>(module_.components[i].rules.size());
+  }
+  f_.rules.reserve(first_rule[n] + 1);  // and the DNS rule's
+  f_.rules.resize(first_rule[n]);
   ForComponentRanges(n, [&](uint32_t i) {
     const ir::Component& c = module_.components[i];
-    infos[i].resize(c.rules.size());
     for (uint32_t r = 0; r < c.rules.size(); ++r) {
       const ir::Rule& rule = c.rules[r];
-      RuleInfo& info = infos[i][r];
+      RuleInfo& info = f_.rules[first_rule[i] + r];
       info.component = i;
       info.index = r;
       info.direction = rule.direction;
@@ -382,25 +387,22 @@ Model::Model(const ir::Module& module, const ir::Config& config, Bdd& bdd,
       info.named_ports = rule.named_ports;
       info.loc = rule.loc;
       for (const PeerRef& peer : rule.peers) Expand(peer, peer.loc, std::nullopt, 0, info.terms);
+      (rule.direction == ir::Direction::kIngress ? f_.ingress_of : f_.egress_of)[i].push_back(
+          first_rule[i] + r);
     }
   });
-  size_t rule_count = 0;
-  for (const std::vector<RuleInfo>& list : infos) rule_count += list.size();
-  f_.rules.reserve(rule_count + 1);
   for (uint32_t i = 0; i < n; ++i) {
     const ir::Component& c = module_.components[i];
     for (uint32_t r = 0; r < c.rules.size(); ++r) {
       const ir::Rule& rule = c.rules[r];
-      RuleInfo& info = infos[i][r];
+      RuleInfo& info = f_.rules[first_rule[i] + r];
       info.when = ConditionRefAt(rule.when, rule.loc);
       try {
         info.active = bdd_.And(f_.enabled[i], info.when);
       } catch (const Bdd::TooComplex& e) {
         throw ConditionTooComplex{rule.when.loc.valid() ? rule.when.loc : rule.loc, e.what()};
       }
-      AddRule(std::move(info));
     }
-    std::vector<RuleInfo>().swap(infos[i]);
   }
   if (module_.dns.enabled && !module_.dns.ports.empty()) {
     RuleInfo info;

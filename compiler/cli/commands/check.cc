@@ -146,7 +146,8 @@ int RunCheck(const std::vector<std::string>& arguments, std::string& out, std::s
 
   analysis::Bdd bdd, open_bdd;
   std::optional<analysis::Model> model, open;
-  analysis::FindingList findings;
+  // The findings as sorted lists, merged once the models are freed.
+  std::vector<analysis::FindingList> runs;
   bool analysed = Analyse(
       input->compilation->sources,
       [&] {
@@ -162,8 +163,8 @@ int RunCheck(const std::vector<std::string>& arguments, std::string& out, std::s
         }
         FreeRulePeers(input->module);
         ReleaseFreedMemory();
-        findings = analysis::CheckModel(*model, open ? *open : *model);
-        findings.Merge(std::move(declarations));
+        runs = analysis::CheckModelRuns(*model, open ? *open : *model);
+        runs.push_back(std::move(declarations));
       },
       [&] {
         SourceLoc loc = open ? open->focus() : SourceLoc{};
@@ -171,6 +172,21 @@ int RunCheck(const std::vector<std::string>& arguments, std::string& out, std::s
       },
       err);
   if (!analysed) return kExitInputErrors;
+  // Rendering needs only the findings and the sources: the model, its
+  // diagrams and the module are freed first, before the findings are merged,
+  // so that neither the merged list nor the rendered text comes on top of
+  // them. The larger parts are freed on the thread pool. What is freed stays
+  // with the allocator for the rendering (it is not given back to the system:
+  // the analysis is the most memory the command holds).
+  if (open) open->Free();
+  if (model) model->Free();
+  open.reset();
+  model.reset();
+  open_bdd = analysis::Bdd();
+  bdd = analysis::Bdd();
+  DestroyInParallel(input->module.components);
+  input->module = ir::Module();
+  analysis::FindingList findings = analysis::FindingList::MergeSorted(std::move(runs));
   findings.Filter([&](DiagnosticKind kind) {
     std::string name(InfoOf(kind).name);
     return std::find(disabled.begin(), disabled.end(), name) == disabled.end();
@@ -185,20 +201,6 @@ int RunCheck(const std::vector<std::string>& arguments, std::string& out, std::s
   for (size_t i = 0; i < findings.size(); ++i) {
     (severity(findings.kind(i)) == Severity::kError ? errors : warnings) += 1;
   }
-  // Rendering needs only the findings and the sources: the model, its
-  // diagrams and the module are freed first, so that the rendered text does
-  // not come on top of them.
-  // The larger parts are freed on the thread pool. What is freed stays with
-  // the allocator for the rendering (it is not given back to the system:
-  // this is the most memory the command holds).
-  if (open) open->Free();
-  if (model) model->Free();
-  open.reset();
-  model.reset();
-  open_bdd = analysis::Bdd();
-  bdd = analysis::Bdd();
-  DestroyInParallel(input->module.components);
-  input->module = ir::Module();
   const SourceManager& sources = input->compilation->sources;
   if (format == "json") {
     auto loc_json = [&](const SourceLoc& loc) {
