@@ -1,6 +1,8 @@
 #include "compiler/analysis/bdd.h"
 
 #include <random>
+#include <string>
+#include <vector>
 
 #include "third_party/catch2_main.h"
 
@@ -171,6 +173,51 @@ TEST_CASE("The step budget bounds the work of operations that make no node") {
   std::vector<Bdd::Ref> vars;
   for (int i = 0; i < 20000; ++i) vars.push_back(bdd.Var(bdd.NewVar("f" + std::to_string(i))));
   CHECK_THROWS_AS(bdd.AndAll(vars), Bdd::TooComplex);
+}
+
+TEST_CASE("A fork answers as its manager and leaves it as it was") {
+  Bdd::Limits limits;
+  limits.max_steps = 1000000;
+  Bdd base(limits);
+  std::vector<Bdd::Ref> vars;
+  for (int i = 0; i < 6; ++i) vars.push_back(base.Var(base.NewVar("v" + std::to_string(i))));
+  Bdd::Ref f = base.Or(base.And(vars[0], vars[1]), base.And(vars[2], base.Not(vars[3])));
+  const std::string text = base.Describe(f);  // (makes nodes of its own)
+  const size_t nodes = base.node_count();
+  const uint64_t steps = base.step_count();
+
+  Bdd fork = base.Fork();
+  CHECK(fork.var_count() == base.var_count());
+  CHECK(fork.step_count() == steps);
+  CHECK(fork.limits().max_steps == limits.max_steps);
+  // The base's refs stand for the same functions in the fork, and the fork
+  // makes the same function into the same ref.
+  CHECK(fork.Or(fork.And(vars[0], vars[1]), fork.And(vars[2], fork.Not(vars[3]))) == f);
+  CHECK(fork.Describe(f) == text);
+  for (const std::vector<bool>& a : Assignments(6)) CHECK(fork.Eval(f, a) == base.Eval(f, a));
+  // New functions, the same in both; the base gains nothing from the fork's.
+  std::mt19937 rng(3);
+  std::vector<Bdd::Ref> in_fork = vars, in_base = vars;
+  for (int k = 0; k < 200; ++k) {
+    size_t i = rng() % in_fork.size(), j = rng() % in_fork.size();
+    in_fork.push_back(rng() % 2 ? fork.And(in_fork[i], fork.Not(in_fork[j]))
+                                : fork.Or(in_fork[i], in_fork[j]));
+  }
+  CHECK(base.node_count() == nodes);
+  CHECK(base.step_count() == steps);
+  CHECK(fork.step_count() >= steps);
+  rng.seed(3);
+  for (int k = 0; k < 200; ++k) {
+    size_t i = rng() % in_base.size(), j = rng() % in_base.size();
+    in_base.push_back(rng() % 2 ? base.And(in_base[i], base.Not(in_base[j]))
+                                : base.Or(in_base[i], in_base[j]));
+  }
+  for (size_t k = 0; k < in_fork.size(); ++k) {
+    CHECK(fork.Describe(in_fork[k]) == base.Describe(in_base[k]));
+    for (const std::vector<bool>& a : Assignments(6)) {
+      CHECK(fork.Eval(in_fork[k], a) == base.Eval(in_base[k], a));
+    }
+  }
 }
 
 TEST_CASE("Texts list variables in their display order, not the diagram's") {
