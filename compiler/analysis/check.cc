@@ -424,11 +424,19 @@ class Checker {
   std::vector<FindingList> Blocked() {
     const uint32_t n = static_cast<uint32_t>(m_.component_count());
     const size_t parts = (n + per_part_ - 1) / per_part_;
-    if (parts <= 1) {
-      BlockedEgress(0, n);
-      BlockedIngress(0, n);
-      return {};
+    if (parts > 1) {
+      if (std::optional<std::vector<FindingList>> runs = BlockedInParts(parts)) {
+        return std::move(*runs);
+      }
     }
+    BlockedEgress(0, n);
+    BlockedIngress(0, n);
+    return {};
+  }
+
+  // Blocked's parts, or nothing when one pass is to run instead.
+  std::optional<std::vector<FindingList>> BlockedInParts(size_t parts) {
+    const uint32_t n = static_cast<uint32_t>(m_.component_count());
     std::vector<FindingList> egress(parts), ingress(parts);
     std::vector<char> done(parts);
     const uint64_t base_steps = b_.step_count();
@@ -455,11 +463,7 @@ class Checker {
       done[k] = 1;
     });
     if (used.load() > budget || std::find(done.begin(), done.end(), 0) != done.end()) {
-      egress.clear();
-      ingress.clear();
-      BlockedEgress(0, n);
-      BlockedIngress(0, n);
-      return {};
+      return std::nullopt;
     }
     for (FindingList& list : ingress) egress.push_back(std::move(list));
     return egress;
@@ -997,7 +1001,6 @@ int FindingList::Compare(const Entry& a, const Entry& b) const {
   return Message(a).compare(Message(b));
 }
 
-bool FindingList::Less(const Entry& a, const Entry& b) const { return Compare(a, b) < 0; }
 
 void FindingList::Sort() {
   // Stable, but in place (a stable sort's buffer would be the size of the
@@ -1007,22 +1010,6 @@ void FindingList::Sort() {
     const int order = Compare(a, b);
     return order < 0 || (order == 0 && a.seq < b.seq);
   });
-}
-
-void FindingList::Append(FindingList other) {
-  if (entries_.empty() && blocks_.empty()) {
-    *this = std::move(other);
-    return;
-  }
-  const uint32_t block_base = static_cast<uint32_t>(blocks_.size());
-  const uint32_t note_base = static_cast<uint32_t>(notes_.size());
-  for (std::string& block : other.blocks_) blocks_.push_back(std::move(block));
-  notes_.insert(notes_.end(), other.notes_.begin(), other.notes_.end());
-  for (Entry e : other.entries_) {
-    e.block += block_base;
-    e.first_note += note_base;
-    entries_.push_back(e);
-  }
 }
 
 FindingList FindingList::MergeSorted(std::vector<FindingList> runs) {
@@ -1073,10 +1060,10 @@ FindingList FindingList::MergeSorted(std::vector<FindingList> runs) {
 }
 
 void FindingList::Merge(FindingList other) {
-  const size_t middle = entries_.size();
-  Append(std::move(other));
-  std::inplace_merge(entries_.begin(), entries_.begin() + static_cast<std::ptrdiff_t>(middle),
-                     entries_.end(), [&](const Entry& a, const Entry& b) { return Less(a, b); });
+  std::vector<FindingList> runs;
+  runs.push_back(std::move(*this));
+  runs.push_back(std::move(other));
+  *this = MergeSorted(std::move(runs));
 }
 
 FindingList CheckDeclarations(const ir::Module& module, const ir::Config& config) {

@@ -64,8 +64,6 @@ class FindingList {
   // Adds `other`'s findings to these, both sorted, in that order (those
   // already here first among equals).
   void Merge(FindingList other);
-  // Adds `other`'s findings after these, as they are.
-  void Append(FindingList other);
   // The findings of sorted lists in one sorted list: as if they were
   // appended in order and sorted (those of earlier lists first among equals).
   static FindingList MergeSorted(std::vector<FindingList> runs);
@@ -88,7 +86,6 @@ class FindingList {
   }
   // By location, then kind, then message: <0, 0 or >0.
   int Compare(const Entry& a, const Entry& b) const;
-  bool Less(const Entry& a, const Entry& b) const;
 
   std::vector<Entry> entries_;
   std::vector<NoteEntry> notes_;
