@@ -23,17 +23,22 @@ inline constexpr size_t kMaxThreads = 256;
 // the remaining indices are skipped and the first exception is rethrown.
 void ParallelFor(size_t n, const std::function<void(size_t)>& fn);
 
+// ParallelFor for many small calls: fn(i) for every i in [0, n), a range of
+// `per_job` consecutive indices per job of the pool.
+template <typename Fn>
+void ParallelForRanges(size_t n, size_t per_job, Fn fn) {
+  ParallelFor((n + per_job - 1) / per_job, [&](size_t job) {
+    const size_t last = n < (job + 1) * per_job ? n : (job + 1) * per_job;
+    for (size_t i = job * per_job; i < last; ++i) fn(i);
+  });
+}
+
 // Destroys the elements of `items` on the thread pool, ranges of them per
 // job, and leaves it empty: for large vectors of objects with parts of their
 // own, whose freeing is most of the time their destruction takes.
 template <typename T>
 void DestroyInParallel(std::vector<T>& items) {
-  constexpr size_t kPerJob = 1024;
-  const size_t n = items.size();
-  ParallelFor((n + kPerJob - 1) / kPerJob, [&](size_t job) {
-    const size_t last = n < (job + 1) * kPerJob ? n : (job + 1) * kPerJob;
-    for (size_t i = job * kPerJob; i < last; ++i) T gone(std::move(items[i]));
-  });
+  ParallelForRanges(items.size(), 1024, [&](size_t i) { T gone(std::move(items[i])); });
   std::vector<T>().swap(items);
 }
 

@@ -291,16 +291,8 @@ std::vector<bool> Model::VarAssignment(const std::vector<bool>& flag_values) con
 
 namespace {
 
-// Calls fn(i) for every component i in [0, n), ranges of them on the thread
-// pool; fn must only write to what belongs to i.
-template <typename Fn>
-void ForComponentRanges(size_t n, Fn fn) {
-  constexpr size_t kPerJob = 128;
-  ParallelFor((n + kPerJob - 1) / kPerJob, [&](size_t job) {
-    const size_t last = std::min(n, (job + 1) * kPerJob);
-    for (size_t i = job * kPerJob; i < last; ++i) fn(static_cast<uint32_t>(i));
-  });
-}
+// Components per job when the model's parts are made on the thread pool.
+constexpr size_t kComponentsPerJob = 128;
 
 }  // namespace
 
@@ -349,7 +341,7 @@ Model::Model(const ir::Module& module, const ir::Config& config, Bdd& bdd,
   // What does not take the BDD is worked out on the thread pool, a range of
   // components per job: the components' peers here, the rules' ports and
   // peers and the indexes below. Conditions are added in one pass, in order.
-  ForComponentRanges(n, [&](uint32_t i) {
+  ParallelForRanges(n, kComponentsPerJob, [&](uint32_t i) {
     PeerRef ref;
     ref.kind = PeerRef::Kind::kComponent;
     ref.index = i;
@@ -366,7 +358,7 @@ Model::Model(const ir::Module& module, const ir::Config& config, Bdd& bdd,
   }
   f_.rules.reserve(first_rule[n] + 1);  // and the DNS rule's
   f_.rules.resize(first_rule[n]);
-  ForComponentRanges(n, [&](uint32_t i) {
+  ParallelForRanges(n, kComponentsPerJob, [&](uint32_t i) {
     const ir::Component& c = module_.components[i];
     for (uint32_t r = 0; r < c.rules.size(); ++r) {
       const ir::Rule& rule = c.rules[r];
@@ -416,11 +408,13 @@ Model::Model(const ir::Module& module, const ir::Config& config, Bdd& bdd,
     std::sort(info.ports.begin(), info.ports.end());
     info.loc = module_.dns.loc;
     for (const PeerRef& peer : module_.dns.peers) Expand(peer, peer.loc, std::nullopt, 0, info.terms);
-    f_.dns_rule = AddRule(std::move(info));
+    // After the components' rules; in neither list of rules by component.
+    f_.dns_rule = static_cast<uint32_t>(f_.rules.size());
+    f_.rules.push_back(std::move(info));
   }
   f_.ingress_index.resize(n);
   f_.egress_index.resize(n);
-  ForComponentRanges(n, [&](uint32_t i) {
+  ParallelForRanges(n, kComponentsPerJob, [&](uint32_t i) {
     f_.ingress_index[i] = BuildIndex(f_.rules, f_.ingress_of[i]);
     f_.egress_index[i] = BuildIndex(f_.rules, f_.egress_of[i]);
   });
@@ -523,16 +517,6 @@ void Model::Expand(const PeerRef& ref, SourceLoc loc, std::optional<uint32_t> pa
       break;
   }
   out.push_back(std::move(term));
-}
-
-uint32_t Model::AddRule(RuleInfo info) {
-  uint32_t id = static_cast<uint32_t>(f_.rules.size());
-  if (!info.dns) {
-    (info.direction == ir::Direction::kIngress ? f_.ingress_of : f_.egress_of)[info.component]
-        .push_back(id);
-  }
-  f_.rules.push_back(std::move(info));
-  return id;
 }
 
 Model::Index Model::BuildIndex(const std::vector<RuleInfo>& rules,

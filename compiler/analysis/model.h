@@ -234,7 +234,6 @@ class Model {
 
   void Expand(const ir::PeerRef& ref, SourceLoc loc, std::optional<uint32_t> param,
               uint32_t param_item, std::vector<Term>& out) const;
-  uint32_t AddRule(RuleInfo info);
   static Index BuildIndex(const std::vector<RuleInfo>& rules, const std::vector<uint32_t>& ids);
   const Index& IndexOf(uint32_t c, ir::Direction d) const {
     return d == ir::Direction::kIngress ? f_.ingress_index[c] : f_.egress_index[c];

@@ -61,12 +61,8 @@ void RenderInBatches(size_t n, std::string& text, bool (*flush)(std::string&), R
 // The models have read the peers of the rules when they were built, and
 // analysis::CheckModel does not read them.
 void FreeRulePeers(ir::Module& module) {
-  constexpr size_t kPerJob = 256;
-  const size_t n = module.components.size();
-  ParallelFor((n + kPerJob - 1) / kPerJob, [&](size_t job) {
-    for (size_t i = job * kPerJob; i < std::min(n, (job + 1) * kPerJob); ++i) {
-      for (ir::Rule& rule : module.components[i].rules) std::vector<ir::PeerRef>().swap(rule.peers);
-    }
+  ParallelForRanges(module.components.size(), 256, [&](size_t i) {
+    for (ir::Rule& rule : module.components[i].rules) std::vector<ir::PeerRef>().swap(rule.peers);
   });
 }
 
