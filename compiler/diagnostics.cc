@@ -135,13 +135,11 @@ bool ShownAsIs(std::string_view text, bool keep_tabs, bool keep_newlines = false
   return true;
 }
 
+std::string QuoteLine(std::string_view line, uint32_t column, uint32_t length);
+
 // Appends the source line and the caret line under the 1-based column
 // `column`, underlining `length` columns, in a window around the caret when
 // the line is long.
-void QuoteLineTo(std::string& out, std::string_view line, uint32_t column, uint32_t length);
-
-std::string QuoteLine(std::string_view line, uint32_t column, uint32_t length);
-
 void QuoteLineTo(std::string& out, std::string_view line, uint32_t column, uint32_t length) {
   // A line shown as it is, within the window: one column per byte, and the
   // same lines as the general case (QuoteLine) gives for it.
@@ -263,11 +261,23 @@ std::string_view SeverityName(Severity severity) {
   return "error";
 }
 
-std::string EscapeControls(std::string_view text) {
-  if (ShownAsIs(text, false)) return std::string(text);
-  std::string out;
-  out.reserve(text.size());
+namespace {
+
+// EscapeControls(text), appended to `out`.
+void AppendEscaped(std::string& out, std::string_view text) {
+  if (ShownAsIs(text, false)) {
+    out += text;
+    return;
+  }
+  out.reserve(out.size() + text.size());
   ForEachUnit(text, false, [&](const Unit& u) { out += u.text; });
+}
+
+}  // namespace
+
+std::string EscapeControls(std::string_view text) {
+  std::string out;
+  AppendEscaped(out, text);
   return out;
 }
 
@@ -344,32 +354,27 @@ void RenderTo(std::string& out, DiagnosticKind kind, Severity severity, const So
     char digits[12];
     out.append(digits, std::to_chars(digits, digits + sizeof digits, n).ptr);
   };
-  if (!loc.valid() || loc.file >= sources.size()) {
-    out += "netpolc: ";
-    out += SeverityName(severity);
-    out += ": ";
-    append_message();
+  const SourceFile* file =
+      loc.valid() && loc.file < sources.size() ? &sources.file(loc.file) : nullptr;
+  if (file == nullptr) {
+    out += "netpolc";
   } else {
-    const SourceFile& file = sources.file(loc.file);
-    if (ShownAsIs(file.path, false)) {
-      out += file.path;
-    } else {
-      out += EscapeControls(file.path);
-    }
+    AppendEscaped(out, file->path);
     out += ':';
     append_number(loc.line);
     out += ':';
     append_number(loc.column);
-    out += ": ";
-    out += SeverityName(severity);
-    out += ": ";
-    append_message();
   }
+  out += ": ";
+  out += SeverityName(severity);
+  out += ": ";
+  append_message();
   out += " [";
   out += name;
   out += "]\n";
-  if (!loc.valid() || loc.file >= sources.size() || loc.line == 0) return;
-  QuoteLineTo(out, sources.file(loc.file).Line(loc.line), loc.column, loc.length);
+  if (file != nullptr && loc.line != 0) {
+    QuoteLineTo(out, file->Line(loc.line), loc.column, loc.length);
+  }
 }
 
 std::string RenderAll(const Diagnostics& diagnostics,

@@ -94,8 +94,7 @@ int RunDriver(const std::vector<std::string>& args, std::string& out, std::strin
 
 bool FlushOut(std::string& out) {
   if (g_streams == nullptr || !g_streams->out) return true;
-  bool ok = out.empty() || g_streams->out(std::exchange(out, std::string()));
-  return ok;
+  return out.empty() || g_streams->out(std::exchange(out, std::string()));
 }
 
 bool FlushErr(std::string& err) {
