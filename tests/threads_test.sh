@@ -3,7 +3,9 @@
 # into pieces parsed in parallel: every golden input and a generated file give
 # byte-identical stdout, stderr and exit status with NETPOLC_THREADS=1, 2 and 8,
 # parsed as a whole (NETPOLC_PIECE_BYTES=0), cut between every two
-# declarations (1) and cut as by default.
+# declarations (1) and cut as by default. Nor does it depend on whether a
+# build holds the whole module or streams it (NETPOLC_STREAM_BYTES=1 streams
+# every file: compiler/frontend/compile_pieces.h).
 # usage: threads_test.sh NETPOLC GEN_RULES_PY INPUT.netpol...
 set -uo pipefail
 netpolc=$1
@@ -13,16 +15,20 @@ dir=${TEST_TMPDIR:-$(mktemp -d)}
 failures=0
 runs=0
 
-# run NAME THREADS PIECES ARGS...: writes NAME.out (stdout, stderr, status).
+# run NAME THREADS PIECES [STREAM] ARGS...: writes NAME.out (stdout, stderr,
+# status). STREAM is `stream` (NETPOLC_STREAM_BYTES=1) or absent.
 run() {
   local name=$1 threads=$2 pieces=$3
   shift 3
-  if [ "$pieces" = default ]; then
-    NETPOLC_THREADS=$threads "$netpolc" "$@" >"$dir/$name.out" 2>"$dir/$name.err"
-  else
-    NETPOLC_THREADS=$threads NETPOLC_PIECE_BYTES=$pieces "$netpolc" "$@" \
-      >"$dir/$name.out" 2>"$dir/$name.err"
+  local stream=
+  if [ "${1:-}" = stream ]; then
+    stream=1
+    shift
   fi
+  local -a env=(NETPOLC_THREADS="$threads")
+  [ "$pieces" = default ] || env+=(NETPOLC_PIECE_BYTES="$pieces")
+  [ -z "$stream" ] || env+=(NETPOLC_STREAM_BYTES=1)
+  env "${env[@]}" "$netpolc" "$@" >"$dir/$name.out" 2>"$dir/$name.err"
   local status=$?
   echo "exit $status" >>"$dir/$name.err"
   # 0 to 3 are netpolc's statuses (docs/design.md); anything else is a crash
@@ -57,7 +63,14 @@ for input in "$@"; do
   compare build "$input" --target k8s
   compare check "$input"
 done
-settings=("1 1" "2 1" "8 1" "2 default" "8 default")
+# Every policy target, streamed.
+settings=("2 default stream")
+for input in "$@"; do
+  for target in k8s cilium calico ir; do
+    compare build "$input" --target "$target"
+  done
+done
+settings=("1 1" "2 1" "8 1" "2 default" "8 default" "1 default stream" "8 default stream")
 
 # A generated file of several pieces of the default size, with comments and
 # non-ASCII text so that positions after the cuts are exercised.
@@ -69,6 +82,8 @@ size=$(wc -c < "$big")
 for target in $("$netpolc" targets | awk '{print $1}'); do
   compare build "$big" --target "$target"
 done
+# Other values: other policies and rules, and the components' conditions.
+compare build "$big" --target k8s --set f0=true --set f1=false --set f3=false --set instance=other
 compare check "$big"
 # Findings are rendered in batches, a round of them per thread count.
 compare check "$big" --format json

@@ -5,7 +5,9 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <optional>
+#include <span>
 
 #include "compiler/ir/module.h"
 #include "compiler/source.h"
@@ -19,5 +21,59 @@ namespace netpolc {
 // whole file, which reports exactly what it always did. When it returns a
 // module, it is the one the whole file lowers to.
 std::optional<ir::Module> CompileInPieces(const SourceManager& sources, uint32_t file_id);
+
+// Rules files larger than this are compiled only as a StreamedModule (up to
+// kMaxStreamedSourceBytes); smaller ones too when NETPOLC_STREAM_BYTES (a
+// number of bytes, for tests) is smaller than the file.
+inline constexpr size_t kStreamBytes = size_t{16} << 20;
+// The largest rules file a StreamedModule compiles (a build for a policy
+// target); other commands hold the whole module and stop at kMaxSourceBytes.
+inline constexpr size_t kMaxStreamedSourceBytes = size_t{256} << 20;
+
+// kStreamBytes, or NETPOLC_STREAM_BYTES when set to a number.
+size_t StreamBytes();
+
+// A module whose components hold everything but their rules and notes
+// (ir::Component::dropped_rules): what the policies of other components read
+// of them. A build of a large file makes its policies a batch at a time; Load
+// lowers the batch's components again from their text, whole, and Drop lets
+// their rules go once the batch is written. The module then never holds more
+// than a batch's rules, and memory is bounded by the text of the file, a few
+// hundred bytes per component and the batch, not by the rules.
+class StreamedModule {
+ public:
+  ~StreamedModule();
+  StreamedModule(const StreamedModule&) = delete;
+  StreamedModule& operator=(const StreamedModule&) = delete;
+
+  // The module (components without their rules except those loaded).
+  ir::Module& module();
+  // Lowers the components `indices` again, with their rules and notes, on
+  // the thread pool. False (nothing changed) if one no longer lowers as it
+  // did, which the text held unchanged rules out.
+  bool Load(std::span<const uint32_t> indices);
+  // Drops the rules and notes of the components `indices` again.
+  void Drop(std::span<const uint32_t> indices);
+
+  struct State;
+
+ private:
+  friend std::unique_ptr<StreamedModule> CompileStreamed(const SourceManager& sources,
+                                                         uint32_t file_id);
+  explicit StreamedModule(std::unique_ptr<State> state);
+  std::unique_ptr<State> state_;
+};
+
+// The file `file_id` of `sources` compiled into a StreamedModule, under the
+// same conditions as CompileInPieces (nullptr, with nothing reported, when
+// the file has any problem: the caller then compiles the whole file, which
+// reports it), up to kMaxStreamedSourceBytes. The token limit (kMaxTokens)
+// holds for the whole of a file of at most kMaxSourceBytes, as everywhere,
+// and for each piece of a larger one.
+std::unique_ptr<StreamedModule> CompileStreamed(const SourceManager& sources, uint32_t file_id);
+
+// Drops the rules and notes of `component`, keeping whether it has rules of
+// each direction.
+void DropRules(ir::Component& component);
 
 }  // namespace netpolc

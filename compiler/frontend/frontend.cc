@@ -367,7 +367,11 @@ class Importer {
 
 std::optional<ir::Module> CompileModule(Compilation& compilation, const std::string& path,
                                         std::string text) {
-  uint32_t file = compilation.sources.Add(path, std::move(text));
+  return CompileModule(compilation, compilation.sources.Add(path, std::move(text)));
+}
+
+std::optional<ir::Module> CompileModule(Compilation& compilation, uint32_t file) {
+  const std::string path = compilation.sources.file(file).path;
   // Piece by piece when the file allows it (bounded memory); else as a
   // whole, which reports every problem.
   if (std::optional<ir::Module> module = CompileInPieces(compilation.sources, file)) {

@@ -22,6 +22,8 @@ struct Compilation {
 // there were errors (in compilation.diagnostics).
 std::optional<ir::Module> CompileModule(Compilation& compilation, const std::string& path,
                                         std::string text);
+// The same for the file `file` of compilation.sources.
+std::optional<ir::Module> CompileModule(Compilation& compilation, uint32_t file);
 
 // Applies --set NAME=VALUE settings in order (later ones win) on top of the
 // module's defaults. On error appends a message (with a caret for peer lists)

@@ -180,6 +180,7 @@ class Lowerer {
   }
 
   ir::Module TakeModule() { return std::move(module_); }
+  ir::Module& module() { return module_; }
 
   std::optional<std::vector<PeerRef>> LowerPeers(const std::vector<ast::Peer>& peers) {
     size_t errors_before = diagnostics_.error_count();
@@ -1257,6 +1258,8 @@ void PieceLowerer::SetComponent(size_t index, ir::Component&& component) {
 }
 
 ir::Module PieceLowerer::TakeModule() { return lowerer_->TakeModule(); }
+
+ir::Module& PieceLowerer::module() { return lowerer_->module(); }
 
 std::optional<std::vector<ir::PeerRef>> LowerPeerList(const std::vector<ast::Peer>& peers,
                                                       const ir::Module& module,

@@ -41,6 +41,9 @@ class PieceLowerer {
   bool LowerComponentAside(size_t index, const ast::Component& component, ir::Component& out);
   void SetComponent(size_t index, ir::Component&& component);
   ir::Module TakeModule();
+  // The module being made, for a caller that keeps lowering components into
+  // it (LowerComponentAside) after every one was set once.
+  ir::Module& module();
 
  private:
   struct Worker;

@@ -1194,9 +1194,9 @@ std::optional<ast::File> ParseFile(const SourceManager& sources,
   return file;
 }
 
-bool ParsableInPieces(const SourceManager& sources, uint32_t file_id) {
+bool ParsableInPieces(const SourceManager& sources, uint32_t file_id, size_t max_bytes) {
   const SourceFile& source = sources.file(file_id);
-  return source.text.size() <= kMaxSourceBytes &&
+  return source.text.size() <= max_bytes &&
          FindInvalidUtf8(source.text) == std::string_view::npos;
 }
 

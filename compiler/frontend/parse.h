@@ -38,7 +38,10 @@ std::optional<ast::File> ParseFile(const SourceManager& sources,
 // nothing reported (the caller then uses ParseFile, which reports it). Adds
 // the piece's tokens to `token_count`; a file whose pieces add up to more
 // than kMaxTokens must be parsed with ParseFile too.
-bool ParsableInPieces(const SourceManager& sources, uint32_t file_id);
+// `max_bytes` is the largest file allowed (larger files are compiled only in
+// pieces: compile_pieces.h).
+bool ParsableInPieces(const SourceManager& sources, uint32_t file_id,
+                      size_t max_bytes = kMaxSourceBytes);
 std::optional<ast::File> ParseFilePiece(const SourceManager& sources, uint32_t file_id,
                                         const SourcePiece& piece,
                                         std::atomic<size_t>& token_count);

@@ -77,12 +77,14 @@ bool Condition::Evaluate(const std::vector<bool>& flags) const {
 }
 
 bool Component::has_ingress() const {
+  if (dropped_rules) return dropped_rules->ingress;
   return std::any_of(rules.begin(), rules.end(), [](const Rule& r) {
     return r.direction == Direction::kIngress;
   });
 }
 
 bool Component::has_egress() const {
+  if (dropped_rules) return dropped_rules->egress;
   return std::any_of(rules.begin(), rules.end(), [](const Rule& r) {
     return r.direction == Direction::kEgress;
   });

@@ -173,6 +173,14 @@ struct Component {
   // The product it belongs to (see PeerRef::product): its instance's labels,
   // namespace and policy-name prefix apply.
   uint32_t product = 0;
+  // Set when the component's rules and notes are not held (a build that
+  // streams a large file, compile_pieces.h): whether it has rules of each
+  // direction. Its other fields are all there.
+  struct DroppedRules {
+    bool ingress = false;
+    bool egress = false;
+  };
+  std::optional<DroppedRules> dropped_rules;
   // Whether the policy isolates each side, and whether it exists at all
   // (it does when it isolates a side and policy_when holds), for flag
   // values indexed like Module::flags. The component's own `when` is not

@@ -144,6 +144,14 @@ class Instantiator {
   const ir::PolicySet& shared() const { return shared_; }
   size_t size() const { return planned_.size(); }
 
+  std::vector<uint32_t> Components(size_t first, size_t count) const {
+    std::vector<uint32_t> out;
+    for (size_t k = first; k < planned_.size() && k - first < count; ++k) {
+      out.push_back(planned_[k].component);
+    }
+    return out;
+  }
+
   std::vector<ir::Policy> Make(size_t first, size_t count) {
     if (first >= planned_.size()) return {};
     count = std::min(count, planned_.size() - first);
@@ -553,6 +561,10 @@ size_t PolicyBatches::BatchSize() { return std::max<size_t>(256, 64 * ThreadCoun
 
 std::vector<ir::Policy> PolicyBatches::Make(size_t first, size_t count) {
   return impl_->Make(first, count);
+}
+
+std::vector<uint32_t> PolicyBatches::Components(size_t first, size_t count) const {
+  return impl_->Components(first, count);
 }
 
 bool PolicyBatches::Finish() { return impl_->Finish(); }

@@ -64,6 +64,8 @@ class PolicyBatches {
   // The policies [first, first + count) of PolicySet::policies (fewer at the
   // end). Each index is to be made once; every index before Finish.
   std::vector<ir::Policy> Make(size_t first, size_t count);
+  // The components whose policies Make(first, count) makes, in that order.
+  std::vector<uint32_t> Components(size_t first, size_t count) const;
   // Reports the diagnostics of the instantiation; false when it has errors
   // (then the policies are not to be used, as Instantiate returns none).
   bool Finish();

@@ -12,6 +12,7 @@
 #include "compiler/cli/commands/analysis_input.h"
 #include "compiler/cli/commands/commands.h"
 #include "compiler/cli/file_io.h"
+#include "compiler/frontend/compile_pieces.h"
 #include "compiler/frontend/frontend.h"
 #include "compiler/memory.h"
 #include "compiler/semantics/instantiate.h"
@@ -78,7 +79,10 @@ int RunBuild(const std::vector<std::string>& arguments, std::string& out, std::s
       return OutputIsInputError(err, *output, *input);
     }
   }
-  std::optional<std::string> text = ReadFile(path, error, kMaxRulesFileBytes);
+  // A policy target's build holds only a batch of rules at a time (a
+  // StreamedModule), so it takes larger files than the other commands.
+  std::optional<std::string> text = ReadFile(
+      path, error, backend->needs_policies() ? kMaxStreamedSourceBytes : kMaxRulesFileBytes);
   if (!text) {
     err += fmt::format("netpolc: error: cannot read '{}': {}\n", DisplayName(path), error);
     return kExitUsage;
@@ -94,11 +98,24 @@ int RunBuild(const std::vector<std::string>& arguments, std::string& out, std::s
 
   Compilation compilation;
   const std::string source_name = DisplayName(path);
-  std::optional<ir::Module> module = CompileModule(compilation, source_name, std::move(*text));
-  if (!module) {
-    err += RenderAll(compilation.diagnostics, compilation.sources);
-    return kExitInputErrors;
+  // A large file for a policy target is compiled as a StreamedModule: the
+  // rules of each batch of policies are lowered again from the text when the
+  // batch is made, and dropped once it is written.
+  const bool large = text->size() > StreamBytes();
+  const uint32_t rules_file = compilation.sources.Add(source_name, std::move(*text));
+  std::unique_ptr<StreamedModule> streamed;
+  if (large && backend->needs_policies()) {
+    streamed = CompileStreamed(compilation.sources, rules_file);
   }
+  std::optional<ir::Module> whole_module;
+  if (!streamed) {
+    whole_module = CompileModule(compilation, rules_file);
+    if (!whole_module) {
+      err += RenderAll(compilation.diagnostics, compilation.sources);
+      return kExitInputErrors;
+    }
+  }
+  ir::Module* module = streamed ? &streamed->module() : &*whole_module;
   std::vector<ConfigSetting> settings = ConfigSettings(args);
   std::optional<ir::Config> config = MakeConfig(*module, settings, compilation.sources, err);
   if (!config) return kExitUsage;
@@ -107,7 +124,7 @@ int RunBuild(const std::vector<std::string>& arguments, std::string& out, std::s
   input.source_name = source_name;
   input.all_configurations = settings.empty();
   input.sources = &compilation.sources;
-  input.rules_file = 0;  // CompileModule adds the rules file first
+  input.rules_file = rules_file;
   if (template_text) {
     input.template_file = compilation.sources.Add(*template_path, *template_text);
     input.template_text = std::move(template_text);
@@ -143,6 +160,17 @@ int RunBuild(const std::vector<std::string>& arguments, std::string& out, std::s
   }
   const size_t batch = PolicyBatches::BatchSize();
   for (size_t first = 0; first < batches.size(); first += batch) {
+    // The batch's components whole while its policies are made and written
+    // (writers read the rules a policy comes from).
+    std::vector<uint32_t> components;
+    if (streamed) {
+      components = batches.Components(first, batch);
+      if (!streamed->Load(components)) {
+        err += "netpolc: internal error: a component of the rules file no longer lowers as it "
+               "did\n";
+        return kExitInputErrors;
+      }
+    }
     std::vector<ir::Policy> policies = batches.Make(first, batch);
     if (writer) {
       writer->Write(policies, rendered);
@@ -150,6 +178,7 @@ int RunBuild(const std::vector<std::string>& arguments, std::string& out, std::s
     } else if (whole) {
       std::move(policies.begin(), policies.end(), std::back_inserter(whole->policies));
     }
+    if (streamed && writer) streamed->Drop(components);
   }
   if (!batches.Finish()) {
     err += RenderAll(compilation.diagnostics, compilation.sources);
@@ -172,7 +201,11 @@ int RunBuild(const std::vector<std::string>& arguments, std::string& out, std::s
 
   // The module is not needed any more: at the end of a process, left to the
   // exit (compiler/memory.h).
-  Discard(std::move(*module));
+  if (streamed) {
+    Discard(std::move(streamed));
+  } else {
+    Discard(std::move(*whole_module));
+  }
   if (file) {
     if (!file->Append(std::move(rendered), error) || !file->Commit(error)) {
       err += fmt::format("netpolc: error: cannot write '{}': {}\n", *output, error);
