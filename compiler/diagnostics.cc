@@ -318,6 +318,17 @@ const DiagnosticInfo& InfoOf(DiagnosticKind kind) {
   return kInfos[static_cast<size_t>(kind)];
 }
 
+void Diagnostics::Append(const Diagnostics& other) {
+  for (const Diagnostic& d : other.all()) {
+    if (d.kind != DiagnosticKind::kTooManyErrors) {
+      Add(d.kind, d.severity, d.loc, d.message);
+    } else if (error_count_ == max_errors_) {
+      // `other` stopped at the same limit: so does this list.
+      Add(d.kind, Severity::kError, d.loc, d.message);
+    }
+  }
+}
+
 void Diagnostics::Add(DiagnosticKind kind, Severity severity, SourceLoc loc,
                       std::string message) {
   if (stopped_) return;

@@ -95,6 +95,9 @@ class Diagnostics {
   // message (a "did you mean" search) can be skipped then.
   bool keeps_errors() const { return !stopped_ && error_count_ < max_errors_; }
   const std::vector<Diagnostic>& all() const { return diagnostics_; }
+  // Emits the diagnostics of `other` after these, in order (this list's
+  // limit applies; its "too many errors" ends this list too once full).
+  void Append(const Diagnostics& other);
 
  private:
   void Add(DiagnosticKind kind, Severity severity, SourceLoc loc,

@@ -3,6 +3,9 @@
 #include <algorithm>
 #include <atomic>
 #include <cstdlib>
+#include <functional>
+#include <mutex>
+#include <unordered_map>
 #include <string>
 #include <string_view>
 #include <unordered_set>
@@ -87,7 +90,8 @@ bool CompileInto(StreamedModule::State& state, bool stream) {
   }
 
   std::atomic<size_t> token_count{0};
-  const bool per_file_limit = text.size() <= kMaxSourceBytes;
+  // Streamed, only a piece's tokens are ever held: the limit is per piece.
+  const bool per_file_limit = !stream;
   PieceLowerer& lowerer = state.lowerer;
   {
     ast::File head;
@@ -116,7 +120,7 @@ bool CompileInto(StreamedModule::State& state, bool stream) {
     ParallelFor(count, [&](size_t i) {
       if (failed.load(std::memory_order_relaxed)) return;
       const ComponentGroup& group = groups[first + i];
-      // A file larger than kMaxSourceBytes has the limit on tokens per piece.
+      // Streamed, the limit on tokens is per piece.
       std::atomic<size_t> piece_tokens{0};
       std::optional<ast::File> piece = ParseFilePiece(
           sources, file_id, group.piece, per_file_limit ? token_count : piece_tokens);
@@ -141,7 +145,7 @@ bool CompileInto(StreamedModule::State& state, bool stream) {
     }
   }
   // Over the limit on tokens (counted with the EOF), the whole file reports
-  // it. (A file larger than kMaxSourceBytes has the limit per piece.)
+  // it.
   return !per_file_limit || token_count.load() + 1 <= kMaxTokens;
 }
 
@@ -162,6 +166,128 @@ size_t StreamBytes() {
     return *end == '\0' ? static_cast<size_t>(n) : kStreamBytes;
   }();
   return bytes;
+}
+
+bool ReportInPieces(const SourceManager& sources, uint32_t file_id, Diagnostics& diagnostics) {
+  const size_t errors_before = diagnostics.error_count();
+  const bool whole = sources.file(file_id).text.size() <= kMaxSourceBytes;
+  if (ReportInvalidText(sources, file_id, kMaxStreamedSourceBytes, diagnostics)) return true;
+  const std::string& text = sources.file(file_id).text;
+  // Nothing to report here: the whole file is compiled when it may be.
+  auto not_compiled = [&](std::string_view why) {
+    if (whole) return false;
+    diagnostics.Emit(DiagnosticKind::kLargeFileNotCompiled, SourceLoc{file_id, 1, 1, 1},
+                     kMaxSourceBytes, std::string(why));
+    return true;
+  };
+
+  // The declarations in pieces of about PieceBytes(), a component group
+  // never holding anything else.
+  struct Piece {
+    SourcePiece piece;
+    bool components = false;
+  };
+  std::vector<Piece> pieces;
+  const size_t piece_bytes = std::max<size_t>(PieceBytes(), 1);
+  for (const DeclarationPiece& d : ScanDeclarations(text)) {
+    const bool component = d.keyword == "component";
+    if (!pieces.empty() && pieces.back().components == component &&
+        pieces.back().piece.end - pieces.back().piece.begin < piece_bytes) {
+      pieces.back().piece.end = d.piece.end;
+    } else {
+      pieces.push_back({d.piece, component});
+    }
+  }
+
+  // Runs `work` on every piece, a batch at a time on the thread pool, and
+  // appends each piece's diagnostics in file order.
+  auto each_piece = [&](const std::function<void(size_t, Diagnostics&)>& work) {
+    const size_t batch = 2 * ThreadCount();
+    for (size_t first = 0; first < pieces.size() && diagnostics.keeps_errors();
+         first += batch) {
+      const size_t count = std::min(batch, pieces.size() - first);
+      std::vector<Diagnostics> found(count);
+      ParallelFor(count, [&](size_t i) { work(first + i, found[i]); });
+      for (const Diagnostics& d : found) diagnostics.Append(d);
+    }
+  };
+
+  // Lexical and syntax errors; the components' names, to find duplicates.
+  std::vector<std::vector<std::pair<std::string, SourceLoc>>> named(pieces.size());
+  bool imports = false;
+  std::mutex mutex;
+  each_piece([&](size_t i, Diagnostics& found) {
+    std::optional<ast::File> file =
+        ParseFilePieceReporting(sources, file_id, pieces[i].piece, found);
+    if (!file) return;
+    for (const ast::Component& c : file->components) named[i].emplace_back(c.name.value, c.name.loc);
+    if (!file->imports.empty()) {
+      std::lock_guard<std::mutex> lock(mutex);
+      imports = true;
+    }
+  });
+  if (diagnostics.error_count() > errors_before) return true;
+  if (imports) return not_compiled("it imports other files, which needs the whole file");
+
+  // Duplicate components, reported by the header's lowering as Lower
+  // reports them; their bodies are not lowered, as in Lower.
+  std::vector<std::string> names;
+  std::vector<SourceLoc> name_locs;
+  std::vector<PieceLowerer::DuplicateComponent> duplicates;
+  // Per piece, the index of each of its components among the names (or -1).
+  std::vector<std::vector<int64_t>> index(pieces.size());
+  {
+    std::unordered_map<std::string_view, size_t> first;
+    for (size_t i = 0; i < named.size(); ++i) {
+      for (const auto& [name, loc] : named[i]) {
+        auto [it, inserted] = first.emplace(name, names.size());
+        if (inserted) {
+          index[i].push_back(static_cast<int64_t>(names.size()));
+          names.push_back(name);
+          name_locs.push_back(loc);
+        } else {
+          index[i].push_back(-1);
+          duplicates.push_back({name, loc, name_locs[it->second]});
+        }
+      }
+    }
+  }
+
+  // Lowering: every declaration but the components, then each component.
+  StreamedModule::State state(sources, file_id);
+  {
+    ast::File head;
+    head.file_id = file_id;
+    for (size_t i = 0; i < pieces.size(); ++i) {
+      if (pieces[i].components) continue;
+      std::atomic<size_t> tokens{0};
+      std::optional<ast::File> parsed = ParseFilePiece(sources, file_id, pieces[i].piece, tokens);
+      if (!parsed || !parsed->components.empty()) {
+        return not_compiled("a declaration does not compile on its own");
+      }
+      AppendDeclarations(head, std::move(*parsed));
+    }
+    state.names = std::move(names);
+    // The components are lowered after errors here too, as Lower does.
+    if (!state.lowerer.LowerHeader(head, state.names, &duplicates, &name_locs)) {
+      return not_compiled("a declaration does not compile on its own");
+    }
+    diagnostics.Append(state.diagnostics);
+  }
+  each_piece([&](size_t i, Diagnostics& found) {
+    if (!pieces[i].components) return;
+    std::atomic<size_t> tokens{0};
+    std::optional<ast::File> parsed = ParseFilePiece(sources, file_id, pieces[i].piece, tokens);
+    if (!parsed) return;
+    for (size_t k = 0; k < parsed->components.size() && k < index[i].size(); ++k) {
+      if (index[i][k] < 0) continue;
+      ir::Component ignored;
+      state.lowerer.LowerComponentAside(static_cast<size_t>(index[i][k]), parsed->components[k],
+                                        ignored, &found);
+    }
+  });
+  if (diagnostics.error_count() > errors_before) return true;
+  return not_compiled("a declaration does not compile on its own");
 }
 
 void DropRules(ir::Component& component) {

@@ -9,6 +9,7 @@
 #include <optional>
 #include <span>
 
+#include "compiler/diagnostics.h"
 #include "compiler/ir/module.h"
 #include "compiler/source.h"
 
@@ -66,11 +67,21 @@ class StreamedModule {
 
 // The file `file_id` of `sources` compiled into a StreamedModule, under the
 // same conditions as CompileInPieces (nullptr, with nothing reported, when
-// the file has any problem: the caller then compiles the whole file, which
-// reports it), up to kMaxStreamedSourceBytes. The token limit (kMaxTokens)
-// holds for the whole of a file of at most kMaxSourceBytes, as everywhere,
-// and for each piece of a larger one.
+// the file has any problem: see ReportInPieces), up to
+// kMaxStreamedSourceBytes. The token limit (kMaxTokens) holds for each piece,
+// whose tokens alone are ever held.
 std::unique_ptr<StreamedModule> CompileStreamed(const SourceManager& sources, uint32_t file_id);
+
+// Reports the problems of a file that CompileStreamed did not compile,
+// without ever holding the whole file's tokens or AST: declaration by
+// declaration, in file order, each piece's lexical and syntax errors, then,
+// if there are none, each declaration's lowering errors (duplicates where
+// Lower reports them). On every golden input the report is the whole file's
+// (tests/unit/report_in_pieces_test.cc). The limit on tokens is per piece.
+// False, with nothing reported, when the file imports others or no problem
+// is found and it is at most kMaxSourceBytes (the caller then compiles it
+// whole); a larger file always gets a report.
+bool ReportInPieces(const SourceManager& sources, uint32_t file_id, Diagnostics& diagnostics);
 
 // Drops the rules and notes of `component`, keeping whether it has rules of
 // each direction.

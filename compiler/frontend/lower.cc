@@ -146,16 +146,26 @@ class Lowerer {
 
   // Piece by piece (PieceLowerer): what LowerFile does before the
   // components' bodies, with the components known by name only.
-  bool LowerHeader(const ast::File& header, const std::vector<std::string>& component_names) {
+  bool LowerHeader(const ast::File& header, const std::vector<std::string>& component_names,
+                   const std::vector<PieceLowerer::DuplicateComponent>* duplicates,
+                   const std::vector<SourceLoc>* name_locs) {
     DeclareParams(header);
     LowerFlags(header);
-    for (const std::string& name : component_names) {
+    for (size_t i = 0; i < component_names.size(); ++i) {
+      const std::string& name = component_names[i];
       if (!components_.emplace(name, module_.components.size()).second) return false;
       ir::Component component;
       component.id = name;
       component.name = name;
       component.product = 0;
+      if (name_locs != nullptr && i < name_locs->size()) component.loc = (*name_locs)[i];
       module_.components.push_back(std::move(component));
+    }
+    if (duplicates != nullptr) {
+      for (const PieceLowerer::DuplicateComponent& d : *duplicates) {
+        Error(DiagnosticKind::kDuplicateComponent, d.loc, d.name);
+        Previous(d.previous);
+      }
     }
     LowerInstance(header);
     LowerParamDefaults(header);
@@ -1220,14 +1230,16 @@ PieceLowerer::PieceLowerer(Diagnostics& diagnostics)
 PieceLowerer::~PieceLowerer() = default;
 
 bool PieceLowerer::LowerHeader(const ast::File& header,
-                               const std::vector<std::string>& component_names) {
-  if (!lowerer_->LowerHeader(header, component_names)) return false;
+                               const std::vector<std::string>& component_names,
+                               const std::vector<DuplicateComponent>* duplicates,
+                               const std::vector<SourceLoc>* name_locs) {
+  if (!lowerer_->LowerHeader(header, component_names, duplicates, name_locs)) return false;
   names_ = &component_names;
   return true;
 }
 
 bool PieceLowerer::LowerComponentAside(size_t index, const ast::Component& component,
-                                       ir::Component& out) {
+                                       ir::Component& out, Diagnostics* report) {
   if (names_ == nullptr || index >= names_->size() || (*names_)[index] != component.name.value ||
       !component.product.empty()) {
     return false;
@@ -1248,6 +1260,10 @@ bool PieceLowerer::LowerComponentAside(size_t index, const ast::Component& compo
   // Anything reported sends the file to the whole-file path, which reports
   // it in order.
   bool ok = worker->diagnostics.all().empty();
+  if (!ok) {
+    if (report != nullptr) report->Append(worker->diagnostics);
+    worker->diagnostics = Diagnostics();
+  }
   std::lock_guard<std::mutex> lock(mutex_);
   idle_.push_back(std::move(worker));
   return ok;

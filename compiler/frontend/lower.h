@@ -32,13 +32,24 @@ class PieceLowerer {
   PieceLowerer(const PieceLowerer&) = delete;
   PieceLowerer& operator=(const PieceLowerer&) = delete;
 
-  // False when two components have one name (Lower reports that).
-  bool LowerHeader(const ast::File& header, const std::vector<std::string>& component_names);
+  // A component declared again: its name, where, and where it was first.
+  struct DuplicateComponent {
+    std::string name;
+    SourceLoc loc, previous;
+  };
+  // False when two components have one name (Lower reports that). With
+  // `duplicates` (the names being unique), those are reported where Lower
+  // reports them, and the components keep the locations of their names.
+  bool LowerHeader(const ast::File& header, const std::vector<std::string>& component_names,
+                   const std::vector<DuplicateComponent>* duplicates = nullptr,
+                   const std::vector<SourceLoc>* name_locs = nullptr);
   // Lowers the body of the index-th component into `out`, to be placed
   // with SetComponent; may run on several threads at once (after
   // LowerHeader, while `component_names` lives). False when `component` is
-  // not the index-th component named, or when lowering reports anything.
-  bool LowerComponentAside(size_t index, const ast::Component& component, ir::Component& out);
+  // not the index-th component named, or when lowering reports anything;
+  // what it reports is appended to `report` when given, else dropped.
+  bool LowerComponentAside(size_t index, const ast::Component& component, ir::Component& out,
+                           Diagnostics* report = nullptr);
   void SetComponent(size_t index, ir::Component&& component);
   ir::Module TakeModule();
   // The module being made, for a caller that keeps lowering components into

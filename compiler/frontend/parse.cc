@@ -953,6 +953,12 @@ bool CheckTokens(BoundedTokenStream& tokens, uint32_t file,
   return ok;
 }
 
+template <typename ParseFn, typename BuildFn>
+auto ParseText(uint32_t file_id, std::string_view text, const SourcePiece& at,
+               Diagnostics& diagnostics, ParseFn parse, BuildFn build)
+    -> std::optional<decltype(build(std::declval<Builder&>(),
+                                    parse(std::declval<P&>())))>;
+
 // Parses with `parse` (a parser entry point), then builds the AST with
 // `build` only when the input had no errors.
 template <typename ParseFn, typename BuildFn>
@@ -970,10 +976,22 @@ auto Parse(const SourceManager& sources, uint32_t file_id,
     diagnostics.Emit(DiagnosticKind::kInvalidUtf8, LocOfOffset(file_id, file.text, bad));
     return std::nullopt;
   }
-  Utf8CharStream input(file.text);
+  return ParseText(file_id, file.text, SourcePiece{}, diagnostics, parse, build);
+}
+
+// Parses `text` (valid UTF-8), which starts at `at.line` and `at.column` of
+// the file `file_id`, as Parse does.
+template <typename ParseFn, typename BuildFn>
+auto ParseText(uint32_t file_id, std::string_view text, const SourcePiece& at,
+               Diagnostics& diagnostics, ParseFn parse, BuildFn build)
+    -> std::optional<decltype(build(std::declval<Builder&>(),
+                                    parse(std::declval<P&>())))> {
+  Utf8CharStream input(text);
   // Hidden tokens kept: the limit on tokens counts them.
   RulesLexer lexer(&input, /*keep_hidden=*/true);
   lexer.removeErrorListeners();
+  lexer.setLine(at.line);
+  lexer.setCharPositionInLine(at.column - 1);
   BoundedTokenStream tokens(&lexer);
   std::optional<Bracket> unclosed;
   if (!CheckTokens(tokens, file_id, diagnostics, unclosed)) return std::nullopt;
@@ -1204,6 +1222,34 @@ std::optional<ast::File> ParseFilePiece(const SourceManager& sources, uint32_t f
                                         const SourcePiece& piece,
                                         std::atomic<size_t>& token_count) {
   return ParsePiece(sources.file(file_id), file_id, piece, token_count);
+}
+
+bool ReportInvalidText(const SourceManager& sources, uint32_t file_id, size_t max_bytes,
+                       Diagnostics& diagnostics) {
+  const SourceFile& file = sources.file(file_id);
+  if (file.text.size() > max_bytes) {
+    diagnostics.Emit(DiagnosticKind::kFileTooLarge, SourceLoc{file_id, 1, 1, 1}, max_bytes);
+    return true;
+  }
+  if (size_t bad = FindInvalidUtf8(file.text); bad != std::string_view::npos) {
+    diagnostics.Emit(DiagnosticKind::kInvalidUtf8, LocOfOffset(file_id, file.text, bad));
+    return true;
+  }
+  return false;
+}
+
+std::optional<ast::File> ParseFilePieceReporting(const SourceManager& sources, uint32_t file_id,
+                                                 const SourcePiece& piece,
+                                                 Diagnostics& diagnostics) {
+  const std::string& text = sources.file(file_id).text;
+  if (piece.begin > piece.end || piece.end > text.size()) return std::nullopt;
+  size_t errors_before = diagnostics.error_count();
+  auto file = ParseText(
+      file_id, std::string_view(text).substr(piece.begin, piece.end - piece.begin), piece,
+      diagnostics, [](P& parser) { return parser.file(); },
+      [](Builder& builder, P::FileContext* tree) { return builder.BuildFile(tree); });
+  if (diagnostics.error_count() > errors_before) return std::nullopt;
+  return file;
 }
 
 std::optional<std::vector<LexedToken>> LexFilePiece(const SourceManager& sources, uint32_t file_id,

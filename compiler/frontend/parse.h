@@ -46,6 +46,18 @@ std::optional<ast::File> ParseFilePiece(const SourceManager& sources, uint32_t f
                                         const SourcePiece& piece,
                                         std::atomic<size_t>& token_count);
 
+// Reports that the file `file_id` is larger than `max_bytes` or is not
+// valid UTF-8, as ParseFile does; false when it is neither.
+bool ReportInvalidText(const SourceManager& sources, uint32_t file_id, size_t max_bytes,
+                       Diagnostics& diagnostics);
+
+// One piece of a file that is valid UTF-8, parsed as ParseFile parses a
+// file, problems reported (the limit on tokens holds for the piece): for a
+// file too large to be parsed whole (compile_pieces.h).
+std::optional<ast::File> ParseFilePieceReporting(const SourceManager& sources, uint32_t file_id,
+                                                 const SourcePiece& piece,
+                                                 Diagnostics& diagnostics);
+
 // Parses a comma-separated peer list (the value of a peers parameter given
 // on the command line), held as file `file_id`.
 std::optional<std::vector<ast::Peer>> ParsePeerList(

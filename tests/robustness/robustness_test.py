@@ -625,6 +625,126 @@ class Memory(Base):
         self.assertIn(b"netpolc: error: out of memory", proc.stderr)
 
 
+class LargeFile(Base):
+    """A rules file past the 64 MiB that commands hold whole: a build for a
+    policy target streams it (up to 256 MiB), in memory bounded by the text
+    and a few hundred bytes per component, and reports its errors with their
+    places; other commands refuse it."""
+
+    COMPONENTS = 36000
+    LINES_PER_COMPONENT = 33
+
+    @staticmethod
+    def generate(path, components):
+        """COMPONENTS components of 30 rules each."""
+        n = components
+        with open(path, "w") as f:
+            f.write("flag tls = true;\n")
+            for i in range(n):
+                f.write(f'component c{i} {{\n  labels {{ "app": "c{i}" }}\n')
+                for r in range(30):
+                    f.write(f'  ingress {1000 + r}, {2000 + r}-{2010 + r} from '
+                            f'c{(i + r + 1) % n}, c{(i + r + 2) % n}, c{(i + r + 3) % n} '
+                            f'when tls;\n')
+                f.write("}\n")
+
+    @classmethod
+    def setUpClass(cls):
+        cls.shared = tempfile.TemporaryDirectory(dir=os.environ.get("TEST_TMPDIR"))
+        cls.large = os.path.join(cls.shared.name, "large.netpol")
+        cls.generate(cls.large, cls.COMPONENTS)
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.shared.cleanup()
+
+    def large_file(self, tail):
+        """The large file with TAIL appended, and its number of lines before TAIL."""
+        path = self.path("large.netpol")
+        with open(self.large, "rb") as src, open(path, "wb") as dst:
+            while True:
+                block = src.read(1 << 20)
+                if not block:
+                    break
+                dst.write(block)
+            dst.write(tail.encode())
+        return path, 1 + self.LINES_PER_COMPONENT * self.COMPONENTS
+
+    def run_measured(self, args, env=None):
+        """netpolc ARGS: (status, stdout, stderr, peak resident KiB). Started
+        from a small Python of its own: a child's peak counts what it had
+        before it became netpolc, a copy of its parent."""
+        runner = ("import os, subprocess, sys\n"
+                  "p = subprocess.Popen(sys.argv[2:], stdout=open(sys.argv[1], 'wb'))\n"
+                  "_, status, usage = os.wait4(p.pid, 0)\n"
+                  "print(os.waitstatus_to_exitcode(status), usage.ru_maxrss)\n")
+        out = self.path("stdout")
+        proc = subprocess.run([sys.executable, "-c", runner, out, NETPOLC] + args,
+                              capture_output=True, env=dict(os.environ, **(env or {})),
+                              timeout=600)
+        status, peak = proc.stdout.split()
+        with open(out, "rb") as f:
+            stdout = f.read()
+        return int(status), stdout, proc.stderr, int(peak)
+
+    def test_streaming_bounds_memory(self):
+        # The same rules held whole and streamed (NETPOLC_STREAM_BYTES=1).
+        path = self.path("small.netpol")
+        self.generate(path, 3000)
+        out = self.path("out.yaml")
+        args = ["build", path, "--target", "k8s", "-o", out]
+        status, _, err, whole_kib = self.run_measured(args)
+        self.assertEqual(status, 0, err[-2000:])
+        with open(out, "rb") as f:
+            whole = f.read()
+        status, _, err, streamed_kib = self.run_measured(args, {"NETPOLC_STREAM_BYTES": "1"})
+        self.assertEqual(status, 0, err[-2000:])
+        with open(out, "rb") as f:
+            self.assertEqual(f.read(), whole)
+        self.assertLess(2 * streamed_kib, whole_kib, (streamed_kib, whole_kib))
+
+    def test_build_streams_a_large_file(self):
+        size = os.path.getsize(self.large)
+        self.assertGreater(size, 64 << 20)
+        out = self.path("out.yaml")
+        status, _, err, peak_kib = self.run_measured(
+            ["build", self.large, "--target", "k8s", "-o", out])
+        self.assertEqual(status, 0, err[-2000:])
+        policies = 0
+        last = b"\n  name: c%d\n" % (self.COMPONENTS - 1)
+        found = False
+        with open(out, "rb") as f:
+            for line in f:
+                policies += line == b"kind: NetworkPolicy\n"
+                found = found or line == last[1:]
+        self.assertEqual(policies, self.COMPONENTS)
+        self.assertTrue(found)
+        # Held whole, the module takes several times the text (see above);
+        # streamed, the text and the components' headers.
+        self.assertLess(peak_kib * 1024, 3 * size, f"peak {peak_kib} KiB for {size} bytes")
+
+    def test_errors_of_a_large_file(self):
+        path, lines = self.large_file('component broken {\n  labels { "app": "b" }\n'
+                                      '  ingress 80 from nowhere;\n}\n'
+                                      'component c7 { labels { "app": "again" } }\n')
+        status, _, err, _ = self.run_measured(["build", path, "--target", "k8s"])
+        self.assertEqual(status, 1, err[-2000:])
+        self.assertEqual(err.decode().replace(path, "large.netpol").splitlines()[::3], [
+            f"large.netpol:{lines + 5}:11: error: component 'c7' is already declared "
+            "[duplicate-component]",
+            f"large.netpol:{2 + 33 * 7}:11: note: previously declared here "
+            "[previous-declaration]",
+            f"large.netpol:{lines + 3}:19: error: unknown component 'nowhere' "
+            "[unknown-component]"])
+
+    def test_other_commands_refuse_a_large_file(self):
+        for args in (["check", self.large], ["build", self.large, "--target", "markdown"],
+                     ["fmt", self.large]):
+            status, _, err, _ = self.run_measured(args)
+            self.assertEqual(status, 2, err[-2000:])
+            self.assertIn(b"larger than the limit of 64 MiB", err)
+
+
 class Text(Base):
     """Item 14: line endings, backslashes, control characters, stdin."""
 
