@@ -35,7 +35,7 @@ struct StreamedModule::State {
   const SourceManager& sources;
   uint32_t file_id;
   // Lowering reports nothing on a file that compiles; anything it reports
-  // sends the file to the whole-file path.
+  // sends the file to the whole-file path (or, streamed, to ReportInPieces).
   Diagnostics diagnostics;
   std::vector<std::string> names;  // the components', in file order
   std::vector<SourcePiece> pieces;  // each component's declaration, when streamed
@@ -67,7 +67,8 @@ bool CompileInto(StreamedModule::State& state, bool stream) {
     bool open = false;  // the last group may take the next component
     for (const DeclarationPiece& d : ScanDeclarations(text)) {
       if (d.keyword == "component" && !d.name.empty()) {
-        // Two components of one name: the whole file reports it.
+        // Two components of one name: the whole file (or ReportInPieces)
+        // reports it.
         if (!seen.insert(d.name).second) return false;
         if (!open || groups.back().piece.end - groups.back().piece.begin >= piece_bytes) {
           groups.push_back({d.piece, names.size(), 0});
@@ -170,12 +171,12 @@ size_t StreamBytes() {
 
 bool ReportInPieces(const SourceManager& sources, uint32_t file_id, Diagnostics& diagnostics) {
   const size_t errors_before = diagnostics.error_count();
-  const bool whole = sources.file(file_id).text.size() <= kMaxSourceBytes;
+  const bool fits_whole = sources.file(file_id).text.size() <= kMaxSourceBytes;
   if (ReportInvalidText(sources, file_id, kMaxStreamedSourceBytes, diagnostics)) return true;
   const std::string& text = sources.file(file_id).text;
   // Nothing to report here: the whole file is compiled when it may be.
   auto not_compiled = [&](std::string_view why) {
-    if (whole) return false;
+    if (fits_whole) return false;
     diagnostics.Emit(DiagnosticKind::kLargeFileNotCompiled, SourceLoc{file_id, 1, 1, 1},
                      kMaxSourceBytes, std::string(why));
     return true;
