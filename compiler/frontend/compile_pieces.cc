@@ -76,6 +76,7 @@ bool CompileInto(StreamedModule::State& state, bool stream) {
           groups.back().piece.end = d.piece.end;
         }
         ++groups.back().count;
+        if (stream && names.size() == kMaxStreamedComponents) return false;
         names.emplace_back(d.name);
         if (stream) state.pieces.push_back(d.piece);
         open = true;
@@ -190,8 +191,13 @@ bool ReportInPieces(const SourceManager& sources, uint32_t file_id, Diagnostics&
   };
   std::vector<Piece> pieces;
   const size_t piece_bytes = std::max<size_t>(PieceBytes(), 1);
+  size_t components = 0;
   for (const DeclarationPiece& d : ScanDeclarations(text)) {
     const bool component = d.keyword == "component";
+    if (component && ++components > kMaxStreamedComponents) {
+      return not_compiled("it declares more than " + std::to_string(kMaxStreamedComponents) +
+                          " components");
+    }
     if (!pieces.empty() && pieces.back().components == component &&
         pieces.back().piece.end - pieces.back().piece.begin < piece_bytes) {
       pieces.back().piece.end = d.piece.end;

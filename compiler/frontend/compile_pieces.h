@@ -31,6 +31,11 @@ inline constexpr size_t kStreamBytes = size_t{16} << 20;
 // target); other commands hold the whole module and stop at kMaxSourceBytes.
 inline constexpr size_t kMaxStreamedSourceBytes = size_t{256} << 20;
 
+// The most components a StreamedModule holds (each keeps about 1-1.5 KB
+// without its rules): a file of more is compiled whole when it is at most
+// kMaxSourceBytes (whose token limit then bounds it), else refused.
+inline constexpr size_t kMaxStreamedComponents = size_t{1} << 20;
+
 // kStreamBytes, or NETPOLC_STREAM_BYTES when set to a number.
 size_t StreamBytes();
 

@@ -737,6 +737,21 @@ class LargeFile(Base):
             f"large.netpol:{lines + 3}:19: error: unknown component 'nowhere' "
             "[unknown-component]"])
 
+    def test_too_many_components(self):
+        # Each component kept without its rules still costs about a kilobyte:
+        # a streamed file holds at most 2^20 of them.
+        path = self.path("many.netpol")
+        n = (1 << 20) + 1
+        with open(path, "w") as f:
+            for i in range(n):
+                f.write('component c%d { labels { "app": "c%d" } ingress 80 from c0; }\n' % (i, i))
+        self.assertGreater(os.path.getsize(path), 64 << 20)
+        status, _, err, _ = self.run_measured(["build", path, "--target", "k8s"])
+        self.assertEqual(status, 1, err[-2000:])
+        self.assertIn(b"many.netpol:1:1: error: the file is larger than 67108864 bytes, which only "
+                      b"a build for a policy target compiles, declaration by declaration: it "
+                      b"declares more than 1048576 components [large-file-not-compiled]", err)
+
     def test_other_commands_refuse_a_large_file(self):
         for args in (["check", self.large], ["build", self.large, "--target", "markdown"],
                      ["fmt", self.large]):
