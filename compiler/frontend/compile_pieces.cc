@@ -239,22 +239,20 @@ bool ReportInPieces(const SourceManager& sources, uint32_t file_id, Diagnostics&
   // Duplicate components, reported by the header's lowering as Lower
   // reports them; their bodies are not lowered, as in Lower.
   std::vector<std::string> names;
-  std::vector<SourceLoc> name_locs;
   std::vector<PieceLowerer::DuplicateComponent> duplicates;
   // Per piece, the index of each of its components among the names (or -1).
   std::vector<std::vector<int64_t>> index(pieces.size());
   {
-    std::unordered_map<std::string_view, size_t> first;
+    std::unordered_map<std::string_view, SourceLoc> first;  // where each name is declared first
     for (size_t i = 0; i < named.size(); ++i) {
       for (const auto& [name, loc] : named[i]) {
-        auto [it, inserted] = first.emplace(name, names.size());
+        auto [it, inserted] = first.emplace(name, loc);
         if (inserted) {
           index[i].push_back(static_cast<int64_t>(names.size()));
           names.push_back(name);
-          name_locs.push_back(loc);
         } else {
           index[i].push_back(-1);
-          duplicates.push_back({name, loc, name_locs[it->second]});
+          duplicates.push_back({name, loc, it->second});
         }
       }
     }
@@ -276,7 +274,7 @@ bool ReportInPieces(const SourceManager& sources, uint32_t file_id, Diagnostics&
     }
     state.names = std::move(names);
     // The components are lowered after errors here too, as Lower does.
-    if (!state.lowerer.LowerHeader(head, state.names, &duplicates, &name_locs)) {
+    if (!state.lowerer.LowerHeader(head, state.names, &duplicates)) {
       return not_compiled("a declaration does not compile on its own");
     }
     diagnostics.Append(state.diagnostics);

@@ -147,18 +147,15 @@ class Lowerer {
   // Piece by piece (PieceLowerer): what LowerFile does before the
   // components' bodies, with the components known by name only.
   bool LowerHeader(const ast::File& header, const std::vector<std::string>& component_names,
-                   const std::vector<PieceLowerer::DuplicateComponent>* duplicates,
-                   const std::vector<SourceLoc>* name_locs) {
+                   const std::vector<PieceLowerer::DuplicateComponent>* duplicates) {
     DeclareParams(header);
     LowerFlags(header);
-    for (size_t i = 0; i < component_names.size(); ++i) {
-      const std::string& name = component_names[i];
+    for (const std::string& name : component_names) {
       if (!components_.emplace(name, module_.components.size()).second) return false;
       ir::Component component;
       component.id = name;
       component.name = name;
       component.product = 0;
-      if (name_locs != nullptr && i < name_locs->size()) component.loc = (*name_locs)[i];
       module_.components.push_back(std::move(component));
     }
     if (duplicates != nullptr) {
@@ -1231,9 +1228,8 @@ PieceLowerer::~PieceLowerer() = default;
 
 bool PieceLowerer::LowerHeader(const ast::File& header,
                                const std::vector<std::string>& component_names,
-                               const std::vector<DuplicateComponent>* duplicates,
-                               const std::vector<SourceLoc>* name_locs) {
-  if (!lowerer_->LowerHeader(header, component_names, duplicates, name_locs)) return false;
+                               const std::vector<DuplicateComponent>* duplicates) {
+  if (!lowerer_->LowerHeader(header, component_names, duplicates)) return false;
   names_ = &component_names;
   return true;
 }

@@ -39,10 +39,9 @@ class PieceLowerer {
   };
   // False when two components have one name (Lower reports that). With
   // `duplicates` (the names being unique), those are reported where Lower
-  // reports them, and the components keep the locations of their names.
+  // reports them.
   bool LowerHeader(const ast::File& header, const std::vector<std::string>& component_names,
-                   const std::vector<DuplicateComponent>* duplicates = nullptr,
-                   const std::vector<SourceLoc>* name_locs = nullptr);
+                   const std::vector<DuplicateComponent>* duplicates = nullptr);
   // Lowers the body of the index-th component into `out`, to be placed
   // with SetComponent; may run on several threads at once (after
   // LowerHeader, while `component_names` lives). False when `component` is

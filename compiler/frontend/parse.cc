@@ -966,17 +966,8 @@ auto Parse(const SourceManager& sources, uint32_t file_id,
            Diagnostics& diagnostics, ParseFn parse, BuildFn build)
     -> std::optional<decltype(build(std::declval<Builder&>(),
                                     parse(std::declval<P&>())))> {
-  const SourceFile& file = sources.file(file_id);
-  if (file.text.size() > kMaxSourceBytes) {
-    diagnostics.Emit(DiagnosticKind::kFileTooLarge, SourceLoc{file_id, 1, 1, 1},
-                     kMaxSourceBytes);
-    return std::nullopt;
-  }
-  if (size_t bad = FindInvalidUtf8(file.text); bad != std::string_view::npos) {
-    diagnostics.Emit(DiagnosticKind::kInvalidUtf8, LocOfOffset(file_id, file.text, bad));
-    return std::nullopt;
-  }
-  return ParseText(file_id, file.text, SourcePiece{}, diagnostics, parse, build);
+  if (ReportInvalidText(sources, file_id, kMaxSourceBytes, diagnostics)) return std::nullopt;
+  return ParseText(file_id, sources.file(file_id).text, SourcePiece{}, diagnostics, parse, build);
 }
 
 // Parses `text` (valid UTF-8), which starts at `at.line` and `at.column` of
@@ -1273,16 +1264,8 @@ std::optional<std::vector<ast::Peer>> ParsePeerList(
 
 std::optional<std::vector<LexedToken>> LexFile(const SourceManager& sources, uint32_t file_id,
                                                Diagnostics& diagnostics) {
+  if (ReportInvalidText(sources, file_id, kMaxSourceBytes, diagnostics)) return std::nullopt;
   const SourceFile& file = sources.file(file_id);
-  if (file.text.size() > kMaxSourceBytes) {
-    diagnostics.Emit(DiagnosticKind::kFileTooLarge, SourceLoc{file_id, 1, 1, 1},
-                     kMaxSourceBytes);
-    return std::nullopt;
-  }
-  if (size_t bad = FindInvalidUtf8(file.text); bad != std::string_view::npos) {
-    diagnostics.Emit(DiagnosticKind::kInvalidUtf8, LocOfOffset(file_id, file.text, bad));
-    return std::nullopt;
-  }
   if (std::optional<std::vector<LexedToken>> pieces = LexByPieces(file, file_id)) return pieces;
   Utf8CharStream input(file.text);
   RulesLexer lexer(&input, /*keep_hidden=*/true);

@@ -101,18 +101,15 @@ int RunBuild(const std::vector<std::string>& arguments, std::string& out, std::s
   // A large file for a policy target is compiled as a StreamedModule: the
   // rules of each batch of policies are lowered again from the text when the
   // batch is made, and dropped once it is written.
-  const bool large = text->size() > StreamBytes();
+  const bool stream = backend->needs_policies() && text->size() > StreamBytes();
   const uint32_t rules_file = compilation.sources.Add(source_name, std::move(*text));
   std::unique_ptr<StreamedModule> streamed;
-  if (large && backend->needs_policies()) {
-    streamed = CompileStreamed(compilation.sources, rules_file);
-  }
+  if (stream) streamed = CompileStreamed(compilation.sources, rules_file);
   std::optional<ir::Module> whole_module;
   if (!streamed) {
     // A file meant to be streamed has its problems found declaration by
     // declaration, its tokens never held at once.
-    if (large && backend->needs_policies() &&
-        ReportInPieces(compilation.sources, rules_file, compilation.diagnostics)) {
+    if (stream && ReportInPieces(compilation.sources, rules_file, compilation.diagnostics)) {
       err += RenderAll(compilation.diagnostics, compilation.sources);
       return kExitInputErrors;
     }
