@@ -737,6 +737,18 @@ class LargeFile(Base):
             f"large.netpol:{lines + 3}:19: error: unknown component 'nowhere' "
             "[unknown-component]"])
 
+    def test_large_file_cannot_import(self):
+        # Imports are resolved on the whole file's AST, which a file this
+        # large never has.
+        self.write("lib.netpol", 'component lib { labels { "app": "lib" } }\n')
+        path, _ = self.large_file('import "lib.netpol";\n')
+        status, _, err, _ = self.run_measured(["build", path, "--target", "k8s"])
+        self.assertEqual(status, 1, err[-2000:])
+        self.assertIn(b"large.netpol:1:1: error: the file is larger than 67108864 bytes, which only "
+                      b"a build for a policy target compiles, declaration by declaration: it "
+                      b"imports other files, which needs the whole file [large-file-not-compiled]",
+                      err)
+
     def test_too_many_components(self):
         # Each component kept without its rules still costs about a kilobyte:
         # a streamed file holds at most 2^20 of them.
