@@ -4,9 +4,13 @@
 
 namespace netpolc {
 
-SourceFile::SourceFile(std::string path_in, std::string text_in)
-    : path(std::move(path_in)), text(std::move(text_in)) {
-  line_starts.push_back(0);
+SourceFile::SourceFile(std::string path_in, std::string text_in) : path(std::move(path_in)) {
+  SetText(std::move(text_in));
+}
+
+void SourceFile::SetText(std::string text_in) {
+  text = std::move(text_in);
+  line_starts.assign(1, 0);
   if (text.find('\r') == std::string::npos) {
     // Lines end at LF only: found with memchr.
     const char* base = text.data();
@@ -31,7 +35,26 @@ std::string LoneCrToLf(std::string text) {
   return text;
 }
 
+void SourceFile::ReadIfUnread() const {
+  if (unread_ == nullptr) return;
+  std::call_once(unread_->once, [this] {
+    // Read once, before any line is shown, under the once flag: the text is
+    // set here and never changes after.
+    auto* self = const_cast<SourceFile*>(this);
+    std::optional<std::string> read;
+    if (unread_->read) read = unread_->read();
+    if (read) {
+      self->SetText(std::move(*read));
+    } else {
+      unread_->failed = true;
+    }
+  });
+}
+
+bool SourceFile::unreadable() const { return unread_ != nullptr && unread_->failed; }
+
 std::string_view SourceFile::Line(uint32_t line) const {
+  ReadIfUnread();
   if (line == 0 || line > line_starts.size()) return {};
   uint32_t begin = line_starts[line - 1];
   uint32_t end = line < line_starts.size() ? line_starts[line] - 1
@@ -44,6 +67,23 @@ std::string_view SourceFile::Line(uint32_t line) const {
 uint32_t SourceManager::Add(std::string path, std::string text) {
   files_.emplace_back(std::move(path), std::move(text));
   return static_cast<uint32_t>(files_.size() - 1);
+}
+
+uint32_t SourceManager::AddUnread(std::string path) {
+  uint32_t id = Add(std::move(path), std::string());
+  files_.back().unread_ = std::make_unique<SourceFile::Unread>();
+  return id;
+}
+
+void SourceManager::SetReader(uint32_t id, TextReader read) {
+  SourceFile& file = files_.at(id);
+  if (file.unread_ != nullptr) file.unread_->read = std::move(read);
+}
+
+void SourceManager::SetText(uint32_t id, std::string text) {
+  SourceFile& file = files_.at(id);
+  file.unread_.reset();
+  file.SetText(std::move(text));
 }
 
 }  // namespace netpolc

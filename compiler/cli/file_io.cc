@@ -547,7 +547,12 @@ std::optional<std::string> ReadFile(const std::string& path, std::string& error,
   if (fstat(fd, &info) != 0) return fail(std::strerror(errno));
   if (S_ISDIR(info.st_mode)) return fail("it is a directory");
   std::string text;
-  if (S_ISREG(info.st_mode) && info.st_size > 0) {
+  // A regular file's size is known: room for it and one more byte (which
+  // tells whether it grew) is reserved, and reads stay within that room
+  // while it lasts, so that the text is never copied into a buffer twice
+  // its size (whose first copy the allocator might keep).
+  const bool sized = S_ISREG(info.st_mode) && info.st_size > 0;
+  if (sized) {
     if (static_cast<uintmax_t>(info.st_size) > max_bytes) return fail(TooLarge(max_bytes));
     text.reserve(static_cast<size_t>(info.st_size) + 1);
   }
@@ -556,6 +561,7 @@ std::optional<std::string> ReadFile(const std::string& path, std::string& error,
   constexpr size_t kChunk = 64 * 1024;
   while (true) {
     size_t room = std::min(kChunk, max_bytes + 1 - text.size());
+    if (sized && text.capacity() > text.size()) room = std::min(room, text.capacity() - text.size());
     size_t old_size = text.size();
     text.resize(old_size + room);
     ssize_t n = read(fd, text.data() + old_size, room);
@@ -575,6 +581,14 @@ std::optional<std::string> ReadFile(const std::string& path, std::string& error,
     return std::nullopt;
   }
   return text;
+}
+
+std::optional<uint64_t> RegularFileSize(const std::string& path) {
+  struct stat info;
+  if (path == "-" || stat(ResolvePath(path).c_str(), &info) != 0 || !S_ISREG(info.st_mode)) {
+    return std::nullopt;
+  }
+  return static_cast<uint64_t>(info.st_size);
 }
 
 std::optional<FileIdentity> IdentifyFile(const std::string& path) {

@@ -108,6 +108,10 @@ class OutputFile {
   Impl* impl_;
 };
 
+// The size of the regular file at `path` (ResolvePath), or nullopt when it
+// is not one ("-" included) or cannot be examined.
+std::optional<uint64_t> RegularFileSize(const std::string& path);
+
 // Writes all of `data` to the descriptor `fd`, retrying short writes; on
 // failure sets `error` (strerror) and returns false.
 bool WriteAll(int fd, std::string_view data, std::string& error);

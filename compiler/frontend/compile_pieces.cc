@@ -1,7 +1,12 @@
 #include "compiler/frontend/compile_pieces.h"
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <atomic>
+#include <cerrno>
 #include <cstdlib>
 #include <functional>
 #include <mutex>
@@ -28,12 +33,216 @@ struct ComponentGroup {
   size_t count = 0;
 };
 
+using EachDeclaration = std::function<bool(const DeclarationPiece&, std::string_view)>;
+
+// Where a StreamedModule reads the text of its declarations.
+class DeclarationText {
+ public:
+  virtual ~DeclarationText() = default;
+  // Calls `each` with every declaration of the file (ScanDeclarations) and
+  // its text, in file order, until it returns false. False when it did, or
+  // the file cannot be compiled in pieces: larger than `max_bytes`, not
+  // valid UTF-8, or not readable.
+  virtual bool Scan(size_t max_bytes, const EachDeclaration& each) = 0;
+  // The text of `piece`, whole declarations as Scan gave them, read into
+  // `buffer` if need be; nullopt when it cannot be read as Scan read it.
+  virtual std::optional<std::string_view> Read(const SourcePiece& piece,
+                                               std::string& buffer) const = 0;
+};
+
+// The text a SourceManager holds.
+class HeldText : public DeclarationText {
+ public:
+  HeldText(const SourceManager& sources, uint32_t file_id)
+      : sources_(sources), file_id_(file_id) {}
+
+  bool Scan(size_t max_bytes, const EachDeclaration& each) override {
+    if (!ParsableInPieces(sources_, file_id_, max_bytes)) return false;
+    std::string_view text = sources_.file(file_id_).text;
+    for (const DeclarationPiece& d : ScanDeclarations(text)) {
+      if (!each(d, text.substr(d.piece.begin, d.piece.end - d.piece.begin))) return false;
+    }
+    return true;
+  }
+
+  std::optional<std::string_view> Read(const SourcePiece& piece, std::string&) const override {
+    std::string_view text = sources_.file(file_id_).text;
+    if (piece.begin > piece.end || piece.end > text.size()) return std::nullopt;
+    return text.substr(piece.begin, piece.end - piece.begin);
+  }
+
+ private:
+  const SourceManager& sources_;
+  uint32_t file_id_;
+};
+
+// A regular file, read a window at a time by Scan and again for each piece
+// by Read: its text is never held whole. Each declaration's hash is kept, so
+// that a file changed since Scan is never compiled in part.
+class FileText : public DeclarationText {
+ public:
+  // The text from `path`; nothing read yet.
+  explicit FileText(const std::string& path)
+      : fd_(open(path.c_str(), O_RDONLY | O_NOCTTY | O_CLOEXEC)) {
+    struct stat info;
+    if (fd_ >= 0 && (fstat(fd_, &info) != 0 || !S_ISREG(info.st_mode))) {
+      close(fd_);
+      fd_ = -1;
+    }
+  }
+  ~FileText() override {
+    if (fd_ >= 0) close(fd_);
+  }
+  FileText(const FileText&) = delete;
+  FileText& operator=(const FileText&) = delete;
+
+  bool Scan(size_t max_bytes, const EachDeclaration& each) override {
+    if (fd_ < 0) return false;
+    declarations_.clear();
+    // The window holds the file's bytes from `base` on; window[0] is at
+    // `line` and `column`, where a declaration starts.
+    std::string window;
+    size_t base = 0;
+    uint32_t line = 1, column = 1;
+    bool eof = false;
+    size_t want = kWindowBytes;
+    while (true) {
+      while (!eof && window.size() < want) {
+        const size_t old = window.size();
+        if (base + old > max_bytes) return false;
+        window.resize(want);
+        const ssize_t n = pread(fd_, window.data() + old, want - old, static_cast<off_t>(base + old));
+        if (n < 0 && errno == EINTR) {
+          window.resize(old);
+          continue;
+        }
+        if (n < 0) return false;
+        window.resize(old + static_cast<size_t>(n));
+        eof = n == 0;
+      }
+      if (base + window.size() > max_bytes) return false;
+      std::vector<DeclarationPiece> found = ScanDeclarations(window);
+      size_t take = found.size();
+      if (!eof) {
+        // The last declaration may go on past the window. And if the word
+        // it starts with ends the window, the word may go on too: then it
+        // is no keyword, and the cut before it no cut.
+        take = found.size() - 1;
+        const std::string_view keyword = found.back().keyword;
+        if (take > 0 && !keyword.empty() &&
+            keyword.data() + keyword.size() == window.data() + window.size()) {
+          --take;
+        }
+        if (take == 0) {
+          // One declaration longer than the window: a larger window.
+          want = 2 * window.size();
+          continue;
+        }
+      }
+      for (size_t k = 0; k < take; ++k) {
+        DeclarationPiece d = found[k];
+        std::string_view text = std::string_view(window).substr(d.piece.begin,
+                                                                d.piece.end - d.piece.begin);
+        if (!IsValidUtf8(text)) return false;
+        d.piece = InFile(d.piece, base, line, column);
+        declarations_.push_back({d.piece.begin, d.piece.end, Hash(text)});
+        if (!each(d, text)) return false;
+      }
+      if (take == found.size()) {
+        size_ = base + window.size();
+        return true;
+      }
+      const SourcePiece next = InFile(found[take].piece, base, line, column);
+      window.erase(0, found[take].piece.begin);
+      base = next.begin;
+      line = next.line;
+      column = next.column;
+      want = std::max(kWindowBytes, 2 * window.size());
+    }
+  }
+
+  std::optional<std::string_view> Read(const SourcePiece& piece,
+                                       std::string& buffer) const override {
+    if (fd_ < 0 || piece.begin > piece.end || !ReadAt(piece.begin, piece.end - piece.begin, buffer)) {
+      return std::nullopt;
+    }
+    // The declarations it covers, each as Scan read it.
+    auto d = std::lower_bound(declarations_.begin(), declarations_.end(), piece.begin,
+                              [](const Declaration& x, uint32_t begin) { return x.begin < begin; });
+    uint32_t at = piece.begin;
+    for (; d != declarations_.end() && d->begin == at && d->end <= piece.end; ++d) {
+      std::string_view text = std::string_view(buffer).substr(d->begin - piece.begin,
+                                                              d->end - d->begin);
+      if (Hash(text) != d->hash) return std::nullopt;
+      at = d->end;
+    }
+    if (at != piece.end) return std::nullopt;
+    return std::string_view(buffer);
+  }
+
+  // The whole file, if it is still the text Scan read.
+  std::optional<std::string> ReadWhole() const {
+    std::string text;
+    // One byte more than was scanned tells a file that grew.
+    if (fd_ < 0 || !ReadAt(0, size_ + 1, text) || text.size() != size_) return std::nullopt;
+    for (const Declaration& d : declarations_) {
+      if (Hash(std::string_view(text).substr(d.begin, d.end - d.begin)) != d.hash) {
+        return std::nullopt;
+      }
+    }
+    return text;
+  }
+
+ private:
+  static constexpr size_t kWindowBytes = size_t{4} << 20;
+  struct Declaration {
+    uint32_t begin;
+    uint32_t end;
+    size_t hash;
+  };
+
+  static size_t Hash(std::string_view text) { return std::hash<std::string_view>()(text); }
+
+  // `piece` of a window that starts at `base`, `line` and `column` of the
+  // file, as a piece of the file.
+  static SourcePiece InFile(SourcePiece piece, size_t base, uint32_t line, uint32_t column) {
+    if (piece.line == 1) piece.column += column - 1;
+    piece.line += line - 1;
+    piece.begin += static_cast<uint32_t>(base);
+    piece.end += static_cast<uint32_t>(base);
+    return piece;
+  }
+
+  // Up to `size` bytes from `offset` into `out` (fewer at the end of the
+  // file); false on a read error.
+  bool ReadAt(size_t offset, size_t size, std::string& out) const {
+    out.resize(size);
+    size_t done = 0;
+    while (done < size) {
+      const ssize_t n = pread(fd_, out.data() + done, size - done, static_cast<off_t>(offset + done));
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0) return false;
+      if (n == 0) break;
+      done += static_cast<size_t>(n);
+    }
+    out.resize(done);
+    return true;
+  }
+
+  int fd_;
+  std::vector<Declaration> declarations_;  // as Scan read them, in file order
+  size_t size_ = 0;
+};
+
 }  // namespace
 
 struct StreamedModule::State {
-  State(const SourceManager& s, uint32_t id) : sources(s), file_id(id) {}
+  State(const SourceManager& s, uint32_t id, std::shared_ptr<DeclarationText> t)
+      : sources(s), file_id(id), text(std::move(t)) {}
   const SourceManager& sources;
   uint32_t file_id;
+  // Where the declarations' text is read.
+  std::shared_ptr<DeclarationText> text;
   // Lowering reports nothing on a file that compiles; anything it reports
   // sends the file to the whole-file path (or, streamed, to ReportInPieces).
   Diagnostics diagnostics;
@@ -48,28 +257,29 @@ namespace {
 // `stream`, every component's rules are dropped once lowered and its piece
 // kept. False on any problem (nothing reported).
 bool CompileInto(StreamedModule::State& state, bool stream) {
-  const SourceManager& sources = state.sources;
   const uint32_t file_id = state.file_id;
   const size_t piece_bytes = PieceBytes();
-  if (piece_bytes == 0 ||
-      !ParsableInPieces(sources, file_id, stream ? kMaxStreamedSourceBytes : kMaxSourceBytes)) {
-    return false;
-  }
-  const std::string& text = sources.file(file_id).text;
+  if (piece_bytes == 0) return false;
+  DeclarationText& source = *state.text;
 
   // The declarations as the text shows them: components (by name) in groups
-  // of about piece_bytes, every other declaration in the header pieces.
-  std::vector<SourcePiece> header;
+  // of about piece_bytes; every other declaration parsed at once into the
+  // header.
+  std::atomic<size_t> token_count{0};
+  // Streamed, only a piece's tokens are ever held: the limit is per piece.
+  const bool per_file_limit = !stream;
+  ast::File head;
+  head.file_id = file_id;
   std::vector<ComponentGroup> groups;
   std::vector<std::string>& names = state.names;
   {
-    std::unordered_set<std::string_view> seen;
+    std::unordered_set<std::string> seen;
     bool open = false;  // the last group may take the next component
-    for (const DeclarationPiece& d : ScanDeclarations(text)) {
+    auto each = [&](const DeclarationPiece& d, std::string_view text) {
       if (d.keyword == "component" && !d.name.empty()) {
         // Two components of one name: the whole file (or ReportInPieces)
         // reports it.
-        if (!seen.insert(d.name).second) return false;
+        if (!seen.emplace(d.name).second) return false;
         if (!open || groups.back().piece.end - groups.back().piece.begin >= piece_bytes) {
           groups.push_back({d.piece, names.size(), 0});
         } else {
@@ -80,32 +290,23 @@ bool CompileInto(StreamedModule::State& state, bool stream) {
         names.emplace_back(d.name);
         if (stream) state.pieces.push_back(d.piece);
         open = true;
-      } else {
-        if (!header.empty() && header.back().end == d.piece.begin) {
-          header.back().end = d.piece.end;
-        } else {
-          header.push_back(d.piece);
-        }
-        open = false;
+        return true;
       }
-    }
-  }
-
-  std::atomic<size_t> token_count{0};
-  // Streamed, only a piece's tokens are ever held: the limit is per piece.
-  const bool per_file_limit = !stream;
-  PieceLowerer& lowerer = state.lowerer;
-  {
-    ast::File head;
-    head.file_id = file_id;
-    for (const SourcePiece& piece : header) {
-      std::optional<ast::File> parsed = ParseFilePiece(sources, file_id, piece, token_count);
+      std::atomic<size_t> piece_tokens{0};
+      std::optional<ast::File> parsed =
+          ParseTextPiece(text, file_id, d.piece, per_file_limit ? token_count : piece_tokens);
       if (!parsed || !parsed->components.empty()) return false;
       AppendDeclarations(head, std::move(*parsed));
-    }
-    if (!head.imports.empty()) return false;  // the importer works on whole files
-    if (!lowerer.LowerHeader(head, names) || !state.diagnostics.all().empty()) return false;
+      open = false;
+      return true;
+    };
+    if (!source.Scan(stream ? kMaxStreamedSourceBytes : kMaxSourceBytes, each)) return false;
   }
+
+  PieceLowerer& lowerer = state.lowerer;
+  if (!head.imports.empty()) return false;  // the importer works on whole files
+  if (!lowerer.LowerHeader(head, names) || !state.diagnostics.all().empty()) return false;
+  head = ast::File();
 
   // The components, a batch of pieces at a time: each piece parsed, its
   // components lowered and its AST freed on the thread pool; the components
@@ -124,8 +325,12 @@ bool CompileInto(StreamedModule::State& state, bool stream) {
       const ComponentGroup& group = groups[first + i];
       // Streamed, the limit on tokens is per piece.
       std::atomic<size_t> piece_tokens{0};
-      std::optional<ast::File> piece = ParseFilePiece(
-          sources, file_id, group.piece, per_file_limit ? token_count : piece_tokens);
+      std::string buffer;
+      std::optional<std::string_view> text = source.Read(group.piece, buffer);
+      std::optional<ast::File> piece =
+          text ? ParseTextPiece(*text, file_id, group.piece,
+                                per_file_limit ? token_count : piece_tokens)
+               : std::nullopt;
       bool ok = piece && piece->components.size() == group.count && piece->params.empty() &&
                 piece->flags.empty() && piece->instances.empty() && piece->dns.empty() &&
                 piece->imports.empty() && piece->entity_peers.empty();
@@ -154,7 +359,7 @@ bool CompileInto(StreamedModule::State& state, bool stream) {
 }  // namespace
 
 std::optional<ir::Module> CompileInPieces(const SourceManager& sources, uint32_t file_id) {
-  StreamedModule::State state(sources, file_id);
+  StreamedModule::State state(sources, file_id, std::make_shared<HeldText>(sources, file_id));
   if (!CompileInto(state, /*stream=*/false)) return std::nullopt;
   return state.lowerer.TakeModule();
 }
@@ -259,7 +464,7 @@ bool ReportInPieces(const SourceManager& sources, uint32_t file_id, Diagnostics&
   }
 
   // Lowering: every declaration but the components, then each component.
-  StreamedModule::State state(sources, file_id);
+  StreamedModule::State state(sources, file_id, std::make_shared<HeldText>(sources, file_id));
   {
     ast::File head;
     head.file_id = file_id;
@@ -315,10 +520,13 @@ bool StreamedModule::Load(std::span<const uint32_t> indices) {
     if (failed.load(std::memory_order_relaxed)) return;
     const uint32_t index = indices[k];
     std::atomic<size_t> token_count{0};
+    std::string buffer;
+    std::optional<std::string_view> text =
+        index < state.pieces.size() ? state.text->Read(state.pieces[index], buffer)
+                                    : std::nullopt;
     std::optional<ast::File> piece =
-        index < state.pieces.size()
-            ? ParseFilePiece(state.sources, state.file_id, state.pieces[index], token_count)
-            : std::nullopt;
+        text ? ParseTextPiece(*text, state.file_id, state.pieces[index], token_count)
+             : std::nullopt;
     bool ok = piece && piece->components.size() == 1 &&
               state.lowerer.LowerComponentAside(index, piece->components[0], loaded[k]);
     if (!ok) failed.store(true, std::memory_order_relaxed);
@@ -339,8 +547,18 @@ void StreamedModule::Drop(std::span<const uint32_t> indices) {
 }
 
 std::unique_ptr<StreamedModule> CompileStreamed(const SourceManager& sources, uint32_t file_id) {
-  auto state = std::make_unique<StreamedModule::State>(sources, file_id);
+  auto state = std::make_unique<StreamedModule::State>(
+      sources, file_id, std::make_shared<HeldText>(sources, file_id));
   if (!CompileInto(*state, /*stream=*/true)) return nullptr;
+  return std::unique_ptr<StreamedModule>(new StreamedModule(std::move(state)));
+}
+
+std::unique_ptr<StreamedModule> CompileStreamedFile(SourceManager& sources, uint32_t file_id,
+                                                    const std::string& path) {
+  auto text = std::make_shared<FileText>(path);
+  auto state = std::make_unique<StreamedModule::State>(sources, file_id, text);
+  if (!CompileInto(*state, /*stream=*/true)) return nullptr;
+  sources.SetReader(file_id, [text] { return text->ReadWhole(); });
   return std::unique_ptr<StreamedModule>(new StreamedModule(std::move(state)));
 }
 

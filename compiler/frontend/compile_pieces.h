@@ -8,6 +8,7 @@
 #include <memory>
 #include <optional>
 #include <span>
+#include <string>
 
 #include "compiler/diagnostics.h"
 #include "compiler/ir/module.h"
@@ -56,7 +57,7 @@ class StreamedModule {
   ir::Module& module();
   // Lowers the components `indices` again, with their rules and notes, on
   // the thread pool. False (nothing changed) if one no longer lowers as it
-  // did, which the text held unchanged rules out.
+  // did: held text cannot change, but a file read again can.
   bool Load(std::span<const uint32_t> indices);
   // Drops the rules and notes of the components `indices` again.
   void Drop(std::span<const uint32_t> indices);
@@ -66,6 +67,9 @@ class StreamedModule {
  private:
   friend std::unique_ptr<StreamedModule> CompileStreamed(const SourceManager& sources,
                                                          uint32_t file_id);
+  friend std::unique_ptr<StreamedModule> CompileStreamedFile(SourceManager& sources,
+                                                             uint32_t file_id,
+                                                             const std::string& path);
   explicit StreamedModule(std::unique_ptr<State> state);
   std::unique_ptr<State> state_;
 };
@@ -76,6 +80,19 @@ class StreamedModule {
 // kMaxStreamedSourceBytes. The token limit (kMaxTokens) holds for each piece,
 // whose tokens alone are ever held.
 std::unique_ptr<StreamedModule> CompileStreamed(const SourceManager& sources, uint32_t file_id);
+
+// As CompileStreamed, for the file `file_id` of `sources`, added unread
+// (SourceManager::AddUnread), that is the regular file at `path`: its text is
+// never held whole. It is read a window of a few MiB at a time (more only for
+// a longer declaration), then again for each piece that is lowered
+// (StreamedModule::Load, which fails if a piece is no longer the text first
+// read). On success the file is given a reader that reads it whole again if
+// a diagnostic quotes it (nullopt, so that no line is shown, if it changed).
+// nullptr when CompileStreamed would return it or the file cannot be read:
+// the caller then reads it whole (SourceManager::SetText) to compile it or
+// report its problems.
+std::unique_ptr<StreamedModule> CompileStreamedFile(SourceManager& sources, uint32_t file_id,
+                                                    const std::string& path);
 
 // Reports the problems of a file that CompileStreamed did not compile,
 // without ever holding the whole file's tokens or AST: declaration by

@@ -150,6 +150,9 @@ class Lowerer {
                    const std::vector<PieceLowerer::DuplicateComponent>* duplicates) {
     DeclareParams(header);
     LowerFlags(header);
+    // Exactly the room needed: a component is some hundreds of bytes, and a
+    // vector grown by doubling would hold up to twice that.
+    module_.components.reserve(module_.components.size() + component_names.size());
     for (const std::string& name : component_names) {
       if (!components_.emplace(name, module_.components.size()).second) return false;
       ir::Component component;
@@ -327,6 +330,7 @@ class Lowerer {
 
   void DeclareComponents(const ast::File& file) {
     component_ast_index_.assign(file.components.size(), -1);
+    module_.components.reserve(module_.components.size() + file.components.size());
     for (size_t i = 0; i < file.components.size(); ++i) {
       const ast::Component& c = file.components[i];
       auto [it, inserted] = components_.emplace(c.name.value, module_.components.size());

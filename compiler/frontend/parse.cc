@@ -1017,9 +1017,17 @@ auto ParseText(uint32_t file_id, std::string_view text, const SourcePiece& at,
 // One piece of a file lexed on its own, from the piece's line and column so
 // that positions are those of the file; the lexer's own error listener
 // removed (CheckTokens reports what it meets).
+// The text of `piece` of `file`.
+std::string_view PieceText(const SourceFile& file, const SourcePiece& piece) {
+  return std::string_view(file.text).substr(piece.begin, piece.end - piece.begin);
+}
+
 struct PieceLexer {
   PieceLexer(const SourceFile& file, const SourcePiece& piece, bool keep_hidden)
-      : input(std::string_view(file.text).substr(piece.begin, piece.end - piece.begin)),
+      : PieceLexer(PieceText(file, piece), piece, keep_hidden) {}
+  // `text` is the piece's own text.
+  PieceLexer(std::string_view text, const SourcePiece& piece, bool keep_hidden)
+      : input(text),
         lexer(&input, keep_hidden),
         tokens(&lexer) {
     lexer.removeErrorListeners();
@@ -1042,11 +1050,12 @@ struct PieceLexer {
 // UTF-8 and not too large. Returns nullopt on any problem, reporting nothing:
 // the whole file is then parsed again to report it.
 // Adds the piece's tokens, hidden ones and not its EOF, to `token_count`.
-std::optional<ast::File> ParsePiece(const SourceFile& file, uint32_t file_id,
+// `text` is the piece's own text.
+std::optional<ast::File> ParsePiece(std::string_view text, uint32_t file_id,
                                     const SourcePiece& piece, std::atomic<size_t>& token_count) {
   try {
     // Beside other pieces (see "Threads" in parse_runtime.h).
-    PieceLexer lexed(file, piece, /*keep_hidden=*/false);
+    PieceLexer lexed(text, piece, /*keep_hidden=*/false);
     if (!lexed.Lex(file_id)) return std::nullopt;
     // Past the limit on tokens, this and every later piece fail: the whole
     // file is then lexed, up to the limit, to report it.
@@ -1187,7 +1196,7 @@ std::optional<ast::File> ParseFile(const SourceManager& sources,
     std::atomic<size_t> token_count{0};
     std::optional<ast::File> file =
         ParseByPieces(source.text, file_id, [&](const SourcePiece& piece) {
-          return ParsePiece(source, file_id, piece, token_count);
+          return ParsePiece(PieceText(source, piece), file_id, piece, token_count);
         });
     // Over the limit on tokens (counted with the EOF), the whole file is
     // parsed to report it.
@@ -1212,7 +1221,15 @@ bool ParsableInPieces(const SourceManager& sources, uint32_t file_id, size_t max
 std::optional<ast::File> ParseFilePiece(const SourceManager& sources, uint32_t file_id,
                                         const SourcePiece& piece,
                                         std::atomic<size_t>& token_count) {
-  return ParsePiece(sources.file(file_id), file_id, piece, token_count);
+  return ParsePiece(PieceText(sources.file(file_id), piece), file_id, piece, token_count);
+}
+
+bool IsValidUtf8(std::string_view text) { return FindInvalidUtf8(text) == std::string_view::npos; }
+
+std::optional<ast::File> ParseTextPiece(std::string_view text, uint32_t file_id,
+                                        const SourcePiece& piece,
+                                        std::atomic<size_t>& token_count) {
+  return ParsePiece(text, file_id, piece, token_count);
 }
 
 bool ReportInvalidText(const SourceManager& sources, uint32_t file_id, size_t max_bytes,

@@ -46,6 +46,15 @@ std::optional<ast::File> ParseFilePiece(const SourceManager& sources, uint32_t f
                                         const SourcePiece& piece,
                                         std::atomic<size_t>& token_count);
 
+// Whether `text` is valid UTF-8, as the parser requires.
+bool IsValidUtf8(std::string_view text);
+
+// As ParseFilePiece, for a piece whose own text is `text` (the file's text
+// need not be held): `piece` gives where it starts.
+std::optional<ast::File> ParseTextPiece(std::string_view text, uint32_t file_id,
+                                        const SourcePiece& piece,
+                                        std::atomic<size_t>& token_count);
+
 // Reports that the file `file_id` is larger than `max_bytes` or is not
 // valid UTF-8, as ParseFile does; false when it is neither.
 bool ReportInvalidText(const SourceManager& sources, uint32_t file_id, size_t max_bytes,

@@ -720,8 +720,92 @@ class LargeFile(Base):
         self.assertEqual(policies, self.COMPONENTS)
         self.assertTrue(found)
         # Held whole, the module takes several times the text (see above);
-        # streamed, the text and the components' headers.
+        # streamed, the components' headers and a batch (test_text_not_held).
         self.assertLess(peak_kib * 1024, 3 * size, f"peak {peak_kib} KiB for {size} bytes")
+
+    def test_text_not_held(self):
+        # The same components with 49 MB more text (a comment of 16 KB in
+        # each): streamed from the file, the peak does not grow with it (at
+        # this size the allocator's own keeping varies it by some MB); the
+        # text held would add all of it.
+        plain, padded = self.path("plain.netpol"), self.path("padded.netpol")
+        self.generate(plain, 3000)
+        with open(plain) as src, open(padded, "w") as dst:
+            for line in src:
+                dst.write(line)
+                if line.startswith("component "):
+                    dst.write("  // " + "x" * 16384 + "\n")
+        added = os.path.getsize(padded) - os.path.getsize(plain)
+        self.assertGreater(added, 45 << 20)
+        env = {"NETPOLC_STREAM_BYTES": "1"}
+        peaks = []
+        for path in (plain, padded):
+            status, _, err, peak_kib = self.run_measured(
+                ["build", path, "--target", "k8s", "-o", self.path("out.yaml")], env)
+            self.assertEqual(status, 0, err[-2000:])
+            peaks.append(peak_kib * 1024)
+        self.assertLess(peaks[1] - peaks[0], added // 4, (peaks, added))
+
+    @staticmethod
+    def windowed(keyword_tail):
+        """Rules (bytes, CRLF line ends) that a streamed build reads across
+        windows of 4 MiB: multibyte text, a `component` keyword that ends the
+        first window exactly (followed by KEYWORD_TAIL), a declaration longer
+        than a window, and rules late in the file that warn, quoting lines
+        read again."""
+        window = 4 << 20
+        nl = "\r\n"
+        head = ('instance {' + nl + '  namespace "shop";' + nl +
+                '  labels { "app.kubernetes.io/instance": "shop" }' + nl + '}' + nl).encode()
+        parts = [head]
+        size = len(head)
+        i = 0
+        while size < window - 4096:
+            c = (f'component f{i} {{{nl}  labels {{ "app": "f{i}" }} // é ü 中{nl}'
+                 f'  ingress 80 from f{max(i - 1, 0)};{nl}}}{nl}').encode()
+            parts.append(c)
+            size += len(c)
+            i += 1
+        pad = window - len(b"component") - size - len(b"//" + nl.encode())
+        parts.append(b"//" + b"x" * pad + nl.encode())
+        parts.append(b"component" + keyword_tail.encode())
+        parts.append((f' {{{nl}  labels {{ "app": "edge" }}{nl}  ingress 81 from f0;{nl}}}{nl}'
+                      f'component big {{{nl}  labels {{ "app": "big" }}{nl}  /* ').encode())
+        parts.append("é".encode() * (5 << 19))
+        parts.append((f' */{nl}  ingress 82 from f1;{nl}}}{nl}').encode())
+        for k in range(i, i + 2000):
+            parts.append((f'component f{k} {{{nl}  labels {{ "app": "f{k}" }} // 中{nl}'
+                          f'  egress 80 to f{k - 1};{nl}}}{nl}').encode())
+        parts.append((f'component web {{{nl}  labels {{ "app": "web" }}{nl}'
+                      f'  ingress 443 from external;{nl}'
+                      f'  egress 5432 to cidr "10.0.0.0/8";{nl}}}{nl}').encode())
+        text = b"".join(parts)
+        assert text.index(b"component" + keyword_tail.encode()) + len(b"component") == window
+        return text
+
+    def test_streamed_windows(self):
+        # Read whole (under 16 MiB) and streamed from the file: the same
+        # output and the same diagnostics, with the same lines quoted.
+        for tail, status in ((" edge", 0), ("s_edge", 1)):
+            path = self.path("windowed.netpol")
+            with open(path, "wb") as f:
+                f.write(self.windowed(tail))
+            self.assertGreater(os.path.getsize(path), 8 << 20)
+            out = self.path("out.yaml")
+            args = ["build", path, "--target", "k8s", "-o", out]
+            whole = self.run_measured(args)
+            self.assertEqual(whole[0], status, whole[2][-2000:])
+            with open(out, "rb") as f:
+                whole_out = f.read() if status == 0 else None
+            streamed = self.run_measured(args, {"NETPOLC_STREAM_BYTES": "1"})
+            self.assertEqual(streamed[0], status, streamed[2][-2000:])
+            self.assertEqual(streamed[2], whole[2])
+            if status == 0:
+                with open(out, "rb") as f:
+                    self.assertEqual(f.read(), whole_out)
+                self.assertIn(b"  egress 5432 to cidr \"10.0.0.0/8\";\n", streamed[2])
+            else:
+                self.assertIn(b"error:", streamed[2])
 
     def test_errors_of_a_large_file(self):
         path, lines = self.large_file('component broken {\n  labels { "app": "b" }\n'

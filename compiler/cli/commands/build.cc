@@ -79,13 +79,32 @@ int RunBuild(const std::vector<std::string>& arguments, std::string& out, std::s
       return OutputIsInputError(err, *output, *input);
     }
   }
-  // A policy target's build holds only a batch of rules at a time (a
-  // StreamedModule), so it takes larger files than the other commands.
-  std::optional<std::string> text = ReadFile(
-      path, error, backend->needs_policies() ? kMaxStreamedSourceBytes : kMaxRulesFileBytes);
-  if (!text) {
-    err += fmt::format("netpolc: error: cannot read '{}': {}\n", DisplayName(path), error);
-    return kExitUsage;
+  Compilation compilation;
+  const std::string source_name = DisplayName(path);
+  // A large file for a policy target is compiled as a StreamedModule: the
+  // rules of each batch of policies are lowered again from the text when the
+  // batch is made, and dropped once it is written. A regular file is read a
+  // piece at a time, never held whole.
+  std::unique_ptr<StreamedModule> streamed;
+  std::optional<uint32_t> unread_file;
+  if (backend->needs_policies() && !template_path) {
+    std::optional<uint64_t> size = RegularFileSize(path);
+    if (size && *size > StreamBytes() && *size <= kMaxStreamedSourceBytes) {
+      unread_file = compilation.sources.AddUnread(source_name);
+      streamed = CompileStreamedFile(compilation.sources, *unread_file, ResolvePath(path));
+    }
+  }
+  // Otherwise (or if that fails: the file then has a problem to report) the
+  // file is read whole. A policy target's build holds only a batch of rules
+  // at a time, so it takes larger files than the other commands.
+  std::optional<std::string> text;
+  if (!streamed) {
+    text = ReadFile(path, error,
+                    backend->needs_policies() ? kMaxStreamedSourceBytes : kMaxRulesFileBytes);
+    if (!text) {
+      err += fmt::format("netpolc: error: cannot read '{}': {}\n", source_name, error);
+      return kExitUsage;
+    }
   }
   std::optional<std::string> template_text;
   if (template_path) {
@@ -96,15 +115,15 @@ int RunBuild(const std::vector<std::string>& arguments, std::string& out, std::s
     }
   }
 
-  Compilation compilation;
-  const std::string source_name = DisplayName(path);
-  // A large file for a policy target is compiled as a StreamedModule: the
-  // rules of each batch of policies are lowered again from the text when the
-  // batch is made, and dropped once it is written.
-  const bool stream = backend->needs_policies() && text->size() > StreamBytes();
-  const uint32_t rules_file = compilation.sources.Add(source_name, std::move(*text));
-  std::unique_ptr<StreamedModule> streamed;
-  if (stream) streamed = CompileStreamed(compilation.sources, rules_file);
+  const bool stream = backend->needs_policies() && (streamed || text->size() > StreamBytes());
+  uint32_t rules_file = 0;
+  if (unread_file) {
+    rules_file = *unread_file;
+    if (!streamed) compilation.sources.SetText(rules_file, std::move(*text));
+  } else {
+    rules_file = compilation.sources.Add(source_name, std::move(*text));
+  }
+  if (!streamed && stream) streamed = CompileStreamed(compilation.sources, rules_file);
   std::optional<ir::Module> whole_module;
   if (!streamed) {
     // A file meant to be streamed has its problems found declaration by
@@ -120,6 +139,15 @@ int RunBuild(const std::vector<std::string>& arguments, std::string& out, std::s
     }
   }
   ir::Module* module = streamed ? &streamed->module() : &*whole_module;
+  // Renders the diagnostics; false when a streamed file, read again to quote
+  // it, had changed: its lines are not shown, and what was made of it may
+  // mix two versions.
+  auto render_diagnostics = [&] {
+    err += RenderAll(compilation.diagnostics, compilation.sources);
+    if (!compilation.sources.file(rules_file).unreadable()) return true;
+    err += fmt::format("netpolc: error: '{}' changed while it was compiled\n", source_name);
+    return false;
+  };
   std::vector<ConfigSetting> settings = ConfigSettings(args);
   std::optional<ir::Config> config = MakeConfig(*module, settings, compilation.sources, err);
   if (!config) return kExitUsage;
@@ -171,8 +199,10 @@ int RunBuild(const std::vector<std::string>& arguments, std::string& out, std::s
     if (streamed) {
       components = batches.Components(first, batch);
       if (!streamed->Load(components)) {
-        err += "netpolc: internal error: a component of the rules file no longer lowers as it "
-               "did\n";
+        err += fmt::format(
+            "netpolc: error: '{}' changed while it was compiled: a component no longer reads "
+            "or lowers as it did\n",
+            source_name);
         return kExitInputErrors;
       }
     }
@@ -192,7 +222,7 @@ int RunBuild(const std::vector<std::string>& arguments, std::string& out, std::s
     }
   }
   if (!batches.Finish()) {
-    err += RenderAll(compilation.diagnostics, compilation.sources);
+    render_diagnostics();
     return kExitInputErrors;
   }
   bool ok = false;
@@ -207,7 +237,7 @@ int RunBuild(const std::vector<std::string>& arguments, std::string& out, std::s
     ok = backend->Render(input, rendered, compilation.diagnostics);
   }
   writer.reset();
-  err += RenderAll(compilation.diagnostics, compilation.sources);
+  if (!render_diagnostics()) return kExitInputErrors;
   if (!ok || compilation.diagnostics.has_errors()) return kExitInputErrors;
 
   // The module is not needed any more: at the end of a process, left to the
@@ -237,7 +267,8 @@ std::string BuildUsage() {
       "target. FILE may be up to 64 MiB, or 256 MiB for a policy target (k8s,\n"
       "cilium, calico, ir): past 16 MiB such a build holds only a batch of\n"
       "policies' rules at a time, lowering each batch's components again from the\n"
-      "text (docs/design.md, \"Streamed builds\").\n"
+      "text, and does not hold a regular file's text but reads it again; a file\n"
+      "changed meanwhile fails the build (docs/design.md, \"Streamed builds\").\n"
       "\n"
       "Options:\n"
       "  --target TARGET    the output to produce (required); see below\n"
