@@ -32,13 +32,25 @@ std::string Rules(const std::string& peer) {
          "component c {\n  labels { \"app\": \"c\" }\n}\n";
 }
 
-TEST_CASE("a streamed file is compiled from the file, its lines read again when quoted") {
-  const std::filesystem::path path = TempPath("streamed.netpol");
-  Write(path, Rules("b"));
+// The file `name` (in the test's temporary directory), written with `text`
+// and compiled streamed.
+struct Streamed {
+  Streamed(const std::string& name, const std::string& text) : path(TempPath(name)) {
+    Write(path, text);
+    id = compilation.sources.AddUnread(name);
+    module = CompileStreamedFile(compilation.sources, id, path.string());
+  }
+  const SourceFile& file() const { return compilation.sources.file(id); }
+
+  std::filesystem::path path;
   Compilation compilation;
-  const uint32_t id = compilation.sources.AddUnread("streamed.netpol");
-  std::unique_ptr<StreamedModule> module =
-      CompileStreamedFile(compilation.sources, id, path.string());
+  uint32_t id = 0;
+  std::unique_ptr<StreamedModule> module;
+};
+
+TEST_CASE("a streamed file is compiled from the file, its lines read again when quoted") {
+  Streamed streamed("streamed.netpol", Rules("b"));
+  std::unique_ptr<StreamedModule>& module = streamed.module;
   REQUIRE(module != nullptr);
   REQUIRE(module->module().components.size() == 3);
   // Rules are not held until loaded.
@@ -48,50 +60,40 @@ TEST_CASE("a streamed file is compiled from the file, its lines read again when 
   CHECK(module->module().components[0].rules.size() == 1);
   CHECK(module->module().components[1].rules.size() == 1);
   // Nothing read whole until a line is asked for.
-  CHECK(compilation.sources.file(id).text.empty());
-  CHECK(compilation.sources.file(id).Line(3) == "  ingress 80 from b;");
-  CHECK_FALSE(compilation.sources.file(id).unreadable());
+  CHECK(streamed.file().text.empty());
+  CHECK(streamed.file().Line(3) == "  ingress 80 from b;");
+  CHECK_FALSE(streamed.file().unreadable());
 }
 
 TEST_CASE("a streamed file that changed is neither loaded nor quoted") {
-  const std::filesystem::path path = TempPath("changed.netpol");
-  Write(path, Rules("b"));
-  Compilation compilation;
-  const uint32_t id = compilation.sources.AddUnread("changed.netpol");
-  std::unique_ptr<StreamedModule> module =
-      CompileStreamedFile(compilation.sources, id, path.string());
+  Streamed streamed("changed.netpol", Rules("b"));
+  std::unique_ptr<StreamedModule>& module = streamed.module;
   REQUIRE(module != nullptr);
   // Same length, another peer: it still parses and lowers, but is not the
   // text that was compiled.
-  Write(path, Rules("c"));
+  Write(streamed.path, Rules("c"));
   const uint32_t first[] = {0};
   CHECK_FALSE(module->Load(first));
   CHECK(module->module().components[0].rules.empty());
   // A component that did not change still loads.
   const uint32_t second[] = {1};
   CHECK(module->Load(second));
-  CHECK(compilation.sources.file(id).Line(3).empty());
-  CHECK(compilation.sources.file(id).unreadable());
+  CHECK(streamed.file().Line(3).empty());
+  CHECK(streamed.file().unreadable());
 }
 
 TEST_CASE("a streamed file that grew is not quoted") {
-  const std::filesystem::path path = TempPath("grown.netpol");
-  Write(path, Rules("b"));
-  Compilation compilation;
-  const uint32_t id = compilation.sources.AddUnread("grown.netpol");
-  REQUIRE(CompileStreamedFile(compilation.sources, id, path.string()) != nullptr);
-  Write(path, Rules("b") + "\n");
-  CHECK(compilation.sources.file(id).Line(1).empty());
-  CHECK(compilation.sources.file(id).unreadable());
+  Streamed streamed("grown.netpol", Rules("b"));
+  REQUIRE(streamed.module != nullptr);
+  Write(streamed.path, Rules("b") + "\n");
+  CHECK(streamed.file().Line(1).empty());
+  CHECK(streamed.file().unreadable());
 }
 
 TEST_CASE("a file with a problem, or none, is not streamed") {
-  const std::filesystem::path path = TempPath("broken.netpol");
-  Write(path, Rules("nowhere"));
+  CHECK(Streamed("broken.netpol", Rules("nowhere")).module == nullptr);
   Compilation compilation;
-  uint32_t id = compilation.sources.AddUnread("broken.netpol");
-  CHECK(CompileStreamedFile(compilation.sources, id, path.string()) == nullptr);
-  id = compilation.sources.AddUnread("missing.netpol");
+  uint32_t id = compilation.sources.AddUnread("missing.netpol");
   CHECK(CompileStreamedFile(compilation.sources, id, TempPath("missing.netpol").string()) ==
         nullptr);
   id = compilation.sources.AddUnread("dir");
