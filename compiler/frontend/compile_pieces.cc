@@ -134,8 +134,9 @@ class FileText : public DeclarationText {
           --take;
         }
         if (take == 0) {
-          // One declaration longer than the window: a larger window.
-          want = 2 * window.size();
+          // One declaration longer than the window: a larger window (one
+          // byte past the limit at most, which tells a file too large).
+          want = std::min(2 * window.size(), max_bytes + 1 - base);
           continue;
         }
       }
@@ -163,7 +164,9 @@ class FileText : public DeclarationText {
 
   std::optional<std::string_view> Read(const SourcePiece& piece,
                                        std::string& buffer) const override {
-    if (fd_ < 0 || piece.begin > piece.end || !ReadAt(piece.begin, piece.end - piece.begin, buffer)) {
+    // A file that shrank gives fewer bytes.
+    if (fd_ < 0 || piece.begin > piece.end || !ReadAt(piece.begin, piece.end - piece.begin, buffer) ||
+        buffer.size() != piece.end - piece.begin) {
       return std::nullopt;
     }
     // The declarations it covers, each as Scan read it.

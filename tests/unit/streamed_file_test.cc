@@ -90,6 +90,16 @@ TEST_CASE("a streamed file that grew is not quoted") {
   CHECK(streamed.file().unreadable());
 }
 
+TEST_CASE("a streamed file that shrank is neither loaded nor quoted") {
+  Streamed streamed("shrunk.netpol", Rules("b"));
+  REQUIRE(streamed.module != nullptr);
+  Write(streamed.path, "component a {}\n");
+  const uint32_t all[] = {0, 1, 2};
+  CHECK_FALSE(streamed.module->Load(all));
+  CHECK(streamed.file().Line(1).empty());
+  CHECK(streamed.file().unreadable());
+}
+
 TEST_CASE("a file with a problem, or none, is not streamed") {
   CHECK(Streamed("broken.netpol", Rules("nowhere")).module == nullptr);
   Compilation compilation;
