@@ -878,8 +878,11 @@ bool CheckStringCharacters(const antlr4::Token* token, uint32_t file,
 // Lexes the input in blocks and reports lexical problems, excessive nesting
 // (the parser recurses on nesting), overlong lists and too many tokens
 // before the parser runs. Stops lexing at the first limit passed.
+// `too_many` is the diagnostic for more than kMaxTokens tokens (a piece's
+// limit is reported as its own).
 bool CheckTokens(BoundedTokenStream& tokens, uint32_t file,
-                 Diagnostics& diagnostics, std::optional<Bracket>& unclosed) {
+                 Diagnostics& diagnostics, std::optional<Bracket>& unclosed,
+                 DiagnosticKind too_many = DiagnosticKind::kTooManyTokens) {
   const antlr4::dfa::Vocabulary& vocab =
       static_cast<NetpolLexer*>(tokens.getTokenSource())->getVocabulary();
   bool ok = true;
@@ -895,8 +898,7 @@ bool CheckTokens(BoundedTokenStream& tokens, uint32_t file,
     // (getTokens() would copy the whole buffer: tokens are read one by one.)
     const size_t fetched = tokens.size();
     if (fetched > kMaxTokens) {
-      diagnostics.Emit(DiagnosticKind::kTooManyTokens, LocOf(file, tokens.get(kMaxTokens)),
-                       kMaxTokens);
+      diagnostics.Emit(too_many, LocOf(file, tokens.get(kMaxTokens)), kMaxTokens);
       return false;
     }
     for (; checked < fetched; ++checked) {
@@ -954,7 +956,7 @@ bool CheckTokens(BoundedTokenStream& tokens, uint32_t file,
 }
 
 template <typename ParseFn, typename BuildFn>
-auto ParseText(uint32_t file_id, std::string_view text, const SourcePiece& at,
+auto ParseText(uint32_t file_id, std::string_view text, const SourcePiece& at, bool piece,
                Diagnostics& diagnostics, ParseFn parse, BuildFn build)
     -> std::optional<decltype(build(std::declval<Builder&>(),
                                     parse(std::declval<P&>())))>;
@@ -967,13 +969,15 @@ auto Parse(const SourceManager& sources, uint32_t file_id,
     -> std::optional<decltype(build(std::declval<Builder&>(),
                                     parse(std::declval<P&>())))> {
   if (ReportInvalidText(sources, file_id, kMaxSourceBytes, diagnostics)) return std::nullopt;
-  return ParseText(file_id, sources.file(file_id).text, SourcePiece{}, diagnostics, parse, build);
+  return ParseText(file_id, sources.file(file_id).text, SourcePiece{}, /*piece=*/false,
+                   diagnostics, parse, build);
 }
 
 // Parses `text` (valid UTF-8), which starts at `at.line` and `at.column` of
-// the file `file_id`, as Parse does.
+// the file `file_id`, as Parse does; `piece` when it is a piece of the file
+// (the limit on tokens then holds for the piece).
 template <typename ParseFn, typename BuildFn>
-auto ParseText(uint32_t file_id, std::string_view text, const SourcePiece& at,
+auto ParseText(uint32_t file_id, std::string_view text, const SourcePiece& at, bool piece,
                Diagnostics& diagnostics, ParseFn parse, BuildFn build)
     -> std::optional<decltype(build(std::declval<Builder&>(),
                                     parse(std::declval<P&>())))> {
@@ -985,7 +989,11 @@ auto ParseText(uint32_t file_id, std::string_view text, const SourcePiece& at,
   lexer.setCharPositionInLine(at.column - 1);
   BoundedTokenStream tokens(&lexer);
   std::optional<Bracket> unclosed;
-  if (!CheckTokens(tokens, file_id, diagnostics, unclosed)) return std::nullopt;
+  if (!CheckTokens(tokens, file_id, diagnostics, unclosed,
+                   piece ? DiagnosticKind::kTooManyTokensInDeclaration
+                         : DiagnosticKind::kTooManyTokens)) {
+    return std::nullopt;
+  }
 
   RulesParser parser(&tokens);
   parser.removeErrorListeners();
@@ -1254,7 +1262,7 @@ std::optional<ast::File> ParseFilePieceReporting(const SourceManager& sources, u
   size_t errors_before = diagnostics.error_count();
   auto file = ParseText(
       file_id, std::string_view(text).substr(piece.begin, piece.end - piece.begin), piece,
-      diagnostics, [](P& parser) { return parser.file(); },
+      /*piece=*/true, diagnostics, [](P& parser) { return parser.file(); },
       [](Builder& builder, P::FileContext* tree) { return builder.BuildFile(tree); });
   if (diagnostics.error_count() > errors_before) return std::nullopt;
   return file;

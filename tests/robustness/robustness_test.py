@@ -612,6 +612,25 @@ class Memory(Base):
                                                b"8388608 tokens [too-many-tokens]" %
                                                path.encode()), proc.stderr[:300])
 
+    def test_too_many_tokens_in_a_declaration(self):
+        # A file compiled declaration by declaration (streamed) holds the
+        # limit for each declaration, and says so.
+        path = self.write("decl.netpol", "component a {" + ";" * (9 << 20) + "}\n")
+        proc = run(["build", path, "--target", "ir"], cap=MEMORY_CAP, timeout=300,
+                   env=dict(os.environ, NETPOLC_STREAM_BYTES="1"))
+        self.assertEqual(proc.returncode, 1, proc.stderr[-2000:])
+        # Token 8388609 (hidden ones counted) is the 8388604th ';'.
+        self.assertTrue(proc.stderr.startswith(
+            b"%s:1:8388617: error: this declaration has more than 8388608 tokens, the limit for "
+            b"one declaration of a file compiled declaration by declaration "
+            b"[too-many-tokens-in-declaration]" % path.encode()), proc.stderr[:300])
+        # Compiled whole, the limit is the file's.
+        proc = run(["build", path, "--target", "ir"], cap=MEMORY_CAP, timeout=300)
+        self.assertEqual(proc.returncode, 1, proc.stderr[-2000:])
+        self.assertTrue(proc.stderr.startswith(b"%s:1:8388617: error: the file has more than "
+                                               b"8388608 tokens [too-many-tokens]" %
+                                               path.encode()), proc.stderr[:300])
+
     def test_allocation_failure_is_a_clean_error(self):
         if MEMORY_CAP is None:
             self.skipTest("the binary cannot run with an address-space cap")
@@ -806,6 +825,27 @@ class LargeFile(Base):
                 self.assertIn(b"  egress 5432 to cidr \"10.0.0.0/8\";\n", streamed[2])
             else:
                 self.assertIn(b"error:", streamed[2])
+
+    def test_write_fails_mid_build(self):
+        # A file size limit makes the writes of -o fail part way (EFBIG):
+        # batches written as they are made, streamed or not. The build fails
+        # with the error, the old output stays as it was, no temporary file
+        # is left.
+        def limited():
+            signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+            resource.setrlimit(resource.RLIMIT_FSIZE, (1 << 20, 1 << 20))
+        rules = self.path("fsize.netpol")
+        self.generate(rules, 3000)
+        out = self.write("fsize.yaml", "old\n")
+        for env in ({}, {"NETPOLC_STREAM_BYTES": "1"}):
+            proc = subprocess.run([NETPOLC, "build", rules, "--target", "k8s", "-o", out],
+                                  capture_output=True, preexec_fn=limited, timeout=300,
+                                  env=dict(os.environ, **env))
+            self.assertEqual(proc.returncode, 2, proc.stderr[-2000:])
+            self.assertEqual(proc.stderr.decode(),
+                             f"netpolc: error: cannot write '{out}': File too large\n")
+            self.assertEqual(self.read(out), "old\n")
+            self.no_temp_files()
 
     def test_errors_of_a_large_file(self):
         path, lines = self.large_file('component broken {\n  labels { "app": "b" }\n'
