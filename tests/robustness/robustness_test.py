@@ -967,7 +967,30 @@ class Text(Base):
         self.assertTrue(proc.stderr.startswith(b"<stdin>:1:"), proc.stderr)
 
 
+def shard_suite(index, total):
+    """The test classes of shard INDEX of TOTAL (Bazel's test sharding): a
+    class whole in one shard (setUpClass is shared), LargeFile, the longest,
+    alone in shard 0, the others in turn over the remaining shards."""
+    classes = sorted((c for c in globals().values()
+                      if isinstance(c, type) and issubclass(c, Base) and c is not Base),
+                     key=lambda c: c.__name__)
+    others = [c for c in classes if c is not LargeFile]
+    if index == 0:
+        chosen = [LargeFile]
+    else:
+        chosen = [c for i, c in enumerate(others) if i % (total - 1) == index - 1]
+    loader = unittest.defaultTestLoader
+    return unittest.TestSuite(loader.loadTestsFromTestCase(c) for c in chosen)
+
+
 if __name__ == "__main__":
     NETPOLC = os.path.abspath(sys.argv.pop(1))
     probe_memory_cap()
+    total = int(os.environ.get("TEST_TOTAL_SHARDS", "1"))
+    if total > 1 and len(sys.argv) == 1:
+        if os.environ.get("TEST_SHARD_STATUS_FILE"):
+            open(os.environ["TEST_SHARD_STATUS_FILE"], "w").close()
+        result = unittest.TextTestRunner(verbosity=2).run(
+            shard_suite(int(os.environ["TEST_SHARD_INDEX"]), total))
+        sys.exit(0 if result.wasSuccessful() else 1)
     unittest.main(verbosity=2)
