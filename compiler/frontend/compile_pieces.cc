@@ -107,18 +107,11 @@ class FileText : public DeclarationText {
     bool eof = false;
     size_t want = kWindowBytes;
     while (true) {
-      while (!eof && window.size() < want) {
-        const size_t old = window.size();
-        if (base + old > max_bytes) return false;
-        window.resize(want);
-        const ssize_t n = pread(fd_, window.data() + old, want - old, static_cast<off_t>(base + old));
-        if (n < 0 && errno == EINTR) {
-          window.resize(old);
-          continue;
-        }
-        if (n < 0) return false;
-        window.resize(old + static_cast<size_t>(n));
-        eof = n == 0;
+      if (!eof && window.size() < want) {
+        // One byte past the limit at most, which tells a file too large.
+        const size_t goal = std::min(want, max_bytes + 1 - base);
+        if (!AppendAt(base + window.size(), goal - window.size(), window)) return false;
+        eof = window.size() < goal;
       }
       if (base + window.size() > max_bytes) return false;
       std::vector<DeclarationPiece> found = ScanDeclarations(window);
@@ -134,9 +127,8 @@ class FileText : public DeclarationText {
           --take;
         }
         if (take == 0) {
-          // One declaration longer than the window: a larger window (one
-          // byte past the limit at most, which tells a file too large).
-          want = std::min(2 * window.size(), max_bytes + 1 - base);
+          // One declaration longer than the window: a larger window.
+          want = 2 * window.size();
           continue;
         }
       }
@@ -165,7 +157,9 @@ class FileText : public DeclarationText {
   std::optional<std::string_view> Read(const SourcePiece& piece,
                                        std::string& buffer) const override {
     // A file that shrank gives fewer bytes.
-    if (fd_ < 0 || piece.begin > piece.end || !ReadAt(piece.begin, piece.end - piece.begin, buffer) ||
+    buffer.clear();
+    if (fd_ < 0 || piece.begin > piece.end ||
+        !AppendAt(piece.begin, piece.end - piece.begin, buffer) ||
         buffer.size() != piece.end - piece.begin) {
       return std::nullopt;
     }
@@ -187,7 +181,7 @@ class FileText : public DeclarationText {
   std::optional<std::string> ReadWhole() const {
     std::string text;
     // One byte more than was scanned tells a file that grew.
-    if (fd_ < 0 || !ReadAt(0, size_ + 1, text) || text.size() != size_) return std::nullopt;
+    if (fd_ < 0 || !AppendAt(0, size_ + 1, text) || text.size() != size_) return std::nullopt;
     for (const Declaration& d : declarations_) {
       if (Hash(std::string_view(text).substr(d.begin, d.end - d.begin)) != d.hash) {
         return std::nullopt;
@@ -216,19 +210,21 @@ class FileText : public DeclarationText {
     return piece;
   }
 
-  // Up to `size` bytes from `offset` into `out` (fewer at the end of the
-  // file); false on a read error.
-  bool ReadAt(size_t offset, size_t size, std::string& out) const {
-    out.resize(size);
+  // Appends up to `size` bytes of the file from `offset` to `out` (fewer
+  // only at the end of the file); false on a read error.
+  bool AppendAt(size_t offset, size_t size, std::string& out) const {
+    const size_t start = out.size();
+    out.resize(start + size);
     size_t done = 0;
     while (done < size) {
-      const ssize_t n = pread(fd_, out.data() + done, size - done, static_cast<off_t>(offset + done));
+      const ssize_t n = pread(fd_, out.data() + start + done, size - done,
+                              static_cast<off_t>(offset + done));
       if (n < 0 && errno == EINTR) continue;
       if (n < 0) return false;
       if (n == 0) break;
       done += static_cast<size_t>(n);
     }
-    out.resize(done);
+    out.resize(start + done);
     return true;
   }
 
@@ -240,9 +236,7 @@ class FileText : public DeclarationText {
 }  // namespace
 
 struct StreamedModule::State {
-  State(const SourceManager& s, uint32_t id, std::shared_ptr<DeclarationText> t)
-      : sources(s), file_id(id), text(std::move(t)) {}
-  const SourceManager& sources;
+  State(uint32_t id, std::shared_ptr<DeclarationText> t) : file_id(id), text(std::move(t)) {}
   uint32_t file_id;
   // Where the declarations' text is read.
   std::shared_ptr<DeclarationText> text;
@@ -362,7 +356,7 @@ bool CompileInto(StreamedModule::State& state, bool stream) {
 }  // namespace
 
 std::optional<ir::Module> CompileInPieces(const SourceManager& sources, uint32_t file_id) {
-  StreamedModule::State state(sources, file_id, std::make_shared<HeldText>(sources, file_id));
+  StreamedModule::State state(file_id, std::make_shared<HeldText>(sources, file_id));
   if (!CompileInto(state, /*stream=*/false)) return std::nullopt;
   return state.lowerer.TakeModule();
 }
@@ -467,7 +461,7 @@ bool ReportInPieces(const SourceManager& sources, uint32_t file_id, Diagnostics&
   }
 
   // Lowering: every declaration but the components, then each component.
-  StreamedModule::State state(sources, file_id, std::make_shared<HeldText>(sources, file_id));
+  StreamedModule::State state(file_id, std::make_shared<HeldText>(sources, file_id));
   {
     ast::File head;
     head.file_id = file_id;
@@ -551,7 +545,7 @@ void StreamedModule::Drop(std::span<const uint32_t> indices) {
 
 std::unique_ptr<StreamedModule> CompileStreamed(const SourceManager& sources, uint32_t file_id) {
   auto state = std::make_unique<StreamedModule::State>(
-      sources, file_id, std::make_shared<HeldText>(sources, file_id));
+      file_id, std::make_shared<HeldText>(sources, file_id));
   if (!CompileInto(*state, /*stream=*/true)) return nullptr;
   return std::unique_ptr<StreamedModule>(new StreamedModule(std::move(state)));
 }
@@ -559,7 +553,7 @@ std::unique_ptr<StreamedModule> CompileStreamed(const SourceManager& sources, ui
 std::unique_ptr<StreamedModule> CompileStreamedFile(SourceManager& sources, uint32_t file_id,
                                                     const std::string& path) {
   auto text = std::make_shared<FileText>(path);
-  auto state = std::make_unique<StreamedModule::State>(sources, file_id, text);
+  auto state = std::make_unique<StreamedModule::State>(file_id, text);
   if (!CompileInto(*state, /*stream=*/true)) return nullptr;
   sources.SetReader(file_id, [text] { return text->ReadWhole(); });
   return std::unique_ptr<StreamedModule>(new StreamedModule(std::move(state)));

@@ -1022,14 +1022,14 @@ auto ParseText(uint32_t file_id, std::string_view text, const SourcePiece& at, b
   return build(builder, tree);
 }
 
-// One piece of a file lexed on its own, from the piece's line and column so
-// that positions are those of the file; the lexer's own error listener
-// removed (CheckTokens reports what it meets).
 // The text of `piece` of `file`.
 std::string_view PieceText(const SourceFile& file, const SourcePiece& piece) {
   return std::string_view(file.text).substr(piece.begin, piece.end - piece.begin);
 }
 
+// One piece of a file lexed on its own, from the piece's line and column so
+// that positions are those of the file; the lexer's own error listener
+// removed (CheckTokens reports what it meets).
 struct PieceLexer {
   PieceLexer(const SourceFile& file, const SourcePiece& piece, bool keep_hidden)
       : PieceLexer(PieceText(file, piece), piece, keep_hidden) {}
@@ -1257,12 +1257,11 @@ bool ReportInvalidText(const SourceManager& sources, uint32_t file_id, size_t ma
 std::optional<ast::File> ParseFilePieceReporting(const SourceManager& sources, uint32_t file_id,
                                                  const SourcePiece& piece,
                                                  Diagnostics& diagnostics) {
-  const std::string& text = sources.file(file_id).text;
-  if (piece.begin > piece.end || piece.end > text.size()) return std::nullopt;
+  const SourceFile& source = sources.file(file_id);
+  if (piece.begin > piece.end || piece.end > source.text.size()) return std::nullopt;
   size_t errors_before = diagnostics.error_count();
   auto file = ParseText(
-      file_id, std::string_view(text).substr(piece.begin, piece.end - piece.begin), piece,
-      /*piece=*/true, diagnostics, [](P& parser) { return parser.file(); },
+      file_id, PieceText(source, piece), piece, /*piece=*/true, diagnostics, [](P& parser) { return parser.file(); },
       [](Builder& builder, P::FileContext* tree) { return builder.BuildFile(tree); });
   if (diagnostics.error_count() > errors_before) return std::nullopt;
   return file;
